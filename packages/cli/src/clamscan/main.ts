@@ -1,0 +1,209 @@
+import { statSync } from 'node:fs';
+import { hrtime } from 'node:process';
+import {
+  CLAMTS_VERSION,
+  DatabaseLoader,
+  defaultDatabasePaths,
+  isClamError,
+  scanOptions,
+  Scanner,
+  type LoadOptions,
+  type PuaFilter,
+} from '@clamts/core';
+import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '../common/command-line.js';
+import { dailyDatabaseVersion, versionLine } from '../common/database-version.js';
+import { ToolOutput } from '../common/output.js';
+import { clamscanHelp } from './help.js';
+import { CLAMSCAN_OPTIONS } from './options.js';
+import { Quarantine, type QuarantineMode } from './quarantine.js';
+import { readFileList } from './file-list.js';
+import { RegexFilter, ScanManager, type SymlinkPolicy, type WalkSettings } from './scan-manager.js';
+import { printSummary } from './summary.js';
+
+const PRODUCT = `ClamTS ${CLAMTS_VERSION}`;
+
+/** clamscan: returns the exit code (0 clean, 1 virus found, 2 error — or ClamAV's special codes). */
+export async function clamscanMain(argv: readonly string[]): Promise<number> {
+  let options: ParsedCommandLine;
+  try {
+    options = parseCommandLine('clamscan', argv, CLAMSCAN_OPTIONS);
+  } catch (error) {
+    if (!(error instanceof CommandLineError)) throw error;
+    process.stderr.write(`${error.lines.join('\n')}\nERROR: Can't parse command line options\n`);
+    return 2;
+  }
+
+  if (options.bool('version')) {
+    const databases = options.strings('database');
+    const directory = databases[0] ?? defaultDatabasePaths()[0]!;
+    process.stdout.write(`${versionLine(PRODUCT, dailyDatabaseVersion(directory))}\n`);
+    return 0;
+  }
+  if (options.bool('help')) {
+    process.stdout.write(clamscanHelp());
+    return 0;
+  }
+
+  const out = new ToolOutput({
+    quiet: options.bool('quiet'),
+    verbose: options.bool('verbose'),
+    stdout: options.bool('stdout'),
+    logFile: options.string('log'),
+    debug: options.bool('debug'),
+  });
+  try {
+    if (options.has('log') && !out.logOnly('\n-------------------------------------------------------------------------------\n')) {
+      out.consoleError('Problem with internal logger.');
+      return 2;
+    }
+    const quarantine = setUpQuarantine(options, out);
+    if (quarantine === null) return 2;
+
+    const started = new Date();
+    const startedAt = hrtime.bigint();
+    const run = await scan(options, out, quarantine);
+    if (!options.bool('no-summary')) {
+      printSummary(out, {
+        knownViruses: run.knownViruses,
+        engineVersion: CLAMTS_VERSION,
+        stats: run.manager?.stats ?? { files: 0, directories: 0, infectedFiles: 0, errors: 0, scannedBlocks: 0, readBlocks: 0 },
+        notRemoved: quarantine?.notRemoved ?? 0,
+        notMoved: quarantine?.notMoved ?? 0,
+        copyMode: options.has('copy'),
+        started,
+        startedAt,
+        ended: new Date(),
+        endedAt: hrtime.bigint(),
+      });
+    }
+    return run.status;
+  } finally {
+    out.close();
+  }
+}
+
+/** `--move`/`--copy`/`--remove`: undefined when none is asked for, null when setup failed. */
+function setUpQuarantine(options: ParsedCommandLine, out: ToolOutput): Quarantine | undefined | null {
+  let mode: QuarantineMode | undefined;
+  const move = options.string('move');
+  const copy = options.string('copy');
+  if (move !== undefined) mode = { kind: 'move', directory: move };
+  else if (copy !== undefined) mode = { kind: 'copy', directory: copy };
+  else if (options.bool('remove')) mode = { kind: 'remove' };
+  if (!mode) return undefined;
+  return Quarantine.setUp(mode, out) ?? null;
+}
+
+interface ScanRun {
+  status: number;
+  knownViruses: number;
+  manager?: ScanManager;
+}
+
+/** ClamAV's scanmanager(): check options, load the databases, scan, and work out the exit code. */
+async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Quarantine | undefined): Promise<ScanRun> {
+  const followDirSymlinks = options.number('follow-dir-symlinks') ?? 1;
+  const followFileSymlinks = options.number('follow-file-symlinks') ?? 1;
+  if (followDirSymlinks > 2) return fail('--follow-dir-symlinks: Invalid argument');
+  if (followFileSymlinks > 2) return fail('--follow-file-symlinks: Invalid argument');
+
+  let puaFilter: PuaFilter | undefined;
+  if (options.bool('detect-pua')) {
+    const exclude = options.strings('exclude-pua');
+    const include = options.strings('include-pua');
+    if (exclude.length > 0 && include.length > 0) {
+      return fail('--exclude-pua and --include-pua cannot be used at the same time');
+    }
+    if (exclude.length > 0) puaFilter = { mode: 'exclude', categories: exclude };
+    if (include.length > 0) puaFilter = { mode: 'include', categories: include };
+  }
+
+  const loadOptions: LoadOptions = {
+    detectPua: options.bool('detect-pua'),
+    puaFilter,
+    officialOnly: options.bool('official-db-only'),
+    phishingSignatures: options.bool('phishing-scan-urls', true),
+    bytecode: options.bool('bytecode', true),
+    logger: out.libclamavLogger(),
+  };
+  const loader = new DatabaseLoader(loadOptions);
+  const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();
+  try {
+    for (const path of databases) await loader.load(path);
+  } catch (error) {
+    if (!isClamError(error)) throw error;
+    out.error(error.message);
+    return { status: 2, knownViruses: loader.builder.signatureCount };
+  }
+  const engine = loader.builder.build();
+
+  let filters: Pick<WalkSettings, 'exclude' | 'excludeDir' | 'include' | 'includeDir'>;
+  try {
+    filters = {
+      exclude: options.strings('exclude').map((p) => new RegexFilter(p)),
+      excludeDir: options.strings('exclude-dir').map((p) => new RegexFilter(p)),
+      include: options.strings('include').map((p) => new RegexFilter(p)),
+      includeDir: options.strings('include-dir').map((p) => new RegexFilter(p)),
+    };
+  } catch (error) {
+    return fail(`Invalid regular expression: ${(error as Error).message}`, engine.signatureCount);
+  }
+
+  const scanner = new Scanner(
+    engine,
+    scanOptions({
+      allMatch: options.bool('allmatch'),
+      alertExceedsMax: options.bool('alert-exceeds-max'),
+      limits: {
+        maxFileSize: options.number('max-filesize'),
+        maxScanSize: options.number('max-scansize'),
+        maxFiles: options.number('max-files'),
+        maxRecursion: options.number('max-recursion'),
+        maxScanTime: options.number('max-scantime'),
+      },
+    }),
+  );
+  const manager = new ScanManager(
+    scanner,
+    {
+      recursive: options.bool('recursive'),
+      printInfectedOnly: options.bool('infected'),
+      printClean: !options.bool('suppress-ok-results'),
+      bell: options.bool('bell'),
+      crossFs: options.bool('cross-fs', true),
+      followDirSymlinks: followDirSymlinks as SymlinkPolicy,
+      followFileSymlinks: followFileSymlinks as SymlinkPolicy,
+      maxDirRecursion: options.number('max-dir-recursion') ?? 15,
+      quarantine,
+      ...filters,
+    },
+    out,
+  );
+
+  const fileList = options.string('file-list');
+  if (fileList !== undefined) {
+    if (options.operands.length > 0) out.warning('Only scanning files from --file-list (files passed at cmdline are ignored)');
+    const list = readFileList(fileList);
+    if (list === undefined) {
+      out.stderr(`ERROR: --file-list: Can't open file ${fileList}\n`);
+      manager.status = 54;
+    } else {
+      await manager.scanOperands(list);
+    }
+  } else if (options.operands.length > 0) {
+    await manager.scanOperands(options.operands);
+  } else {
+    const cwd = process.cwd();
+    await manager.scanDirectory(cwd, 1, statSync(cwd).dev);
+  }
+
+  // An infection decides the exit code, then errors, then anything else that went wrong.
+  const { stats } = manager;
+  const status = stats.infectedFiles ? 1 : stats.errors ? 2 : manager.status;
+  return { status, knownViruses: engine.signatureCount, manager };
+
+  function fail(message: string, knownViruses = 0): ScanRun {
+    out.error(message);
+    return { status: 2, knownViruses };
+  }
+}

@@ -1,0 +1,40 @@
+import { HashIndexBuilder } from '../matching/hash-index.js';
+import { IgnoreList } from '../signatures/ignore-db.js';
+import { NameTable } from '../util/names.js';
+import { Engine, type DatabaseVersion } from './engine.js';
+import { FUNCTIONALITY_LEVEL } from './version.js';
+
+/**
+ * The mutable side of an engine: database loaders add signatures here, then `build()` produces
+ * the immutable `Engine` that scanners share.
+ */
+export class EngineBuilder {
+  readonly functionalityLevel = FUNCTIONALITY_LEVEL;
+  readonly names = new NameTable();
+  /** .hdb .hsb (.hdu .hsu with PUA): whole-object hashes that detect. */
+  readonly fileHashes = new HashIndexBuilder();
+  /** .fp .sfp: whole-object hashes that allow (a match makes a detection void). */
+  readonly allowHashes = new HashIndexBuilder();
+  /** .mdb .msb (.mdu .msu): PE section hashes. */
+  readonly sectionHashes = new HashIndexBuilder();
+  /** .imp: PE import-table hashes. */
+  readonly importHashes = new HashIndexBuilder();
+  readonly ignored = new IgnoreList();
+  /** What ClamAV reports as "Known viruses". */
+  signatureCount = 0;
+  /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
+  databaseVersion?: DatabaseVersion;
+
+  build(): Engine {
+    this.names.freeze();
+    return new Engine({
+      names: this.names,
+      fileHashes: this.fileHashes.build(),
+      allowHashes: this.allowHashes.build(),
+      sectionHashes: this.sectionHashes.build(),
+      importHashes: this.importHashes.build(),
+      signatureCount: this.signatureCount,
+      databaseVersion: this.databaseVersion,
+    });
+  }
+}

@@ -1,0 +1,48 @@
+import { HashDetector } from '../matching/hash-detector.js';
+import type { HashIndex } from '../matching/hash-index.js';
+import type { Detector } from './scan-object.js';
+import type { NameTable } from '../util/names.js';
+
+export interface DatabaseVersion {
+  version: number;
+  /** Build time of that database, seconds since the epoch. */
+  buildTime: number;
+}
+
+export interface EngineParts {
+  names: NameTable;
+  fileHashes: HashIndex;
+  allowHashes: HashIndex;
+  sectionHashes: HashIndex;
+  importHashes: HashIndex;
+  signatureCount: number;
+  databaseVersion?: DatabaseVersion;
+}
+
+/**
+ * A loaded, compiled signature database. Immutable: any number of scans (and worker threads)
+ * may use one engine at the same time.
+ */
+export class Engine {
+  readonly names: NameTable;
+  readonly fileHashes: HashIndex;
+  readonly allowHashes: HashIndex;
+  readonly sectionHashes: HashIndex;
+  readonly importHashes: HashIndex;
+  /** ClamAV's "Known viruses". */
+  readonly signatureCount: number;
+  readonly databaseVersion?: DatabaseVersion;
+  /** Signature families in the order ClamAV evaluates them for each object. */
+  readonly detectors: readonly Detector[];
+
+  constructor(parts: EngineParts) {
+    this.names = parts.names;
+    this.fileHashes = parts.fileHashes;
+    this.allowHashes = parts.allowHashes;
+    this.sectionHashes = parts.sectionHashes;
+    this.importHashes = parts.importHashes;
+    this.signatureCount = parts.signatureCount;
+    this.databaseVersion = parts.databaseVersion;
+    this.detectors = [new HashDetector(this.fileHashes, this.names)];
+  }
+}

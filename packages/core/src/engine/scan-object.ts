@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+
+export type HashAlgorithm = 'md5' | 'sha1' | 'sha256';
+
+/**
+ * Whole-object digests, computed at most once per object and only when a loaded signature set asks
+ * for them (hash signatures, allow-lists, clean cache).
+ */
+export class ObjectHashes {
+  private readonly digests = new Map<HashAlgorithm, Uint8Array>();
+
+  constructor(private readonly data: Uint8Array) {}
+
+  get(algorithm: HashAlgorithm): Uint8Array {
+    let digest = this.digests.get(algorithm);
+    if (digest === undefined) {
+      digest = createHash(algorithm).update(this.data).digest();
+      this.digests.set(algorithm, digest);
+    }
+    return digest;
+  }
+
+  hex(algorithm: HashAlgorithm): string {
+    return Buffer.from(this.get(algorithm)).toString('hex');
+  }
+}
+
+/** Entry point and sections of an executable, filled in by the PE/ELF/Mach-O parsers when present. */
+export interface ExecutableSection {
+  /** Relative virtual address. */
+  readonly rva: number;
+  readonly virtualSize: number;
+  /** Offset of the section's raw data in the file. */
+  readonly rawOffset: number;
+  readonly rawSize: number;
+}
+
+export interface ExecutableInfo {
+  /** File offset of the entry point. */
+  readonly entryPoint: number;
+  readonly sections: readonly ExecutableSection[];
+}
+
+/**
+ * One object being scanned: a file, stdin, a stream, or something extracted from a container.
+ * Every detector (hash, body, logical, container metadata) sees the same value.
+ */
+export interface ScanObject {
+  readonly data: Uint8Array;
+  /** ClamAV file type name, e.g. `CL_TYPE_ZIP`, `CL_TYPE_BINARY_DATA`. */
+  readonly fileType: string;
+  /** 0 for the top-level object, +1 per container level. */
+  readonly depth: number;
+  /** File types of the enclosing containers, outermost first (ClamAV's "intermediates"). */
+  readonly containers: readonly string[];
+  /** The container this object was extracted from. */
+  readonly parent?: ScanObject;
+  readonly hashes: ObjectHashes;
+  readonly executable?: ExecutableInfo;
+}
+
+/** Where detectors report what they find. */
+export interface DetectionSink {
+  /**
+   * Records a detection for the current object. Returns true when scanning should go on
+   * (all-match mode), false when the caller stops at the first detection.
+   */
+  report(name: string): boolean;
+}
+
+/** A compiled family of signatures (hashes, body patterns, logical signatures, …). */
+export interface Detector {
+  scan(object: ScanObject, sink: DetectionSink): void;
+}

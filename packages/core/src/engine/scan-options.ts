@@ -1,0 +1,37 @@
+/** Scan limits, with ClamAV 1.4's defaults. A value of 0 means "no limit", as in ClamAV. */
+export interface ScanLimits {
+  /** Objects larger than this are not scanned (`--max-filesize`, `MaxFileSize`). */
+  maxFileSize: number;
+  /** Total bytes scanned per top-level file, containers included (`--max-scansize`). */
+  maxScanSize: number;
+  /** Objects scanned per top-level file, containers included (`--max-files`). */
+  maxFiles: number;
+  /** Container nesting depth (`--max-recursion`). */
+  maxRecursion: number;
+  /** Milliseconds per top-level file (`--max-scantime`). */
+  maxScanTime: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
+  maxFileSize: 100 * 1024 * 1024,
+  maxScanSize: 400 * 1024 * 1024,
+  maxFiles: 10000,
+  maxRecursion: 17,
+  maxScanTime: 120000,
+});
+
+export interface ScanOptions {
+  /** Report every match instead of stopping at the first (`--allmatch`). */
+  allMatch: boolean;
+  /** Report objects that exceed a limit as `Heuristics.Limits.Exceeded.*` (`--alert-exceeds-max`). */
+  alertExceedsMax: boolean;
+  limits: ScanLimits;
+}
+
+export function scanOptions(overrides: Partial<Omit<ScanOptions, 'limits'>> & { limits?: Partial<ScanLimits> } = {}): ScanOptions {
+  return {
+    allMatch: overrides.allMatch ?? false,
+    alertExceedsMax: overrides.alertExceedsMax ?? false,
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+  };
+}

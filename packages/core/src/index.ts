@@ -1,0 +1,23 @@
+/**
+ * @clamts/core: load ClamAV signature databases and scan files, buffers and streams.
+ *
+ * ```ts
+ * import { loadEngine, Scanner } from '@clamts/core';
+ * const engine = await loadEngine(['/var/lib/clamav']);
+ * const result = await new Scanner(engine).scanFile('/tmp/upload.bin');
+ * if (result.viruses.length) console.log(result.viruses[0]);
+ * ```
+ */
+export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.js';
+export { silentLogger, type Logger } from './util/logger.js';
+export { errnoMessage } from './util/strerror.js';
+export { Engine, type DatabaseVersion } from './engine/engine.js';
+export { EngineBuilder } from './engine/engine-builder.js';
+export { Scanner, countedBlocks, COUNT_PRECISION, type ScanResult } from './engine/scanner.js';
+export { scanOptions, DEFAULT_LIMITS, type ScanOptions, type ScanLimits } from './engine/scan-options.js';
+export { ENGINE_VERSION, FUNCTIONALITY_LEVEL, CLAMTS_VERSION } from './engine/version.js';
+export { DatabaseLoader, loadEngine } from './signatures/loader.js';
+export type { LoadOptions } from './signatures/database-context.js';
+export type { PuaFilter } from './signatures/pua.js';
+export { defaultDatabasePaths, BUNDLED_DATABASE_DIR, SYSTEM_DATABASE_DIR } from './signatures/default-database.js';
+export { parseCvdHeader, readContainer, verifyCvd, type CvdHeader, type CvdEntry, type ContainerKind } from './signatures/cvd.js';

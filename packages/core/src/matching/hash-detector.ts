@@ -1,0 +1,41 @@
+import type { DetectionSink, Detector, ScanObject } from '../engine/scan-object.js';
+import type { NameTable } from '../util/names.js';
+import { HASH_ALGORITHMS, type HashIndex } from './hash-index.js';
+
+/**
+ * Whole-object hash signatures (.hdb/.hsb): for each algorithm in ClamAV's order (MD5, SHA1,
+ * SHA256) the entry for the exact size first, then the any-size entry. A digest is computed only
+ * when some signature of that algorithm could match an object of this size.
+ */
+export class HashDetector implements Detector {
+  constructor(
+    private readonly index: HashIndex,
+    private readonly names: NameTable,
+  ) {}
+
+  scan(object: ScanObject, sink: DetectionSink): void {
+    const size = object.data.length;
+    for (const algorithm of HASH_ALGORITHMS) {
+      if (!this.index.wants(algorithm, size)) continue;
+      const match = this.index.lookup(algorithm, object.hashes.get(algorithm), size);
+      if (match.sized >= 0 && !sink.report(this.names.get(match.sized))) return;
+      if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize))) return;
+    }
+  }
+}
+
+/**
+ * The allow-list (.fp/.sfp): is this object, or any container it came from, listed?
+ * ClamAV checks the whole chain, so allow-listing an archive clears what is found inside it.
+ */
+export function isAllowListed(index: HashIndex, object: ScanObject | undefined): boolean {
+  for (let current = object; current; current = current.parent) {
+    const size = current.data.length;
+    for (const algorithm of HASH_ALGORITHMS) {
+      if (!index.wants(algorithm, size)) continue;
+      const match = index.lookup(algorithm, current.hashes.get(algorithm), size);
+      if (match.sized >= 0 || match.anySize >= 0) return true;
+    }
+  }
+  return false;
+}

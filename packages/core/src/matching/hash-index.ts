@@ -1,0 +1,225 @@
+import type { HashAlgorithm } from '../engine/scan-object.js';
+import { GrowableBytes, GrowableUint32 } from '../util/growable.js';
+
+export const DIGEST_LENGTH: Record<HashAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32 };
+export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['md5', 'sha1', 'sha256'];
+
+/** Size value that stands for ClamAV's `*` (any size). ClamAV refuses 0 as a real size. */
+export const ANY_SIZE = 0;
+
+/** The algorithm a hex digest of this many characters belongs to, as ClamAV tells them apart. */
+export function algorithmForHexLength(length: number): HashAlgorithm | undefined {
+  switch (length) {
+    case 32:
+      return 'md5';
+    case 40:
+      return 'sha1';
+    case 64:
+      return 'sha256';
+    default:
+      return undefined;
+  }
+}
+
+const HEX_VALUE = (() => {
+  const table = new Int8Array(256).fill(-1);
+  for (let i = 0; i < 10; i++) table[0x30 + i] = i;
+  for (let i = 0; i < 6; i++) {
+    table[0x41 + i] = 10 + i;
+    table[0x61 + i] = 10 + i;
+  }
+  return table;
+})();
+
+/** One lookup's answer: the name ids of the sized and the any-size entry that match, or -1. */
+export interface HashMatch {
+  sized: number;
+  anySize: number;
+}
+
+class TableBuilder {
+  readonly digests = new GrowableBytes(1 << 12);
+  readonly sizes = new GrowableUint32(1 << 8);
+  readonly names = new GrowableUint32(1 << 8);
+
+  constructor(readonly digestLength: number) {}
+}
+
+/**
+ * Collects hash signatures while databases load. Digests are decoded straight from the database
+ * bytes into one flat buffer per algorithm, so millions of entries cost a few bytes each.
+ */
+export class HashIndexBuilder {
+  private readonly tables = new Map<HashAlgorithm, TableBuilder>();
+
+  get count(): number {
+    let total = 0;
+    for (const table of this.tables.values()) total += table.sizes.length;
+    return total;
+  }
+
+  /**
+   * Adds the hex digest in `source[start, end)` (its length decides the algorithm).
+   * Returns false, adding nothing, when it is not a well-formed MD5, SHA1 or SHA256 hex string.
+   */
+  addHex(source: Uint8Array, start: number, end: number, size: number, nameId: number): boolean {
+    const algorithm = algorithmForHexLength(end - start);
+    if (algorithm === undefined) return false;
+    const table = this.table(algorithm);
+    const digestLength = table.digestLength;
+    table.digests.reserve(digestLength);
+    const out = table.digests.bytes;
+    const base = table.digests.length;
+    for (let i = 0; i < digestLength; i++) {
+      const high = HEX_VALUE[source[start + 2 * i]!]!;
+      const low = HEX_VALUE[source[start + 2 * i + 1]!]!;
+      if (high < 0 || low < 0) return false;
+      out[base + i] = (high << 4) | low;
+    }
+    table.digests.length += digestLength;
+    table.sizes.push(size);
+    table.names.push(nameId);
+    return true;
+  }
+
+  build(): HashIndex {
+    const tables = new Map<HashAlgorithm, SortedTable>();
+    for (const [algorithm, table] of this.tables) tables.set(algorithm, SortedTable.from(table));
+    return new HashIndex(tables);
+  }
+
+  private table(algorithm: HashAlgorithm): TableBuilder {
+    let table = this.tables.get(algorithm);
+    if (!table) {
+      table = new TableBuilder(DIGEST_LENGTH[algorithm]);
+      this.tables.set(algorithm, table);
+    }
+    return table;
+  }
+}
+
+const BUCKET_BITS = 16;
+
+/**
+ * Entries sorted by (digest, size), in load order among equal keys. A 64 Ki-entry bucket table
+ * on the first two digest bytes narrows each lookup to a handful of entries.
+ */
+class SortedTable {
+  private constructor(
+    readonly digestLength: number,
+    readonly digests: Uint8Array,
+    readonly sizes: Uint32Array,
+    readonly names: Uint32Array,
+    readonly bucketStarts: Uint32Array,
+    readonly hasAnySize: boolean,
+    readonly sizeSet: Set<number>,
+  ) {}
+
+  static from(builder: TableBuilder): SortedTable {
+    const n = builder.sizes.length;
+    const digestLength = builder.digestLength;
+    const rawDigests = builder.digests.bytes;
+    const rawSizes = builder.sizes.finish();
+    const rawNames = builder.names.finish();
+    const bucketOf = (entry: number) =>
+      (rawDigests[entry * digestLength]! << 8) | rawDigests[entry * digestLength + 1]!;
+
+    // Stable counting sort on the bucket, then a stable sort inside each bucket.
+    const bucketStarts = new Uint32Array((1 << BUCKET_BITS) + 1);
+    for (let entry = 0; entry < n; entry++) bucketStarts[bucketOf(entry) + 1]!++;
+    for (let b = 0; b < 1 << BUCKET_BITS; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
+    const order = new Uint32Array(n);
+    const fill = bucketStarts.slice(0, 1 << BUCKET_BITS);
+    for (let entry = 0; entry < n; entry++) order[fill[bucketOf(entry)]!++] = entry;
+
+    const compare = (a: number, b: number): number => {
+      const pa = a * digestLength;
+      const pb = b * digestLength;
+      for (let i = 2; i < digestLength; i++) {
+        const d = rawDigests[pa + i]! - rawDigests[pb + i]!;
+        if (d !== 0) return d;
+      }
+      return rawSizes[a]! - rawSizes[b]! || a - b;
+    };
+    for (let b = 0; b < 1 << BUCKET_BITS; b++) {
+      const start = bucketStarts[b]!;
+      const end = bucketStarts[b + 1]!;
+      if (end - start > 1) order.subarray(start, end).sort(compare);
+    }
+
+    const digests = new Uint8Array(n * digestLength);
+    const sizes = new Uint32Array(n);
+    const names = new Uint32Array(n);
+    const sizeSet = new Set<number>();
+    let hasAnySize = false;
+    for (let i = 0; i < n; i++) {
+      const entry = order[i]!;
+      digests.set(rawDigests.subarray(entry * digestLength, (entry + 1) * digestLength), i * digestLength);
+      sizes[i] = rawSizes[entry]!;
+      names[i] = rawNames[entry]!;
+      if (sizes[i] === ANY_SIZE) hasAnySize = true;
+      else sizeSet.add(sizes[i]!);
+    }
+    return new SortedTable(digestLength, digests, sizes, names, bucketStarts, hasAnySize, sizeSet);
+  }
+
+  get count(): number {
+    return this.sizes.length;
+  }
+
+  /** Could an object of this size match anything here? (Saves hashing objects no entry can match.) */
+  mayMatchSize(size: number): boolean {
+    return this.hasAnySize || this.sizeSet.has(size);
+  }
+
+  lookup(digest: Uint8Array, size: number): HashMatch {
+    const result: HashMatch = { sized: -1, anySize: -1 };
+    const bucket = (digest[0]! << 8) | digest[1]!;
+    let low = this.bucketStarts[bucket]!;
+    let high = this.bucketStarts[bucket + 1]!;
+    // Lower bound of the digest inside the bucket.
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.compareDigest(mid, digest) < 0) low = mid + 1;
+      else high = mid;
+    }
+    const end = this.bucketStarts[bucket + 1]!;
+    // Among equal entries the last loaded wins, as in ClamAV.
+    for (let i = low; i < end && this.compareDigest(i, digest) === 0; i++) {
+      const entrySize = this.sizes[i]!;
+      if (entrySize === size) result.sized = this.names[i]!;
+      else if (entrySize === ANY_SIZE) result.anySize = this.names[i]!;
+    }
+    return result;
+  }
+
+  private compareDigest(entry: number, digest: Uint8Array): number {
+    const base = entry * this.digestLength;
+    for (let i = 2; i < this.digestLength; i++) {
+      const d = this.digests[base + i]! - digest[i]!;
+      if (d !== 0) return d;
+    }
+    return 0;
+  }
+}
+
+/** Immutable hash lookup for whole-file (hdb/hsb/fp/sfp) or PE-section (mdb/msb) signatures. */
+export class HashIndex {
+  constructor(private readonly tables: ReadonlyMap<HashAlgorithm, SortedTable>) {}
+
+  get count(): number {
+    let total = 0;
+    for (const table of this.tables.values()) total += table.count;
+    return total;
+  }
+
+  /** True when some entry of this algorithm could match an object of `size` bytes. */
+  wants(algorithm: HashAlgorithm, size: number): boolean {
+    return this.tables.get(algorithm)?.mayMatchSize(size) ?? false;
+  }
+
+  lookup(algorithm: HashAlgorithm, digest: Uint8Array, size: number): HashMatch {
+    const table = this.tables.get(algorithm);
+    return table ? table.lookup(digest, size) : { sized: -1, anySize: -1 };
+  }
+}

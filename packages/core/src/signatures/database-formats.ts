@@ -1,0 +1,87 @@
+import type { DatabaseContext } from './database-context.js';
+import { loadHashDatabase, type HashPurpose } from './hash-db.js';
+import { loadIgnoreDatabase } from './ignore-db.js';
+
+/** Loads one database file's bytes into `ctx.engine`; returns the number of signatures loaded. */
+export type FormatLoader = (data: Uint8Array, ctx: DatabaseContext) => number;
+
+export interface DatabaseFormat {
+  /** File-name endings, matched case-insensitively, as ClamAV's cli_strbcasestr does. */
+  readonly suffixes: readonly string[];
+  /** Loaded only when that option is on, otherwise skipped (like ClamAV). */
+  readonly requires?: 'pua' | 'phishing' | 'bytecode';
+  /** Absent while ClamTS does not implement the format yet: the file is skipped with a debug line. */
+  readonly load?: FormatLoader;
+}
+
+const hashes =
+  (purpose: HashPurpose, pick: (ctx: DatabaseContext) => Parameters<typeof loadHashDatabase>[2]): FormatLoader =>
+  (data, ctx) =>
+    loadHashDatabase(data, purpose, pick(ctx), ctx);
+
+const ignoreList: FormatLoader = (data, ctx) => {
+  loadIgnoreDatabase(data, ctx.path, ctx.engine.ignored, ctx.logger);
+  return 0;
+};
+
+/**
+ * Every database format ClamAV 1.4 knows, in the order ClamAV's cli_load tests the endings
+ * (the order matters: `.fp` also ends `.sfp`, `.ign` is tested before `.ign2`).
+ * Containers (.cvd/.cld/.cud) are handled by the loader itself.
+ */
+export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
+  { suffixes: ['.db'] },
+  { suffixes: ['.crb'] },
+  { suffixes: ['.hdb', '.hsb'], load: hashes('file', (ctx) => ctx.engine.fileHashes) },
+  { suffixes: ['.hdu', '.hsu'], requires: 'pua', load: hashes('file', (ctx) => ctx.engine.fileHashes) },
+  { suffixes: ['.fp', '.sfp'], load: hashes('allow', (ctx) => ctx.engine.allowHashes) },
+  { suffixes: ['.mdb', '.msb'], load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
+  { suffixes: ['.imp'], load: hashes('pe-import', (ctx) => ctx.engine.importHashes) },
+  { suffixes: ['.mdu', '.msu'], requires: 'pua', load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
+  { suffixes: ['.ndb'] },
+  { suffixes: ['.ndu'], requires: 'pua' },
+  { suffixes: ['.ldb'] },
+  { suffixes: ['.ldu'], requires: 'pua' },
+  { suffixes: ['.cbc'], requires: 'bytecode' },
+  { suffixes: ['.sdb'] },
+  { suffixes: ['.zmd'] },
+  { suffixes: ['.rmd'] },
+  { suffixes: ['.cfg'] },
+  { suffixes: ['.info'] },
+  { suffixes: ['.wdb'], requires: 'phishing' },
+  { suffixes: ['.pdb', '.gdb'], requires: 'phishing' },
+  { suffixes: ['.ftm'] },
+  { suffixes: ['.ign', '.ign2'], load: ignoreList },
+  { suffixes: ['.idb'] },
+  { suffixes: ['.cdb'] },
+  { suffixes: ['.cat'] },
+  { suffixes: ['.ioc'] },
+  { suffixes: ['.yar', '.yara'] },
+  { suffixes: ['.pwdb'] },
+];
+
+export const CONTAINER_SUFFIXES = ['.cvd', '.cld', '.cud'] as const;
+export type ContainerSuffix = (typeof CONTAINER_SUFFIXES)[number];
+
+function endsWithIgnoreCase(name: string, suffix: string): boolean {
+  return name.length >= suffix.length && name.slice(-suffix.length).toLowerCase() === suffix;
+}
+
+export function containerKindOf(name: string): 'cvd' | 'cld' | 'cud' | undefined {
+  const suffix = CONTAINER_SUFFIXES.find((s) => endsWithIgnoreCase(name, s));
+  return suffix ? (suffix.slice(1) as 'cvd' | 'cld' | 'cud') : undefined;
+}
+
+export function formatOf(name: string): DatabaseFormat | undefined {
+  return DATABASE_FORMATS.find((format) => format.suffixes.some((s) => endsWithIgnoreCase(name, s)));
+}
+
+/**
+ * Does a directory scan pick this file up? ClamAV's CLI_DBEXT: every format and container except
+ * `.info`, which is only read from inside containers.
+ */
+export function isDirectoryDatabase(name: string): boolean {
+  if (containerKindOf(name)) return true;
+  const format = formatOf(name);
+  return format !== undefined && !format.suffixes.includes('.info');
+}

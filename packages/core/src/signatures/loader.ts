@@ -1,0 +1,181 @@
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EngineBuilder } from '../engine/engine-builder.js';
+import { ClamError } from '../errors.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import type { DatabaseContext, LoadOptions } from './database-context.js';
+import { containerKindOf, formatOf, isDirectoryDatabase, type DatabaseFormat } from './database-formats.js';
+import { loadContainer } from './container-loader.js';
+
+/**
+ * Loads database files and directories into an engine builder, like ClamAV's cl_load: a
+ * directory loads every file with a database ending (ignore lists first), a file loads by its
+ * ending; the first error stops the load.
+ */
+export class DatabaseLoader {
+  readonly builder = new EngineBuilder();
+  private readonly logger: Logger;
+
+  constructor(private readonly options: LoadOptions = {}) {
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  async load(path: string): Promise<void> {
+    let isDirectory: boolean;
+    try {
+      isDirectory = (await stat(path)).isDirectory();
+    } catch (error) {
+      this.logger.error(statErrorMessage(path, error));
+      throw new ClamError('ESTAT', { path });
+    }
+    if (isDirectory) await this.loadDirectory(path);
+    else await this.loadFile(path, false);
+  }
+
+  private async loadDirectory(directory: string): Promise<void> {
+    this.logger.debug(`Loading databases from ${directory}`);
+    let names: string[];
+    try {
+      names = await readdir(directory);
+    } catch {
+      this.logger.error(`cli_loaddbdir: Can't open directory ${directory}`);
+      return this.noDatabases(directory);
+    }
+    const databases = names.filter((name) => isDirectoryDatabase(name));
+    if (databases.length === 0) return this.noDatabases(directory);
+    const files = databases
+      .filter((name) => this.officialOrExempt(name))
+      .sort((a, b) => loadPriority(a) - loadPriority(b) || (a < b ? -1 : a > b ? 1 : 0));
+    for (const name of files) {
+      const path = directory.endsWith('/') ? directory + name : join(directory, name);
+      try {
+        await this.loadFile(path, true);
+      } catch (error) {
+        this.logger.error(`cli_loaddbdir: error loading database ${path}`);
+        throw error;
+      }
+    }
+  }
+
+  /** With `officialOnly`, ClamAV still loads containers and the special files it loads first. */
+  private officialOrExempt(name: string): boolean {
+    if (!this.options.officialOnly || containerKindOf(name) || loadPriority(name) < NORMAL_PRIORITY) return true;
+    this.logger.debug(`Skipping unofficial database ${name}`);
+    return false;
+  }
+
+  private noDatabases(directory: string): never {
+    this.logger.error(`cli_loaddbdir: No supported database files found in ${directory}`);
+    throw new ClamError('EOPEN', { path: directory });
+  }
+
+  private async loadFile(path: string, inDirectory: boolean): Promise<void> {
+    let data: Uint8Array;
+    try {
+      data = await readFile(path);
+    } catch (error) {
+      if (inDirectory && (error as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.logger.debug(`Detected race condition, ignoring old file ${path}`);
+        return;
+      }
+      this.logger.error(`cli_load(): Can't open file ${path}`);
+      throw new ClamError('EOPEN', { path });
+    }
+    this.loadBytes(path, data, false);
+  }
+
+  /**
+   * Loads one database file's bytes, chosen by the ending of `path`. Also used for the files
+   * inside containers, with `official` set for signed ones.
+   */
+  loadBytes(path: string, data: Uint8Array, official: boolean): void {
+    const ctx = this.context(path, official, false);
+    try {
+      const container = containerKindOf(path);
+      if (container) {
+        loadContainer(data, container, ctx, this);
+        this.logger.debug(`${path} loaded`);
+        return;
+      }
+      const format = formatOf(path);
+      if (!format) {
+        this.logger.warning(`cli_load: unknown extension - skipping ${path}`);
+        return;
+      }
+      if (!format.load || !this.wanted(format)) {
+        this.logger.debug(`${path} skipped${format.load ? '' : ' (format not supported by ClamTS yet)'}`);
+        return;
+      }
+      const puaCtx = format.requires === 'pua' ? this.context(path, official, true) : ctx;
+      this.builder.signatureCount += format.load(data, puaCtx);
+      this.logger.debug(`${path} loaded`);
+    } catch (error) {
+      if (error instanceof ClamError) this.logger.error(`Can't load ${path}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private wanted(format: DatabaseFormat): boolean {
+    switch (format.requires) {
+      case 'pua':
+        return this.options.detectPua === true;
+      case 'phishing':
+        return this.options.phishingSignatures !== false;
+      case 'bytecode':
+        return this.options.bytecode !== false;
+      default:
+        return true;
+    }
+  }
+
+  private context(path: string, official: boolean, pua: boolean): DatabaseContext {
+    return {
+      path,
+      official,
+      puaFilter: pua ? this.options.puaFilter : undefined,
+      options: this.options,
+      logger: this.logger,
+      engine: this.builder,
+    };
+  }
+}
+
+function isIgnoreList(name: string): boolean {
+  return formatOf(name)?.suffixes.includes('.ign') === true;
+}
+
+/** ClamAV loads ignore lists first, so they apply to every other database of the directory. */
+function loadPriority(name: string): number {
+  if (isIgnoreList(name)) return 1;
+  if (name === 'daily.cld') return 2;
+  if (name === 'daily.cvd') return 3;
+  if (name === 'local.gdb') return 4;
+  if (name === 'daily.cfg') return 5;
+  if (name.toLowerCase().endsWith('.crb')) return 6;
+  return NORMAL_PRIORITY;
+}
+
+const NORMAL_PRIORITY = 7;
+
+function statErrorMessage(path: string, error: unknown): string {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EACCES':
+      return `cl_load(): Access denied for path: ${path}`;
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return `cl_load(): No such file or directory: ${path}`;
+    case 'ELOOP':
+      return `cl_load(): Too many symbolic links encountered in path: ${path}`;
+    case 'EIO':
+      return `cl_load(): An I/O error occurred while reading from path: ${path}`;
+    default:
+      return `cl_load: Can't get status of: ${path}`;
+  }
+}
+
+/** Loads every path (files or directories) into one engine. */
+export async function loadEngine(paths: readonly string[], options: LoadOptions = {}) {
+  const loader = new DatabaseLoader(options);
+  for (const path of paths) await loader.load(path);
+  return loader.builder.build();
+}

@@ -1,0 +1,55 @@
+import { GrowableBytes, GrowableUint32 } from './growable.js';
+
+const UNOFFICIAL_SUFFIX = '.UNOFFICIAL';
+const latin1 = new TextDecoder('latin1');
+
+/**
+ * Signature names stored compactly as bytes (millions of names would cost far more as JS strings).
+ * A name is decoded only when it is reported. Names from unofficial databases get ClamAV's
+ * `.UNOFFICIAL` suffix at decode time, so it costs one flag byte instead of eleven bytes each.
+ * Filled while loading, then `freeze()`d; `get` works on a frozen table only.
+ */
+export class NameTable {
+  private heapBuilder = new GrowableBytes(1 << 16);
+  private startsBuilder = new GrowableUint32(1 << 12);
+  private unofficialBuilder = new GrowableBytes(1 << 12);
+  private heap = new Uint8Array(0);
+  private starts = new Uint32Array(0);
+  private unofficial = new Uint8Array(0);
+
+  get size(): number {
+    return this.startsBuilder.length;
+  }
+
+  /** Adds the bytes `source[start, end)` as a name and returns its id. */
+  add(source: Uint8Array, start: number, end: number, official: boolean): number {
+    const id = this.startsBuilder.length;
+    this.startsBuilder.push(this.heapBuilder.length);
+    this.heapBuilder.append(source, start, end);
+    this.unofficialBuilder.push(official ? 0 : 1);
+    return id;
+  }
+
+  addString(name: string, official: boolean): number {
+    const bytes = Buffer.from(name, 'latin1');
+    return this.add(bytes, 0, bytes.length, official);
+  }
+
+  freeze(): void {
+    this.heap = this.heapBuilder.finish();
+    this.starts = this.startsBuilder.finish();
+    this.unofficial = this.unofficialBuilder.finish();
+  }
+
+  get(id: number): string {
+    const start = this.starts[id]!;
+    const end = id + 1 < this.starts.length ? this.starts[id + 1]! : this.heap.length;
+    const name = latin1.decode(this.heap.subarray(start, end));
+    return this.unofficial[id] ? name + UNOFFICIAL_SUFFIX : name;
+  }
+}
+
+/** ClamAV's rule for names from databases that are not official signed containers. */
+export function displayName(rawName: string, official: boolean): string {
+  return official ? rawName : rawName + UNOFFICIAL_SUFFIX;
+}
