@@ -11,8 +11,10 @@
 export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.js';
 export { silentLogger, type Logger } from './util/logger.js';
 export { errnoMessage } from './util/strerror.js';
+export { listInDirectoryOrder } from './util/directory.js';
 export { Engine, type DatabaseVersion } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
+export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';
 export { Scanner, countedBlocks, COUNT_PRECISION, type ScanResult } from './engine/scanner.js';
 export { scanOptions, DEFAULT_LIMITS, type ScanOptions, type ScanLimits } from './engine/scan-options.js';
 export { ENGINE_VERSION, FUNCTIONALITY_LEVEL, CLAMTS_VERSION } from './engine/version.js';
@@ -21,3 +23,5 @@ export type { LoadOptions } from './signatures/database-context.js';
 export type { PuaFilter } from './signatures/pua.js';
 export { defaultDatabasePaths, BUNDLED_DATABASE_DIR, SYSTEM_DATABASE_DIR } from './signatures/default-database.js';
 export { parseCvdHeader, readContainer, verifyCvd, type CvdHeader, type CvdEntry, type ContainerKind } from './signatures/cvd.js';
+export * from './config/index.js';
+export { isWellFormed, convertArgument } from './config/arguments.js';

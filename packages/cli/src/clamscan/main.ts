@@ -14,7 +14,6 @@ import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '../c
 import { dailyDatabaseVersion, versionLine } from '../common/database-version.js';
 import { ToolOutput } from '../common/output.js';
 import { clamscanHelp } from './help.js';
-import { CLAMSCAN_OPTIONS } from './options.js';
 import { Quarantine, type QuarantineMode } from './quarantine.js';
 import { readFileList } from './file-list.js';
 import { RegexFilter, ScanManager, type SymlinkPolicy, type WalkSettings } from './scan-manager.js';
@@ -26,7 +25,7 @@ const PRODUCT = `ClamTS ${CLAMTS_VERSION}`;
 export async function clamscanMain(argv: readonly string[]): Promise<number> {
   let options: ParsedCommandLine;
   try {
-    options = parseCommandLine('clamscan', argv, CLAMSCAN_OPTIONS);
+    options = parseCommandLine('clamscan', argv);
   } catch (error) {
     if (!(error instanceof CommandLineError)) throw error;
     process.stderr.write(`${error.lines.join('\n')}\nERROR: Can't parse command line options\n`);
@@ -102,8 +101,8 @@ interface ScanRun {
 
 /** ClamAV's scanmanager(): check options, load the databases, scan, and work out the exit code. */
 async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Quarantine | undefined): Promise<ScanRun> {
-  const followDirSymlinks = options.number('follow-dir-symlinks') ?? 1;
-  const followFileSymlinks = options.number('follow-file-symlinks') ?? 1;
+  const followDirSymlinks = options.number('follow-dir-symlinks');
+  const followFileSymlinks = options.number('follow-file-symlinks');
   if (followDirSymlinks > 2) return fail('--follow-dir-symlinks: Invalid argument');
   if (followFileSymlinks > 2) return fail('--follow-file-symlinks: Invalid argument');
 
@@ -122,8 +121,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     detectPua: options.bool('detect-pua'),
     puaFilter,
     officialOnly: options.bool('official-db-only'),
-    phishingSignatures: options.bool('phishing-scan-urls', true),
-    bytecode: options.bool('bytecode', true),
+    phishingSignatures: options.bool('phishing-scan-urls'),
+    bytecode: options.bool('bytecode'),
     logger: out.libclamavLogger(),
   };
   const loader = new DatabaseLoader(loadOptions);
@@ -154,12 +153,13 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     scanOptions({
       allMatch: options.bool('allmatch'),
       alertExceedsMax: options.bool('alert-exceeds-max'),
+      // Like clamscan, only the limits given on the command line replace the engine's own.
       limits: {
-        maxFileSize: options.number('max-filesize'),
-        maxScanSize: options.number('max-scansize'),
-        maxFiles: options.number('max-files'),
-        maxRecursion: options.number('max-recursion'),
-        maxScanTime: options.number('max-scantime'),
+        maxFileSize: given('max-filesize'),
+        maxScanSize: given('max-scansize'),
+        maxFiles: given('max-files'),
+        maxRecursion: given('max-recursion'),
+        maxScanTime: given('max-scantime'),
       },
     }),
   );
@@ -170,10 +170,10 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       printInfectedOnly: options.bool('infected'),
       printClean: !options.bool('suppress-ok-results'),
       bell: options.bool('bell'),
-      crossFs: options.bool('cross-fs', true),
+      crossFs: options.bool('cross-fs'),
       followDirSymlinks: followDirSymlinks as SymlinkPolicy,
       followFileSymlinks: followFileSymlinks as SymlinkPolicy,
-      maxDirRecursion: options.number('max-dir-recursion') ?? 15,
+      maxDirRecursion: options.number('max-dir-recursion'),
       quarantine,
       ...filters,
     },
@@ -201,6 +201,10 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
   const { stats } = manager;
   const status = stats.infectedFiles ? 1 : stats.errors ? 2 : manager.status;
   return { status, knownViruses: engine.signatureCount, manager };
+
+  function given(long: string): number | undefined {
+    return options.has(long) ? options.number(long) : undefined;
+  }
 
   function fail(message: string, knownViruses = 0): ScanRun {
     out.error(message);

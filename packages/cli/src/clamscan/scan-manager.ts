@@ -1,6 +1,13 @@
 import { accessSync, constants, lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { opendir } from 'node:fs/promises';
-import { COUNT_PRECISION, errnoMessage, isClamError, strerror, type ScanResult, type Scanner } from '@clamts/core';
+import {
+  COUNT_PRECISION,
+  errnoMessage,
+  isClamError,
+  listInDirectoryOrder,
+  strerror,
+  type ScanResult,
+  type Scanner,
+} from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
 import type { Quarantine } from './quarantine.js';
 
@@ -117,7 +124,7 @@ export class ScanManager {
 
     let entries: string[];
     try {
-      entries = await listDirectory(directory);
+      entries = await listInDirectoryOrder(directory);
     } catch {
       this.note(`${directory}: Can't open directory.`);
       this.stats.errors++;
@@ -214,14 +221,6 @@ export class ScanManager {
   private note(line: string): void {
     if (!this.settings.printInfectedOnly) this.out.info(line);
   }
-}
-
-/** Directory entries in the order the filesystem returns them, as ClamAV's readdir loop sees them. */
-async function listDirectory(directory: string): Promise<string[]> {
-  const names: string[] = [];
-  const handle = await opendir(directory);
-  for await (const entry of handle) names.push(entry.name);
-  return names;
 }
 
 function stripTrailingSeparators(path: string): string {

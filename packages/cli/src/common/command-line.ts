@@ -1,54 +1,52 @@
+import { convertArgument, isWellFormed, optionsFor, type ClamTool, type OptionSpec } from '@clamts/core';
+
 /**
- * Command-line parsing with the behaviour of ClamAV's tools (getopt_long with ClamAV's option
- * types): long options take `--name=value` or `--name value`, unique prefixes of long names are
- * accepted, short options can be grouped (`-ri`) or take a glued value (`-dFILE`), boolean options
- * take an optional `=yes/no`, operands and options may be mixed, and `--` ends the options.
+ * Command-line parsing with the behaviour of ClamAV's tools (its getopt_long over the shared option
+ * table): long options take `--name=value` or `--name value`, unique prefixes of long names are
+ * accepted, short options can be grouped (`-ri`) or take a glued value (`-dFILE`), options whose
+ * argument may be omitted take it only after `=`, operands and options may be mixed, and `--` ends
+ * the options. The options and their defaults come from the one schema in `@clamts/core`.
  */
-export type OptionType = 'bool' | 'string' | 'number' | 'size';
-
-export interface OptionSpec {
-  /** Long name without dashes, e.g. `max-filesize`. */
-  readonly long: string;
-  readonly short?: string;
-  readonly type: OptionType;
-  /** Every occurrence is kept (e.g. `--database`, `--exclude`); otherwise the last one wins. */
-  readonly repeatable?: boolean;
-}
-
 export type OptionValue = boolean | string | number;
 
 export class ParsedCommandLine {
   constructor(
+    private readonly specs: ReadonlyMap<string, OptionSpec>,
     private readonly values: ReadonlyMap<string, readonly OptionValue[]>,
     readonly operands: readonly string[],
   ) {}
 
+  /** Given on the command line (as opposed to defaulted). */
   has(long: string): boolean {
     return this.values.has(long);
   }
 
-  bool(long: string, fallback = false): boolean {
-    const value = this.last(long);
-    return value === undefined ? fallback : value === true;
+  bool(long: string): boolean {
+    return this.value(long) === true;
   }
 
   string(long: string): string | undefined {
-    const value = this.last(long);
+    const value = this.value(long);
     return typeof value === 'string' ? value : undefined;
   }
 
-  number(long: string): number | undefined {
-    const value = this.last(long);
-    return typeof value === 'number' ? value : undefined;
+  number(long: string): number {
+    const value = this.value(long);
+    return typeof value === 'number' ? value : -1;
   }
 
+  /** Every value given for a repeatable option (none: an empty list, whatever the default). */
   strings(long: string): string[] {
     return (this.values.get(long) ?? []).filter((v): v is string => typeof v === 'string');
   }
 
-  private last(long: string): OptionValue | undefined {
-    const all = this.values.get(long);
-    return all?.[all.length - 1];
+  /** The last value given, or the schema's default. */
+  private value(long: string): OptionValue | undefined {
+    const given = this.values.get(long);
+    if (given) return given[given.length - 1];
+    const spec = this.specs.get(long);
+    if (!spec) throw new Error(`unknown option --${long}`);
+    return spec.default ?? undefined;
   }
 }
 
@@ -59,46 +57,42 @@ export class CommandLineError extends Error {
   }
 }
 
-const BOOL_PATTERN = /^(yes|true|1|no|false|0)$/i;
-const NUMBER_PATTERN = /^[0-9]+$/;
-const SIZE_PATTERN = /^([0-9]+)([KMG]?)$/i;
-const SIZE_MULTIPLIER: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+/** May the argument be left out (`--opt` alone)? ClamAV's rule for optional_argument. */
+function argumentOptional(spec: OptionSpec): boolean {
+  return !spec.argRequired && (spec.type === 'bool' || typeof spec.default === 'string');
+}
 
-export function parseCommandLine(tool: string, argv: readonly string[], specs: readonly OptionSpec[]): ParsedCommandLine {
+export function parseCommandLine(tool: ClamTool, argv: readonly string[]): ParsedCommandLine {
+  const specs = optionsFor(tool).filter((spec) => spec.longopt !== undefined && !spec.deprecated);
+  // As in ClamAV, the first entry with a given spelling is the one that counts.
+  const byLong = new Map<string, OptionSpec>();
+  const byShort = new Map<string, OptionSpec>();
+  for (const spec of specs) {
+    if (!byLong.has(spec.longopt!)) byLong.set(spec.longopt!, spec);
+    if (spec.shortopt && !byShort.has(spec.shortopt)) byShort.set(spec.shortopt, spec);
+  }
   const values = new Map<string, OptionValue[]>();
   const operands: string[] = [];
-  const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
 
-  const display = (spec: OptionSpec) => `--${spec.long}${spec.short ? ` (-${spec.short})` : ''}`;
+  const display = (spec: OptionSpec) => `--${spec.longopt}${spec.shortopt ? ` (-${spec.shortopt})` : ''}`;
   const store = (spec: OptionSpec, raw: string | undefined) => {
     const value = convert(spec, raw);
-    const list = values.get(spec.long);
+    const list = values.get(spec.longopt!);
     if (list && spec.repeatable) list.push(value);
-    else values.set(spec.long, [value]);
+    else values.set(spec.longopt!, [value]);
   };
   const convert = (spec: OptionSpec, raw: string | undefined): OptionValue => {
-    const bad = () => new CommandLineError([`ERROR: Incorrect argument format for option ${display(spec)}`]);
-    switch (spec.type) {
-      case 'bool':
-        if (raw === undefined) return true;
-        if (!BOOL_PATTERN.test(raw)) throw bad();
-        return /^(yes|true|1)$/i.test(raw);
-      case 'string':
-        if (!raw) throw new CommandLineError([`ERROR: Option ${display(spec)} requires a non-empty string argument`]);
-        return raw;
-      case 'number':
-        if (!NUMBER_PATTERN.test(raw ?? '')) throw bad();
-        return Number(raw);
-      case 'size': {
-        const match = SIZE_PATTERN.exec(raw ?? '');
-        if (!match) throw bad();
-        return Number(match[1]) * SIZE_MULTIPLIER[match[2]!.toLowerCase()]!;
-      }
+    if (raw === undefined) return spec.type === 'bool' ? true : (spec.default as OptionValue);
+    if (spec.type === 'string' && raw === '') {
+      throw new CommandLineError([`ERROR: Option ${display(spec)} requires a non-empty string argument`]);
     }
+    const conversion = isWellFormed(spec, raw) ? convertArgument(spec, raw) : { ok: false as const };
+    if (!conversion.ok) throw new CommandLineError([`ERROR: Incorrect argument format for option ${display(spec)}`]);
+    if (spec.type === 'string') return raw;
+    if (spec.type === 'bool') return conversion.value.number === 1n;
+    return Number(conversion.value.number);
   };
-  const missingArgument = (getoptLine: string) =>
-    new CommandLineError([getoptLine, 'ERROR: Incomplete option passed (missing argument)']);
-  const unknown = (getoptLine: string) => new CommandLineError([getoptLine, 'ERROR: Unknown option passed']);
+  const failure = (getoptLine: string, summary: string) => new CommandLineError([getoptLine, `ERROR: ${summary}`]);
 
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -109,43 +103,41 @@ export function parseCommandLine(tool: string, argv: readonly string[], specs: r
     if (arg.startsWith('--')) {
       const eq = arg.indexOf('=');
       const name = eq < 0 ? arg.slice(2) : arg.slice(2, eq);
-      const spec = findLong(specs, name, tool);
-      if (!spec) throw unknown(`${tool}: unrecognized option \`${arg}'`);
-      if (eq >= 0) {
-        store(spec, arg.slice(eq + 1));
-      } else if (spec.type === 'bool') {
-        store(spec, undefined);
-      } else {
-        if (i + 1 >= argv.length) throw missingArgument(`${tool}: option \`${arg}' requires an argument`);
-        store(spec, argv[++i]);
-      }
+      const spec = findLong(byLong, name, tool);
+      if (!spec) throw failure(`${tool}: unrecognized option \`${arg}'`, 'Unknown option passed');
+      if (eq >= 0) store(spec, arg.slice(eq + 1));
+      else if (argumentOptional(spec)) store(spec, undefined);
+      else if (i + 1 < argv.length) store(spec, argv[++i]);
+      else throw failure(`${tool}: option \`${arg}' requires an argument`, 'Incomplete option passed (missing argument)');
     } else if (arg.startsWith('-') && arg.length > 1) {
       for (let j = 1; j < arg.length; j++) {
         const spec = byShort.get(arg[j]!);
-        if (!spec) throw unknown(`${tool}: illegal option -- ${arg[j]}`);
+        if (!spec) throw failure(`${tool}: illegal option -- ${arg[j]}`, 'Unknown option passed');
         if (spec.type === 'bool') {
           store(spec, undefined);
           continue;
         }
         if (j + 1 < arg.length) store(spec, arg.slice(j + 1));
+        else if (argumentOptional(spec)) store(spec, undefined);
         else if (i + 1 < argv.length) store(spec, argv[++i]);
-        else throw missingArgument(`${tool}: option requires an argument -- ${arg[j]}`);
+        else throw failure(`${tool}: option requires an argument -- ${arg[j]}`, 'Incomplete option passed (missing argument)');
         break;
       }
     } else {
       operands.push(arg);
     }
   }
-  return new ParsedCommandLine(values, operands);
+  return new ParsedCommandLine(byLong, values, operands);
 }
 
 /** An exact long name, or else the only option that starts with `name` (getopt_long's rule). */
-function findLong(specs: readonly OptionSpec[], name: string, tool: string): OptionSpec | undefined {
-  const exact = specs.find((s) => s.long === name);
+function findLong(byLong: ReadonlyMap<string, OptionSpec>, name: string, tool: string): OptionSpec | undefined {
+  if (name.length === 0) return undefined;
+  const exact = byLong.get(name);
   if (exact) return exact;
-  const candidates = specs.filter((s) => s.long.startsWith(name));
-  if (candidates.length > 1 && name.length > 0) {
+  const candidates = [...byLong.values()].filter((s) => s.longopt!.startsWith(name));
+  if (candidates.length > 1) {
     throw new CommandLineError([`${tool}: option \`--${name}' is ambiguous`, 'ERROR: Unknown option passed']);
   }
-  return name.length > 0 ? candidates[0] : undefined;
+  return candidates[0];
 }

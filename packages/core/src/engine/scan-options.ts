@@ -12,6 +12,10 @@ export interface ScanLimits {
   maxScanTime: number;
 }
 
+/**
+ * The engine's own limits when a tool sets none: libclamav's built-in defaults (default.h), which
+ * are not always the defaults of the matching config options (MaxScanTime's is 0 there).
+ */
 export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxFileSize: 100 * 1024 * 1024,
   maxScanSize: 400 * 1024 * 1024,
@@ -32,6 +36,10 @@ export function scanOptions(overrides: Partial<Omit<ScanOptions, 'limits'>> & { 
   return {
     allMatch: overrides.allMatch ?? false,
     alertExceedsMax: overrides.alertExceedsMax ?? false,
-    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+    limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
   };
+}
+
+function definedOnly<T extends object>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<T>;
 }

@@ -1,5 +1,6 @@
 import type { HashAlgorithm } from '../engine/scan-object.js';
 import { GrowableBytes, GrowableUint32 } from '../util/growable.js';
+import { sharedArray } from '../util/shared-memory.js';
 
 export const DIGEST_LENGTH: Record<HashAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32 };
 export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['md5', 'sha1', 'sha256'];
@@ -100,20 +101,32 @@ export class HashIndexBuilder {
 
 const BUCKET_BITS = 16;
 
+/** A sorted table as plain data in shared memory. */
+export interface SharedSortedTable {
+  digestLength: number;
+  digests: Uint8Array;
+  sizes: Uint32Array;
+  names: Uint32Array;
+  bucketStarts: Uint32Array;
+  /** The distinct exact sizes, ascending, to tell quickly whether hashing an object is useful. */
+  distinctSizes: Uint32Array;
+  hasAnySize: boolean;
+}
+
 /**
  * Entries sorted by (digest, size), in load order among equal keys. A 64 Ki-entry bucket table
  * on the first two digest bytes narrows each lookup to a handful of entries.
  */
 class SortedTable {
-  private constructor(
-    readonly digestLength: number,
-    readonly digests: Uint8Array,
-    readonly sizes: Uint32Array,
-    readonly names: Uint32Array,
-    readonly bucketStarts: Uint32Array,
-    readonly hasAnySize: boolean,
-    readonly sizeSet: Set<number>,
-  ) {}
+  private constructor(private readonly t: SharedSortedTable) {}
+
+  static fromShared(shared: SharedSortedTable): SortedTable {
+    return new SortedTable(shared);
+  }
+
+  toShared(): SharedSortedTable {
+    return this.t;
+  }
 
   static from(builder: TableBuilder): SortedTable {
     const n = builder.sizes.length;
@@ -124,8 +137,8 @@ class SortedTable {
     const bucketOf = (entry: number) =>
       (rawDigests[entry * digestLength]! << 8) | rawDigests[entry * digestLength + 1]!;
 
-    // Stable counting sort on the bucket, then a stable sort inside each bucket.
-    const bucketStarts = new Uint32Array((1 << BUCKET_BITS) + 1);
+    // Stable counting sort on the bucket, then a sort on the rest of the key inside each bucket.
+    const bucketStarts = sharedArray(Uint32Array, (1 << BUCKET_BITS) + 1);
     for (let entry = 0; entry < n; entry++) bucketStarts[bucketOf(entry) + 1]!++;
     for (let b = 0; b < 1 << BUCKET_BITS; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
     const order = new Uint32Array(n);
@@ -147,10 +160,9 @@ class SortedTable {
       if (end - start > 1) order.subarray(start, end).sort(compare);
     }
 
-    const digests = new Uint8Array(n * digestLength);
-    const sizes = new Uint32Array(n);
-    const names = new Uint32Array(n);
-    const sizeSet = new Set<number>();
+    const digests = sharedArray(Uint8Array, n * digestLength);
+    const sizes = sharedArray(Uint32Array, n);
+    const names = sharedArray(Uint32Array, n);
     let hasAnySize = false;
     for (let i = 0; i < n; i++) {
       const entry = order[i]!;
@@ -158,54 +170,92 @@ class SortedTable {
       sizes[i] = rawSizes[entry]!;
       names[i] = rawNames[entry]!;
       if (sizes[i] === ANY_SIZE) hasAnySize = true;
-      else sizeSet.add(sizes[i]!);
     }
-    return new SortedTable(digestLength, digests, sizes, names, bucketStarts, hasAnySize, sizeSet);
+    const distinctSizes = distinctSorted(rawSizes);
+    return new SortedTable({ digestLength, digests, sizes, names, bucketStarts, distinctSizes, hasAnySize });
   }
 
   get count(): number {
-    return this.sizes.length;
+    return this.t.sizes.length;
   }
 
   /** Could an object of this size match anything here? (Saves hashing objects no entry can match.) */
   mayMatchSize(size: number): boolean {
-    return this.hasAnySize || this.sizeSet.has(size);
+    if (this.t.hasAnySize) return true;
+    const sizes = this.t.distinctSizes;
+    let low = 0;
+    let high = sizes.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (sizes[mid]! < size) low = mid + 1;
+      else high = mid;
+    }
+    return low < sizes.length && sizes[low] === size;
   }
 
   lookup(digest: Uint8Array, size: number): HashMatch {
+    const { bucketStarts, sizes, names } = this.t;
     const result: HashMatch = { sized: -1, anySize: -1 };
     const bucket = (digest[0]! << 8) | digest[1]!;
-    let low = this.bucketStarts[bucket]!;
-    let high = this.bucketStarts[bucket + 1]!;
+    let low = bucketStarts[bucket]!;
+    let high = bucketStarts[bucket + 1]!;
     // Lower bound of the digest inside the bucket.
     while (low < high) {
       const mid = (low + high) >>> 1;
       if (this.compareDigest(mid, digest) < 0) low = mid + 1;
       else high = mid;
     }
-    const end = this.bucketStarts[bucket + 1]!;
+    const end = bucketStarts[bucket + 1]!;
     // Among equal entries the last loaded wins, as in ClamAV.
     for (let i = low; i < end && this.compareDigest(i, digest) === 0; i++) {
-      const entrySize = this.sizes[i]!;
-      if (entrySize === size) result.sized = this.names[i]!;
-      else if (entrySize === ANY_SIZE) result.anySize = this.names[i]!;
+      const entrySize = sizes[i]!;
+      if (entrySize === size) result.sized = names[i]!;
+      else if (entrySize === ANY_SIZE) result.anySize = names[i]!;
     }
     return result;
   }
 
   private compareDigest(entry: number, digest: Uint8Array): number {
-    const base = entry * this.digestLength;
-    for (let i = 2; i < this.digestLength; i++) {
-      const d = this.digests[base + i]! - digest[i]!;
+    const { digestLength, digests } = this.t;
+    const base = entry * digestLength;
+    for (let i = 2; i < digestLength; i++) {
+      const d = digests[base + i]! - digest[i]!;
       if (d !== 0) return d;
     }
     return 0;
   }
 }
 
+export type SharedHashIndex = Partial<Record<HashAlgorithm, SharedSortedTable>>;
+
+/** The distinct values of `values`, ascending, in shared memory. */
+function distinctSorted(values: Uint32Array): Uint32Array {
+  const sorted = values.slice().sort();
+  let count = 0;
+  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[count++] = sorted[i]!;
+  const distinct = sharedArray(Uint32Array, count);
+  distinct.set(sorted.subarray(0, count));
+  return distinct;
+}
+
 /** Immutable hash lookup for whole-file (hdb/hsb/fp/sfp) or PE-section (mdb/msb) signatures. */
 export class HashIndex {
   constructor(private readonly tables: ReadonlyMap<HashAlgorithm, SortedTable>) {}
+
+  toShared(): SharedHashIndex {
+    const shared: SharedHashIndex = {};
+    for (const [algorithm, table] of this.tables) shared[algorithm] = table.toShared();
+    return shared;
+  }
+
+  static fromShared(shared: SharedHashIndex): HashIndex {
+    const tables = new Map<HashAlgorithm, SortedTable>();
+    for (const algorithm of HASH_ALGORITHMS) {
+      const table = shared[algorithm];
+      if (table) tables.set(algorithm, SortedTable.fromShared(table));
+    }
+    return new HashIndex(tables);
+  }
 
   get count(): number {
     let total = 0;

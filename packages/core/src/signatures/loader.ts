@@ -1,7 +1,8 @@
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineBuilder } from '../engine/engine-builder.js';
 import { ClamError } from '../errors.js';
+import { listInDirectoryOrder } from '../util/directory.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { DatabaseContext, LoadOptions } from './database-context.js';
 import { containerKindOf, formatOf, isDirectoryDatabase, type DatabaseFormat } from './database-formats.js';
@@ -36,7 +37,7 @@ export class DatabaseLoader {
     this.logger.debug(`Loading databases from ${directory}`);
     let names: string[];
     try {
-      names = await readdir(directory);
+      names = await listInDirectoryOrder(directory);
     } catch {
       this.logger.error(`cli_loaddbdir: Can't open directory ${directory}`);
       return this.noDatabases(directory);
@@ -45,7 +46,8 @@ export class DatabaseLoader {
     if (databases.length === 0) return this.noDatabases(directory);
     const files = databases
       .filter((name) => this.officialOrExempt(name))
-      .sort((a, b) => loadPriority(a) - loadPriority(b) || (a < b ? -1 : a > b ? 1 : 0));
+      // A stable sort: same-priority files load in the filesystem's order, as ClamAV's readdir loop.
+      .sort((a, b) => loadPriority(a) - loadPriority(b));
     for (const name of files) {
       const path = directory.endsWith('/') ? directory + name : join(directory, name);
       try {

@@ -1,4 +1,12 @@
 import { GrowableBytes, GrowableUint32 } from './growable.js';
+import { toShared } from './shared-memory.js';
+
+/** A frozen name table as plain data in shared memory (see `NameTable.fromShared`). */
+export interface SharedNameTable {
+  heap: Uint8Array;
+  starts: Uint32Array;
+  unofficial: Uint8Array;
+}
 
 const UNOFFICIAL_SUFFIX = '.UNOFFICIAL';
 const latin1 = new TextDecoder('latin1');
@@ -18,7 +26,7 @@ export class NameTable {
   private unofficial = new Uint8Array(0);
 
   get size(): number {
-    return this.startsBuilder.length;
+    return Math.max(this.startsBuilder.length, this.starts.length);
   }
 
   /** Adds the bytes `source[start, end)` as a name and returns its id. */
@@ -36,9 +44,24 @@ export class NameTable {
   }
 
   freeze(): void {
-    this.heap = this.heapBuilder.finish();
-    this.starts = this.startsBuilder.finish();
-    this.unofficial = this.unofficialBuilder.finish();
+    this.heap = toShared(Uint8Array, this.heapBuilder.bytes.subarray(0, this.heapBuilder.length));
+    this.starts = toShared(Uint32Array, this.startsBuilder.finish());
+    this.unofficial = toShared(Uint8Array, this.unofficialBuilder.finish());
+    this.heapBuilder = new GrowableBytes(1);
+    this.startsBuilder = new GrowableUint32(1);
+    this.unofficialBuilder = new GrowableBytes(1);
+  }
+
+  toShared(): SharedNameTable {
+    return { heap: this.heap, starts: this.starts, unofficial: this.unofficial };
+  }
+
+  static fromShared(shared: SharedNameTable): NameTable {
+    const table = new NameTable();
+    table.heap = shared.heap;
+    table.starts = shared.starts;
+    table.unofficial = shared.unofficial;
+    return table;
   }
 
   get(id: number): string {

@@ -1,0 +1,42 @@
+import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
+import { NameTable, type SharedNameTable } from '../util/names.js';
+import { Engine, type DatabaseVersion } from './engine.js';
+
+/**
+ * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
+ * worker thread (postMessage / workerData) shares the signature memory instead of copying it.
+ */
+export interface SharedEngineDescriptor {
+  names: SharedNameTable;
+  fileHashes: SharedHashIndex;
+  allowHashes: SharedHashIndex;
+  sectionHashes: SharedHashIndex;
+  importHashes: SharedHashIndex;
+  signatureCount: number;
+  databaseVersion?: DatabaseVersion;
+}
+
+export function shareEngine(engine: Engine): SharedEngineDescriptor {
+  return {
+    names: engine.names.toShared(),
+    fileHashes: engine.fileHashes.toShared(),
+    allowHashes: engine.allowHashes.toShared(),
+    sectionHashes: engine.sectionHashes.toShared(),
+    importHashes: engine.importHashes.toShared(),
+    signatureCount: engine.signatureCount,
+    databaseVersion: engine.databaseVersion,
+  };
+}
+
+/** Rebuilds, in any thread, an engine that reads the shared memory of the original. */
+export function engineFromShared(shared: SharedEngineDescriptor): Engine {
+  return new Engine({
+    names: NameTable.fromShared(shared.names),
+    fileHashes: HashIndex.fromShared(shared.fileHashes),
+    allowHashes: HashIndex.fromShared(shared.allowHashes),
+    sectionHashes: HashIndex.fromShared(shared.sectionHashes),
+    importHashes: HashIndex.fromShared(shared.importHashes),
+    signatureCount: shared.signatureCount,
+    databaseVersion: shared.databaseVersion,
+  });
+}
