@@ -12,6 +12,7 @@ export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.j
 export { silentLogger, type Logger } from './util/logger.js';
 export { errnoMessage } from './util/strerror.js';
 export { listInDirectoryOrder } from './util/directory.js';
+export { readFileHead } from './util/file-head.js';
 export { Engine, type DatabaseVersion } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
 export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';
@@ -22,6 +23,14 @@ export { DatabaseLoader, loadEngine } from './signatures/loader.js';
 export type { LoadOptions } from './signatures/database-context.js';
 export type { PuaFilter } from './signatures/pua.js';
 export { defaultDatabasePaths, BUNDLED_DATABASE_DIR, SYSTEM_DATABASE_DIR } from './signatures/default-database.js';
-export { parseCvdHeader, readContainer, verifyCvd, type CvdHeader, type CvdEntry, type ContainerKind } from './signatures/cvd.js';
+export {
+  parseCvdHeader,
+  readCvdHead,
+  readContainer,
+  verifyContainer,
+  type CvdHeader,
+  type CvdEntry,
+  type ContainerKind,
+} from './signatures/cvd.js';
 export * from './config/index.js';
 export { isWellFormed, convertArgument } from './config/arguments.js';

@@ -1,30 +1,39 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { ClamError } from '../errors.js';
-import { readContainer, parseCvdHeader, type ContainerKind, type CvdEntry, type CvdHeader } from './cvd.js';
+import {
+  checkContainerEntry,
+  ContainerLineReader,
+  unpackContainer,
+  verifyContainer,
+  type ContainerKind,
+  type CvdHeader,
+} from './cvd.js';
 import type { DatabaseContext } from './database-context.js';
 import { isDirectoryDatabase } from './database-formats.js';
-import { splitTokens } from './ignore-db.js';
-import { forEachLine } from './lines.js';
 
 /** Where the files of a container go: the loader's per-file dispatch. */
 export interface EntrySink {
-  loadBytes(path: string, data: Uint8Array, official: boolean): void;
+  /** Would `loadBytes` read this file (false: unknown, not implemented or not wanted)? */
+  willLoad(path: string): boolean;
+  /** Loads one database file; returns false when it skipped it. */
+  loadBytes(path: string, data: Uint8Array, official: boolean): boolean;
 }
 
 const SECONDS_PER_WEEK = 7 * 24 * 3600;
+const NEWLINE = new Uint8Array([0x0a]);
 
 /**
- * Loads a `.cvd`/`.cld`/`.cud` like ClamAV's cli_cvdload: verify the container, skip it when an
- * equal or newer twin (`.cld` beside `.cvd`) exists, check the `.info` manifest, then load every
- * database file inside through the normal dispatch — as official signatures unless it is a `.cud`.
+ * Loads a `.cvd`/`.cld`/`.cud` in the order of ClamAV's cli_cvdload: verify the container, skip it
+ * when an equal or newer twin (`x.cld` beside `x.cvd`) exists, warn about its age and level,
+ * unpack it and check its manifest, then load every database file inside through the normal
+ * dispatch — as official signatures unless it is a `.cud` — checking each against the manifest.
  */
 export function loadContainer(data: Uint8Array, kind: ContainerKind, ctx: DatabaseContext, sink: EntrySink): void {
   const { logger, path } = ctx;
-  const { header, entries } = readContainer(data, path, kind, logger);
-  if (kind !== 'cud' && newerTwinExists(path, kind, header, ctx)) return;
+  const header = verifyContainer(data, path, kind, logger);
+  if (kind !== 'cud' && twinTakesPrecedence(path, kind, header, ctx)) return;
 
-  if (/daily\./.test(path)) {
+  if (path.includes('daily.')) {
     warnAboutAge(header, ctx);
     ctx.engine.databaseVersion = { version: header.version, buildTime: header.buildTimestamp };
   }
@@ -35,85 +44,54 @@ export function loadContainer(data: Uint8Array, kind: ContainerKind, ctx: Databa
     logger.warning('*******************************************************************');
   }
 
-  const manifest = readManifest(entries, header, ctx);
-  for (const entry of entries) {
+  const contents = unpackContainer(data, header, path, kind, logger);
+  for (const entry of contents.entries) {
     if (!isDirectoryDatabase(entry.name)) continue;
-    const expected = manifest.get(entry.name);
-    if (!expected) return fail(`cli_tgzload: File ${entry.name} not found in .info`);
-    if (expected.size !== entry.data.length) return fail(`cli_tgzload: File ${entry.name} not correctly loaded`);
-    if (createHash('sha256').update(entry.data).digest('hex') !== expected.sha256) {
-      return fail(`cli_tgzload: Invalid checksum for file ${entry.name}`);
+    // A file the loader skips is not read at all: ClamAV then only checks that it is listed.
+    let bytesRead = 0;
+    if (sink.willLoad(entry.name)) {
+      const lines = readAsClamAVDoes(entry.data, ctx);
+      try {
+        sink.loadBytes(entry.name, lines.data, kind !== 'cud');
+      } catch (error) {
+        if (!(error instanceof ClamError)) throw error;
+        logger.error(`cli_tgzload: Can't load ${entry.name}`);
+        throw new ClamError('EMALFDB', { path });
+      }
+      bytesRead = lines.bytesRead;
     }
-    try {
-      sink.loadBytes(entry.name, entry.data, kind !== 'cud');
-    } catch (error) {
-      if (!(error instanceof ClamError)) throw error;
-      return fail(`cli_tgzload: Can't load ${entry.name}`);
-    }
+    checkContainerEntry(contents, entry, path, logger, bytesRead);
   }
-
-  function fail(message: string): never {
-    logger.error(message);
-    throw new ClamError('EMALFDB', { path });
-  }
-}
-
-interface ManifestEntry {
-  size: number;
-  sha256: string;
 }
 
 /**
- * The `.info` file inside a container: a copy of the container header, then `name:size:sha256`
- * for each file. Its header must agree with the container's.
+ * The bytes of a database file inside a container as ClamAV's container reader delivers its lines
+ * (a last line without newline is dropped, a NUL ends a line, over-long lines end the file), so the
+ * ordinary loaders see exactly what ClamAV's see.
  */
-function readManifest(entries: readonly CvdEntry[], header: CvdHeader, ctx: DatabaseContext): Map<string, ManifestEntry> {
-  const { logger, path } = ctx;
-  const fail = (message: string): never => {
-    logger.error(message);
-    throw new ClamError('EMALFDB', { path });
-  };
-  const info = entries.find((entry) => entry.name.toLowerCase().endsWith('.info'));
-  const manifest = new Map<string, ManifestEntry>();
-  let infoHeader: CvdHeader | undefined;
-  if (info) {
-    forEachLine(info.data, (line, lineNumber) => {
-      if (line.startsWith('DSIG:')) return;
-      if (line.startsWith('ClamAV-VDB:')) {
-        infoHeader = parseCvdHeader(Buffer.from(line.padEnd(512, ' '), 'latin1'), path);
-        return;
-      }
-      if (!infoHeader) fail('cli_loadinfo: Incorrect file format');
-      const fields = splitTokens(line, ':', 4);
-      if (fields.length !== 3) fail(`cli_loadinfo: Problem parsing database at line ${lineNumber}`);
-      const [name, size, sha256] = fields as [string, string, string];
-      if (!/^[0-9]+$/.test(size)) fail('cli_loadinfo: Invalid value in the size field');
-      if (!/^[0-9a-fA-F]{64}$/.test(sha256)) fail(`cli_loadinfo: Malformed SHA2-256 string at line ${lineNumber}`);
-      manifest.set(name, { size: Number(size), sha256: sha256.toLowerCase() });
-    });
-  }
-  if (
-    !infoHeader ||
-    infoHeader.version !== header.version ||
-    infoHeader.signatureCount !== header.signatureCount ||
-    infoHeader.functionalityLevel !== header.functionalityLevel ||
-    infoHeader.buildTimestamp !== header.buildTimestamp
-  ) {
-    fail('cli_cvdload: Corrupted CVD header');
-  }
-  return manifest;
+function readAsClamAVDoes(data: Uint8Array, ctx: DatabaseContext): { data: Uint8Array; bytesRead: number } {
+  const reader = new ContainerLineReader(data, ctx.logger);
+  const parts: Uint8Array[] = [];
+  for (let line = reader.next(); line; line = reader.next()) parts.push(line, NEWLINE);
+  return { data: Buffer.concat(parts), bytesRead: reader.bytesRead };
 }
 
-/** ClamAV loads only one of `x.cvd` and `x.cld`: the newer, or the `.cvd` when equal. */
-function newerTwinExists(path: string, kind: ContainerKind, header: CvdHeader, ctx: DatabaseContext): boolean {
+/**
+ * ClamAV loads only one of `x.cvd` and `x.cld`: the newer, or the `.cvd` when equal. The twin is
+ * verified as fully as the container itself; a broken twin stops the load.
+ */
+function twinTakesPrecedence(path: string, kind: ContainerKind, header: CvdHeader, ctx: DatabaseContext): boolean {
+  const twinKind: ContainerKind = kind === 'cld' ? 'cvd' : 'cld';
   const twin = path.slice(0, -2) + (kind === 'cld' ? 'vd' : 'ld');
   if (!existsSync(twin)) return false;
-  let twinHeader: CvdHeader;
+  // Unreadable: ClamAV's access()/fopen() check fails too, and it loads this container.
+  let twinData: Uint8Array;
   try {
-    twinHeader = parseCvdHeader(readFileSync(twin).subarray(0, 512), twin);
+    twinData = readFileSync(twin);
   } catch {
     return false;
   }
+  const twinHeader = verifyContainer(twinData, twin, twinKind, ctx.logger);
   if (twinHeader.version > header.version) {
     ctx.logger.warning(
       `Detected duplicate databases ${path} and ${twin}. The ${path} database is older and will not be loaded, ` +

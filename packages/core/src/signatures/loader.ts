@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { EngineBuilder } from '../engine/engine-builder.js';
 import { ClamError } from '../errors.js';
 import { listInDirectoryOrder } from '../util/directory.js';
+import { readFileHead } from '../util/file-head.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { DatabaseContext, LoadOptions } from './database-context.js';
 import { containerKindOf, formatOf, isDirectoryDatabase, type DatabaseFormat } from './database-formats.js';
 import { loadContainer } from './container-loader.js';
+import { readCvdHead } from './cvd.js';
 
 /**
  * Loads database files and directories into an engine builder, like ClamAV's cl_load: a
@@ -44,8 +46,9 @@ export class DatabaseLoader {
     }
     const databases = names.filter((name) => isDirectoryDatabase(name));
     if (databases.length === 0) return this.noDatabases(directory);
+    const skippedDaily = this.olderDaily(directory, databases);
     const files = databases
-      .filter((name) => this.officialOrExempt(name))
+      .filter((name) => name !== skippedDaily && this.officialOrExempt(name))
       // A stable sort: same-priority files load in the filesystem's order, as ClamAV's readdir loop.
       .sort((a, b) => loadPriority(a) - loadPriority(b));
     for (const name of files) {
@@ -57,6 +60,24 @@ export class DatabaseLoader {
         throw error;
       }
     }
+  }
+
+  /**
+   * With both daily.cld and daily.cvd present ClamAV loads only the newer (the .cld when equal)
+   * and skips the other without a word; returns the one to skip.
+   */
+  private olderDaily(directory: string, names: readonly string[]): string | undefined {
+    if (!names.includes('daily.cld') || !names.includes('daily.cvd')) return undefined;
+    const version = (name: string) => {
+      const path = join(directory, name);
+      try {
+        return readCvdHead(readFileHead(path, 512), path, this.logger).version;
+      } catch {
+        this.logger.error(`cli_loaddbdir: error parsing header of ${path}`);
+        throw new ClamError('EMALFDB', { path });
+      }
+    };
+    return version('daily.cld') < version('daily.cvd') ? 'daily.cld' : 'daily.cvd';
   }
 
   /** With `officialOnly`, ClamAV still loads containers and the special files it loads first. */
@@ -86,31 +107,39 @@ export class DatabaseLoader {
     this.loadBytes(path, data, false);
   }
 
+  /** Would `loadBytes` read this file, or skip it (unknown, not implemented, or not wanted)? */
+  willLoad(path: string): boolean {
+    if (containerKindOf(path)) return true;
+    const format = formatOf(path);
+    return format?.load !== undefined && this.wanted(format);
+  }
+
   /**
    * Loads one database file's bytes, chosen by the ending of `path`. Also used for the files
-   * inside containers, with `official` set for signed ones.
+   * inside containers, with `official` set for signed ones. Returns false when it skipped the file.
    */
-  loadBytes(path: string, data: Uint8Array, official: boolean): void {
+  loadBytes(path: string, data: Uint8Array, official: boolean): boolean {
     const ctx = this.context(path, official, false);
     try {
       const container = containerKindOf(path);
       if (container) {
         loadContainer(data, container, ctx, this);
         this.logger.debug(`${path} loaded`);
-        return;
+        return true;
       }
       const format = formatOf(path);
       if (!format) {
         this.logger.warning(`cli_load: unknown extension - skipping ${path}`);
-        return;
+        return false;
       }
       if (!format.load || !this.wanted(format)) {
         this.logger.debug(`${path} skipped${format.load ? '' : ' (format not supported by ClamTS yet)'}`);
-        return;
+        return false;
       }
       const puaCtx = format.requires === 'pua' ? this.context(path, official, true) : ctx;
       this.builder.signatureCount += format.load(data, puaCtx);
       this.logger.debug(`${path} loaded`);
+      return true;
     } catch (error) {
       if (error instanceof ClamError) this.logger.error(`Can't load ${path}: ${error.message}`);
       throw error;
