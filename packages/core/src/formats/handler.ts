@@ -1,0 +1,68 @@
+/**
+ * The one interface every container or document format implements. The scanner detects an
+ * object's type, finds the handler registered for it, and scans each object the handler yields
+ * like a file (recursively), enforcing the limits; handlers never scan anything themselves.
+ *
+ * Adding a format means adding one module that exports a `FormatHandler` and listing it in
+ * `formats/registry.ts` — nothing else changes.
+ */
+
+/** The `--scan-*` switch (clamd `Scan*` option) that turns a handler off, as in ClamAV. */
+export type ScanSwitch = 'archive' | 'mail' | 'ole2' | 'pdf' | 'html' | 'xmldocs' | 'pe' | 'elf' | 'swf' | 'hwp3' | 'onenote' | 'image';
+
+/** One object found inside a container. */
+export interface ExtractedObject {
+  readonly data: Uint8Array;
+  /** Name inside the container, when it has one (archive member name, attachment file name). */
+  readonly name?: string;
+  /**
+   * Metadata ClamAV's container signatures (.cdb, ldb `Container:`) can match: the size the
+   * member has inside the container, whether it was encrypted, its position (1-based member
+   * number), and the compression method number of the format.
+   */
+  readonly compressedSize?: number;
+  readonly encrypted?: boolean;
+  readonly position?: number;
+  readonly method?: number;
+  /**
+   * A normalised view that ClamAV scans instead of (or as well as) the raw data, e.g. HTML
+   * normalised for target-type-3 signatures. The handler decides; the scanner just scans it.
+   */
+  readonly normalised?: boolean;
+}
+
+/** Something a handler noticed that ClamAV reports as a heuristic (when that alert is enabled). */
+export type HeuristicKind =
+  | 'encrypted-archive' // Heuristics.Encrypted.<Format>
+  | 'encrypted-doc'
+  | 'broken' // Heuristics.Broken.Executable and friends
+  | 'broken-media'
+  | 'macros' // Heuristics.OLE2.ContainsMacros
+  | 'exceeds-max'; // Heuristics.Limits.Exceeded.*
+
+export interface ExtractionContext {
+  /**
+   * Bytes a single extracted object may have before the handler must stop inflating it
+   * (the remaining --max-scansize / --max-filesize budget): protects against decompression bombs.
+   * Handlers yield a truncated object or skip it (as ClamAV does for that format) past this size.
+   */
+  readonly maxObjectSize: number;
+  /** Report a heuristic finding with ClamAV's signature name, e.g. `Heuristics.Encrypted.Zip`. */
+  heuristic(kind: HeuristicKind, name: string): void;
+  /** libclamav-style debug line (only when debugging). */
+  debug(message: string): void;
+}
+
+export interface FormatHandler {
+  /** Short identifier used in debug lines and docs, e.g. 'zip'. */
+  readonly name: string;
+  /** ClamAV file types (`CL_TYPE_*`) this handler unpacks. */
+  readonly fileTypes: readonly string[];
+  readonly scanSwitch: ScanSwitch;
+  /**
+   * Yields the objects inside `data`, lazily: the scanner stops pulling when a limit is reached
+   * or a virus was found (without --allmatch). Corrupt input never throws past the handler:
+   * it yields what it could recover and reports `broken` heuristics where ClamAV would.
+   */
+  extract(data: Uint8Array, ctx: ExtractionContext): Iterable<ExtractedObject>;
+}
