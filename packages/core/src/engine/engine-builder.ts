@@ -1,7 +1,9 @@
+import { FileTypeDatabaseBuilder } from '../filetypes/index.js';
 import { HashIndexBuilder } from '../matching/hash-index.js';
 import { IgnoreList } from '../signatures/ignore-db.js';
 import { NameTable } from '../util/names.js';
-import { Engine, type DatabaseVersion } from './engine.js';
+import type { Logger } from '../util/logger.js';
+import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
 
 /**
@@ -24,6 +26,15 @@ export class EngineBuilder {
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
   databaseVersion?: DatabaseVersion;
+  /** `.ftm` files in load order; kept so that worker threads can rebuild the (small) type detector. */
+  readonly fileTypeSources: FileTypeSource[] = [];
+  private readonly fileTypes = new FileTypeDatabaseBuilder();
+
+  /** Adds an `.ftm` file's type magic (ClamAV does not count these as signatures). */
+  addFileTypes(source: FileTypeSource, logger: Logger): void {
+    this.fileTypes.addFtm(source.data, { path: source.path, official: source.official, logger });
+    this.fileTypeSources.push(source);
+  }
 
   build(): Engine {
     this.names.freeze();
@@ -35,6 +46,8 @@ export class EngineBuilder {
       importHashes: this.importHashes.build(),
       signatureCount: this.signatureCount,
       databaseVersion: this.databaseVersion,
+      fileTypes: this.fileTypes.build(),
+      fileTypeSources: this.fileTypeSources,
     });
   }
 }

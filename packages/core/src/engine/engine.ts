@@ -1,3 +1,4 @@
+import type { FileTypeDetector } from '../filetypes/index.js';
 import { HashDetector } from '../matching/hash-detector.js';
 import type { HashIndex } from '../matching/hash-index.js';
 import type { Detector } from './scan-object.js';
@@ -9,6 +10,13 @@ export interface DatabaseVersion {
   buildTime: number;
 }
 
+/** An `.ftm` file as loaded (its bytes are small: a few KiB). */
+export interface FileTypeSource {
+  data: Uint8Array;
+  path: string;
+  official: boolean;
+}
+
 export interface EngineParts {
   names: NameTable;
   fileHashes: HashIndex;
@@ -17,6 +25,8 @@ export interface EngineParts {
   importHashes: HashIndex;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
+  fileTypes: FileTypeDetector;
+  fileTypeSources: readonly FileTypeSource[];
 }
 
 /**
@@ -32,6 +42,9 @@ export class Engine {
   /** ClamAV's "Known viruses". */
   readonly signatureCount: number;
   readonly databaseVersion?: DatabaseVersion;
+  /** ClamAV's file typing: built-in magic, or the loaded `.ftm` files. */
+  readonly fileTypes: FileTypeDetector;
+  readonly fileTypeSources: readonly FileTypeSource[];
   /** Signature families in the order ClamAV evaluates them for each object. */
   readonly detectors: readonly Detector[];
 
@@ -43,6 +56,8 @@ export class Engine {
     this.importHashes = parts.importHashes;
     this.signatureCount = parts.signatureCount;
     this.databaseVersion = parts.databaseVersion;
+    this.fileTypes = parts.fileTypes;
+    this.fileTypeSources = parts.fileTypeSources;
     this.detectors = [new HashDetector(this.fileHashes, this.names)];
   }
 }

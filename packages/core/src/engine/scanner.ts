@@ -19,6 +19,7 @@ export interface ScanResult {
 /** ClamAV's counting precision and the chunk size its matcher walks an object in. */
 export const COUNT_PRECISION = 4096;
 const SCAN_CHUNK = 0x20000;
+const SMALLEST_SCANNED_SIZE = 5;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -42,7 +43,8 @@ export class Scanner {
 
   scanBuffer(data: Uint8Array): ScanResult {
     const result: ScanResult = { viruses: [], scannedBlocks: 0 };
-    if (data.length === 0) return result;
+    // ClamAV ignores objects of five bytes or less entirely: not typed, not hashed, not scanned.
+    if (data.length <= SMALLEST_SCANNED_SIZE) return result;
     const sink = new ResultSink(this.engine, this.options, result);
     const { maxFileSize } = this.options.limits;
     if (maxFileSize > 0 && data.length > maxFileSize) {
@@ -51,7 +53,7 @@ export class Scanner {
     }
     const object: ScanObject = {
       data,
-      fileType: 'CL_TYPE_ANY',
+      fileType: this.engine.fileTypes.detect(data),
       depth: 0,
       containers: [],
       hashes: new ObjectHashes(data),
@@ -71,7 +73,7 @@ export class Scanner {
     try {
       const { size } = await handle.stat();
       const { maxFileSize } = this.options.limits;
-      if (maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
+      if (size > SMALLEST_SCANNED_SIZE && maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
       return this.scanBuffer(await handle.readFile());
     } catch (error) {
       if (error instanceof ClamError) throw error;
@@ -91,7 +93,7 @@ export class Scanner {
       // Past the limit the object will not be scanned: stop keeping its bytes.
       if (maxFileSize === 0 || size <= maxFileSize) chunks.push(chunk);
     }
-    if (maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
+    if (size > SMALLEST_SCANNED_SIZE && maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
     return this.scanBuffer(Buffer.concat(chunks, size));
   }
 

@@ -1,6 +1,7 @@
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
-import { Engine, type DatabaseVersion } from './engine.js';
+import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
+import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 
 /**
  * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
@@ -14,6 +15,8 @@ export interface SharedEngineDescriptor {
   importHashes: SharedHashIndex;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
+  /** The type detector is small: it is rebuilt from its `.ftm` sources in each thread. */
+  fileTypeSources: readonly FileTypeSource[];
 }
 
 export function shareEngine(engine: Engine): SharedEngineDescriptor {
@@ -25,6 +28,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     importHashes: engine.importHashes.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
+    fileTypeSources: engine.fileTypeSources,
   };
 }
 
@@ -38,5 +42,13 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     importHashes: HashIndex.fromShared(shared.importHashes),
     signatureCount: shared.signatureCount,
     databaseVersion: shared.databaseVersion,
+    fileTypes: rebuildFileTypes(shared.fileTypeSources),
+    fileTypeSources: shared.fileTypeSources,
   });
+}
+
+function rebuildFileTypes(sources: readonly FileTypeSource[]): FileTypeDetector {
+  const builder = new FileTypeDatabaseBuilder();
+  for (const source of sources) builder.addFtm(source.data, { path: source.path, official: source.official });
+  return builder.build();
 }

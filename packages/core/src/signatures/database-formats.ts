@@ -19,6 +19,11 @@ const hashes =
   (data, ctx) =>
     loadHashDatabase(data, purpose, pick(ctx), ctx);
 
+const fileTypeMagic: FormatLoader = (data, ctx) => {
+  ctx.engine.addFileTypes({ data, path: ctx.path, official: ctx.official }, ctx.logger);
+  return 0;
+};
+
 const ignoreList: FormatLoader = (data, ctx) => {
   loadIgnoreDatabase(data, ctx.path, ctx.engine.ignored, ctx.logger);
   return 0;
@@ -50,7 +55,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.info'] },
   { suffixes: ['.wdb'], requires: 'phishing' },
   { suffixes: ['.pdb', '.gdb'], requires: 'phishing' },
-  { suffixes: ['.ftm'] },
+  { suffixes: ['.ftm'], load: fileTypeMagic },
   { suffixes: ['.ign', '.ign2'], load: ignoreList },
   { suffixes: ['.idb'] },
   { suffixes: ['.cdb'] },
