@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { EngineBuilder } from '../src/engine/engine-builder.js';
 import { ClamError } from '../src/errors.js';
 import type { DatabaseContext } from '../src/signatures/database-context.js';
+import { inMemoryInput } from '../src/signatures/database-input.js';
 import { loadHashDatabase, type HashPurpose } from '../src/signatures/hash-db.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { EICAR_MD5, EICAR_SHA1, EICAR_SHA256 } from './support/temp-dir.js';
@@ -12,7 +13,7 @@ function load(text: string, purpose: HashPurpose = 'file', official = false) {
   const logger = new CaptureLogger();
   const ctx: DatabaseContext = { path: 'test.hdb', official, options: {}, logger, engine };
   const index = purpose === 'pe-section' ? engine.sectionHashes : engine.fileHashes;
-  const run = () => loadHashDatabase(Buffer.from(text, 'latin1'), purpose, index, ctx);
+  const run = () => loadHashDatabase(inMemoryInput(Buffer.from(text, 'latin1')), purpose, index, ctx);
   return { engine, logger, run };
 }
 
@@ -96,5 +97,23 @@ describe('hash databases', () => {
     const { engine, run } = load(`1024:${EICAR_MD5}:Sec\n`, 'pe-section');
     assert.equal(run(), 1);
     assert.equal(engine.sectionHashes.build().lookup('md5', Buffer.from(EICAR_MD5, 'hex'), 1024).sized, 0);
+  });
+});
+
+describe('hash databases read from disk in chunks', () => {
+  it('gives the same signatures and line numbers across chunk boundaries', async () => {
+    const { fileInput } = await import('../src/signatures/database-input.js');
+    const { tempDir } = await import('./support/temp-dir.js');
+    const dir = tempDir();
+    // About 40 MiB of lines: more than two 16 MiB chunks, with the bad line in the third.
+    const good = `${EICAR_MD5}:68:${'N'.repeat(60)}\n`;
+    const lines = Math.ceil((40 * 1024 * 1024) / good.length);
+    const path = dir.write('big.hdb', good.repeat(lines) + 'broken-line\n');
+    const engine = new EngineBuilder();
+    const logger = new CaptureLogger();
+    const ctx: DatabaseContext = { path, official: false, options: {}, logger, engine };
+    assert.throws(() => loadHashDatabase(fileInput(path), 'file', engine.fileHashes, ctx), { code: 'EMALFDB', line: lines + 1 });
+    const okPath = dir.write('ok.hdb', good.repeat(lines));
+    assert.equal(loadHashDatabase(fileInput(okPath), 'file', new EngineBuilder().fileHashes, { ...ctx, path: okPath }), lines);
   });
 });

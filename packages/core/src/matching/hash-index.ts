@@ -100,6 +100,8 @@ export class HashIndexBuilder {
 }
 
 const BUCKET_BITS = 16;
+/** Buckets up to this size are sorted by insertion (they average a few hundred entries at most). */
+const INSERTION_SORT_MAX = 48;
 
 /** A sorted table as plain data in shared memory. */
 export interface SharedSortedTable {
@@ -134,16 +136,18 @@ class SortedTable {
     const rawDigests = builder.digests.bytes;
     const rawSizes = builder.sizes.finish();
     const rawNames = builder.names.finish();
-    const bucketOf = (entry: number) =>
-      (rawDigests[entry * digestLength]! << 8) | rawDigests[entry * digestLength + 1]!;
-
-    // Stable counting sort on the bucket, then a sort on the rest of the key inside each bucket.
+    // Stable counting sort on the first two digest bytes, then a sort on the rest of the key
+    // inside each (small) bucket.
     const bucketStarts = sharedArray(Uint32Array, (1 << BUCKET_BITS) + 1);
-    for (let entry = 0; entry < n; entry++) bucketStarts[bucketOf(entry) + 1]!++;
+    for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
+      bucketStarts[((rawDigests[p]! << 8) | rawDigests[p + 1]!) + 1]!++;
+    }
     for (let b = 0; b < 1 << BUCKET_BITS; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
     const order = new Uint32Array(n);
     const fill = bucketStarts.slice(0, 1 << BUCKET_BITS);
-    for (let entry = 0; entry < n; entry++) order[fill[bucketOf(entry)]!++] = entry;
+    for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
+      order[fill[(rawDigests[p]! << 8) | rawDigests[p + 1]!]!++] = entry;
+    }
 
     const compare = (a: number, b: number): number => {
       const pa = a * digestLength;
@@ -157,21 +161,36 @@ class SortedTable {
     for (let b = 0; b < 1 << BUCKET_BITS; b++) {
       const start = bucketStarts[b]!;
       const end = bucketStarts[b + 1]!;
-      if (end - start > 1) order.subarray(start, end).sort(compare);
+      if (end - start <= 1) continue;
+      if (end - start > INSERTION_SORT_MAX) {
+        order.subarray(start, end).sort(compare);
+        continue;
+      }
+      for (let i = start + 1; i < end; i++) {
+        const entry = order[i]!;
+        let j = i - 1;
+        while (j >= start && compare(order[j]!, entry) > 0) {
+          order[j + 1] = order[j]!;
+          j--;
+        }
+        order[j + 1] = entry;
+      }
     }
 
     const digests = sharedArray(Uint8Array, n * digestLength);
     const sizes = sharedArray(Uint32Array, n);
     const names = sharedArray(Uint32Array, n);
     let hasAnySize = false;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0, q = 0; i < n; i++) {
       const entry = order[i]!;
-      digests.set(rawDigests.subarray(entry * digestLength, (entry + 1) * digestLength), i * digestLength);
-      sizes[i] = rawSizes[entry]!;
+      for (let k = 0, p = entry * digestLength; k < digestLength; k++) digests[q++] = rawDigests[p + k]!;
+      const size = rawSizes[entry]!;
+      sizes[i] = size;
       names[i] = rawNames[entry]!;
-      if (sizes[i] === ANY_SIZE) hasAnySize = true;
+      if (size === ANY_SIZE) hasAnySize = true;
     }
-    const distinctSizes = distinctSorted(rawSizes);
+    // With any-size entries every object must be hashed anyway: the size list would go unused.
+    const distinctSizes = hasAnySize ? sharedArray(Uint32Array, 0) : distinctSorted(rawSizes);
     return new SortedTable({ digestLength, digests, sizes, names, bucketStarts, distinctSizes, hasAnySize });
   }
 

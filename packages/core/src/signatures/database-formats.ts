@@ -1,9 +1,10 @@
 import type { DatabaseContext } from './database-context.js';
+import type { DatabaseInput } from './database-input.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
 
-/** Loads one database file's bytes into `ctx.engine`; returns the number of signatures loaded. */
-export type FormatLoader = (data: Uint8Array, ctx: DatabaseContext) => number;
+/** Loads one database file into `ctx.engine`; returns the number of signatures loaded. */
+export type FormatLoader = (input: DatabaseInput, ctx: DatabaseContext) => number;
 
 export interface DatabaseFormat {
   /** File-name endings, matched case-insensitively, as ClamAV's cli_strbcasestr does. */
@@ -16,16 +17,16 @@ export interface DatabaseFormat {
 
 const hashes =
   (purpose: HashPurpose, pick: (ctx: DatabaseContext) => Parameters<typeof loadHashDatabase>[2]): FormatLoader =>
-  (data, ctx) =>
-    loadHashDatabase(data, purpose, pick(ctx), ctx);
+  (input, ctx) =>
+    loadHashDatabase(input, purpose, pick(ctx), ctx);
 
-const fileTypeMagic: FormatLoader = (data, ctx) => {
-  ctx.engine.addFileTypes({ data, path: ctx.path, official: ctx.official }, ctx.logger);
+const fileTypeMagic: FormatLoader = (input, ctx) => {
+  ctx.engine.addFileTypes({ data: input.whole(), path: ctx.path, official: ctx.official }, ctx.logger);
   return 0;
 };
 
-const ignoreList: FormatLoader = (data, ctx) => {
-  loadIgnoreDatabase(data, ctx.path, ctx.engine.ignored, ctx.logger);
+const ignoreList: FormatLoader = (input, ctx) => {
+  loadIgnoreDatabase(input.whole(), ctx.path, ctx.engine.ignored, ctx.logger);
   return 0;
 };
 

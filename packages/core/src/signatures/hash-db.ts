@@ -1,6 +1,7 @@
 import { ClamError } from '../errors.js';
 import { ANY_SIZE, type HashIndexBuilder } from '../matching/hash-index.js';
 import type { DatabaseContext } from './database-context.js';
+import type { DatabaseInput } from './database-input.js';
 import { skippedByPuaFilter } from './pua.js';
 
 /** What a hash database line describes, which decides the field order and the wildcard rule. */
@@ -20,10 +21,10 @@ const WILDCARD_SIZE_LEVEL = 73;
 /**
  * Loads one hash database (ClamAV's cli_loadhash): `Hash:Size:Name[:MinFL[:MaxFL]]`, or
  * `Size:Hash:Name…` for PE sections. Returns the number of signatures loaded.
- * Works on the raw bytes because hash databases can hold millions of lines.
+ * Works on the raw bytes, chunk by chunk, because hash databases can hold millions of lines.
  */
 export function loadHashDatabase(
-  data: Uint8Array,
+  input: DatabaseInput,
   purpose: HashPurpose,
   index: HashIndexBuilder,
   ctx: DatabaseContext,
@@ -36,7 +37,6 @@ export function loadHashDatabase(
   const ends = new Int32Array(MAX_TOKENS + 1);
   let lineNumber = 0;
   let loaded = 0;
-  let position = 0;
 
   const fail = (message?: string): never => {
     if (message) logger.error(message);
@@ -44,66 +44,69 @@ export function loadHashDatabase(
     throw new ClamError('EMALFDB', { path: ctx.path, line: lineNumber });
   };
 
-  while (position < data.length) {
-    let lineEnd = data.indexOf(0x0a, position);
-    const next = lineEnd < 0 ? data.length : lineEnd + 1;
-    if (lineEnd < 0) lineEnd = data.length;
-    const lineStart = position;
-    position = next;
-    lineNumber++;
-    if (data[lineStart] === 0x23 /* # */) continue;
-    while (lineEnd > lineStart && (data[lineEnd - 1] === 0x0d || data[lineEnd - 1] === 0x0a)) lineEnd--;
+  for (const data of input.chunks()) {
+    let position = 0;
+    while (position < data.length) {
+      let lineEnd = data.indexOf(0x0a, position);
+      const next = lineEnd < 0 ? data.length : lineEnd + 1;
+      if (lineEnd < 0) lineEnd = data.length;
+      const lineStart = position;
+      position = next;
+      lineNumber++;
+      if (data[lineStart] === 0x23 /* # */) continue;
+      while (lineEnd > lineStart && (data[lineEnd - 1] === 0x0d || data[lineEnd - 1] === 0x0a)) lineEnd--;
 
-    // Tokenize like ClamAV: up to MAX_TOKENS + 1 tokens, the last keeping further colons.
-    let count = 0;
-    let tokenStart = lineStart;
-    while (count < MAX_TOKENS) {
-      const colon = data.indexOf(COLON, tokenStart);
-      if (colon < 0 || colon >= lineEnd) break;
-      starts[count] = tokenStart;
-      ends[count++] = colon;
-      tokenStart = colon + 1;
-    }
-    starts[count] = tokenStart;
-    ends[count++] = lineEnd;
-
-    if (count < 3) fail();
-    let minLevel = 0;
-    if (count > MAX_TOKENS - 2) {
-      minLevel = parseLeadingInt(data, starts[3]!, ends[3]!);
-      if (count > MAX_TOKENS) fail();
-      if (level < minLevel) continue;
-      if (count === MAX_TOKENS && level > parseLeadingInt(data, starts[4]!, ends[4]!)) continue;
-    }
-
-    let size: number;
-    if (ends[sizeField]! - starts[sizeField]! === 1 && data[starts[sizeField]!] === 0x2a /* * */) {
-      size = ANY_SIZE;
-      if (purpose !== 'pe-import' && (count < MAX_TOKENS - 1 || minLevel < WILDCARD_SIZE_LEVEL)) {
-        fail(
-          'cli_loadhash: Minimum FLEVEL field must be at least 73 for wildcard size hash signatures.' +
-            ` For reference, running FLEVEL is ${level}`,
-        );
+      // Tokenize like ClamAV: up to MAX_TOKENS + 1 tokens, the last keeping further colons.
+      let count = 0;
+      let tokenStart = lineStart;
+      while (count < MAX_TOKENS) {
+        const colon = data.indexOf(COLON, tokenStart);
+        if (colon < 0 || colon >= lineEnd) break;
+        starts[count] = tokenStart;
+        ends[count++] = colon;
+        tokenStart = colon + 1;
       }
-    } else {
-      size = parseSize(data, starts[sizeField]!, ends[sizeField]!);
-      if (size <= 0) fail('cli_loadhash: Invalid value for the size field');
-    }
+      starts[count] = tokenStart;
+      ends[count++] = lineEnd;
 
-    const nameStart = starts[2]!;
-    const nameEnd = ends[2]!;
-    if (ctx.puaFilter || engine.ignored.size > 0) {
-      const name = latin1.decode(data.subarray(nameStart, nameEnd));
-      if (ctx.puaFilter && skippedByPuaFilter(name, ctx.puaFilter)) continue;
-      if (engine.ignored.ignores(name, latin1.decode(data.subarray(lineStart, lineEnd)), logger)) continue;
-    }
-    if (nameEnd === nameStart) fail('cli_virname: Empty virus name');
+      if (count < 3) fail();
+      let minLevel = 0;
+      if (count > MAX_TOKENS - 2) {
+        minLevel = parseLeadingInt(data, starts[3]!, ends[3]!);
+        if (count > MAX_TOKENS) fail();
+        if (level < minLevel) continue;
+        if (count === MAX_TOKENS && level > parseLeadingInt(data, starts[4]!, ends[4]!)) continue;
+      }
 
-    const nameId = engine.names.add(data, nameStart, nameEnd, ctx.official);
-    if (!index.addHex(data, starts[hashField]!, ends[hashField]!, size, nameId)) {
-      fail(`cli_loadhash: Malformed hash string at line ${lineNumber}`);
+      let size: number;
+      if (ends[sizeField]! - starts[sizeField]! === 1 && data[starts[sizeField]!] === 0x2a /* * */) {
+        size = ANY_SIZE;
+        if (purpose !== 'pe-import' && (count < MAX_TOKENS - 1 || minLevel < WILDCARD_SIZE_LEVEL)) {
+          fail(
+            'cli_loadhash: Minimum FLEVEL field must be at least 73 for wildcard size hash signatures.' +
+              ` For reference, running FLEVEL is ${level}`,
+          );
+        }
+      } else {
+        size = parseSize(data, starts[sizeField]!, ends[sizeField]!);
+        if (size <= 0) fail('cli_loadhash: Invalid value for the size field');
+      }
+
+      const nameStart = starts[2]!;
+      const nameEnd = ends[2]!;
+      if (ctx.puaFilter || engine.ignored.size > 0) {
+        const name = latin1.decode(data.subarray(nameStart, nameEnd));
+        if (ctx.puaFilter && skippedByPuaFilter(name, ctx.puaFilter)) continue;
+        if (engine.ignored.ignores(name, latin1.decode(data.subarray(lineStart, lineEnd)), logger)) continue;
+      }
+      if (nameEnd === nameStart) fail('cli_virname: Empty virus name');
+
+      const nameId = engine.names.add(data, nameStart, nameEnd, ctx.official);
+      if (!index.addHex(data, starts[hashField]!, ends[hashField]!, size, nameId)) {
+        fail(`cli_loadhash: Malformed hash string at line ${lineNumber}`);
+      }
+      loaded++;
     }
-    loaded++;
   }
 
   if (lineNumber === 0) {

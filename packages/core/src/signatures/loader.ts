@@ -1,4 +1,5 @@
-import { readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineBuilder } from '../engine/engine-builder.js';
 import { ClamError } from '../errors.js';
@@ -9,6 +10,7 @@ import type { DatabaseContext, LoadOptions } from './database-context.js';
 import { containerKindOf, formatOf, isDirectoryDatabase, type DatabaseFormat } from './database-formats.js';
 import { loadContainer } from './container-loader.js';
 import { readCvdHead } from './cvd.js';
+import { fileInput, inMemoryInput, type DatabaseInput } from './database-input.js';
 
 /**
  * Loads database files and directories into an engine builder, like ClamAV's cl_load: a
@@ -93,9 +95,8 @@ export class DatabaseLoader {
   }
 
   private async loadFile(path: string, inDirectory: boolean): Promise<void> {
-    let data: Uint8Array;
     try {
-      data = await readFile(path);
+      await access(path, constants.R_OK);
     } catch (error) {
       if (inDirectory && (error as NodeJS.ErrnoException).code === 'ENOENT') {
         this.logger.debug(`Detected race condition, ignoring old file ${path}`);
@@ -104,7 +105,7 @@ export class DatabaseLoader {
       this.logger.error(`cli_load(): Can't open file ${path}`);
       throw new ClamError('EOPEN', { path });
     }
-    this.loadBytes(path, data, false);
+    this.loadInput(path, fileInput(path), false);
   }
 
   /** Would `loadBytes` read this file, or skip it (unknown, not implemented, or not wanted)? */
@@ -119,11 +120,15 @@ export class DatabaseLoader {
    * inside containers, with `official` set for signed ones. Returns false when it skipped the file.
    */
   loadBytes(path: string, data: Uint8Array, official: boolean): boolean {
+    return this.loadInput(path, inMemoryInput(data), official);
+  }
+
+  private loadInput(path: string, input: DatabaseInput, official: boolean): boolean {
     const ctx = this.context(path, official, false);
     try {
       const container = containerKindOf(path);
       if (container) {
-        loadContainer(data, container, ctx, this);
+        loadContainer(input.whole(), container, ctx, this);
         this.logger.debug(`${path} loaded`);
         return true;
       }
@@ -137,7 +142,7 @@ export class DatabaseLoader {
         return false;
       }
       const puaCtx = format.requires === 'pua' ? this.context(path, official, true) : ctx;
-      this.builder.signatureCount += format.load(data, puaCtx);
+      this.builder.signatureCount += format.load(input, puaCtx);
       this.logger.debug(`${path} loaded`);
       return true;
     } catch (error) {

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// pnpm bench [--quick] [--dir DIR]
+//
+// Runs real ClamAV and ClamTS side by side on the same work and prints one table with ratios:
+//   - database load (clamscan on one tiny file) for the real signatures and the 8-million database,
+//   - a recursive scan of the shared 1 GiB corpus with the real signatures.
+// Inputs are built with ../shared/bench (reproducible corpus and databases) into DIR (default
+// .bench/ in the repository). --quick uses a 128 MiB corpus and skips the 8-million database.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const shared = resolve(repo, '..', 'shared', 'bench');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const dirIndex = args.indexOf('--dir');
+const benchDir = resolve(dirIndex >= 0 ? args[dirIndex + 1] : join(repo, '.bench'));
+const clamts = join(repo, 'bin', 'clamscan');
+
+function ensureTools() {
+  if (!existsSync('/usr/bin/time')) execFileSync('apt-get', ['install', '-y', 'time'], { stdio: 'inherit' });
+  if (spawnSync('sh', ['-c', 'command -v clamscan']).status !== 0) {
+    throw new Error('real ClamAV (clamscan) is not installed: apt-get install clamav clamav-testfiles');
+  }
+}
+
+function prepare() {
+  mkdirSync(benchDir, { recursive: true });
+  const corpus = join(benchDir, quick ? 'corpus-128' : 'corpus');
+  execFileSync(join(shared, 'make-corpus.sh'), [corpus, quick ? '128' : '1024'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const realdb = join(benchDir, 'realdb');
+  execFileSync(join(shared, 'make-bigdb.sh'), [realdb, '0'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  let bigdb;
+  if (!quick) {
+    bigdb = join(benchDir, 'bigdb');
+    execFileSync(join(shared, 'make-bigdb.sh'), [bigdb, '8'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+  const tiny = join(benchDir, 'tiny.txt');
+  writeFileSync(tiny, 'tiny\n');
+  return { corpus, realdb, bigdb, tiny };
+}
+
+/** Runs a command under /usr/bin/time; returns wall and CPU seconds, peak RSS (MiB), infected count. */
+function measure(command, commandArgs) {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', command, ...commandArgs], {
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+  });
+  const timing = result.stderr.trim().split('\n').pop().split(' ').map(Number);
+  const infected = /Infected files: (\d+)/.exec(result.stdout)?.[1] ?? '-';
+  return {
+    wall: timing[0],
+    cpu: timing[1] + timing[2],
+    rss: timing[3] / 1024,
+    infected,
+    exit: result.status,
+  };
+}
+
+const tools = [
+  ['ClamAV', 'clamscan', []],
+  ['ClamTS', process.execPath, [clamts]],
+];
+
+function row(label, command, commandArgs) {
+  return { label, ...measure(command, commandArgs) };
+}
+
+function main() {
+  ensureTools();
+  const { corpus, realdb, bigdb, tiny } = prepare();
+  const steps = [
+    ['load real db + scan tiny file', ['--no-summary', '-d', realdb, tiny]],
+    ...(bigdb ? [['load 8M db + scan tiny file', ['--no-summary', '-d', bigdb, tiny]]] : []),
+    [`scan corpus -r -i (real db)`, ['-r', '-i', '-d', realdb, corpus]],
+  ];
+  const rows = [];
+  for (const [step, stepArgs] of steps) {
+    // Warm the page cache once so neither tool pays for cold reads.
+    spawnSync('sh', ['-c', `cat ${stepArgs.filter((a) => a.startsWith('/')).join(' ')} >/dev/null 2>&1 || true`]);
+    for (const [name, command, prefix] of tools) rows.push(row(`${name}: ${step}`, command, [...prefix, ...stepArgs]));
+  }
+  const header = `${'step'.padEnd(48)} ${'wall_s'.padStart(8)} ${'cpu_s'.padStart(8)} ${'maxrss_MiB'.padStart(11)} ${'infected'.padStart(9)} exit`;
+  console.log(`bench dir: ${benchDir}${quick ? ' (quick)' : ''}`);
+  console.log(header);
+  for (const r of rows) {
+    console.log(
+      `${r.label.padEnd(48)} ${r.wall.toFixed(2).padStart(8)} ${r.cpu.toFixed(2).padStart(8)} ${r.rss.toFixed(1).padStart(11)} ${String(r.infected).padStart(9)} ${r.exit}`,
+    );
+  }
+  console.log('\nratios ClamTS / ClamAV (lower is better for ClamTS):');
+  for (let i = 0; i < rows.length; i += 2) {
+    const [clamav, ours] = [rows[i], rows[i + 1]];
+    const step = clamav.label.slice('ClamAV: '.length);
+    console.log(
+      `${step.padEnd(40)} wall ${(ours.wall / clamav.wall).toFixed(2)}  peak memory ${(ours.rss / clamav.rss).toFixed(2)}`,
+    );
+  }
+}
+
+main();
