@@ -7,8 +7,10 @@ import {
   isClamError,
   scanOptions,
   Scanner,
+  type Alert,
   type LoadOptions,
   type PuaFilter,
+  type ScanSwitch,
 } from '@clamts/core';
 import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '../common/command-line.js';
 import { dailyDatabaseVersion, versionLine } from '../common/database-version.js';
@@ -79,6 +81,25 @@ export async function clamscanMain(argv: readonly string[]): Promise<number> {
   } finally {
     out.close();
   }
+}
+
+/** The `--alert-*` heuristics that are on. */
+function alertsFrom(options: ParsedCommandLine): Set<Alert> {
+  const alerts = new Set<Alert>();
+  if (options.bool('alert-encrypted') || options.bool('alert-encrypted-archive')) alerts.add('encrypted-archive');
+  if (options.bool('alert-encrypted') || options.bool('alert-encrypted-doc')) alerts.add('encrypted-doc');
+  if (options.bool('alert-broken')) alerts.add('broken');
+  if (options.bool('alert-broken-media')) alerts.add('broken-media');
+  if (options.bool('alert-macros')) alerts.add('macros');
+  return alerts;
+}
+
+/** The handlers a `--scan-*=no` turns off (HTML also needs `--normalize`, as in ClamAV). */
+function disabledHandlersFrom(options: ParsedCommandLine): Set<ScanSwitch> {
+  const switches: ScanSwitch[] = ['archive', 'mail', 'ole2', 'pdf', 'html', 'xmldocs', 'pe', 'elf', 'swf', 'hwp3', 'onenote', 'image'];
+  const disabled = new Set(switches.filter((name) => !options.bool(`scan-${name}`)));
+  if (!options.bool('normalize')) disabled.add('html');
+  return disabled;
 }
 
 /** `--move`/`--copy`/`--remove`: undefined when none is asked for, null when setup failed. */
@@ -153,6 +174,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     scanOptions({
       allMatch: options.bool('allmatch'),
       alertExceedsMax: options.bool('alert-exceeds-max'),
+      alerts: alertsFrom(options),
+      disabledHandlers: disabledHandlersFrom(options),
       // Like clamscan, only the limits given on the command line replace the engine's own.
       limits: {
         maxFileSize: given('max-filesize'),

@@ -55,6 +55,8 @@ export interface ScanObject {
   readonly containers: readonly string[];
   /** The container this object was extracted from. */
   readonly parent?: ScanObject;
+  /** Its name inside that container, when it has one. */
+  readonly name?: string;
   readonly hashes: ObjectHashes;
   readonly executable?: ExecutableInfo;
 }

@@ -1,3 +1,5 @@
+import type { HeuristicKind, ScanSwitch } from '../formats/handler.js';
+
 /** Scan limits, with ClamAV 1.4's defaults. A value of 0 means "no limit", as in ClamAV. */
 export interface ScanLimits {
   /** Objects larger than this are not scanned (`--max-filesize`, `MaxFileSize`). */
@@ -24,18 +26,29 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxScanTime: 120000,
 });
 
+/** Which heuristic findings of the format handlers are reported (`--alert-*`; all off by default). */
+export type Alert = Exclude<HeuristicKind, 'exceeds-max'>;
+
 export interface ScanOptions {
   /** Report every match instead of stopping at the first (`--allmatch`). */
   allMatch: boolean;
   /** Report objects that exceed a limit as `Heuristics.Limits.Exceeded.*` (`--alert-exceeds-max`). */
   alertExceedsMax: boolean;
+  /** Heuristic alerts that are on (`--alert-encrypted-archive`, `--alert-broken`, …). */
+  alerts: ReadonlySet<Alert>;
+  /** Container and document handlers that are off (`--scan-archive=no`, …; all on by default). */
+  disabledHandlers: ReadonlySet<ScanSwitch>;
   limits: ScanLimits;
 }
 
-export function scanOptions(overrides: Partial<Omit<ScanOptions, 'limits'>> & { limits?: Partial<ScanLimits> } = {}): ScanOptions {
+export type ScanOptionsInit = Partial<Omit<ScanOptions, 'limits'>> & { limits?: Partial<ScanLimits> };
+
+export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
   return {
     allMatch: overrides.allMatch ?? false,
     alertExceedsMax: overrides.alertExceedsMax ?? false,
+    alerts: overrides.alerts ?? new Set(),
+    disabledHandlers: overrides.disabledHandlers ?? new Set(),
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
   };
 }

@@ -1,7 +1,9 @@
 import { open } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
-import { errnoMessage } from '../util/strerror.js';
+import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
+import { handlerFor } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
+import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
 import { ObjectHashes, type DetectionSink, type ScanObject } from './scan-object.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
@@ -10,15 +12,14 @@ import { scanOptions, type ScanOptions } from './scan-options.js';
 export interface ScanResult {
   /** Signature names in the order ClamAV reports them; empty when clean. */
   readonly viruses: string[];
-  /**
-   * Data scanned, in ClamAV's 4 KiB counting units (what clamscan sums for "Data scanned").
-   */
+  /** Data scanned, in ClamAV's 4 KiB counting units (what clamscan sums for "Data scanned"). */
   scannedBlocks: number;
 }
 
 /** ClamAV's counting precision and the chunk size its matcher walks an object in. */
 export const COUNT_PRECISION = 4096;
 const SCAN_CHUNK = 0x20000;
+/** ClamAV ignores objects of this many bytes or fewer entirely: not typed, hashed or scanned. */
 const SMALLEST_SCANNED_SIZE = 5;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
@@ -28,8 +29,10 @@ export function countedBlocks(size: number): number {
 }
 
 /**
- * Scans files, buffers and streams with one engine. Stateless between scans, so one scanner can
- * serve any number of concurrent scans; clamscan, clamd and the library API all use it.
+ * Scans files, buffers and streams with one engine: every object is typed, matched by each
+ * detector, and — if a format handler knows its type — unpacked, its contents scanned the same way
+ * within ClamAV's limits. Stateless between scans, so one scanner serves any number of concurrent
+ * scans; clamscan, clamd and the library API all use it.
  */
 export class Scanner {
   readonly options: ScanOptions;
@@ -42,24 +45,12 @@ export class Scanner {
   }
 
   scanBuffer(data: Uint8Array): ScanResult {
-    const result: ScanResult = { viruses: [], scannedBlocks: 0 };
-    // ClamAV ignores objects of five bytes or less entirely: not typed, not hashed, not scanned.
-    if (data.length <= SMALLEST_SCANNED_SIZE) return result;
-    const sink = new ResultSink(this.engine, this.options, result);
+    const scan = new ScanRun(this.engine, this.options);
+    if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
     const { maxFileSize } = this.options.limits;
-    if (maxFileSize > 0 && data.length > maxFileSize) {
-      if (this.options.alertExceedsMax) sink.report('Heuristics.Limits.Exceeded.MaxFileSize');
-      return result;
-    }
-    const object: ScanObject = {
-      data,
-      fileType: this.engine.fileTypes.detect(data),
-      depth: 0,
-      containers: [],
-      hashes: new ObjectHashes(data),
-    };
-    this.scanObject(object, sink, result);
-    return result;
+    if (maxFileSize > 0 && data.length > maxFileSize) return this.scanOversized();
+    scan.scanObject(data, undefined);
+    return scan.result;
   }
 
   /** Reads and scans a file. Throws ClamError('EOPEN' | 'EREAD') when it cannot be read. */
@@ -72,8 +63,7 @@ export class Scanner {
     }
     try {
       const { size } = await handle.stat();
-      const { maxFileSize } = this.options.limits;
-      if (size > SMALLEST_SCANNED_SIZE && maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
+      if (this.exceedsFileSize(size)) return this.scanOversized();
       return this.scanBuffer(await handle.readFile());
     } catch (error) {
       if (error instanceof ClamError) throw error;
@@ -87,43 +77,41 @@ export class Scanner {
   async scanStream(source: AsyncIterable<Uint8Array>): Promise<ScanResult> {
     const chunks: Uint8Array[] = [];
     let size = 0;
-    const { maxFileSize } = this.options.limits;
     for await (const chunk of source) {
       size += chunk.length;
       // Past the limit the object will not be scanned: stop keeping its bytes.
-      if (maxFileSize === 0 || size <= maxFileSize) chunks.push(chunk);
+      if (!this.exceedsFileSize(size)) chunks.push(chunk);
     }
-    if (size > SMALLEST_SCANNED_SIZE && maxFileSize > 0 && size > maxFileSize) return this.scanOversized();
+    if (this.exceedsFileSize(size)) return this.scanOversized();
     return this.scanBuffer(Buffer.concat(chunks, size));
   }
 
-  private scanOversized(): ScanResult {
-    const result: ScanResult = { viruses: [], scannedBlocks: 0 };
-    if (this.options.alertExceedsMax) {
-      new ResultSink(this.engine, this.options, result).report('Heuristics.Limits.Exceeded.MaxFileSize');
-    }
-    return result;
+  private exceedsFileSize(size: number): boolean {
+    const { maxFileSize } = this.options.limits;
+    return size > SMALLEST_SCANNED_SIZE && maxFileSize > 0 && size > maxFileSize;
   }
 
-  private scanObject(object: ScanObject, sink: ResultSink, result: ScanResult): void {
-    result.scannedBlocks += countedBlocks(object.data.length);
-    sink.current = object;
-    for (const detector of this.engine.detectors) {
-      detector.scan(object, sink);
-      if (sink.stopped) return;
-    }
+  private scanOversized(): ScanResult {
+    const scan = new ScanRun(this.engine, this.options);
+    scan.exceeded('MaxFileSize');
+    return scan.result;
   }
 }
 
-/** Collects detections, voids those the allow-list clears, and says when to stop. */
-class ResultSink implements DetectionSink {
-  current?: ScanObject;
-  stopped = false;
+/**
+ * One top-level scan: the result, ClamAV's per-file counters for the limits (objects scanned,
+ * bytes scanned), and the sink detectors report to.
+ */
+class ScanRun implements DetectionSink {
+  readonly result: ScanResult = { viruses: [], scannedBlocks: 0 };
+  private stopped = false;
+  private scannedObjects = 0;
+  private scannedBytes = 0;
+  private current?: ScanObject;
 
   constructor(
     private readonly engine: Engine,
     private readonly options: ScanOptions,
-    private readonly result: ScanResult,
   ) {}
 
   report(name: string): boolean {
@@ -131,5 +119,86 @@ class ResultSink implements DetectionSink {
     this.result.viruses.push(name);
     this.stopped = !this.options.allMatch;
     return !this.stopped;
+  }
+
+  /** `Heuristics.Limits.Exceeded.<limit>`, when --alert-exceeds-max is on. */
+  exceeded(limit: 'MaxFileSize' | 'MaxScanSize' | 'MaxFiles' | 'MaxRecursion'): void {
+    if (this.options.alertExceedsMax) this.report(`Heuristics.Limits.Exceeded.${limit}`);
+  }
+
+  /** ClamAV's cli_magic_scan for one object: limits, type, detectors, then its contents. */
+  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): void {
+    if (data.length <= SMALLEST_SCANNED_SIZE || !this.withinLimits(data.length)) return;
+    const object: ScanObject = {
+      data,
+      fileType: this.engine.fileTypes.detect(data),
+      depth: parent ? parent.depth + 1 : 0,
+      containers: parent ? [...parent.containers, parent.fileType] : [],
+      parent,
+      hashes: new ObjectHashes(data),
+      name: extracted?.name,
+    };
+    this.result.scannedBlocks += countedBlocks(data.length);
+    this.current = object;
+    for (const detector of this.engine.detectors) {
+      detector.scan(object, this);
+      if (this.stopped) return;
+    }
+    this.scanContents(object);
+  }
+
+  private scanContents(object: ScanObject): void {
+    const handler = handlerFor(object.fileType, this.options.disabledHandlers);
+    if (!handler) return;
+    // ClamAV's recursion stack holds maxRecursion levels, the top-level object included.
+    if (object.depth + 1 >= this.options.limits.maxRecursion) {
+      this.exceeded('MaxRecursion');
+      return;
+    }
+    const { maxFileSize, maxScanSize } = this.options.limits;
+    const ctx: ExtractionContext = {
+      maxObjectSize: Math.min(
+        maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
+        maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
+      ),
+      heuristic: (kind, name) => this.heuristic(kind, name),
+      debug: () => {},
+    };
+    for (const child of handler.extract(object.data, ctx)) {
+      if (this.filesLimitReached()) {
+        // ClamAV refuses every further member; one refusal says it all.
+        this.exceeded('MaxFiles');
+        return;
+      }
+      // Members with no data carry only metadata (encrypted, failed or skipped members).
+      if (child.data.length > 0) this.scanObject(child.data, object, child);
+      this.current = object;
+      if (this.stopped) return;
+    }
+  }
+
+  private heuristic(kind: HeuristicKind, name: string): void {
+    if (kind === 'exceeds-max' ? this.options.alertExceedsMax : this.options.alerts.has(kind)) this.report(name);
+  }
+
+  /** ClamAV's cli_updatelimits: room for `size` more bytes and one more object? */
+  private withinLimits(size: number): boolean {
+    const { maxScanSize, maxFileSize } = this.options.limits;
+    if (maxScanSize > 0 && maxScanSize - this.scannedBytes < size) {
+      this.exceeded('MaxScanSize');
+      return false;
+    }
+    if (maxFileSize > 0 && maxFileSize < size) {
+      this.exceeded('MaxFileSize');
+      return false;
+    }
+    this.scannedObjects++;
+    this.scannedBytes = Math.min(this.scannedBytes + size, maxScanSize > 0 ? maxScanSize : Number.MAX_SAFE_INTEGER);
+    return true;
+  }
+
+  private filesLimitReached(): boolean {
+    const { maxFiles } = this.options.limits;
+    return maxFiles > 0 && this.scannedObjects >= maxFiles;
   }
 }

@@ -10,15 +10,19 @@
 /** The `--scan-*` switch (clamd `Scan*` option) that turns a handler off, as in ClamAV. */
 export type ScanSwitch = 'archive' | 'mail' | 'ole2' | 'pdf' | 'html' | 'xmldocs' | 'pe' | 'elf' | 'swf' | 'hwp3' | 'onenote' | 'image';
 
-/** One object found inside a container. */
+/**
+ * One object found inside a container. An object with empty `data` carries only metadata (an
+ * encrypted, failed or skipped member): container signatures may match it, nothing is scanned.
+ */
 export interface ExtractedObject {
   readonly data: Uint8Array;
   /** Name inside the container, when it has one (archive member name, attachment file name). */
   readonly name?: string;
   /**
    * Metadata ClamAV's container signatures (.cdb, ldb `Container:`) can match: the size the
-   * member has inside the container, whether it was encrypted, its position (1-based member
-   * number), and the compression method number of the format.
+   * member has inside the container, whether it was encrypted, its position — exactly the number
+   * ClamAV passes for that format (0-based in 7z, 1-based in ARJ, always 0 in CAB/CHM, absent
+   * where ClamAV passes 0) — and the compression method number of the format.
    */
   readonly compressedSize?: number;
   readonly encrypted?: boolean;
