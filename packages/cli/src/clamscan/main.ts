@@ -175,7 +175,9 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       allMatch: options.bool('allmatch'),
       alertExceedsMax: options.bool('alert-exceeds-max'),
       alerts: alertsFrom(options),
+      heuristicAlerts: options.bool('heuristic-alerts'),
       disabledHandlers: disabledHandlersFrom(options),
+      logger: out.libclamavLogger(),
       // Like clamscan, only the limits given on the command line replace the engine's own.
       limits: {
         maxFileSize: given('max-filesize'),

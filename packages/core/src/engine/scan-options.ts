@@ -1,4 +1,5 @@
 import type { HeuristicKind, ScanSwitch } from '../formats/handler.js';
+import { silentLogger, type Logger } from '../util/logger.js';
 
 /** Scan limits, with ClamAV 1.4's defaults. A value of 0 means "no limit", as in ClamAV. */
 export interface ScanLimits {
@@ -27,7 +28,7 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
 });
 
 /** Which heuristic findings of the format handlers are reported (`--alert-*`; all off by default). */
-export type Alert = Exclude<HeuristicKind, 'exceeds-max'>;
+export type Alert = Exclude<HeuristicKind, 'exceeds-max' | 'heuristic' | 'always'>;
 
 export interface ScanOptions {
   /** Report every match instead of stopping at the first (`--allmatch`). */
@@ -36,6 +37,10 @@ export interface ScanOptions {
   alertExceedsMax: boolean;
   /** Heuristic alerts that are on (`--alert-encrypted-archive`, `--alert-broken`, …). */
   alerts: ReadonlySet<Alert>;
+  /** ClamAV's general heuristics (`--heuristic-alerts`, on by default). */
+  heuristicAlerts: boolean;
+  /** Where libclamav-style messages raised while scanning go (errors of corrupt containers…). */
+  logger: Logger;
   /** Container and document handlers that are off (`--scan-archive=no`, …; all on by default). */
   disabledHandlers: ReadonlySet<ScanSwitch>;
   limits: ScanLimits;
@@ -48,6 +53,8 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     allMatch: overrides.allMatch ?? false,
     alertExceedsMax: overrides.alertExceedsMax ?? false,
     alerts: overrides.alerts ?? new Set(),
+    heuristicAlerts: overrides.heuristicAlerts ?? true,
+    logger: overrides.logger ?? silentLogger,
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
   };

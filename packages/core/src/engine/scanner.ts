@@ -156,13 +156,18 @@ class ScanRun implements DetectionSink {
       return;
     }
     const { maxFileSize, maxScanSize } = this.options.limits;
+    const { logger } = this.options;
     const ctx: ExtractionContext = {
       maxObjectSize: Math.min(
         maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
         maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
       ),
       heuristic: (kind, name) => this.heuristic(kind, name),
-      debug: () => {},
+      error: (message) => logger.error(message),
+      warning: (message) => logger.warning(message),
+      debug: (message) => {
+        if (logger.debugEnabled) logger.debug(message);
+      },
     };
     for (const child of handler.extract(object.data, ctx)) {
       if (this.filesLimitReached()) {
@@ -178,7 +183,20 @@ class ScanRun implements DetectionSink {
   }
 
   private heuristic(kind: HeuristicKind, name: string): void {
-    if (kind === 'exceeds-max' ? this.options.alertExceedsMax : this.options.alerts.has(kind)) this.report(name);
+    if (this.heuristicEnabled(kind)) this.report(name);
+  }
+
+  private heuristicEnabled(kind: HeuristicKind): boolean {
+    switch (kind) {
+      case 'always':
+        return true;
+      case 'heuristic':
+        return this.options.heuristicAlerts;
+      case 'exceeds-max':
+        return this.options.alertExceedsMax;
+      default:
+        return this.options.alerts.has(kind);
+    }
   }
 
   /** ClamAV's cli_updatelimits: room for `size` more bytes and one more object? */

@@ -42,7 +42,9 @@ export type HeuristicKind =
   | 'broken' // Heuristics.Broken.Executable and friends
   | 'broken-media'
   | 'macros' // Heuristics.OLE2.ContainsMacros
-  | 'exceeds-max'; // Heuristics.Limits.Exceeded.*
+  | 'exceeds-max' // Heuristics.Limits.Exceeded.*
+  | 'heuristic' // on unless --heuristic-alerts=no, e.g. Heuristics.Zip.OverlappingFiles
+  | 'always'; // reported whatever the options, e.g. Heuristics.XZ.DicSizeLimit
 
 export interface ExtractionContext {
   /**
@@ -53,7 +55,9 @@ export interface ExtractionContext {
   readonly maxObjectSize: number;
   /** Report a heuristic finding with ClamAV's signature name, e.g. `Heuristics.Encrypted.Zip`. */
   heuristic(kind: HeuristicKind, name: string): void;
-  /** libclamav-style debug line (only when debugging). */
+  /** libclamav-style messages (`LibClamAV Error: …`, `LibClamAV Warning: …`, debug lines). */
+  error(message: string): void;
+  warning(message: string): void;
   debug(message: string): void;
 }
 

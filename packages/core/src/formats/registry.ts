@@ -1,13 +1,31 @@
 import { arjHandler } from './arj.js';
+import { bzip2Handler } from './bzip2.js';
 import { cabHandler } from './cab.js';
 import { chmHandler } from './chm.js';
+import { cpioCrcHandler, cpioNewcHandler, cpioOdcHandler, cpioOldHandler } from './cpio.js';
+import { gzipHandler } from './gzip.js';
 import type { FormatHandler, ScanSwitch } from './handler.js';
 import { iso9660Handler } from './iso9660.js';
 import { sevenZipHandler } from './sevenzip.js';
 import { sisHandler } from './sis.js';
+import { szddHandler } from './szdd.js';
+import { oldTarHandler, tarHandler } from './tar.js';
+import { xzHandler } from './xz.js';
+import { zipHandler } from './zip.js';
 
 /** Every container and document handler ClamTS has; the scanner picks one by file type. */
 const HANDLERS: readonly FormatHandler[] = [
+  zipHandler,
+  gzipHandler,
+  bzip2Handler,
+  xzHandler,
+  tarHandler,
+  oldTarHandler,
+  cpioOldHandler,
+  cpioOdcHandler,
+  cpioNewcHandler,
+  cpioCrcHandler,
+  szddHandler,
   sevenZipHandler,
   arjHandler,
   cabHandler,

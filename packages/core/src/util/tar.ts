@@ -1,6 +1,10 @@
 /**
  * A small tar reader over bytes already in memory (ustar, GNU and old v7 headers).
  *
+ * `readTar` walks an archive the way ClamAV's CVD loader does. The header primitives below it
+ * (`TAR_FIELDS`, `cString`, `parseOctal`, `checksumMatches`) are shared with the scanner's tar
+ * handler (formats/tar.ts), which walks differently because ClamAV's cli_untar does.
+ *
  * Archives are untrusted: the reader never throws, never reads past the input and never trusts
  * a declared size. Entry data are views into the archive, not copies, and names are returned
  * verbatim (they may be absolute or contain `..`): callers must not turn them into paths.
@@ -55,12 +59,16 @@ export interface TarReadOptions {
   base256Sizes?: boolean;
 }
 
-const NAME = { offset: 0, length: 100 };
-const SIZE = { offset: 124, length: 12 };
-const CHECKSUM = { offset: 148, length: 8 };
-const TYPEFLAG = 156;
-const MAGIC = { offset: 257, length: 6 };
-const PREFIX = { offset: 345, length: 155 };
+/** Header fields (offset and length) shared by every tar dialect. */
+export const TAR_FIELDS = {
+  name: { offset: 0, length: 100 },
+  size: { offset: 124, length: 12 },
+  checksum: { offset: 148, length: 8 },
+  typeFlag: 156,
+  magic: { offset: 257, length: 6 },
+  prefix: { offset: 345, length: 155 },
+} as const;
+const { name: NAME, size: SIZE, checksum: CHECKSUM, typeFlag: TYPEFLAG, magic: MAGIC, prefix: PREFIX } = TAR_FIELDS;
 
 /** Bytes up to the first NUL (or the whole field), as Latin-1 so every byte maps to one char. */
 export function cString(bytes: Uint8Array): string {
@@ -87,7 +95,7 @@ function isCSpace(byte: number): boolean {
  * leading white space is skipped, digits are taken up to the first non-octal byte, and the field
  * is invalid only when no digit is found.
  */
-function parseOctal(bytes: Uint8Array): number | undefined {
+export function parseOctal(bytes: Uint8Array): number | undefined {
   let i = 0;
   while (i < bytes.length && isCSpace(bytes[i]!)) i++;
   const start = i;
@@ -115,7 +123,7 @@ function parseSize(block: Uint8Array, base256: boolean): number | undefined {
 }
 
 /** The header sum with the checksum field counted as spaces; old tars summed signed bytes. */
-function checksumMatches(block: Uint8Array): boolean {
+export function checksumMatches(block: Uint8Array): boolean {
   const stored = parseOctal(field(block, CHECKSUM));
   if (stored === undefined) return false;
   let unsigned = 0;

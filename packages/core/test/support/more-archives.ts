@@ -34,6 +34,8 @@ export function run(handler: FormatHandler, data: Uint8Array, maxObjectSize = 64
     maxObjectSize,
     heuristic: (_kind: string, name: string) => void result.heuristics.push(name),
     debug: (message: string) => void result.debug.push(message),
+    warning: (message: string) => void result.debug.push(message),
+    error: (message: string) => void result.debug.push(message),
   };
   for (const object of handler.extract(data, ctx)) result.objects.push(object);
   return result;

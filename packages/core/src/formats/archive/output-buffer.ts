@@ -1,0 +1,65 @@
+/**
+ * The growing output of a decompressor, capped at a byte limit.
+ *
+ * Decoders write into `bytes` directly (after `room`), because a method call per byte is too slow
+ * on the hot path; the cap is how every decoder stops at `ExtractionContext.maxObjectSize` without
+ * trusting any size declared in the file. `truncated` records that the stream had more to give.
+ */
+export class OutputBuffer {
+  bytes: Uint8Array;
+  length = 0;
+  /** Set when a decoder had more output than the limit allowed. */
+  truncated = false;
+
+  constructor(readonly limit: number, sizeHint = 64 * 1024) {
+    this.bytes = new Uint8Array(Math.min(limit, sizeHint));
+  }
+
+  /**
+   * Makes room for `wanted` more bytes and returns how many fit under the limit (possibly fewer,
+   * possibly 0). The buffer at least doubles when it grows, so appends are amortised O(1).
+   */
+  room(wanted: number): number {
+    const allowed = Math.max(0, Math.min(wanted, this.limit - this.length));
+    const needed = this.length + allowed;
+    if (needed > this.bytes.length) {
+      const capacity = Math.min(this.limit, Math.max(needed, this.bytes.length * 2, 4096));
+      const next = new Uint8Array(capacity);
+      next.set(this.bytes.subarray(0, this.length));
+      this.bytes = next;
+    }
+    return allowed;
+  }
+
+  /** Appends what fits of `source`; marks the buffer truncated when not all of it did. */
+  append(source: Uint8Array): void {
+    const count = this.room(source.length);
+    this.bytes.set(count === source.length ? source : source.subarray(0, count), this.length);
+    this.length += count;
+    if (count < source.length) this.truncated = true;
+  }
+
+  /**
+   * Appends `count` bytes copied from `distance` bytes back, after `room(count)` allowed them.
+   * The regions may overlap: that is how LZ77 codes repeat a short pattern.
+   */
+  repeat(distance: number, count: number): void {
+    const bytes = this.bytes;
+    let to = this.length;
+    const end = to + count;
+    if (distance >= count) bytes.copyWithin(to, to - distance, end - distance);
+    else for (; to < end; to++) bytes[to] = bytes[to - distance]!;
+    this.length = end;
+  }
+
+  /** Drops everything past `length` bytes (decoders that flush in fixed chunks use this). */
+  cut(length: number): void {
+    this.length = Math.min(this.length, length);
+  }
+
+  /** The output so far; a view when it fills most of the buffer, else a right-sized copy. */
+  result(): Uint8Array {
+    const used = this.bytes.subarray(0, this.length);
+    return this.length * 2 >= this.bytes.length ? used : used.slice();
+  }
+}
