@@ -16,7 +16,7 @@ import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '../c
 import { dailyDatabaseVersion, versionLine } from '../common/database-version.js';
 import { ToolOutput } from '../common/output.js';
 import { clamscanHelp } from './help.js';
-import { Quarantine, type QuarantineMode } from './quarantine.js';
+import { quarantineFromOptions, type Quarantine } from './quarantine.js';
 import { readFileList } from './file-list.js';
 import { RegexFilter, ScanManager, type SymlinkPolicy, type WalkSettings } from './scan-manager.js';
 import { printSummary } from './summary.js';
@@ -57,7 +57,7 @@ export async function clamscanMain(argv: readonly string[]): Promise<number> {
       out.consoleError('Problem with internal logger.');
       return 2;
     }
-    const quarantine = setUpQuarantine(options, out);
+    const quarantine = quarantineFromOptions(options, out);
     if (quarantine === null) return 2;
 
     const started = new Date();
@@ -102,17 +102,6 @@ function disabledHandlersFrom(options: ParsedCommandLine): Set<ScanSwitch> {
   return disabled;
 }
 
-/** `--move`/`--copy`/`--remove`: undefined when none is asked for, null when setup failed. */
-function setUpQuarantine(options: ParsedCommandLine, out: ToolOutput): Quarantine | undefined | null {
-  let mode: QuarantineMode | undefined;
-  const move = options.string('move');
-  const copy = options.string('copy');
-  if (move !== undefined) mode = { kind: 'move', directory: move };
-  else if (copy !== undefined) mode = { kind: 'copy', directory: copy };
-  else if (options.bool('remove')) mode = { kind: 'remove' };
-  if (!mode) return undefined;
-  return Quarantine.setUp(mode, out) ?? null;
-}
 
 interface ScanRun {
   status: number;

@@ -1,6 +1,7 @@
 import { closeSync, copyFileSync, constants, linkSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { errnoMessage } from '@clamts/core';
+import type { ParsedCommandLine } from '../common/command-line.js';
 import type { ToolOutput } from '../common/output.js';
 
 export type QuarantineMode = { kind: 'move' | 'copy'; directory: string } | { kind: 'remove' };
@@ -177,4 +178,19 @@ function safeUnlink(path: string | undefined): void {
   } catch {
     // Nothing was left behind, or it cannot be helped: the original file is still in place.
   }
+}
+
+/**
+ * The quarantine `--move`/`--copy`/`--remove` ask for: undefined when none, null when the
+ * destination failed ClamAV's setup checks (the message is printed; the tool exits with 2).
+ */
+export function quarantineFromOptions(options: ParsedCommandLine, out: ToolOutput): Quarantine | undefined | null {
+  let mode: QuarantineMode | undefined;
+  const move = options.string('move');
+  const copy = options.string('copy');
+  if (move !== undefined) mode = { kind: 'move', directory: move };
+  else if (copy !== undefined) mode = { kind: 'copy', directory: copy };
+  else if (options.bool('remove')) mode = { kind: 'remove' };
+  if (!mode) return undefined;
+  return Quarantine.setUp(mode, out) ?? null;
 }

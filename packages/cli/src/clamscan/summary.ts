@@ -1,9 +1,9 @@
 import { COUNT_PRECISION } from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
-import { summaryDate } from '../common/time-format.js';
+import { summaryTimeLines, type ScanTimes } from '../common/time-format.js';
 import type { ScanStats } from './scan-manager.js';
 
-export interface SummaryFigures {
+export interface SummaryFigures extends ScanTimes {
   knownViruses: number;
   engineVersion: string;
   stats: ScanStats;
@@ -11,19 +11,12 @@ export interface SummaryFigures {
   notMoved: number;
   /** `--copy` was given: ClamAV's summary then says "Not moved" (and "Not copied" for --move). */
   copyMode: boolean;
-  started: Date;
-  startedAt: bigint;
-  ended: Date;
-  endedAt: bigint;
 }
 
 /** clamscan's `----------- SCAN SUMMARY -----------` block, line for line as ClamAV prints it. */
 export function printSummary(out: ToolOutput, figures: SummaryFigures): void {
   const { stats } = figures;
   const megabytes = (blocks: number) => (blocks * (COUNT_PRECISION / 1024)) / 1024;
-  const elapsedMs = Number((figures.endedAt - figures.startedAt) / 1000000n);
-  const seconds = Math.floor(elapsedMs / 1000);
-
   out.info('');
   out.info('----------- SCAN SUMMARY -----------');
   out.info(`Known viruses: ${figures.knownViruses}`);
@@ -37,9 +30,5 @@ export function printSummary(out: ToolOutput, figures: SummaryFigures): void {
   out.info(`Data scanned: ${megabytes(stats.scannedBlocks).toFixed(2)} MB`);
   const ratio = stats.readBlocks ? stats.scannedBlocks / stats.readBlocks : 0;
   out.info(`Data read: ${megabytes(stats.readBlocks).toFixed(2)} MB (ratio ${ratio.toFixed(2)}:1)`);
-  out.info(
-    `Time: ${seconds}.${String(elapsedMs % 1000).padStart(3, '0')} sec (${Math.floor(seconds / 60)} m ${seconds % 60} s)`,
-  );
-  out.info(`Start Date: ${summaryDate(figures.started)}`);
-  out.info(`End Date:   ${summaryDate(figures.ended)}`);
+  for (const line of summaryTimeLines(figures)) out.info(line);
 }

@@ -14,6 +14,8 @@ export class ParsedCommandLine {
     private readonly specs: ReadonlyMap<string, OptionSpec>,
     private readonly values: ReadonlyMap<string, readonly OptionValue[]>,
     readonly operands: readonly string[],
+    /** `WARNING: Ignoring …` lines for accepted-but-ignored options, in argument order. */
+    readonly warnings: readonly string[] = [],
   ) {}
 
   /** Given on the command line (as opposed to defaulted). */
@@ -62,20 +64,32 @@ function argumentOptional(spec: OptionSpec): boolean {
   return !spec.argRequired && (spec.type === 'bool' || typeof spec.default === 'string');
 }
 
-export function parseCommandLine(tool: ClamTool, argv: readonly string[]): ParsedCommandLine {
-  const specs = optionsFor(tool).filter((spec) => spec.longopt !== undefined && !spec.deprecated);
+/**
+ * Parses `argv` for `tool`. With `ignore`, the options of that other tool are accepted too but
+ * only warned about (`WARNING: Ignoring unsupported option --x`), as clamdscan does with
+ * clamscan's options; deprecated options are warned about the same way.
+ */
+export function parseCommandLine(tool: ClamTool, argv: readonly string[], ignore?: ClamTool): ParsedCommandLine {
+  const own = optionsFor(tool).filter((spec) => spec.longopt !== undefined);
+  const ignoredSpecs = ignore ? optionsFor(ignore).filter((spec) => spec.longopt !== undefined && !own.includes(spec)) : [];
   // As in ClamAV, the first entry with a given spelling is the one that counts.
   const byLong = new Map<string, OptionSpec>();
   const byShort = new Map<string, OptionSpec>();
-  for (const spec of specs) {
+  for (const spec of [...own, ...ignoredSpecs]) {
     if (!byLong.has(spec.longopt!)) byLong.set(spec.longopt!, spec);
     if (spec.shortopt && !byShort.has(spec.shortopt)) byShort.set(spec.shortopt, spec);
   }
+  const ownSpecs = new Set(own);
   const values = new Map<string, OptionValue[]>();
   const operands: string[] = [];
+  const warnings: string[] = [];
 
   const display = (spec: OptionSpec) => `--${spec.longopt}${spec.shortopt ? ` (-${spec.shortopt})` : ''}`;
   const store = (spec: OptionSpec, raw: string | undefined) => {
+    if (!ownSpecs.has(spec) || spec.deprecated) {
+      warnings.push(`WARNING: Ignoring ${spec.deprecated ? 'deprecated' : 'unsupported'} option ${display(spec)}`);
+      return;
+    }
     const value = convert(spec, raw);
     const list = values.get(spec.longopt!);
     if (list && spec.repeatable) list.push(value);
@@ -127,7 +141,7 @@ export function parseCommandLine(tool: ClamTool, argv: readonly string[]): Parse
       operands.push(arg);
     }
   }
-  return new ParsedCommandLine(byLong, values, operands);
+  return new ParsedCommandLine(byLong, values, operands, warnings);
 }
 
 /** An exact long name, or else the only option that starts with `name` (getopt_long's rule). */

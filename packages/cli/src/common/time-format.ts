@@ -18,3 +18,23 @@ export function summaryDate(date: Date): string {
     `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
   );
 }
+
+/** When a scan ran, for the last lines of the tools' summaries. */
+export interface ScanTimes {
+  started: Date;
+  /** process.hrtime.bigint() at the start and the end. */
+  startedAt: bigint;
+  ended: Date;
+  endedAt: bigint;
+}
+
+/** The `Time:`, `Start Date:` and `End Date:` lines every SCAN SUMMARY ends with. */
+export function summaryTimeLines(times: ScanTimes): string[] {
+  const elapsedMs = Number((times.endedAt - times.startedAt) / 1_000_000n);
+  const seconds = Math.floor(elapsedMs / 1000);
+  return [
+    `Time: ${seconds}.${String(elapsedMs % 1000).padStart(3, '0')} sec (${Math.floor(seconds / 60)} m ${seconds % 60} s)`,
+    `Start Date: ${summaryDate(times.started)}`,
+    `End Date:   ${summaryDate(times.ended)}`,
+  ];
+}
