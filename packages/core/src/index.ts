@@ -36,3 +36,5 @@ export {
 } from './signatures/cvd.js';
 export * from './config/index.js';
 export { isWellFormed, convertArgument } from './config/arguments.js';
+export * from './clamd/index.js';
+export * from './clamd/client.js';

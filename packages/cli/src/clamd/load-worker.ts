@@ -1,0 +1,35 @@
+/**
+ * Loads and compiles a database directory off the main thread, for clamd's start and reloads.
+ * The engine is sent back in shared memory; the loader's messages are forwarded as they come.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { isClamError, loadEngine, shareEngine, type LoadOptions, type SharedEngineDescriptor } from '@clamts/core';
+import type { EngineLogLevel } from './engines.js';
+
+export interface LoadRequest {
+  readonly directory: string;
+  readonly options: Omit<LoadOptions, 'logger'>;
+  readonly debug: boolean;
+}
+
+export type LoadReply =
+  | { readonly type: 'log'; readonly level: EngineLogLevel; readonly message: string }
+  | { readonly type: 'loaded'; readonly descriptor: SharedEngineDescriptor }
+  | { readonly type: 'failed'; readonly code: string; readonly message: string; readonly path?: string };
+
+const port = parentPort;
+if (port) {
+  const request = workerData as LoadRequest;
+  const send = (reply: LoadReply) => port.postMessage(reply);
+  const forward = (level: EngineLogLevel) => (message: string) => send({ type: 'log', level, message });
+  try {
+    const engine = await loadEngine([request.directory], {
+      ...request.options,
+      logger: { error: forward('error'), warning: forward('warning'), debug: forward('debug'), debugEnabled: request.debug },
+    });
+    send({ type: 'loaded', descriptor: shareEngine(engine) });
+  } catch (error) {
+    if (!isClamError(error)) throw error;
+    send({ type: 'failed', code: error.code, message: error.message, path: error.path });
+  }
+}

@@ -1,0 +1,140 @@
+// bin/clamd for real: start, daemonize, signals, reloads, shutdown.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import {
+  CLAMD_BIN,
+  exchange,
+  sleep,
+  startClamTS,
+  Workspace,
+  writeConfig,
+  freePort,
+  SAMPLE_VIRUS,
+  type RunningDaemon,
+} from './harness.js';
+
+const workspace = new Workspace();
+after(() => workspace.remove());
+
+/** Polls until `check` holds (or fails after `ms`). */
+async function eventually(check: () => boolean | Promise<boolean>, ms = 10000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await sleep(50);
+  }
+}
+
+describe('clamd lifecycle', () => {
+  it('serves on its Unix socket and TCP port, writes its pid, and exits cleanly on SIGTERM', async () => {
+    const daemon = await startClamTS(workspace);
+    assert.equal((await exchange(daemon.socket, 'zPING\0')).toString(), 'PONG\0<EOF>');
+    assert.equal((await exchange({ host: '127.0.0.1', port: daemon.port }, 'nPING\n')).toString(), 'PONG\n<EOF>');
+    assert.equal(readFileSync(daemon.pidFile, 'utf8'), `${daemon.process.pid}\n`);
+    assert.equal(await daemon.stop(), 0);
+    assert.equal(existsSync(daemon.socket), false);
+    assert.equal(existsSync(daemon.pidFile), false);
+    assert.match(daemon.log, /\+\+\+ Started at .*\n[\s\S]*Loaded 1 signatures\.\n[\s\S]*Pid file removed\.\n--- Stopped at .*\nSocket file removed\.\n$/);
+  });
+
+  it('stops on SHUTDOWN', async () => {
+    const daemon = await startClamTS(workspace);
+    assert.equal((await exchange(daemon.socket, 'zSHUTDOWN\0')).toString(), '<EOF>');
+    assert.equal(await daemon.exited, 0);
+    assert.equal(existsSync(daemon.socket), false);
+  });
+
+  it('daemonizes: returns once it serves, keeps running detached, and reports start-up failures', async () => {
+    const dir = workspace.path('detached');
+    const config = writeConfig(workspace, dir, await freePort());
+    writeFileSync(config, readFileSync(config, 'utf8').replace('Foreground yes\n', ''));
+    const started = spawnSync(process.execPath, [CLAMD_BIN, '-c', config], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(started.status, 0, started.stderr);
+    // Already serving when the command returns.
+    assert.equal((await exchange(join(dir, 'clamd.sock'), 'zPING\0')).toString(), 'PONG\0<EOF>');
+    const pid = Number(readFileSync(join(dir, 'clamd.pid'), 'utf8'));
+    assert.notEqual(pid, started.pid);
+    process.kill(pid, 'SIGTERM');
+    await eventually(() => !existsSync(join(dir, 'clamd.pid')));
+
+    const broken = writeConfig(workspace, workspace.path('broken'), await freePort());
+    const text = readFileSync(broken, 'utf8').replace('Foreground yes\n', '').replace(/^DatabaseDirectory .*$/m, 'DatabaseDirectory /nonexistent/db');
+    writeFileSync(broken, text);
+    const failed = spawnSync(process.execPath, [CLAMD_BIN, '-c', broken], { encoding: 'utf8', timeout: 30000 });
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /ERROR: /);
+  });
+
+  it('refuses a bad config file with ClamAV’s messages', () => {
+    const config = workspace.path('bad.conf');
+    writeFileSync(config, 'Example\n');
+    const run = spawnSync(process.execPath, [CLAMD_BIN, '-c', config], { encoding: 'utf8' });
+    assert.equal(run.status, 1);
+    assert.equal(run.stderr, `ERROR: Please edit the example config file ${config}\nERROR: Can't open/parse the config file ${config}\n`);
+  });
+});
+
+describe('clamd database reloads', () => {
+  let daemon: RunningDaemon;
+  const extra = workspace.path('files', 'extra.bin');
+  after(() => daemon?.stop());
+
+  it('reloads on RELOAD, keeps the old engine when the new database is broken, and on SIGUSR2', async () => {
+    daemon = await startClamTS(workspace, { config: ['SelfCheck 0'] });
+    writeFileSync(extra, 'another sample\n');
+    const scanExtra = async () => (await exchange(daemon.socket, `zSCAN ${extra}\0`)).toString();
+    assert.equal(await scanExtra(), `${extra}: OK\0<EOF>`);
+
+    const md5 = createHash('md5').update('another sample\n').digest('hex');
+    writeFileSync(join(workspace.db, 'extra.hdb'), `${md5}:15:Extra.Sample\n`);
+    assert.equal((await exchange(daemon.socket, 'zRELOAD\0')).toString(), 'RELOADING\0<EOF>');
+    await eventually(() => daemon.log.includes('Activating the newly loaded database...'));
+    assert.equal(await scanExtra(), `${extra}: Extra.Sample.UNOFFICIAL FOUND\0<EOF>`);
+
+    writeFileSync(join(workspace.db, 'broken.hdb'), 'not a signature line\n');
+    daemon.process.kill('SIGUSR2');
+    await eventually(() => daemon.log.includes('Database reload failed, keeping the previous instance'));
+    assert.equal(await scanExtra(), `${extra}: Extra.Sample.UNOFFICIAL FOUND\0<EOF>`);
+  });
+
+  it('reloads by itself when SelfCheck sees the database change', async () => {
+    await daemon.stop();
+    renameSync(join(workspace.db, 'broken.hdb'), join(workspace.db, 'broken.txt'));
+    daemon = await startClamTS(workspace, { config: ['SelfCheck 1'] });
+    await eventually(() => daemon.log.includes('SelfCheck: Database status OK.'));
+    writeFileSync(join(workspace.db, 'more.hdb'), `${createHash('md5').update('x').digest('hex')}:1:More.Sample\n`);
+    await eventually(() => daemon.log.includes('SelfCheck: Database modification detected. Forcing reload.'));
+    await eventually(() => daemon.log.includes('Database correctly reloaded (3 signatures)'));
+  });
+
+  it('answers every request while reloading under load', async () => {
+    const requests = Array.from({ length: 200 }, (_, i) =>
+      exchange(daemon.socket, i % 2 ? `zSCAN ${workspace.path('files', 'sample.bin')}\0` : 'zPING\0', { timeout: 20000 }),
+    );
+    daemon.process.kill('SIGUSR2');
+    const replies = (await Promise.all(requests)).map((reply) => reply.toString());
+    replies.forEach((reply, i) => {
+      assert.equal(reply, i % 2 ? `${workspace.path('files', 'sample.bin')}: ${SAMPLE_VIRUS} FOUND\0<EOF>` : 'PONG\0<EOF>');
+    });
+  });
+});
+
+describe('clamd log file', () => {
+  it('reopens the log on SIGHUP and logs detections', async () => {
+    const daemon = await startClamTS(workspace, { config: ['LogTime yes', 'LogClean yes'] });
+    const log = join(daemon.dir, 'clamd.log');
+    renameSync(log, `${log}.1`);
+    daemon.process.kill('SIGHUP');
+    await eventually(() => readFileSync(`${log}.1`, 'latin1').includes('SIGHUP caught: re-opening log file.'));
+    await exchange(daemon.socket, `zSCAN ${workspace.path('files', 'sample.bin')}\0`);
+    await exchange(daemon.socket, `zSCAN ${workspace.path('files', 'clean', 'a.txt')}\0`);
+    await eventually(() => existsSync(log) && readFileSync(log, 'latin1').includes('a.txt: OK'));
+    const text = readFileSync(log, 'latin1');
+    assert.match(text, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4} -> \/.*sample\.bin: ClamTS\.Test\.Sample\.UNOFFICIAL FOUND\n/m);
+    await daemon.stop();
+  });
+});
