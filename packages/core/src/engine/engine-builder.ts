@@ -1,4 +1,8 @@
-import { FileTypeDatabaseBuilder } from '../filetypes/index.js';
+import { BUILTIN_FTM } from '../filetypes/builtin-ftm.js';
+import { FileTypeDatabaseBuilder, parseFtmLine } from '../filetypes/index.js';
+import { BodySignatureBuilder } from '../matching/body-signature-builder.js';
+import { forEachLine } from '../signatures/lines.js';
+import { silentLogger } from '../util/logger.js';
 import { HashIndexBuilder } from '../matching/hash-index.js';
 import { IgnoreList } from '../signatures/ignore-db.js';
 import { NameTable } from '../util/names.js';
@@ -22,6 +26,8 @@ export class EngineBuilder {
   /** .imp: PE import-table hashes. */
   readonly importHashes = new HashIndexBuilder();
   readonly ignored = new IgnoreList();
+  /** .ndb .ldb .cdb (.ndu .ldu with PUA): body, logical and container-metadata signatures. */
+  readonly body = new BodySignatureBuilder();
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -30,13 +36,27 @@ export class EngineBuilder {
   readonly fileTypeSources: FileTypeSource[] = [];
   private readonly fileTypes = new FileTypeDatabaseBuilder();
 
-  /** Adds an `.ftm` file's type magic (ClamAV does not count these as signatures). */
+  /**
+   * Adds an `.ftm` file's type magic (ClamAV does not count these as signatures). Its pattern
+   * lines (magic type 1) also join the body matcher, where ClamAV recognises embedded types.
+   */
   addFileTypes(source: FileTypeSource, logger: Logger): void {
     this.fileTypes.addFtm(source.data, { path: source.path, official: source.official, logger });
     this.fileTypeSources.push(source);
+    forEachLine(source.data, (line) => this.addTypePattern(line, source.official));
   }
 
-  build(): Engine {
+  private addTypePattern(line: string, official: boolean): void {
+    if (line.startsWith('#')) return;
+    const entry = parseFtmLine(line, { functionalityLevel: this.functionalityLevel, official, logger: silentLogger });
+    if (entry.kind !== 'pattern') return;
+    const [, offset, hex, name, requiredType, type] = line.split(':') as [string, string, string, string, string, string];
+    this.body.addFileTypePattern(hex, offset, name, { type, requiredType });
+  }
+
+  build(logger: Logger = silentLogger): Engine {
+    // Without an .ftm database ClamAV's built-in type patterns join the matcher after everything.
+    if (this.fileTypeSources.length === 0) for (const line of BUILTIN_FTM) this.addTypePattern(line, true);
     this.names.freeze();
     return new Engine({
       names: this.names,
@@ -47,6 +67,7 @@ export class EngineBuilder {
       signatureCount: this.signatureCount,
       databaseVersion: this.databaseVersion,
       fileTypes: this.fileTypes.build(),
+      body: this.body.build(logger),
       fileTypeSources: this.fileTypeSources,
     });
   }

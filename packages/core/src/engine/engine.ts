@@ -1,7 +1,7 @@
 import type { FileTypeDetector } from '../filetypes/index.js';
 import { HashDetector } from '../matching/hash-detector.js';
 import type { HashIndex } from '../matching/hash-index.js';
-import type { Detector } from './scan-object.js';
+import type { BodyDetector } from '../matching/body-detector.js';
 import type { NameTable } from '../util/names.js';
 
 export interface DatabaseVersion {
@@ -27,6 +27,7 @@ export interface EngineParts {
   databaseVersion?: DatabaseVersion;
   fileTypes: FileTypeDetector;
   fileTypeSources: readonly FileTypeSource[];
+  body: BodyDetector;
 }
 
 /**
@@ -45,8 +46,10 @@ export class Engine {
   /** ClamAV's file typing: built-in magic, or the loaded `.ftm` files. */
   readonly fileTypes: FileTypeDetector;
   readonly fileTypeSources: readonly FileTypeSource[];
-  /** Signature families in the order ClamAV evaluates them for each object. */
-  readonly detectors: readonly Detector[];
+  /** Body (.ndb), logical (.ldb) and container-metadata (.cdb) signatures. */
+  readonly body: BodyDetector;
+  /** Whole-object hash signatures (.hdb, .hsb). */
+  readonly hashes: HashDetector;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -58,6 +61,7 @@ export class Engine {
     this.databaseVersion = parts.databaseVersion;
     this.fileTypes = parts.fileTypes;
     this.fileTypeSources = parts.fileTypeSources;
-    this.detectors = [new HashDetector(this.fileHashes, this.names)];
+    this.body = parts.body;
+    this.hashes = new HashDetector(this.fileHashes, this.names);
   }
 }

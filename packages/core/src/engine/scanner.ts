@@ -5,7 +5,8 @@ import { handlerFor } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
-import { ObjectHashes, type DetectionSink, type ScanObject } from './scan-object.js';
+import { recognisesEmbeddedTypes, type BodyScanSink } from '../matching/body-detector.js';
+import { ObjectHashes, type ScanObject } from './scan-object.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
 /** What one scan found. */
@@ -99,13 +100,24 @@ export class Scanner {
 }
 
 /**
+ * Names ClamAV treats as "potentially unwanted": they never stop a scan; with --allmatch they are
+ * reported once each after everything else, otherwise the first one only when nothing else was
+ * found.
+ */
+function isPotentiallyUnwanted(name: string): boolean {
+  return name.startsWith('PUA.') || name.startsWith('Heuristics.') || name.startsWith('BC.Heuristics.');
+}
+
+/**
  * One top-level scan: the result, ClamAV's per-file counters for the limits (objects scanned,
  * bytes scanned), and the sink detectors report to.
  */
-class ScanRun implements DetectionSink {
-  readonly result: ScanResult = { viruses: [], scannedBlocks: 0 };
+class ScanRun implements BodyScanSink {
+  private readonly detections: string[] = [];
+  private readonly unwanted: string[] = [];
   private stopped = false;
   private scannedObjects = 0;
+  private scannedBlocks = 0;
   private scannedBytes = 0;
   private current?: ScanObject;
 
@@ -114,9 +126,25 @@ class ScanRun implements DetectionSink {
     private readonly options: ScanOptions,
   ) {}
 
+  get allMatch(): boolean {
+    return this.options.allMatch;
+  }
+
+  /** The names to report, in ClamAV's order. */
+  get result(): ScanResult {
+    const viruses = this.options.allMatch
+      ? [...this.detections, ...new Set(this.unwanted)]
+      : (this.detections.length > 0 ? this.detections : this.unwanted).slice(0, 1);
+    return { viruses, scannedBlocks: this.scannedBlocks };
+  }
+
   report(name: string): boolean {
     if (isAllowListed(this.engine.allowHashes, this.current)) return true;
-    this.result.viruses.push(name);
+    if (isPotentiallyUnwanted(name)) {
+      this.unwanted.push(name);
+      return true;
+    }
+    this.detections.push(name);
     this.stopped = !this.options.allMatch;
     return !this.stopped;
   }
@@ -138,12 +166,15 @@ class ScanRun implements DetectionSink {
       hashes: new ObjectHashes(data),
       name: extracted?.name,
     };
-    this.result.scannedBlocks += countedBlocks(data.length);
+    this.scannedBlocks += countedBlocks(data.length);
     this.current = object;
-    for (const detector of this.engine.detectors) {
-      detector.scan(object, this);
-      if (this.stopped) return;
-    }
+    // ClamAV's cli_scan_fmap order: body patterns, then hash signatures, then logical signatures.
+    const body = this.engine.body.start(object, this, { recognizeFileTypes: recognisesEmbeddedTypes(object.fileType) });
+    if (!body.matchContent() || this.stopped) return;
+    this.engine.hashes.scan(object, this);
+    if (this.stopped) return;
+    body.evaluateLogical();
+    if (this.stopped) return;
     this.scanContents(object);
   }
 

@@ -1,3 +1,4 @@
+import { BodySignatureBuilder } from '../matching/body-signature-builder.js';
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
@@ -44,6 +45,8 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     databaseVersion: shared.databaseVersion,
     fileTypes: rebuildFileTypes(shared.fileTypeSources),
     fileTypeSources: shared.fileTypeSources,
+    // TRANSIENT (being replaced by a shared body detector): workers get no body signatures yet.
+    body: new BodySignatureBuilder().build(),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
+import { loadBodyDatabase, type BodyFormat } from './body-db.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
 
@@ -19,6 +20,11 @@ const hashes =
   (purpose: HashPurpose, pick: (ctx: DatabaseContext) => Parameters<typeof loadHashDatabase>[2]): FormatLoader =>
   (input, ctx) =>
     loadHashDatabase(input, purpose, pick(ctx), ctx);
+
+const body =
+  (format: BodyFormat): FormatLoader =>
+  (input, ctx) =>
+    loadBodyDatabase(input, format, ctx.engine.body, ctx);
 
 const fileTypeMagic: FormatLoader = (input, ctx) => {
   ctx.engine.addFileTypes({ data: input.whole(), path: ctx.path, official: ctx.official }, ctx.logger);
@@ -44,10 +50,10 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.mdb', '.msb'], load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
   { suffixes: ['.imp'], load: hashes('pe-import', (ctx) => ctx.engine.importHashes) },
   { suffixes: ['.mdu', '.msu'], requires: 'pua', load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
-  { suffixes: ['.ndb'] },
-  { suffixes: ['.ndu'], requires: 'pua' },
-  { suffixes: ['.ldb'] },
-  { suffixes: ['.ldu'], requires: 'pua' },
+  { suffixes: ['.ndb'], load: body('ndb') },
+  { suffixes: ['.ndu'], requires: 'pua', load: body('ndb') },
+  { suffixes: ['.ldb'], load: body('ldb') },
+  { suffixes: ['.ldu'], requires: 'pua', load: body('ldb') },
   { suffixes: ['.cbc'], requires: 'bytecode' },
   { suffixes: ['.sdb'] },
   { suffixes: ['.zmd'] },
@@ -59,7 +65,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.ftm'], load: fileTypeMagic },
   { suffixes: ['.ign', '.ign2'], load: ignoreList },
   { suffixes: ['.idb'] },
-  { suffixes: ['.cdb'] },
+  { suffixes: ['.cdb'], load: body('cdb') },
   { suffixes: ['.cat'] },
   { suffixes: ['.ioc'] },
   { suffixes: ['.yar', '.yara'] },

@@ -213,5 +213,5 @@ function statErrorMessage(path: string, error: unknown): string {
 export async function loadEngine(paths: readonly string[], options: LoadOptions = {}) {
   const loader = new DatabaseLoader(options);
   for (const path of paths) await loader.load(path);
-  return loader.builder.build();
+  return loader.builder.build(options.logger);
 }

@@ -1,0 +1,197 @@
+import type { DetectionSink, Detector, ScanObject } from '../engine/scan-object.js';
+import { rawScanTarget } from '../filetypes/targets.js';
+import { containerEntryMatches, type ContainerEntry, type ContainerSignature } from '../signatures/cdb.js';
+import { isExecutableTarget } from '../signatures/offset.js';
+import type { LogicalSignature, TargetProgram } from './target-program.js';
+import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
+import { SCAN_WINDOW } from './verify.js';
+
+/**
+ * The compiled body, logical and container-metadata signatures of an engine, as one Detector.
+ *
+ * `scan(object, sink)` does what ClamAV's cli_scan_fmap does with these signatures: it walks the
+ * object in 128 KiB windows that overlap by the longest pattern length, matches each window
+ * against the object's target type and then the generic target, and finally evaluates the
+ * logical signatures (target type first). ClamAV checks hash signatures between those two
+ * phases; a scanner that wants that exact order uses `start()` and calls the phases itself.
+ *
+ * Normalised content (HTML, mail, text) is scanned by passing it as its own ScanObject with the
+ * normalised type (CL_TYPE_HTML, CL_TYPE_MAIL), or, for ClamAV's piecewise text normalisation,
+ * with `start(object, sink, { target: 7 })` and one `matchWindow` call per normalised buffer followed by
+ * `evaluateLogical()`.
+ */
+
+/** A detection sink that can also re-scan an object as another type (HandlerType signatures). */
+export interface BodyScanSink extends DetectionSink {
+  /**
+   * Re-scan the current object as `fileType`, as a child of itself. Return null when the object
+   * already is such a re-scan of the same content: ClamAV then reports the signature instead.
+   * Otherwise return whether scanning goes on. Without this method the signature is reported.
+   */
+  rescanAs?(fileType: string): boolean | null;
+  /**
+   * ClamAV's --allmatch (default true). Outside it, ClamAV's Boyer-Moore and Aho-Corasick passes
+   * over a scan window end at their first detection even when `report` lets the scan go on,
+   * which ClamAV does for potentially unwanted names (PUA.*, Heuristics.*, BC.Heuristics.*):
+   * later matches of that window, subsignature matches included, are not seen.
+   */
+  readonly allMatch?: boolean;
+}
+
+export interface BodyScanOptions {
+  /** The target type whose signatures apply besides the generic ones (default: ClamAV's choice for the type). */
+  readonly target?: number;
+  /** ClamAV's AC_SCAN_FT: let file type patterns take part (default: no). */
+  readonly recognizeFileTypes?: boolean;
+}
+
+/** Types whose raw scan ClamAV runs without file type recognition (scanraw). */
+const NO_TYPE_RECOGNITION = new Set([
+  'CL_TYPE_GZ',
+  'CL_TYPE_CPIO_OLD',
+  'CL_TYPE_ZIP',
+  'CL_TYPE_ZIPSFX',
+  'CL_TYPE_ARJSFX',
+  'CL_TYPE_RARSFX',
+  'CL_TYPE_EGGSFX',
+  'CL_TYPE_CABSFX',
+  'CL_TYPE_7ZSFX',
+  'CL_TYPE_OLD_TAR',
+  'CL_TYPE_POSIX_TAR',
+]);
+
+/** Does ClamAV's raw scan of this type look for embedded file types (AC_SCAN_FT)? */
+export function recognisesEmbeddedTypes(fileType: string): boolean {
+  return !NO_TYPE_RECOGNITION.has(fileType);
+}
+
+export interface BodyDetectorOptions {
+  /** Icon group matching (.idb signatures); without it `IconGroup` signatures never match, as in ClamAV without .idb. */
+  readonly iconsMatch?: (object: ScanObject, group1: string | undefined, group2: string | undefined) => boolean;
+  /** ClamAV's --pcre-max-filesize: larger objects skip PCRE subsignatures. */
+  readonly pcreMaxFileSize: number;
+}
+
+export class BodyDetector implements Detector {
+  constructor(
+    /** Indexed by target type; undefined where no signature of that type was loaded. */
+    readonly programs: readonly (TargetProgram | undefined)[],
+    /** Names reported by .ndb signatures, indexed by the patterns' owner. */
+    private readonly reportNames: readonly string[],
+    /** In the order ClamAV checks them (the reverse of the load order). */
+    private readonly containerSignatures: readonly ContainerSignature[],
+    private readonly options: BodyDetectorOptions,
+  ) {}
+
+  /** Body patterns compiled (one per part of split patterns). */
+  get patternCount(): number {
+    let count = 0;
+    for (const program of this.programs) count += program?.patterns.count ?? 0;
+    return count;
+  }
+
+  /** ClamAV's raw scan of an object (scanraw), with file type recognition where ClamAV uses it. */
+  scan(object: ScanObject, sink: BodyScanSink): void {
+    const run = this.start(object, sink, { recognizeFileTypes: recognisesEmbeddedTypes(object.fileType) });
+    if (run.matchContent()) run.evaluateLogical();
+  }
+
+  /**
+   * Prepares the scan of `object` with the signatures of the target type (by default the one
+   * ClamAV uses for a raw scan of the object's type) and of the generic target.
+   */
+  start(object: ScanObject, sink: BodyScanSink, options: BodyScanOptions = {}): BodyScanRun {
+    const target = options.target ?? rawScanTarget(object.fileType);
+    const facts = objectFacts(object, target);
+    const callbacks: ScanCallbacks = {
+      report: (name) => sink.report(name),
+      handle: (signature: LogicalSignature) => {
+        const rescanned = sink.rescanAs?.(signature.description.handlerType!);
+        return rescanned === undefined || rescanned === null ? sink.report(signature.name) : rescanned;
+      },
+      iconsMatch: (group1, group2) => this.options.iconsMatch?.(object, group1, group2) ?? false,
+    };
+    const programs: TargetProgram[] = [];
+    const targetProgram = target !== 0 ? this.programs[target] : undefined;
+    if (targetProgram) programs.push(targetProgram);
+    const generic = this.programs[0];
+    if (generic) programs.push(generic);
+    const scanOptions: TargetScanOptions = {
+      pcreMaxFileSize: this.options.pcreMaxFileSize,
+      recognizeFileTypes: options.recognizeFileTypes ?? false,
+      fileType: object.fileType,
+      allMatch: sink.allMatch ?? true,
+    };
+    const scans = programs.map((program) => new TargetScan(program, facts, this.reportNames, callbacks, scanOptions));
+    const overlap = Math.max(0, ...programs.map((program) => program.longestPattern));
+    return new BodyScanRun(object.data, scans, overlap);
+  }
+
+  /**
+   * Checks one entry of a container against the container metadata signatures (ClamAV's
+   * cli_matchmeta); called by container formats for each entry they list.
+   */
+  matchContainerEntry(entry: ContainerEntry, sink: DetectionSink): void {
+    for (const signature of this.containerSignatures) {
+      if (containerEntryMatches(signature, entry) && !sink.report(signature.name)) return;
+    }
+  }
+}
+
+export class BodyScanRun {
+  private readonly overlap: number;
+
+  constructor(
+    private readonly data: Uint8Array,
+    private readonly scans: readonly TargetScan[],
+    longestPattern: number,
+  ) {
+    // ClamAV steps by the window size minus the longest pattern; keep the step positive.
+    this.overlap = Math.min(longestPattern, SCAN_WINDOW - 1);
+  }
+
+  /** Matches the whole object window by window. Returns false when the scan must stop. */
+  matchContent(): boolean {
+    const data = this.data;
+    let offset = 0;
+    while (offset < data.length) {
+      const length = Math.min(data.length - offset, SCAN_WINDOW);
+      if (!this.matchWindow(data.subarray(offset, offset + length), offset, data)) return false;
+      if (length < SCAN_WINDOW) break;
+      offset += length - this.overlap;
+    }
+    return true;
+  }
+
+  /**
+   * Matches one buffer that starts at object offset `base`; PCRE subsignatures run on `whole`
+   * when the buffer reaches its end. Returns false when the scan must stop.
+   */
+  matchWindow(window: Uint8Array, base: number, whole: Uint8Array): boolean {
+    for (const scan of this.scans) if (!scan.scanWindow(window, base, whole)) return false;
+    return true;
+  }
+
+  /** Evaluates the logical signatures. Returns false when the scan must stop. */
+  evaluateLogical(): boolean {
+    for (const scan of this.scans) if (!scan.evaluate()) return false;
+    return true;
+  }
+}
+
+/**
+ * What offsets and target descriptions look at. Executable structure counts only for PE, ELF
+ * and Mach-O targets; for those, a missing `executable` means the headers did not parse, which
+ * in ClamAV disables every relative offset (EOF-n included) for the whole scan.
+ */
+function objectFacts(object: ScanObject, target: number): ObjectFacts {
+  const executable = isExecutableTarget(target) ? object.executable : undefined;
+  return {
+    size: object.data.length,
+    status: !isExecutableTarget(target) ? 0 : executable ? 1 : -1,
+    entryPoint: executable?.entryPoint ?? 0,
+    sections: executable?.sections ?? [],
+    depth: object.depth,
+    containers: object.containers,
+  };
+}

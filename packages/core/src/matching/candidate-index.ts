@@ -1,0 +1,251 @@
+import { sharedArray } from '../util/shared-memory.js';
+import type { PatternTable } from './pattern-table.js';
+
+/**
+ * Finds where patterns may match: every pattern has a search window of 2 to 4 static bytes at a
+ * fixed distance from its start, and this index reports each position where some window's bytes
+ * occur, with the patterns concerned. One pass over the data keeps the last 4 bytes in a 32-bit
+ * value; per position, one bitmap test on the last 2 bytes (windows of 2 bytes) and one on a hash
+ * of the last 3 bytes (windows of 3 and 4 bytes) reject almost every position before any table
+ * lookup.
+ *
+ * Laid out in typed arrays in shared memory (see toShared) and immutable once built.
+ */
+
+/** Receives a candidate: pattern `pattern` may start (after its prefix) at buffer index `at`. */
+export type CandidateVisitor = (pattern: number, at: number) => void;
+
+const HASH_MULTIPLIER = 0x9e3779b1;
+const SLOT_MULTIPLIER = 0x85ebca6b;
+
+/** A KeyedLists as plain data in shared memory. */
+export interface SharedKeyedLists {
+  slotKeys: Uint32Array;
+  /** Start of the slot's list in `values`, -1 for an empty slot. */
+  slotStart: Int32Array;
+  slotCount: Uint32Array;
+  values: Int32Array;
+}
+
+/**
+ * A read-only map from 32-bit keys to lists of numbers, laid out in shared memory: the lists one
+ * after the other in `values`, found through an open-addressing table of slots.
+ */
+export class KeyedLists {
+  private readonly slotKeys: Uint32Array;
+  readonly slotStart: Int32Array;
+  readonly slotCount: Uint32Array;
+  readonly values: Int32Array;
+  private readonly slotShift: number;
+  private readonly slotMask: number;
+
+  private constructor(shared: SharedKeyedLists) {
+    this.slotKeys = shared.slotKeys;
+    this.slotStart = shared.slotStart;
+    this.slotCount = shared.slotCount;
+    this.values = shared.values;
+    const slotBits = 31 - Math.clz32(shared.slotKeys.length);
+    this.slotShift = 32 - slotBits;
+    this.slotMask = (1 << slotBits) - 1;
+  }
+
+  /** Lays out `lists` (key → values) in shared memory, in the map's order. */
+  static build(lists: ReadonlyMap<number, ArrayLike<number>>): KeyedLists {
+    const slotBits = Math.max(4, Math.ceil(Math.log2(Math.max(1, lists.size) * 2)));
+    const slotShift = 32 - slotBits;
+    const slotMask = (1 << slotBits) - 1;
+    const slotKeys = sharedArray(Uint32Array, 1 << slotBits);
+    const slotStart = sharedArray(Int32Array, 1 << slotBits).fill(-1);
+    const slotCount = sharedArray(Uint32Array, 1 << slotBits);
+    let total = 0;
+    for (const list of lists.values()) total += list.length;
+    const values = sharedArray(Int32Array, total);
+    let at = 0;
+    for (const [key, list] of lists) {
+      let slot = Math.imul(key, SLOT_MULTIPLIER) >>> slotShift;
+      while (slotStart[slot] !== -1) slot = (slot + 1) & slotMask;
+      slotKeys[slot] = key;
+      slotStart[slot] = at;
+      slotCount[slot] = list.length;
+      for (let i = 0; i < list.length; i++) values[at++] = list[i]!;
+    }
+    return new KeyedLists({ slotKeys, slotStart, slotCount, values });
+  }
+
+  static fromShared(shared: SharedKeyedLists): KeyedLists {
+    return new KeyedLists(shared);
+  }
+
+  toShared(): SharedKeyedLists {
+    return { slotKeys: this.slotKeys, slotStart: this.slotStart, slotCount: this.slotCount, values: this.values };
+  }
+
+  /** The slot of `key`'s list (`values[slotStart[slot] .. + slotCount[slot]]`), or -1 when it has none. */
+  find(key: number): number {
+    let slot = Math.imul(key, SLOT_MULTIPLIER) >>> this.slotShift;
+    for (;;) {
+      if (this.slotStart[slot] === -1) return -1;
+      if (this.slotKeys[slot] === key) return slot;
+      slot = (slot + 1) & this.slotMask;
+    }
+  }
+}
+
+interface SharedWindowTable {
+  lists: SharedKeyedLists;
+  /** Parallel to the lists' values (the patterns): the distance from pattern start to window end. */
+  endOffsets: Uint32Array;
+}
+
+/** The windows of one length, keyed by their bytes as a big-endian number. */
+class WindowTable {
+  private readonly lists: KeyedLists;
+  private readonly endOffsets: Uint32Array;
+
+  private constructor(lists: KeyedLists, endOffsets: Uint32Array) {
+    this.lists = lists;
+    this.endOffsets = endOffsets;
+  }
+
+  static build(entries: Map<number, number[]>, windowEnd: Uint32Array): WindowTable {
+    const lists = KeyedLists.build(entries);
+    const patterns = lists.values;
+    const endOffsets = sharedArray(Uint32Array, patterns.length);
+    for (let k = 0; k < patterns.length; k++) endOffsets[k] = windowEnd[patterns[k]!]!;
+    return new WindowTable(lists, endOffsets);
+  }
+
+  static fromShared(shared: SharedWindowTable): WindowTable {
+    return new WindowTable(KeyedLists.fromShared(shared.lists), shared.endOffsets);
+  }
+
+  toShared(): SharedWindowTable {
+    return { lists: this.lists.toShared(), endOffsets: this.endOffsets };
+  }
+
+  get empty(): boolean {
+    return this.endOffsets.length === 0;
+  }
+
+  /** Reports the candidates of `key` (if any), whose window ends at buffer index `position`. */
+  visit(key: number, position: number, visitor: CandidateVisitor): void {
+    const lists = this.lists;
+    const slot = lists.find(key);
+    if (slot === -1) return;
+    const patterns = lists.values;
+    const start = lists.slotStart[slot]!;
+    const end = start + lists.slotCount[slot]!;
+    for (let k = start; k < end; k++) visitor(patterns[k]!, position - this.endOffsets[k]!);
+  }
+}
+
+/** A CandidateIndex as plain data in shared memory. */
+export interface SharedCandidateIndex {
+  two: SharedWindowTable;
+  three: SharedWindowTable;
+  four: SharedWindowTable;
+  pairs: Int32Array;
+  tails: Int32Array;
+  tailShift: number;
+}
+
+export class CandidateIndex {
+  private readonly two: WindowTable;
+  private readonly three: WindowTable;
+  private readonly four: WindowTable;
+  /** Bit per 2-byte window key. */
+  private readonly pairs: Int32Array;
+  /** Bit per hash of the last 3 bytes of every 3- and 4-byte window key. */
+  private readonly tails: Int32Array;
+  private readonly tailShift: number;
+
+  private constructor(two: WindowTable, three: WindowTable, four: WindowTable, pairs: Int32Array, tails: Int32Array, tailShift: number) {
+    this.two = two;
+    this.three = three;
+    this.four = four;
+    this.pairs = pairs;
+    this.tails = tails;
+    this.tailShift = tailShift;
+  }
+
+  /** Indexes the search windows of the patterns for which `searched` holds. */
+  static build(table: PatternTable, searched: (pattern: number) => boolean): CandidateIndex {
+    const entries = [new Map<number, number[]>(), new Map<number, number[]>(), new Map<number, number[]>()];
+    const windowEnd = new Uint32Array(table.count);
+    for (let p = 0; p < table.count; p++) {
+      if (!searched(p)) continue;
+      const length = table.windowLength[p]!;
+      windowEnd[p] = table.windowOffset[p]! + length - 1;
+      const byKey = entries[length - 2]!;
+      for (const key of caseVariants(table.windowKey[p]!, length, table.windowNocase[p]!)) {
+        const list = byKey.get(key);
+        if (list === undefined) byKey.set(key, [p]);
+        else list.push(p);
+      }
+    }
+    const tailCount = entries[1]!.size + entries[2]!.size;
+    const tailBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, tailCount) * 32))));
+    const tailShift = 32 - tailBits;
+    const pairs = sharedArray(Int32Array, 1 << 11);
+    const tails = sharedArray(Int32Array, 1 << (tailBits - 5));
+    for (const key of entries[0]!.keys()) pairs[key >>> 5]! |= 1 << (key & 31);
+    for (const map of [entries[1]!, entries[2]!]) {
+      for (const key of map.keys()) {
+        const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
+        tails[h >>> 5]! |= 1 << (h & 31);
+      }
+    }
+    const [two, three, four] = entries.map((byKey) => WindowTable.build(byKey, windowEnd)) as [WindowTable, WindowTable, WindowTable];
+    return new CandidateIndex(two, three, four, pairs, tails, tailShift);
+  }
+
+  static fromShared(shared: SharedCandidateIndex): CandidateIndex {
+    const { two, three, four, pairs, tails, tailShift } = shared;
+    return new CandidateIndex(WindowTable.fromShared(two), WindowTable.fromShared(three), WindowTable.fromShared(four), pairs, tails, tailShift);
+  }
+
+  toShared(): SharedCandidateIndex {
+    const { pairs, tails, tailShift } = this;
+    return { two: this.two.toShared(), three: this.three.toShared(), four: this.four.toShared(), pairs, tails, tailShift };
+  }
+
+  /** Calls `visitor` for every candidate in `buffer`, in order of window end position. */
+  scan(buffer: Uint8Array, visitor: CandidateVisitor): void {
+    const { two, three, four, pairs, tails, tailShift } = this;
+    const usePairs = !two.empty;
+    const useTails = !three.empty || !four.empty;
+    const length = buffer.length;
+    let rolling = 0;
+    for (let i = 0; i < length; i++) {
+      rolling = ((rolling << 8) | buffer[i]!) >>> 0;
+      if (usePairs && i >= 1) {
+        const key = rolling & 0xffff;
+        if ((pairs[key >>> 5]! & (1 << (key & 31))) !== 0) two.visit(key, i, visitor);
+      }
+      if (useTails && i >= 2) {
+        const h = Math.imul(rolling & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
+        if ((tails[h >>> 5]! & (1 << (h & 31))) !== 0) {
+          if (i >= 3) four.visit(rolling, i, visitor);
+          three.visit(rolling & 0xff_ffff, i, visitor);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The keys a window stands for: its bytes with every case-insensitive letter in both cases.
+ * `nocase` has one bit per byte, the first byte in the highest bit.
+ */
+export function caseVariants(key: number, length: number, nocase: number): number[] {
+  let keys = [key];
+  if (nocase === 0) return keys;
+  for (let k = 0; k < length; k++) {
+    const shift = 8 * (length - 1 - k);
+    const b = (key >>> shift) & 0xff;
+    if ((nocase >> (length - 1 - k)) & 1 && b >= 0x61 && b <= 0x7a) {
+      keys = keys.concat(keys.map((variant) => (variant - (0x20 << shift)) >>> 0));
+    }
+  }
+  return keys;
+}

@@ -1,0 +1,232 @@
+import { SpecialKind, elementMask, isSpecialElement, specialIndex, type Special } from '../signatures/body-pattern.js';
+import { sharedArray } from '../util/shared-memory.js';
+import { KeyedLists, caseVariants, type SharedKeyedLists } from './candidate-index.js';
+import { PatternEngine, type PatternTable } from './pattern-table.js';
+
+/** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
+const THREE_BYTE_NODE = 0x0100_0000;
+
+/** NodeLists as plain data in shared memory. */
+export interface SharedNodeLists {
+  chainNext: Int32Array;
+  chainHead: Int32Array;
+  nodes: SharedKeyedLists;
+}
+
+/**
+ * The order in which ClamAV's Aho-Corasick automaton handles the patterns seen at one position,
+ * which decides which name is reported first, how split patterns progress, and even whether a
+ * match is reported twice.
+ *
+ * ClamAV's trie is only 2 or 3 bytes deep: each pattern hangs at the node of its static key.
+ * Patterns it considers identical (same elements, prefix, anchor bytes and boundaries, whatever
+ * their offsets, anchor distances or modifiers) share one entry, a "chain": only the first is
+ * verified and all of them take its result. A node's entries are sorted by part number, longer
+ * chains first, then load order. At a position whose last 3 bytes are a 3-byte key, ClamAV walks
+ * that node's entries followed by those of the 2-byte key of the last 2 bytes; meeting an entry
+ * whose part number is above every part matched so far, it jumps back to the start of the
+ * 2-byte key's entries (once), so those before the jump are handled twice.
+ *
+ * Both kinds of node live in one KeyedLists in shared memory: a 2-byte node under its key
+ * (bytes big-endian), a 3-byte node under `threeByteNode(key)`.
+ */
+
+export class NodeLists {
+  /** Next pattern in the same chain, -1 at the end; chains start at their head. */
+  readonly chainNext: Int32Array;
+  /** Head of each pattern's chain (itself for heads and for Boyer-Moore patterns). */
+  readonly chainHead: Int32Array;
+  /** The entries of each node: a 2-byte node under its key, a 3-byte one under `threeByteNode(key)`. */
+  readonly nodes: KeyedLists;
+
+  private constructor(shared: SharedNodeLists) {
+    this.chainNext = shared.chainNext;
+    this.chainHead = shared.chainHead;
+    this.nodes = KeyedLists.fromShared(shared.nodes);
+  }
+
+  static fromShared(shared: SharedNodeLists): NodeLists {
+    return new NodeLists(shared);
+  }
+
+  toShared(): SharedNodeLists {
+    return { chainNext: this.chainNext, chainHead: this.chainHead, nodes: this.nodes.toShared() };
+  }
+
+  static build(table: PatternTable): NodeLists {
+    const n = table.count;
+    const chainNext = sharedArray(Int32Array, n).fill(-1);
+    const chainHead = sharedArray(Int32Array, n);
+    for (let p = 0; p < n; p++) chainHead[p] = p;
+    const chainLength = new Uint32Array(n).fill(1);
+    /** Last member of each head's chain. */
+    const chainTail = new Int32Array(n);
+    for (let p = 0; p < n; p++) chainTail[p] = p;
+    // Group identical patterns: by a hash of what ClamAV compares, then by comparing.
+    const byHash = new Map<number, number[]>();
+    const specialHashes = table.specials.map(specialHash);
+    for (let p = 0; p < n; p++) {
+      if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
+      const hash = identityHash(table, p, specialHashes);
+      const heads = byHash.get(hash);
+      const head = heads?.find((h) => identical(table, h, p));
+      if (head === undefined) {
+        if (heads) heads.push(p);
+        else byHash.set(hash, [p]);
+        continue;
+      }
+      // Chains are ordered by part number, then load order; patterns arrive in load order, so
+      // they usually go at the end.
+      const tail = chainTail[head]!;
+      if (table.partNumber[tail]! <= table.partNumber[p]!) {
+        chainNext[tail] = p;
+        chainTail[head] = p;
+        chainHead[p] = head;
+        chainLength[head]!++;
+        continue;
+      }
+      let previous = -1;
+      let member = head;
+      while (member !== -1 && table.partNumber[member]! <= table.partNumber[p]!) {
+        previous = member;
+        member = chainNext[member]!;
+      }
+      if (previous === -1) {
+        // p becomes the new head.
+        chainNext[p] = head;
+        heads!.splice(heads!.indexOf(head), 1, p);
+        chainLength[p] = chainLength[head]! + 1;
+        chainTail[p] = chainTail[head]!;
+        for (let m = head; m !== -1; m = chainNext[m]!) chainHead[m] = p;
+      } else {
+        chainNext[p] = member;
+        chainNext[previous] = p;
+        chainHead[p] = head;
+        chainLength[head]!++;
+      }
+    }
+    const lists = new Map<number, number[]>();
+    for (let p = 0; p < n; p++) {
+      if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
+      const depth = table.keyLength[p]! as 2 | 3;
+      const { key, nocase } = keyOf(table, p);
+      for (const variant of caseVariants(key, depth, nocase)) {
+        const nodeKey = depth === 3 ? threeByteNode(variant) : variant;
+        const list = lists.get(nodeKey);
+        if (list) list.push(p);
+        else lists.set(nodeKey, [p]);
+      }
+    }
+    const order = (a: number, b: number): number =>
+      table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
+    for (const list of lists.values()) if (list.length > 1) list.sort(order);
+    return new NodeLists({ chainNext, chainHead, nodes: KeyedLists.build(lists) });
+  }
+}
+
+/** The key of the node of the 3-byte key `key` (bytes big-endian) in `NodeLists.nodes`. */
+export function threeByteNode(key: number): number {
+  return THREE_BYTE_NODE | key;
+}
+
+/** The key bytes of pattern `p` as a big-endian number, and which of them ignore case. */
+function keyOf(table: PatternTable, p: number): { key: number; nocase: number } {
+  const start = table.elementStart[p]! + table.prefixLength[p]!;
+  let key = 0;
+  let nocase = 0;
+  for (let k = 0; k < table.keyLength[p]!; k++) {
+    const e = table.elements[start + k]!;
+    key = ((key << 8) | (e & 0xff)) >>> 0;
+    nocase = (nocase << 1) | ((e & 0x0001_0000) !== 0 ? 1 : 0);
+  }
+  return { key, nocase };
+}
+
+/**
+ * What ClamAV's patt_cmp_fn compares: element counts, the elements of prefix and pattern, the
+ * single-byte anchors' bytes, the boundary flags and the specials' contents.
+ */
+function identical(table: PatternTable, a: number, b: number): boolean {
+  if (
+    table.prefixLength[a] !== table.prefixLength[b] ||
+    table.length[a] !== table.length[b] ||
+    table.leftAnchor[a] !== table.leftAnchor[b] ||
+    table.rightAnchor[a] !== table.rightAnchor[b] ||
+    table.boundary(a) !== table.boundary(b)
+  ) {
+    return false;
+  }
+  const count = table.prefixLength[a]! + table.length[a]!;
+  const sa = table.elementStart[a]!;
+  const sb = table.elementStart[b]!;
+  for (let i = 0; i < count; i++) {
+    const ea = table.elements[sa + i]!;
+    const eb = table.elements[sb + i]!;
+    if (isSpecialElement(ea) !== isSpecialElement(eb)) return false;
+    if (!isSpecialElement(ea)) {
+      if (ea !== eb) return false;
+    } else if (!sameSpecial(table.specials[specialIndex(ea)]!, table.specials[specialIndex(eb)]!)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function identityHash(table: PatternTable, p: number, specialHashes: readonly number[]): number {
+  let hash = Math.imul(table.prefixLength[p]! + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
+  hash ^= table.boundary(p) << 13;
+  const start = table.elementStart[p]!;
+  const count = table.prefixLength[p]! + table.length[p]!;
+  for (let i = 0; i < count; i++) {
+    const e = table.elements[start + i]!;
+    hash = Math.imul(hash ^ (isSpecialElement(e) ? specialHashes[specialIndex(e)]! : e), 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+/** A hash of what `sameSpecial` compares. */
+function specialHash(special: Special): number {
+  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
+  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
+  switch (special.kind) {
+    case SpecialKind.AltByte:
+      // Order-independent, as sameSpecial compares the sets.
+      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
+      break;
+    case SpecialKind.AltFixed:
+      mix(special.length);
+      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
+      break;
+    case SpecialKind.AltGeneric:
+      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
+      break;
+  }
+  return hash >>> 0;
+}
+
+function sameSpecial(a: Special, b: Special): boolean {
+  if (a.kind !== b.kind || a.negative !== b.negative) return false;
+  switch (a.kind) {
+    case SpecialKind.AltByte: {
+      const other = (b as typeof a).bytes;
+      return a.bytes.length === other.length && [...a.bytes].sort().join() === [...other].sort().join();
+    }
+    case SpecialKind.AltFixed: {
+      const other = b as typeof a;
+      const text = (strings: readonly Uint8Array[]) => strings.map((s) => Buffer.from(s).toString('hex')).sort().join();
+      return a.length === other.length && text(a.strings) === text(other.strings);
+    }
+    case SpecialKind.AltGeneric: {
+      const other = (b as typeof a).alternatives;
+      return (
+        a.alternatives.length === other.length &&
+        a.alternatives.every((alt, i) => {
+          const o = other[i]!.elements;
+          return alt.elements.length === o.length && alt.elements.every((e, k) => (e & 0xff) === (o[k]! & 0xff) && elementMask(e) === elementMask(o[k]!));
+        })
+      );
+    }
+    default:
+      return true;
+  }
+}

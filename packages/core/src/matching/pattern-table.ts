@@ -1,0 +1,535 @@
+import {
+  MIN_STATIC_BYTES,
+  NOCASE_FLAG,
+  SPECIAL_FLAG,
+  SpecialKind,
+  byteElement,
+  elementMask,
+  isSpecialElement,
+  isWildcardElement,
+  specialIndex,
+  specialLengths,
+  type ParsedPart,
+  type Special,
+} from '../signatures/body-pattern.js';
+import { sharedArray } from '../util/shared-memory.js';
+import { SignatureError } from './signature-error.js';
+
+/**
+ * Every body pattern of one target type, compiled and laid out in typed arrays (one entry per
+ * part of a split pattern). Built once, then only read, so scans never mutate it.
+ *
+ * Each pattern keeps ClamAV's decomposition: a "prefix" (elements matched backwards from the
+ * pattern start, chosen so that the pattern proper starts with 2 or 3 static bytes, its "key")
+ * and the pattern proper. Matches are processed in the order ClamAV's automaton finds them:
+ * by the position of the last key byte. Independently, each pattern has its own search window
+ * (up to 4 static bytes at a fixed distance from the start) that the candidate index looks for.
+ */
+
+/** The longest static key ClamAV's automaton uses, and the shortest it accepts. */
+const KEY_MAX = 3;
+/** The longest search window of the candidate index. */
+export const WINDOW_MAX = 4;
+/** Marks "no single-byte anchor" in the anchor element arrays. */
+export const NO_ANCHOR = 0;
+
+/** What a pattern match does. */
+export const enum PatternAction {
+  /** Detects: reports the signature's name (an .ndb signature). */
+  Report,
+  /** Counts a match of a logical signature's subsignature. */
+  Subsignature,
+  /** Records the position for logical-signature macros (an .ndb `$n$` signature). */
+  Macro,
+  /**
+   * A file type pattern (.ftm magic type 1): never detects, but ClamAV keeps it in the same
+   * automaton, where it shapes the order and progress of the others (see NodeLists), and a
+   * CL_TYPE_IGNORED one ends the window's matching when file type recognition is on.
+   */
+  FileType,
+}
+
+/** How ClamAV matches the pattern, which decides its order within a chunk. */
+export const enum PatternEngine {
+  /** ClamAV's Boyer-Moore matcher (plain hex .ndb patterns of the generic and PE targets): first. */
+  BoyerMoore,
+  /** ClamAV's Aho-Corasick matcher: second. */
+  AhoCorasick,
+}
+
+/** Where a prepared pattern goes and what it does. */
+export interface PatternEntry {
+  readonly action: PatternAction;
+  /** Report: the signature index; Subsignature: the logical signature index; Macro: the group. */
+  readonly owner: number;
+  /** Subsignature index within the logical signature. */
+  readonly subsignature: number;
+  /** Offset constraint: OffsetKind, and absolute bounds or the relative-offset slot. */
+  readonly offsetKind: number;
+  readonly offsetMin: number;
+  readonly offsetMax: number;
+  /** Split patterns: the partial-signature id (1-based; 0 = not split), part number, part count (0 when not split). */
+  readonly partialId: number;
+  readonly partNumber: number;
+  readonly partCount: number;
+  /** Distance from the end of the previous part to the start of this one (max 0: unlimited). */
+  readonly gapMin: number;
+  readonly gapMax: number;
+  /** Boyer-Moore only: ClamAV's hash-bucket shift, which decides its report order. */
+  readonly bmShift: number;
+}
+
+const enum Flag {
+  Wide = 0x1_0000,
+}
+
+/** The typed-array columns of a pattern table, one entry per pattern. */
+const COLUMNS = {
+  /** Start of the pattern's elements in `elements`: prefix, then pattern proper. */
+  elementStart: Uint32Array,
+  /** Elements in the prefix and in the pattern proper. */
+  prefixLength: Uint16Array,
+  length: Uint16Array,
+  /** Byte lengths ClamAV accounts for the pattern proper and the prefix (min, max). */
+  minLength: Uint32Array,
+  maxLength: Uint32Array,
+  prefixMin: Uint32Array,
+  prefixMax: Uint32Array,
+  /** Static key length (2 or 3) of the pattern proper: ClamAV handles the match at its last byte. */
+  keyLength: Uint8Array,
+  /** Index of the first special of the pattern in `specials`, and how many belong to the prefix. */
+  specialStart: Uint32Array,
+  prefixSpecials: Uint16Array,
+  leftAnchor: Uint32Array,
+  leftMin: Uint8Array,
+  leftMax: Uint8Array,
+  rightAnchor: Uint32Array,
+  rightMin: Uint8Array,
+  rightMax: Uint8Array,
+  /** Boundary flags (low 16 bits) and Flag bits. */
+  flags: Uint32Array,
+  engine: Uint8Array,
+  action: Uint8Array,
+  owner: Uint32Array,
+  subsignature: Uint8Array,
+  /** Offset constraint: OffsetKind, and absolute bounds or the relative-offset slot. */
+  offsetKind: Uint8Array,
+  offsetMin: Uint32Array,
+  offsetMax: Uint32Array,
+  /** Split patterns: partial-signature id (0 = not split), part number and count (0 when not split). */
+  partialId: Uint32Array,
+  partNumber: Uint16Array,
+  partCount: Uint16Array,
+  gapMin: Uint32Array,
+  gapMax: Uint32Array,
+  /**
+   * Where ClamAV's matcher handles a match, relative to the start of the pattern proper: the last
+   * key byte (Aho-Corasick) or the Boyer-Moore hash block.
+   */
+  handleOffset: Uint32Array,
+  /** Search window: distance from the start of the pattern proper, length (2 to 4), bytes as a big-endian number, case-insensitive byte mask. */
+  windowOffset: Uint32Array,
+  windowLength: Uint8Array,
+  windowKey: Uint32Array,
+  windowNocase: Uint8Array,
+} as const;
+
+type ColumnName = keyof typeof COLUMNS;
+const COLUMN_NAMES = Object.keys(COLUMNS) as ColumnName[];
+export type PatternColumns = { readonly [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+
+/**
+ * A PatternTable as plain data: the columns and elements in shared memory, the specials (a few
+ * thousand small objects in a real database) as plain objects that are copied.
+ */
+export interface SharedPatternTable {
+  columns: PatternColumns;
+  elements: Uint32Array;
+  specials: readonly Special[];
+  longestPattern: number;
+}
+
+/** Column-wise storage of all patterns of one target type (see COLUMNS for the columns). */
+export class PatternTable {
+  readonly elementStart: Uint32Array;
+  readonly prefixLength: Uint16Array;
+  readonly length: Uint16Array;
+  readonly minLength: Uint32Array;
+  readonly maxLength: Uint32Array;
+  readonly prefixMin: Uint32Array;
+  readonly prefixMax: Uint32Array;
+  readonly keyLength: Uint8Array;
+  readonly specialStart: Uint32Array;
+  readonly prefixSpecials: Uint16Array;
+  readonly leftAnchor: Uint32Array;
+  readonly leftMin: Uint8Array;
+  readonly leftMax: Uint8Array;
+  readonly rightAnchor: Uint32Array;
+  readonly rightMin: Uint8Array;
+  readonly rightMax: Uint8Array;
+  readonly flags: Uint32Array;
+  readonly engine: Uint8Array;
+  readonly action: Uint8Array;
+  readonly owner: Uint32Array;
+  readonly subsignature: Uint8Array;
+  readonly offsetKind: Uint8Array;
+  readonly offsetMin: Uint32Array;
+  readonly offsetMax: Uint32Array;
+  readonly partialId: Uint32Array;
+  readonly partNumber: Uint16Array;
+  readonly partCount: Uint16Array;
+  readonly gapMin: Uint32Array;
+  readonly gapMax: Uint32Array;
+  readonly handleOffset: Uint32Array;
+  readonly windowOffset: Uint32Array;
+  readonly windowLength: Uint8Array;
+  readonly windowKey: Uint32Array;
+  readonly windowNocase: Uint8Array;
+
+  constructor(
+    columns: PatternColumns,
+    /** All elements: for pattern p, `elements[elementStart[p] .. + prefixLength[p] + length[p]]`. */
+    readonly elements: Uint32Array,
+    readonly specials: readonly Special[],
+    /** ClamAV's maxpatlen: the longest pattern (max lengths of prefix and pattern proper). */
+    readonly longestPattern: number,
+  ) {
+    // Assigned one by one, in a fixed order, so that the hot columns are fast properties.
+    this.elementStart = columns.elementStart;
+    this.prefixLength = columns.prefixLength;
+    this.length = columns.length;
+    this.minLength = columns.minLength;
+    this.maxLength = columns.maxLength;
+    this.prefixMin = columns.prefixMin;
+    this.prefixMax = columns.prefixMax;
+    this.keyLength = columns.keyLength;
+    this.specialStart = columns.specialStart;
+    this.prefixSpecials = columns.prefixSpecials;
+    this.leftAnchor = columns.leftAnchor;
+    this.leftMin = columns.leftMin;
+    this.leftMax = columns.leftMax;
+    this.rightAnchor = columns.rightAnchor;
+    this.rightMin = columns.rightMin;
+    this.rightMax = columns.rightMax;
+    this.flags = columns.flags;
+    this.engine = columns.engine;
+    this.action = columns.action;
+    this.owner = columns.owner;
+    this.subsignature = columns.subsignature;
+    this.offsetKind = columns.offsetKind;
+    this.offsetMin = columns.offsetMin;
+    this.offsetMax = columns.offsetMax;
+    this.partialId = columns.partialId;
+    this.partNumber = columns.partNumber;
+    this.partCount = columns.partCount;
+    this.gapMin = columns.gapMin;
+    this.gapMax = columns.gapMax;
+    this.handleOffset = columns.handleOffset;
+    this.windowOffset = columns.windowOffset;
+    this.windowLength = columns.windowLength;
+    this.windowKey = columns.windowKey;
+    this.windowNocase = columns.windowNocase;
+  }
+
+  static fromShared(shared: SharedPatternTable): PatternTable {
+    return new PatternTable(shared.columns, shared.elements, shared.specials, shared.longestPattern);
+  }
+
+  toShared(): SharedPatternTable {
+    const columns = Object.fromEntries(COLUMN_NAMES.map((name) => [name, this[name]])) as unknown as PatternColumns;
+    return { columns, elements: this.elements, specials: this.specials, longestPattern: this.longestPattern };
+  }
+
+  get count(): number {
+    return this.engine.length;
+  }
+
+  isWide(p: number): boolean {
+    return (this.flags[p]! & Flag.Wide) !== 0;
+  }
+
+  boundary(p: number): number {
+    return this.flags[p]! & 0xffff;
+  }
+}
+
+/** Collects patterns while signatures load. */
+export class PatternTableBuilder {
+  private readonly columns: Record<ColumnName, number[]> = { elementStart: [] as number[], prefixLength: [] as number[], length: [] as number[], minLength: [] as number[], maxLength: [] as number[], prefixMin: [] as number[], prefixMax: [] as number[], keyLength: [] as number[], specialStart: [] as number[], prefixSpecials: [] as number[], leftAnchor: [] as number[], leftMin: [] as number[], leftMax: [] as number[], rightAnchor: [] as number[], rightMin: [] as number[], rightMax: [] as number[], flags: [] as number[], engine: [] as number[], action: [] as number[], owner: [] as number[], subsignature: [] as number[], offsetKind: [] as number[], offsetMin: [] as number[], offsetMax: [] as number[], partialId: [] as number[], partNumber: [] as number[], partCount: [] as number[], gapMin: [] as number[], gapMax: [] as number[], handleOffset: [] as number[], windowOffset: [] as number[], windowLength: [] as number[], windowKey: [] as number[], windowNocase: [] as number[] };
+  private readonly elements: number[] = [];
+  private readonly specials: Special[] = [];
+  private longest = 0;
+
+  get size(): number {
+    return this.columns.engine.length;
+  }
+
+  /**
+   * Splits a parsed part into prefix and pattern proper, refusing (with ClamAV's message) a part
+   * in which no static key of 2 bytes can be found.
+   */
+  prepare(part: ParsedPart, engine: PatternEngine): PreparedPattern {
+    return prepare(part, engine, this.specials.length);
+  }
+
+  /** Adds a pattern prepared by the last `prepare` call and returns its id. */
+  add(prepared: PreparedPattern, entry: PatternEntry): number {
+    const c = this.columns;
+    const id = this.size;
+    const { part } = prepared;
+    c.elementStart.push(this.elements.length);
+    for (let i = 0; i < prepared.elements.length; i++) this.elements.push(prepared.elements[i]!);
+    for (const special of part.specials) this.specials.push(special);
+    c.prefixLength.push(prepared.prefixLength);
+    c.length.push(prepared.elements.length - prepared.prefixLength);
+    c.minLength.push(prepared.minLength);
+    c.maxLength.push(prepared.maxLength);
+    c.prefixMin.push(prepared.prefixMin);
+    c.prefixMax.push(prepared.prefixMax);
+    c.keyLength.push(prepared.keyLength);
+    c.specialStart.push(prepared.specialStart);
+    c.prefixSpecials.push(prepared.prefixSpecials);
+    c.leftAnchor.push(part.left ? part.left.element : NO_ANCHOR);
+    c.leftMin.push(part.left ? part.left.min : 0);
+    c.leftMax.push(part.left ? part.left.max : 0);
+    c.rightAnchor.push(part.right ? part.right.element : NO_ANCHOR);
+    c.rightMin.push(part.right ? part.right.min : 0);
+    c.rightMax.push(part.right ? part.right.max : 0);
+    c.flags.push(part.boundary | (part.wide ? Flag.Wide : 0));
+    c.engine.push(prepared.engine);
+    c.action.push(entry.action);
+    c.owner.push(entry.owner);
+    c.subsignature.push(entry.subsignature);
+    c.offsetKind.push(entry.offsetKind);
+    c.offsetMin.push(entry.offsetMin);
+    c.offsetMax.push(entry.offsetMax);
+    c.partialId.push(entry.partialId);
+    c.partNumber.push(entry.partNumber);
+    c.partCount.push(entry.partCount);
+    c.gapMin.push(entry.gapMin);
+    c.gapMax.push(entry.gapMax);
+    c.handleOffset.push(prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1);
+    chooseWindow(prepared, WINDOW);
+    c.windowOffset.push(WINDOW.offset);
+    c.windowLength.push(WINDOW.length);
+    c.windowKey.push(WINDOW.key);
+    c.windowNocase.push(WINDOW.nocase);
+    this.longest = Math.max(this.longest, prepared.maxLength + prepared.prefixMax);
+    return id;
+  }
+
+  /** The table, its columns and elements in shared memory. */
+  build(): PatternTable {
+    const columns = Object.fromEntries(COLUMN_NAMES.map((name) => [name, sharedCopy(COLUMNS[name], this.columns[name])])) as unknown as PatternColumns;
+    return new PatternTable(columns, sharedCopy(Uint32Array, this.elements), this.specials, this.longest);
+  }
+}
+
+type Column = InstanceType<(typeof COLUMNS)[ColumnName]>;
+
+function sharedCopy<T extends Column>(Type: { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number }, values: readonly number[]): T {
+  const array = sharedArray(Type, values.length);
+  array.set(values);
+  return array;
+}
+
+/** A part split into prefix and pattern proper, ready to be added. */
+export interface PreparedPattern {
+  readonly part: ParsedPart;
+  readonly engine: PatternEngine;
+  /** Prefix then pattern proper, special indexes made global. */
+  readonly elements: Uint32Array;
+  readonly prefixLength: number;
+  readonly minLength: number;
+  readonly maxLength: number;
+  readonly prefixMin: number;
+  readonly prefixMax: number;
+  readonly keyLength: number;
+  readonly specialStart: number;
+  readonly prefixSpecials: number;
+}
+
+/**
+ * ClamAV's zero test on its 16-bit pattern encoding: an exact 0x00 byte (not a case-insensitive
+ * one, not a wildcard).
+ */
+function isZero(element: number | undefined): boolean {
+  return element === undefined || element === byteElement(0);
+}
+
+/**
+ * Chooses the start of the pattern proper like ClamAV's cli_ac_addsig: when the first bytes
+ * contain a wildcard or are all zero, the pattern is shifted right to a run of static bytes
+ * (preferring runs that do not start with two zeros) and the skipped elements become the prefix.
+ */
+function choosePrefixLength(elements: Uint32Array): number {
+  const n = elements.length;
+  let wildcardStart = false;
+  let zeroStart = true;
+  for (let i = 0; i < KEY_MAX && i < n; i++) {
+    if (isWildcardElement(elements[i]!)) {
+      wildcardStart = true;
+      break;
+    }
+    if (zeroStart && !isZero(elements[i])) zeroStart = false;
+  }
+  if (!wildcardStart && !zeroStart) return 0;
+
+  const at = (i: number): number | undefined => elements[i];
+  const startsNonZero = (pos: number): boolean => !isZero(at(pos)) || (n > pos + 1 && !isZero(at(pos + 1)));
+  let runLength = 0;
+  let runStart = 0;
+  let nonZeroLength = 0;
+  let nonZeroStart = 0;
+  const last = n - MIN_STATIC_BYTES + 1;
+  for (let i = 0; i < last; i++) {
+    for (let j = i; j < i + KEY_MAX && j < n; j++) {
+      if (isWildcardElement(elements[j]!)) break;
+      if (j - i + 1 >= runLength) {
+        runLength = j - i + 1;
+        runStart = i;
+      }
+      if (startsNonZero(runStart)) {
+        if (runLength >= KEY_MAX) break;
+        if (runLength >= MIN_STATIC_BYTES && runLength > nonZeroLength) {
+          nonZeroLength = runLength;
+          nonZeroStart = runStart;
+        }
+      }
+    }
+    if (runLength >= KEY_MAX && (!isZero(at(runStart)) || !isZero(at(runStart + 1)))) break;
+  }
+  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(at(runStart)) && isZero(at(runStart + 1))) {
+    runLength = nonZeroLength;
+    runStart = nonZeroStart;
+  }
+  if (runLength < MIN_STATIC_BYTES) {
+    throw new SignatureError(`cli_ac_addsig: Can't find a static subpattern of length ${MIN_STATIC_BYTES}`);
+  }
+  return runStart;
+}
+
+function prepare(part: ParsedPart, engine: PatternEngine, specialBase: number): PreparedPattern {
+  // The parsed part belongs to this pattern alone: its special indexes are made global in place.
+  const elements = part.elements;
+  const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(elements);
+  let prefixSpecials = 0;
+  let minLength = 0;
+  let maxLength = 0;
+  let prefixMin = 0;
+  let prefixMax = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    let min = 1;
+    let max = 1;
+    if (isSpecialElement(e)) {
+      const lengths = specialLengths(part.specials[specialIndex(e)]!);
+      min = lengths[0];
+      max = lengths[1];
+      elements[i] = e + specialBase;
+      if (i < prefixLength) prefixSpecials++;
+    }
+    if (i < prefixLength) {
+      prefixMin += min;
+      prefixMax += max;
+    } else {
+      minLength += min;
+      maxLength += max;
+    }
+  }
+  let keyLength = 0;
+  while (keyLength < KEY_MAX && prefixLength + keyLength < elements.length) {
+    if (isWildcardElement(elements[prefixLength + keyLength]!)) break;
+    keyLength++;
+  }
+  // ClamAV's automaton refuses such a pattern without a message of its own.
+  if (keyLength < MIN_STATIC_BYTES) throw new SignatureError();
+  return {
+    part,
+    engine,
+    elements,
+    prefixLength,
+    minLength,
+    maxLength,
+    prefixMin,
+    prefixMax,
+    keyLength,
+    specialStart: specialBase,
+    prefixSpecials,
+  };
+}
+
+/**
+ * Byte commonness used to pick search windows: windows of frequent bytes (zeros, 0xff, spaces,
+ * lower-case letters) produce more candidates to verify.
+ */
+const COMMONNESS = new Uint8Array(256).map((_, b) => {
+  if (b === 0x00 || b === 0xff) return 8;
+  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) return 5;
+  if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) return 3;
+  if (b >= 0x41 && b <= 0x5a) return 2;
+  return 1;
+});
+
+/** A pattern's search window (see COLUMNS). */
+interface Window {
+  offset: number;
+  length: number;
+  key: number;
+  nocase: number;
+}
+
+const WINDOW: Window = { offset: 0, length: 0, key: 0, nocase: 0 };
+
+/**
+ * The search window: the least common run of up to 4 static bytes lying where the distance to
+ * the pattern start is fixed and the bytes are inside what ClamAV's size pre-check guarantees,
+ * i.e. before the first element of variable or unaccounted length. Longer runs win over rarer
+ * ones. There is always one: the pattern starts with its 2 or 3 byte static key.
+ */
+function chooseWindow(prepared: PreparedPattern, out: Window): void {
+  const { elements, prefixLength, specialStart } = prepared;
+  const specials = prepared.part.specials;
+  let bestLength = 0;
+  let bestScore = Infinity;
+  let runStart = prefixLength;
+  let offset = 0;
+  for (let i = prefixLength; i <= elements.length; i++) {
+    const e = i < elements.length ? elements[i]! : SPECIAL_FLAG;
+    const isStatic = !isSpecialElement(e) && elementMask(e) === 0xff;
+    if (isStatic) {
+      // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
+      const length = Math.min(WINDOW_MAX, i - runStart + 1);
+      if (length >= bestLength) {
+        let score = 0;
+        for (let k = i - length + 1; k <= i; k++) score += COMMONNESS[elements[k]! & 0xff]!;
+        if (length > bestLength || score < bestScore) {
+          bestLength = length;
+          bestScore = score;
+          out.offset = offset - length + 1;
+          out.length = length;
+          let key = 0;
+          let nocase = 0;
+          for (let k = i - length + 1; k <= i; k++) {
+            key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
+            nocase = (nocase << 1) | ((elements[k]! & NOCASE_FLAG) !== 0 ? 1 : 0);
+          }
+          out.key = key;
+          out.nocase = nocase;
+        }
+      }
+      offset++;
+      continue;
+    }
+    if (i === elements.length) break;
+    if (isSpecialElement(e)) {
+      const special = specials[specialIndex(e) - specialStart]!;
+      const [min, max] = specialLengths(special);
+      if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
+      offset += min;
+    } else {
+      offset++;
+    }
+    runStart = i + 1;
+  }
+}

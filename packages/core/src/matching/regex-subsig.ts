@@ -1,0 +1,111 @@
+import { ClamError } from '../errors.js';
+import { parseOffset, type OffsetSpec } from '../signatures/offset.js';
+import { parseExpression, type Expression } from './logical-expression.js';
+import { compilePcre, parsePcreFlags, type PcreLimits, type PcreProgram } from './pcre.js';
+import { SignatureError, withContext } from './signature-error.js';
+
+/**
+ * PCRE subsignatures of logical signatures, `[Offset:]Trigger/regex/[Flags]`: parsed and
+ * validated like ClamAV's readdb_load_regex_subsignature and cli_pcre_addpatt; the regex itself
+ * runs on the PCRE engine of pcre.ts.
+ *
+ * ClamAV runs a PCRE subsignature once per object, after all other matching, when its trigger
+ * (a logical expression over the earlier subsignatures) holds; by default the regex must match at
+ * the offset ("anchored"), `r` lets it start anywhere after, `e` confines it to offset..offset+
+ * maxshift, and `g` counts every match instead of the first.
+ */
+export interface RegexSubsignature {
+  readonly trigger: Expression;
+  readonly offset: OffsetSpec;
+  readonly pattern: string;
+  /** The flag letters as written (the regex engine ignores ClamAV's own `g`, `r`, `e`). */
+  readonly flags: string;
+  readonly global: boolean;
+  readonly rolling: boolean;
+  readonly encompass: boolean;
+}
+
+/** A PCRE subsignature with its regex compiled (ClamAV compiles them when the engine is built). */
+export interface CompiledRegexSubsignature extends RegexSubsignature {
+  readonly program: PcreProgram;
+}
+
+/** Parses a PCRE subsignature that is subsignature `index` of a logical signature of `target`. */
+export function parseRegexSubsignature(text: string, index: number, target: number): RegexSubsignature {
+  const fields = tokenizeOutsideRegex(text, ':', 5);
+  const [offsetText, sig] = fields.length === 2 ? [fields[0]!, fields[1]!] : ['*', fields[0]!];
+  const open = sig.indexOf('/');
+  const close = sig.lastIndexOf('/');
+  if (open === close) throw new SignatureError("PCRE subsig mismatched '/' delimiter");
+  if (text[0] === '/') throw new SignatureError('PCRE subsig must contain logical trigger');
+  const triggerText = sig.slice(0, open);
+  const pattern = sig.slice(open + 1, close);
+  const flagText = sig.slice(close + 1);
+  return withContext('Problem adding PCRE subsignature.', () => {
+    if (triggerText === '' || pattern === '') {
+      throw new SignatureError('cli_pcre_addpatt: trigger or pattern cannot be an empty string');
+    }
+    let trigger: Expression;
+    let highest: number;
+    try {
+      ({ root: trigger, highestId: highest } = parseExpression(triggerText));
+    } catch (error) {
+      throw (error as SignatureError).because(`cli_pcre_addpatt: regex subsig /${pattern}/ is missing a valid logical trigger`);
+    }
+    if (highest > index) {
+      throw new SignatureError(`cli_pcre_addpatt: regex subsig ${index} logical trigger refers to subsequent subsig ${highest}`);
+    }
+    if (highest === index) {
+      throw new SignatureError(`cli_pcre_addpatt: regex subsig ${index} logical trigger is self-referential`);
+    }
+    const offset = withContext(`cli_pcre_addpatt: cannot calculate offset data: ${offsetText} for pattern: ${pattern}`, () =>
+      parseOffset(offsetText, target),
+    );
+    let flags;
+    try {
+      flags = parsePcreFlags(flagText);
+    } catch (error) {
+      throw error instanceof ClamError ? new SignatureError(error.message) : error;
+    }
+    const { global, rolling, encompass } = flags;
+    return { trigger, offset, pattern, flags: flagText, global, rolling, encompass };
+  });
+}
+
+/**
+ * Compiles the regex; a refusal carries ClamAV's messages (which ClamAV prints when the engine
+ * is built, not when the line is read).
+ */
+export function compileRegexSubsignature(subsig: RegexSubsignature, limits: PcreLimits): CompiledRegexSubsignature {
+  try {
+    return { ...subsig, program: compilePcre(subsig.pattern, subsig.flags, limits) };
+  } catch (error) {
+    if (!(error instanceof ClamError)) throw error;
+    throw new SignatureError(error.message).because('cli_pcre_build: failed to build pcre regex');
+  }
+}
+
+/**
+ * ClamAV's cli_ldbtokenize: splits at `delimiter`, except between unescaped `/` (inside a
+ * regex); at most `max` fields, the last one cut at the next delimiter. The regex state carries
+ * over from field to field, as in ClamAV. `regexFrom` is the first field where `/` counts.
+ */
+export function tokenizeOutsideRegex(text: string, delimiter: string, max: number, regexFrom = 0): string[] {
+  const fields: string[] = [];
+  let inRegex = false;
+  let i = 0;
+  while (fields.length < max) {
+    const start = i;
+    const field = fields.length + 1;
+    while (i < text.length) {
+      const c = text[i];
+      if (!inRegex && c === delimiter) break;
+      if (field > regexFrom && i > 0 && text[i - 1] !== '\\' && c === '/') inRegex = !inRegex;
+      i++;
+    }
+    fields.push(text.slice(start, i));
+    if (i >= text.length) break;
+    i++;
+  }
+  return fields;
+}

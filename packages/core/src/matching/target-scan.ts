@@ -1,0 +1,405 @@
+import { OFFSET_NONE, OffsetKind, resolveOffset, type OffsetBase, type OffsetRange } from '../signatures/offset.js';
+import type { TargetDescription } from '../signatures/ldb.js';
+import { byteCompareMatches } from './byte-compare.js';
+import { evaluateExpression } from './logical-expression.js';
+import { PartialTracker } from './partial-tracker.js';
+import { PatternAction, PatternEngine } from './pattern-table.js';
+import { SubsignatureCounts } from './subsignature-counts.js';
+import type { LogicalSignature, TargetProgram } from './target-program.js';
+import { PatternVerifier } from './verify.js';
+
+/**
+ * The scan of one object against one target program: per-scan state (relative offsets, split
+ * pattern progress, subsignature counts) and the processing ClamAV does per scan window
+ * (matcher_run) and at the end (cli_exp_eval). Nothing here writes to the program.
+ */
+
+/** What the logical-signature conditions look at besides the matches. */
+export interface ObjectFacts extends OffsetBase {
+  /** 0 for a top-level object. */
+  readonly depth: number;
+  /** Types of the enclosing containers, outermost first. */
+  readonly containers: readonly string[];
+}
+
+/** How the scan reports. */
+export interface ScanCallbacks {
+  /** Reports a detection; false stops the scan (first match wins). */
+  report(name: string): boolean;
+  /**
+   * A logical signature with `HandlerType:` matched: ClamAV re-scans the object as that type
+   * instead of alerting (see BodyScanSink). Returns false to stop the scan.
+   */
+  handle(signature: LogicalSignature): boolean;
+  /** `IconGroup1/2:` conditions; ClamAV without icon signatures (.idb) never matches them. */
+  iconsMatch(group1: string | undefined, group2: string | undefined): boolean;
+}
+
+/** How a scan of one target program behaves. */
+export interface TargetScanOptions {
+  /** ClamAV's --pcre-max-filesize: larger objects skip PCRE subsignatures. */
+  readonly pcreMaxFileSize: number;
+  /** ClamAV's AC_SCAN_FT: file type patterns take part (see PatternAction.FileType). */
+  readonly recognizeFileTypes: boolean;
+  /** The type the object is scanned as (what a file type pattern's required type is compared with). */
+  readonly fileType: string;
+  /**
+   * ClamAV's all-match mode. Without it a Boyer-Moore or Aho-Corasick pass over a window ends
+   * at its first detection, even when the sink lets the scan go on (as ClamAV does for
+   * potentially unwanted names: PUA.*, Heuristics.*).
+   */
+  readonly allMatch: boolean;
+}
+
+/** What handling one match leads to. */
+const enum Outcome {
+  Continue,
+  /** A detection stopped the scan. */
+  Stop,
+  /** A CL_TYPE_IGNORED file type pattern matched: ClamAV drops the rest of the window's matches. */
+  EndWindow,
+  /** A detection outside all-match mode that lets the scan go on: the current pass over the window ends. */
+  EndPass,
+}
+
+/** ClamAV skips PCRE subsignatures on objects larger than this (--pcre-max-filesize). */
+export const DEFAULT_PCRE_MAX_FILESIZE = 100 * 1024 * 1024;
+
+const NO_COUNTS = new Uint32Array(0);
+const ANY = 0xffffffff;
+
+export class TargetScan {
+  private readonly verifier: PatternVerifier;
+  private readonly partial = new PartialTracker();
+  readonly counts: SubsignatureCounts;
+  /** Resolved relative offsets, [min, max] per slot of the program. */
+  private readonly relativeMin: Uint32Array;
+  private readonly relativeMax: Uint32Array;
+  /** Matches found in the current window, before they are put in ClamAV's order. */
+  private readonly found: { pattern: number[]; at: number[]; start: number[]; end: number[] } = {
+    pattern: [],
+    at: [],
+    start: [],
+    end: [],
+  };
+  private window: Uint8Array = new Uint8Array(0);
+  /**
+   * ClamAV's min_partno: one more than the highest part of a split pattern handled so far; list
+   * entries with a higher part number end (or restart) a node walk.
+   */
+  private minPartNumber = 1;
+  private windowBase = 0;
+  private readonly collect: (pattern: number, at: number) => void;
+
+  constructor(
+    private readonly program: TargetProgram,
+    private readonly facts: ObjectFacts,
+    private readonly reportNames: readonly string[],
+    private readonly callbacks: ScanCallbacks,
+    private readonly options: TargetScanOptions,
+  ) {
+    this.verifier = new PatternVerifier(program.patterns);
+    this.counts = new SubsignatureCounts((signature) => program.logical[signature]!.subsignatureCount);
+    const slots = program.relativeOffsets;
+    this.relativeMin = new Uint32Array(slots.length);
+    this.relativeMax = new Uint32Array(slots.length);
+    const range: OffsetRange = { min: 0, max: 0 };
+    for (let slot = 0; slot < slots.length; slot++) {
+      const { spec, fitLength } = slots[slot]!;
+      resolveOffset(spec, facts, range);
+      // ClamAV's Aho-Corasick drops an offset from which the pattern cannot fit (32-bit sum).
+      if (fitLength > 0 && range.min !== OFFSET_NONE && (range.min + fitLength) >>> 0 > facts.size) range.min = OFFSET_NONE;
+      this.relativeMin[slot] = range.min;
+      this.relativeMax[slot] = range.max;
+    }
+    this.collect = (pattern, at) => this.consider(pattern, at);
+  }
+
+  /**
+   * ClamAV's matcher_run for one scan window `window` starting at object offset `base`: body
+   * pattern matches in ClamAV's order, then byte compares, then (on the window that reaches the
+   * end of `whole`) the PCRE subsignatures. Returns false when the scan must stop.
+   */
+  scanWindow(window: Uint8Array, base: number, whole: Uint8Array): boolean {
+    this.window = window;
+    this.windowBase = base;
+    const { pattern, at, start, end } = this.found;
+    pattern.length = at.length = start.length = end.length = 0;
+    this.program.index.scan(window, this.collect);
+    if (pattern.length > 0 && !this.processMatches()) return false;
+    if (this.program.runsByteCompares) this.runByteCompares(window);
+    if (base + window.length >= whole.length && whole.length <= this.options.pcreMaxFileSize) this.runRegexes(whole);
+    return true;
+  }
+
+  /**
+   * A candidate (a chain head) from the index: check its offset cheaply, as ClamAV does for a
+   * pattern that is alone in its chain, then verify.
+   */
+  private consider(p: number, at: number): void {
+    const t = this.program.patterns;
+    const kind = t.offsetKind[p]!;
+    if (
+      this.program.lists.chainNext[p] === -1 &&
+      kind !== OffsetKind.Any &&
+      kind !== OffsetKind.Macro &&
+      kind !== OffsetKind.VersionInfo &&
+      (t.partialId[p] === 0 || t.partNumber[p] === 1)
+    ) {
+      let min: number;
+      let max: number;
+      if (kind === OffsetKind.Absolute) {
+        min = t.offsetMin[p]!;
+        max = t.offsetMax[p]!;
+      } else {
+        min = this.relativeMin[t.offsetMin[p]!]!;
+        max = this.relativeMax[t.offsetMin[p]!]!;
+        if (min === OFFSET_NONE) return;
+      }
+      // The match starts between `at - prefix max length` and `at - prefix min length`.
+      const base = this.windowBase + at;
+      if (max < base - t.prefixMax[p]! || min > base - t.prefixMin[p]!) return;
+    }
+    if (!this.verifier.matches(this.window, this.windowBase, p, at)) return;
+    this.found.pattern.push(p);
+    this.found.at.push(at);
+    this.found.start.push(this.verifier.start);
+    this.found.end.push(this.verifier.end);
+  }
+
+  /**
+   * Handles the window's matches in ClamAV's order: Boyer-Moore matches first (by hash block
+   * position, then newest pattern first), then the Aho-Corasick ones position by position, each
+   * position walked through ClamAV's node lists (see NodeLists).
+   */
+  private processMatches(): boolean {
+    const t = this.program.patterns;
+    const { pattern, at } = this.found;
+    const seenAt = (i: number): number => at[i]! + t.handleOffset[pattern[i]!]!;
+    const boyerMoore: number[] = [];
+    const ahoCorasick: number[] = [];
+    for (let i = 0; i < pattern.length; i++) {
+      (t.engine[pattern[i]!] === PatternEngine.BoyerMoore ? boyerMoore : ahoCorasick).push(i);
+    }
+    boyerMoore.sort((a, b) => seenAt(a) - seenAt(b) || pattern[b]! - pattern[a]!);
+    for (const i of boyerMoore) {
+      const outcome = this.handle(pattern[i]!, i);
+      if (outcome === Outcome.Stop) return false;
+      if (outcome === Outcome.EndPass) break;
+    }
+    ahoCorasick.sort((a, b) => seenAt(a) - seenAt(b));
+    for (let k = 0; k < ahoCorasick.length; ) {
+      const position = seenAt(ahoCorasick[k]!);
+      const matched = new Map<number, number>();
+      for (; k < ahoCorasick.length && seenAt(ahoCorasick[k]!) === position; k++) matched.set(pattern[ahoCorasick[k]!]!, ahoCorasick[k]!);
+      const outcome = this.walkNode(position, matched);
+      if (outcome === Outcome.Stop) return false;
+      if (outcome !== Outcome.Continue) break;
+    }
+    return true;
+  }
+
+  /**
+   * ClamAV's walk of the node lists at window position `position`; `matched` maps the chain
+   * heads verified there to their match.
+   */
+  private walkNode(position: number, matched: Map<number, number>): Outcome {
+    const t = this.program.patterns;
+    const lists = this.program.lists;
+    const w = this.window;
+    const three = position >= 2 ? lists.threeByteEntries((w[position - 2]! << 16) | (w[position - 1]! << 8) | w[position]!) : undefined;
+    const two = position >= 1 ? lists.twoByteEntries((w[position - 1]! << 8) | w[position]!) : undefined;
+    // At a 3-byte node ClamAV walks its list followed by the 2-byte list, and may jump back to
+    // the start of the 2-byte list once.
+    let runs: (Int32Array | undefined)[] = three ? [three, two] : [two];
+    let fallback = three ? two : undefined;
+    for (let r = 0; r < runs.length; r++) {
+      const list = runs[r];
+      if (list === undefined) continue;
+      for (let k = 0; k < list.length; k++) {
+        const head = list[k]!;
+        if (t.partNumber[head]! > this.minPartNumber) {
+          if (fallback === undefined) return Outcome.Continue;
+          runs = [fallback];
+          fallback = undefined;
+          r = -1;
+          break;
+        }
+        const found = matched.get(head);
+        if (found === undefined) continue;
+        for (let member = head; member !== -1; member = lists.chainNext[member]!) {
+          if (t.partNumber[member]! > this.minPartNumber) break;
+          const outcome = this.handle(member, found);
+          if (outcome !== Outcome.Continue) return outcome;
+        }
+      }
+    }
+    return Outcome.Continue;
+  }
+
+  /** Handles pattern `p` for verified match `found` (an index into the window's matches). */
+  private handle(p: number, found: number): Outcome {
+    const t = this.program.patterns;
+    const action = t.action[p]!;
+    if (action === PatternAction.FileType && !this.options.recognizeFileTypes) return Outcome.Continue;
+    const start = this.windowBase + this.found.start[found]!;
+    const end = this.windowBase + this.found.end[found]!;
+    const kind = t.offsetKind[p]!;
+    // Version-information offsets need the PE parser's key/value list, which ClamTS lacks.
+    if (kind === OffsetKind.VersionInfo) return Outcome.Continue;
+    if (action === PatternAction.Macro) {
+      this.counts.macroLast[t.owner[p]!] = start;
+      return Outcome.Continue;
+    }
+    const partialId = t.partialId[p]!;
+    if (kind !== OffsetKind.Any && (partialId === 0 || t.partNumber[p] === 1)) {
+      const relative = kind !== OffsetKind.Absolute;
+      const min = relative ? this.relativeMin[t.offsetMin[p]!]! : t.offsetMin[p]!;
+      const max = relative ? this.relativeMax[t.offsetMin[p]!]! : t.offsetMax[p]!;
+      if (min === OFFSET_NONE || max < start || min > start) return Outcome.Continue;
+    }
+    let offset = start;
+    if (partialId !== 0) {
+      const part = t.partNumber[p]!;
+      if (!this.partial.canMatch(partialId, part)) return Outcome.Continue;
+      if (part + 1 > this.minPartNumber) this.minPartNumber = part + 1;
+      offset = this.partial.partMatched(partialId, part, t.partCount[p]!, t.gapMin[p]!, t.gapMax[p]!, start, end);
+      if (offset === OFFSET_NONE) return Outcome.Continue;
+    }
+    switch (action) {
+      case PatternAction.Subsignature: {
+        const signature = t.owner[p]!;
+        const subsignature = t.subsignature[p]!;
+        this.counts.matched(signature, subsignature, offset, partialId !== 0, this.program.logical[signature]!.macros[subsignature]);
+        return Outcome.Continue;
+      }
+      case PatternAction.FileType: {
+        // ClamTS's file type detection is separate; only ClamAV's early stop matters here.
+        const rule = this.program.fileTypes[t.owner[p]!]!;
+        const applies = rule.requiredType === 'CL_TYPE_ANY' || rule.requiredType === this.options.fileType;
+        return rule.type === 'CL_TYPE_IGNORED' && applies ? Outcome.EndWindow : Outcome.Continue;
+      }
+      default:
+        if (!this.callbacks.report(this.reportNames[t.owner[p]!]!)) return Outcome.Stop;
+        return this.options.allMatch ? Outcome.Continue : Outcome.EndPass;
+    }
+  }
+
+  /**
+   * ClamAV's cli_bcomp_scanbuf, run after every window: a byte compare counts when its
+   * reference subsignature has matched, reading at the reference's last match offset. ClamAV
+   * reads that object offset inside the current window; for objects larger than one window that
+   * is not the position meant, but it is what ClamAV does.
+   */
+  private runByteCompares(window: Uint8Array): void {
+    for (const { signature, subsignature, value } of this.program.byteCompares) {
+      const counts = this.counts.counts(signature);
+      if (!counts || !(counts[value.reference]! > 0)) continue;
+      let position = this.counts.lastOffset(signature, value.reference);
+      if (position === OFFSET_NONE) position = 0;
+      if (byteCompareMatches(window, position, value)) this.counts.increment(signature, subsignature);
+    }
+  }
+
+  /** ClamAV's cli_pcre_scanbuf over the whole object. */
+  private runRegexes(data: Uint8Array): void {
+    const range: OffsetRange = { min: 0, max: 0 };
+    for (const { signature, subsignature, value: regex } of this.program.regexes) {
+      let start: number;
+      let shift: number;
+      const kind = regex.offset.kind;
+      if (kind === OffsetKind.Any || kind === OffsetKind.VersionInfo) {
+        start = ANY;
+        shift = 0;
+      } else if (kind === OffsetKind.Absolute) {
+        start = regex.offset.value;
+        shift = regex.offset.shift;
+      } else {
+        resolveOffset(regex.offset, this.facts, range);
+        if (range.min === OFFSET_NONE) continue;
+        start = range.min;
+        shift = (range.max - range.min) >>> 0;
+      }
+      if (!evaluateExpression(regex.trigger, this.counts.counts(signature) ?? NO_COUNTS)) continue;
+      const anchored = !regex.rolling && shift === 0 && start !== ANY;
+      if (start === ANY) start = 0;
+      if (start >= data.length) continue;
+      const length = regex.encompass && shift !== 0 ? Math.min(shift, data.length - start) : data.length - start;
+      const subject = data.subarray(start, start + length);
+      const macro = this.program.logical[signature]!.macros[subsignature];
+      let from = 0;
+      for (;;) {
+        const match = regex.program.exec(subject, from, { anchored });
+        if (match === null) break;
+        // Without `e`, a match beyond offset+maxshift does not count and ends the search.
+        if (!regex.encompass && shift !== 0 && match.start > shift) break;
+        this.counts.matched(signature, subsignature, start + match.start, false, macro);
+        // ClamAV searches again from the match end; an empty match there would repeat forever
+        // without ever counting again, so the search stops.
+        if (!regex.global || match.end >= length || match.end === from) break;
+        from = match.end;
+      }
+    }
+  }
+
+  /**
+   * ClamAV's cli_exp_eval: every logical signature whose expression holds and whose target
+   * description fits the object alerts, in load order. Returns false when the scan must stop.
+   */
+  evaluate(): boolean {
+    const touched = this.counts.touched();
+    const candidates = mergeSorted(touched, this.program.alwaysEvaluated);
+    for (const index of candidates) {
+      const signature = this.program.logical[index]!;
+      if (signature.macros.length > 0 && touched.includes(index)) {
+        for (let sub = 0; sub < signature.subsignatureCount; sub++) {
+          this.counts.matched(index, sub, OFFSET_NONE, false, signature.macros[sub]);
+        }
+      }
+      if (!evaluateExpression(signature.expression, this.counts.counts(index) ?? NO_COUNTS)) continue;
+      if (!this.describes(signature.description)) continue;
+      const { handlerType, iconGroup1, iconGroup2 } = signature.description;
+      if (handlerType !== undefined) {
+        if (!this.callbacks.handle(signature)) return false;
+        continue;
+      }
+      if ((iconGroup1 !== undefined || iconGroup2 !== undefined) && (this.facts.status !== 1 || !this.callbacks.iconsMatch(iconGroup1, iconGroup2))) {
+        continue;
+      }
+      if (!this.callbacks.report(signature.name)) return false;
+    }
+    return true;
+  }
+
+  /** The target description conditions (lsig_eval) other than icons and handler type. */
+  private describes(tdb: TargetDescription): boolean {
+    const facts = this.facts;
+    const containers = facts.containers;
+    const containerAt = (level: number): string => (level >= 0 ? containers[level]! : 'CL_TYPE_ANY');
+    if (tdb.container !== undefined && tdb.container !== containerAt(containers.length - 1)) return false;
+    if (tdb.intermediates !== undefined) {
+      if (facts.depth < tdb.intermediates.length) return false;
+      // CL_TYPE_ANY entries are skipped without consuming a container level, as in ClamAV.
+      let level = containers.length - 1;
+      for (let i = tdb.intermediates.length - 1; i >= 0; i--) {
+        const type = tdb.intermediates[i]!;
+        if (type === 'CL_TYPE_ANY') continue;
+        if (type !== containerAt(level--)) return false;
+      }
+    }
+    if (tdb.fileSize && (tdb.fileSize.min > facts.size || tdb.fileSize.max < facts.size)) return false;
+    if (tdb.entryPoint || tdb.numberOfSections) {
+      if (facts.status !== 1) return false;
+      if (tdb.entryPoint && (tdb.entryPoint.min > facts.entryPoint || tdb.entryPoint.max < facts.entryPoint)) return false;
+      const sections = facts.sections.length;
+      if (tdb.numberOfSections && (tdb.numberOfSections.min > sections || tdb.numberOfSections.max < sections)) return false;
+    }
+    return true;
+  }
+}
+
+function mergeSorted(a: readonly number[], b: readonly number[]): number[] {
+  if (b.length === 0) return a as number[];
+  if (a.length === 0) return b as number[];
+  return [...new Set([...a, ...b])].sort((x, y) => x - y);
+}

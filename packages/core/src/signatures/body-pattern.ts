@@ -1,0 +1,762 @@
+import { atoi, isDigits, strtokField } from '../filetypes/c-numbers.js';
+import { decodeBytes } from '../filetypes/type-pattern.js';
+import { hexValue, scanUnsigned } from '../matching/c-numbers.js';
+import { SignatureError } from '../matching/signature-error.js';
+
+/**
+ * ClamAV's body-pattern language (the hex signatures of .ndb, .ldb, .db, .ftm): parsing into
+ * parts, elements and specials, with ClamAV 1.4's acceptance rules and error messages.
+ *
+ * A pattern is split at `*` and `{n-m}` into parts matched one after the other; `{n}` with
+ * 0 < n < 128 is just n `??`. Each part is a sequence of elements (a byte, a byte with a nibble or
+ * the whole byte unknown, or a "special": an alternative set or a boundary class), plus optional
+ * single-byte anchors `aa[x-y]` / `[x-y]aa` and word/line boundary conditions at its ends.
+ */
+
+// ---- Elements ---------------------------------------------------------------------------------
+
+/**
+ * An element is a 32-bit number. A byte element matches data byte `b` when
+ * `((nocase ? lower(b) : b) & mask) === value`: exact bytes have mask 0xff, `a?` 0xf0, `?a`
+ * 0x0f and `??` 0. A special element carries SPECIAL_FLAG and the index of its special.
+ */
+export const SPECIAL_FLAG = 0x0100_0000;
+export const NOCASE_FLAG = 0x0001_0000;
+export const ANY_BYTE = 0;
+
+export function byteElement(value: number, mask = 0xff, nocase = false): number {
+  return (value & mask) | (mask << 8) | (nocase ? NOCASE_FLAG : 0);
+}
+
+export function isSpecialElement(element: number): boolean {
+  return (element & SPECIAL_FLAG) !== 0;
+}
+
+export function specialIndex(element: number): number {
+  return element & 0xff_ffff;
+}
+
+export function elementMask(element: number): number {
+  return (element >>> 8) & 0xff;
+}
+
+/** Whether the element is a wildcard in ClamAV's sense: a special, `??` or a nibble. */
+export function isWildcardElement(element: number): boolean {
+  return isSpecialElement(element) || elementMask(element) !== 0xff;
+}
+
+const LOWER = new Uint8Array(256).map((_, b) => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b));
+
+/** C's tolower in the "C" locale, as a table. */
+export function lowerByte(b: number): number {
+  return LOWER[b]!;
+}
+
+export function byteMatches(element: number, b: number): boolean {
+  const input = (element & NOCASE_FLAG) !== 0 ? LOWER[b]! : b;
+  return (input & (element >>> 8) & 0xff) === (element & 0xff);
+}
+
+// ---- Specials ---------------------------------------------------------------------------------
+
+export const enum SpecialKind {
+  /** `(aa|bb|..)` / `!(aa|bb|..)`: one byte from (or not from) a set. */
+  AltByte,
+  /** `(aabb|ccdd|..)` / `!(..)`: one of (or none of) equal-length byte strings. */
+  AltFixed,
+  /** Generic alternatives: strings of any lengths, with wildcards; never negated. */
+  AltGeneric,
+  /** `(B)` inside a part: one byte that is (or with `!`, is not) a word boundary character. */
+  Boundary,
+  /** `(L)` inside a part: a line end, LF or CRLF. */
+  LineMarker,
+  /** `(W)` inside a part: one non-alphanumeric byte. */
+  WordMarker,
+}
+
+export interface GenericAlternative {
+  readonly elements: Uint32Array;
+  /**
+   * False when another alternative is a prefix of this one (or this one of another): matching
+   * then has to try the rest of the pattern after each such alternative.
+   */
+  unique: boolean;
+}
+
+export type Special =
+  | { readonly kind: SpecialKind.AltByte; readonly negative: boolean; readonly bytes: Uint8Array }
+  | {
+      readonly kind: SpecialKind.AltFixed;
+      readonly negative: boolean;
+      readonly length: number;
+      readonly strings: readonly Uint8Array[];
+    }
+  | {
+      readonly kind: SpecialKind.AltGeneric;
+      readonly negative: false;
+      readonly alternatives: readonly GenericAlternative[];
+    }
+  | { readonly kind: SpecialKind.Boundary | SpecialKind.LineMarker | SpecialKind.WordMarker; readonly negative: boolean };
+
+/**
+ * The byte lengths ClamAV accounts a special with when it checks whether a pattern fits in the
+ * data. Boundary classes count as 0 even though they consume a byte; ClamAV's pre-checks have
+ * that quirk, and the matcher reproduces it.
+ */
+export function specialLengths(special: Special): [min: number, max: number] {
+  switch (special.kind) {
+    case SpecialKind.AltByte:
+      return [1, 1];
+    case SpecialKind.AltFixed:
+      return [special.length, special.length];
+    case SpecialKind.AltGeneric: {
+      let min = Infinity;
+      let max = 0;
+      for (const alternative of special.alternatives) {
+        min = Math.min(min, alternative.elements.length);
+        max = Math.max(max, alternative.elements.length);
+      }
+      return [min, max];
+    }
+    default:
+      return [0, 0];
+  }
+}
+
+// ---- Boundary conditions at the ends of a part ------------------------------------------------
+
+export const BOUNDARY_LEFT = 0x0001;
+export const BOUNDARY_LEFT_NEGATIVE = 0x0002;
+export const BOUNDARY_RIGHT = 0x0004;
+export const BOUNDARY_RIGHT_NEGATIVE = 0x0008;
+export const LINE_MARKER_LEFT = 0x0010;
+export const LINE_MARKER_LEFT_NEGATIVE = 0x0020;
+export const LINE_MARKER_RIGHT = 0x0040;
+export const LINE_MARKER_RIGHT_NEGATIVE = 0x0080;
+export const WORD_MARKER_LEFT = 0x0100;
+export const WORD_MARKER_LEFT_NEGATIVE = 0x0200;
+export const WORD_MARKER_RIGHT = 0x0400;
+export const WORD_MARKER_RIGHT_NEGATIVE = 0x0800;
+
+/** `aa[x-y]` before or `[x-y]aa` after a part: one byte at a distance of x to y bytes. */
+export interface ByteAnchor {
+  readonly element: number;
+  readonly min: number;
+  readonly max: number;
+}
+
+/** One part of a pattern after parsing: what ClamAV's cli_ac_addsig builds. */
+export interface ParsedPart {
+  readonly elements: Uint32Array;
+  readonly specials: readonly Special[];
+  readonly left: ByteAnchor | null;
+  readonly right: ByteAnchor | null;
+  /** BOUNDARY_* / LINE_MARKER_* / WORD_MARKER_* flags. */
+  readonly boundary: number;
+  /** Parsed with the `w` modifier: `(W)` markers then also look at the zero bytes around. */
+  readonly wide: boolean;
+}
+
+/** How a subsignature's `::` modifiers affect the parsing of its parts. */
+export interface PartOptions {
+  readonly nocase: boolean;
+  /** The `w` modifier: changes what a `(W)` word marker accepts around the pattern. */
+  readonly wide: boolean;
+  /**
+   * Any modifier present: ClamAV then parses every alternative set as generic alternatives
+   * (so negated sets are refused).
+   */
+  readonly modified: boolean;
+}
+
+export const PLAIN_PART: PartOptions = { nocase: false, wide: false, modified: false };
+
+/** The minimum number of static bytes ClamAV's automaton needs in each part. */
+export const MIN_STATIC_BYTES = 2;
+/** Alternatives may nest at most this deep. */
+const MAX_ALTERNATIVE_NESTING = 15;
+/** `[x-y]` anchors reach at most this far. */
+const MAX_ANCHOR_DISTANCE = 32;
+
+// ---- Splitting into parts ----------------------------------------------------------------------
+
+/** How a pattern separates its parts, which decides ClamAV's error numbering. */
+export const enum SplitKind {
+  /** No `{}` or `*`: one part. */
+  Single,
+  /** Has a `{n-m}` range (and maybe `*`). */
+  Ranged,
+  /** Only `*` separators. */
+  Starred,
+}
+
+export interface PatternPartText {
+  /** Null when ClamAV cannot extract this part (reported when the part's turn comes). */
+  readonly hex: string | null;
+  /**
+   * The separator before this part, as text: null for the first part, `*` for `*`, else the
+   * contents of `{...}`, parsed with `parseGap` when the part is compiled (ClamAV reports a bad
+   * range only after the part before it was accepted).
+   */
+  readonly gap: string | null;
+}
+
+export interface SplitPattern {
+  readonly kind: SplitKind;
+  readonly parts: readonly PatternPartText[];
+}
+
+/** Distance allowed between the end of a part and the start of the next; max 0 means no limit. */
+export interface Gap {
+  readonly min: number;
+  readonly max: number;
+}
+
+export const UNBOUNDED_GAP: Gap = { min: 0, max: 0 };
+
+/**
+ * Splits a pattern into parts like ClamAV's cli_add_content_match_pattern: expands the first
+ * `{n}` (0 < n < 128) into `??`s and starts over, then cuts at `{..}` and `*`.
+ */
+export function splitPattern(hex: string): SplitPattern {
+  const brace = hex.indexOf('{');
+  if (brace >= 0) {
+    const count = scanUnsigned(hex, brace + 1);
+    if (count && hex[count.end] === '}' && count.value > 0 && count.value < 128) {
+      return splitPattern(hex.slice(0, brace) + '??'.repeat(count.value) + hex.slice(count.end + 1));
+    }
+    checkNoSeparatorInAlternatives(hex, true);
+    return { kind: SplitKind.Ranged, parts: cutAtSeparators(hex) };
+  }
+  if (hex.includes('*')) {
+    checkNoSeparatorInAlternatives(hex, false);
+    const count = countSeparators(hex);
+    const parts: PatternPartText[] = [];
+    for (let i = 0; i <= count; i++) {
+      // ClamAV extracts part i with cli_strtok, which merges adjacent `*` and skips leading ones.
+      parts.push({ hex: strtokField(hex, i, '*') ?? null, gap: i === 0 ? null : '*' });
+    }
+    return { kind: SplitKind.Starred, parts };
+  }
+  return { kind: SplitKind.Single, parts: [{ hex, gap: null }] };
+}
+
+function countSeparators(hex: string): number {
+  let count = 0;
+  for (const c of hex) if (c === '*' || c === '{') count++;
+  return count;
+}
+
+/** ClamAV refuses `*` and ranges inside `( )`, counting nesting with a counter that may go negative. */
+function checkNoSeparatorInAlternatives(hex: string, rangesToo: boolean): void {
+  let nest = 0;
+  for (const c of hex) {
+    if (c === '(') nest++;
+    else if (c === ')') nest--;
+    else if (nest !== 0 && c === '{' && rangesToo) {
+      throw new SignatureError('cli_add_content_match_pattern: Alternative match contains unsupported ranged wildcard');
+    } else if (nest !== 0 && c === '*') {
+      throw new SignatureError('cli_add_content_match_pattern: Alternative match cannot contain unbounded wildcards');
+    }
+  }
+}
+
+function cutAtSeparators(hex: string): PatternPartText[] {
+  const parts: PatternPartText[] = [];
+  let gap: string | null = null;
+  let rest = hex;
+  const count = countSeparators(hex);
+  for (let i = 0; i <= count; i++) {
+    if (i === count) {
+      parts.push({ hex: rest, gap });
+      break;
+    }
+    const star = rest.indexOf('*');
+    const open = rest.indexOf('{');
+    const at = star >= 0 && (open < 0 || star < open) ? star : open;
+    parts.push({ hex: rest.slice(0, at), gap });
+    if (rest[at] === '*') {
+      gap = '*';
+      rest = rest.slice(at + 1);
+    } else {
+      const close = rest.indexOf('}', at);
+      // A missing `}` is reported when the following part is compiled (ClamAV's error "1b").
+      gap = close < 0 ? '}' : rest.slice(at + 1, close);
+      rest = close < 0 ? '' : rest.slice(close + 1);
+    }
+  }
+  return parts;
+}
+
+/**
+ * Parses the inside of `{...}`: `n`, `n-`, `-m`, `n-m` (and ClamAV also takes `{}` and `{-}` as
+ * "any distance"). The caller turns a refusal into ClamAV's "(1b)" message.
+ */
+export function parseGap(text: string): Gap {
+  if (text === '*') return UNBOUNDED_GAP;
+  const refuse = () => new SignatureError();
+  const toInt = (digits: string): number => {
+    // ClamAV refuses the values that atoi turns negative.
+    const value = isDigits(digits) ? atoi(digits) : -1;
+    if (value < 0) throw refuse();
+    return value;
+  };
+  if (text === '}') throw refuse();
+  if (!text.includes('-')) {
+    const n = toInt(text);
+    return { min: n, max: n };
+  }
+  const from = strtokField(text, 0, '-');
+  const to = strtokField(text, 1, '-');
+  if (strtokField(text, 2, '-') !== undefined) throw refuse();
+  return { min: from === undefined ? 0 : toInt(from), max: to === undefined ? 0 : toInt(to) };
+}
+
+// ---- Subsignature modifiers --------------------------------------------------------------------
+
+export interface Modifiers {
+  readonly nocase: boolean;
+  readonly fullword: boolean;
+  readonly wide: boolean;
+  readonly ascii: boolean;
+}
+
+export interface ModifiedPattern {
+  readonly hex: string;
+  readonly options: PartOptions;
+}
+
+/**
+ * Applies `::i`, `::f`, `::w`, `::a` to a hex subsignature the way ClamAV's cli_sigopts_handler
+ * rewrites it: fullword wraps it in `(W)` markers, wide interleaves a zero after every hex byte
+ * (wildcard ranges stay as they are), and wide+ascii yields both variants.
+ */
+export function applyModifiers(hex: string, modifiers: Modifiers, rawName: string): ModifiedPattern[] {
+  let text = hex;
+  if (modifiers.fullword) {
+    text = `(W)${text}(W)`;
+    // The anchors `[x-y]` become ranges `{x-y}`: the markers make both sides longer than a byte.
+    let out = '';
+    let i = 0;
+    while (i < text.length) {
+      const open = text.indexOf('[', i);
+      if (open < 0) break;
+      const close = text.indexOf(']', open);
+      if (close < 0) throw new SignatureError(`cli_sigopts_handler: unmatched '[' in signature ${rawName}`);
+      out += text.slice(i, open) + '{' + text.slice(open + 1, close) + '}';
+      i = close + 1;
+    }
+    text = out + text.slice(i);
+  }
+  const options = (wide: boolean): PartOptions => ({ nocase: modifiers.nocase, wide, modified: true });
+  const variants: ModifiedPattern[] = [];
+  if (modifiers.wide) {
+    variants.push({ hex: widen(text), options: options(true) });
+    if (!modifiers.ascii) return variants;
+  }
+  variants.push({ hex: text, options: options(false) });
+  return variants;
+}
+
+function widen(hex: string): string {
+  let out = '';
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex[i]!;
+    if (c === '*' || c === '|' || c === ')') {
+      out += c;
+    } else if (c === '[' || c === '{') {
+      const close = hex.indexOf(c === '[' ? ']' : '}', i + 1);
+      const end = close < 0 ? hex.length : close;
+      out += '{' + hex.slice(i + 1, end) + '}';
+      i = end;
+    } else if (c === '!' || c === '(') {
+      if (c === '!') {
+        out += '!';
+        i++;
+      }
+      if (i + 2 >= hex.length) throw new SignatureError();
+      out += hex[i]!;
+      const next = hex[i + 1];
+      if (next === 'B' || next === 'L' || next === 'W') {
+        if (hex[i + 2] !== ')') throw new SignatureError();
+        out += next + ')';
+        i += 2;
+      }
+    } else {
+      // A lone last hex digit ends the string (ClamAV writes it, then a NUL).
+      if (i + 1 >= hex.length) return out + c;
+      out += c + hex[i + 1]! + '00';
+      i++;
+    }
+  }
+  return out;
+}
+
+// ---- Parsing one part ----------------------------------------------------------------------------
+
+/**
+ * Parses one part like ClamAV's cli_ac_addsig: single-byte anchors, specials, then the elements.
+ * `rawName` appears in ClamAV's "too short" message.
+ */
+export function parsePart(hex: string, options: PartOptions, rawName: string): ParsedPart {
+  if (hex.length >> 1 < MIN_STATIC_BYTES) throw new SignatureError(`cli_ac_addsig: Signature for ${rawName} is too short`);
+  let text = hex;
+  let left: ByteAnchor | null = null;
+  let right: ByteAnchor | null = null;
+  if (hex.includes('[')) ({ text, left, right } = parseAnchors(hex, options.nocase));
+
+  const specials: Special[] = [];
+  let boundary = 0;
+  let placeholders = text;
+  if (hex.includes('(')) ({ placeholders, boundary } = parseSpecials(text, options, specials));
+
+  const elements = decodeElements(placeholders, specials.length);
+  if (elements.length < MIN_STATIC_BYTES) {
+    throw new SignatureError(
+      `cli_ac_addsig: Subpattern in signature is shorter than the minimum depth of the AC trie. (${elements.length} < ${MIN_STATIC_BYTES})`,
+    );
+  }
+  if (options.nocase) applyNocase(elements);
+  return { elements, specials, left, right, boundary, wide: options.wide };
+}
+
+function applyNocase(elements: Uint32Array): void {
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    if (!isSpecialElement(e) && elementMask(e) === 0xff) elements[i] = byteElement(LOWER[e & 0xff]!, 0xff, true);
+  }
+}
+
+function parseAnchors(hex: string, nocase: boolean): { text: string; left: ByteAnchor | null; right: ByteAnchor | null } {
+  let text = hex;
+  let left: ByteAnchor | null = null;
+  let right: ByteAnchor | null = null;
+  let sawRight = false;
+  for (let round = 0; round < 2 && !sawRight; round++) {
+    const open = text.indexOf('[');
+    if (open < 0) break;
+    const close = text.indexOf(']', open);
+    // ClamAV refuses bad anchors with debug messages only.
+    if (close < 0) throw new SignatureError();
+    const range = text.slice(open + 1, close);
+    const first = scanUnsigned(range);
+    if (!first) throw new SignatureError();
+    let min = first.value;
+    let max = min;
+    if (range[first.end] === '-') {
+      const second = scanUnsigned(range, first.end + 1);
+      if (second) max = second.value;
+    }
+    if (min > max || max > MAX_ANCHOR_DISTANCE) throw new SignatureError();
+    const before = text.slice(0, open);
+    const after = text.slice(close + 1);
+    if (before.length === 2) {
+      if (round > 0) throw new SignatureError();
+      left = anchor(anchorElement(before, nocase), min, max);
+      text = after;
+    } else if (after.length === 2) {
+      right = anchor(anchorElement(after, nocase), min, max);
+      sawRight = true;
+      text = before;
+    } else {
+      throw new SignatureError();
+    }
+  }
+  return { text, left, right };
+}
+
+/** A `??` anchor byte makes ClamAV ignore the anchor altogether. */
+function anchor(element: number, min: number, max: number): ByteAnchor | null {
+  return elementMask(element) === 0 ? null : { element, min, max };
+}
+
+function anchorElement(hex: string, nocase: boolean): number {
+  const decoded = decodeElements(hex, 0);
+  let element = decoded[0]!;
+  if (isSpecialElement(element)) throw new SignatureError();
+  if (nocase && elementMask(element) === 0xff) element = byteElement(LOWER[element & 0xff]!, 0xff, true);
+  return element;
+}
+
+/**
+ * Replaces each `( )` group by a `()` placeholder element and records its special; `(B)`, `(L)`,
+ * `(W)` at the very start or end become boundary conditions of the part instead.
+ */
+function parseSpecials(
+  text: string,
+  options: PartOptions,
+  specials: Special[],
+): { placeholders: string; boundary: number } {
+  let out = '';
+  let boundary = 0;
+  let start = 0;
+  for (let open = text.indexOf('('); open >= 0; open = text.indexOf('(', start)) {
+    const negative = open >= 1 && text[open - 1] === '!';
+    out += text.slice(start, negative ? open - 1 : open);
+    const { end, nest } = findClosingParen(text, open + 1);
+    if (end < 0) throw new SignatureError('cli_ac_addsig: Missing closing parenthesis');
+    const content = text.slice(open + 1, end);
+    start = end + 1;
+    if (content.length === 0) throw new SignatureError('cli_ac_addsig: Empty block');
+    if (nest > MAX_ALTERNATIVE_NESTING) {
+      throw new SignatureError('ac_addspecial: Expression exceeds maximum alternate nesting limit');
+    }
+    const classFlags = CLASS_FLAGS[content];
+    if (classFlags) {
+      if (start === text.length) {
+        boundary |= classFlags.right | (negative ? classFlags.right << 1 : 0);
+        continue;
+      }
+      if (open === 0) {
+        boundary |= classFlags.left | (negative ? classFlags.left << 1 : 0);
+        continue;
+      }
+    }
+    out += '()';
+    specials.push(classFlags ? { kind: classFlags.kind, negative } : parseAlternatives(content, negative, options));
+  }
+  return { placeholders: out + text.slice(start), boundary };
+}
+
+const CLASS_FLAGS: Record<string, { kind: SpecialKind.Boundary | SpecialKind.LineMarker | SpecialKind.WordMarker; left: number; right: number }> = {
+  B: { kind: SpecialKind.Boundary, left: BOUNDARY_LEFT, right: BOUNDARY_RIGHT },
+  L: { kind: SpecialKind.LineMarker, left: LINE_MARKER_LEFT, right: LINE_MARKER_RIGHT },
+  W: { kind: SpecialKind.WordMarker, left: WORD_MARKER_LEFT, right: WORD_MARKER_RIGHT },
+};
+
+/** Index of the `)` closing the group that starts before `from`, and how many `(` lie before it. */
+function findClosingParen(text: string, from: number): { end: number; nest: number } {
+  let nest = 0;
+  let level = 0;
+  for (let i = from; i < text.length; i++) {
+    if (text[i] === '(') {
+      nest++;
+      level++;
+    } else if (text[i] === ')') {
+      if (level === 0) return { end: i, nest };
+      level--;
+    }
+  }
+  return { end: -1, nest };
+}
+
+/**
+ * Decodes hex pairs into elements: `??`, `a?`, `?a`, `()` (the next special) and exact bytes.
+ * Odd length is reported like ClamAV's mpool hex decoder; other bad characters silently.
+ */
+function decodeElements(text: string, specialCount: number): Uint32Array {
+  if (text.length % 2 !== 0) {
+    throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
+  }
+  const elements = new Uint32Array(text.length >> 1);
+  let special = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const a = text.charCodeAt(2 * i);
+    const b = text.charCodeAt(2 * i + 1);
+    let element: number;
+    if (a === 0x3f && b === 0x3f) {
+      element = ANY_BYTE;
+    } else if (b === 0x3f) {
+      const high = hexValue(a);
+      if (high < 0) throw new SignatureError();
+      element = byteElement(high << 4, 0xf0);
+    } else if (a === 0x3f) {
+      const low = hexValue(b);
+      if (low < 0) throw new SignatureError();
+      element = byteElement(low, 0x0f);
+    } else if (a === 0x28 /* ( */) {
+      if (special >= specialCount) throw new SignatureError();
+      element = SPECIAL_FLAG | special++;
+    } else {
+      const high = hexValue(a);
+      const low = hexValue(b);
+      if (high < 0 || low < 0) throw new SignatureError();
+      element = byteElement((high << 4) | low);
+    }
+    elements[i] = element;
+  }
+  return elements;
+}
+
+// ---- Alternatives ------------------------------------------------------------------------------
+
+/** Counts what ClamAV's ac_analyze_expr reports about an alternative list. */
+function analyzeAlternatives(text: string): { count: number; fixed: boolean; longest: number } {
+  let level = 0;
+  let length = 0;
+  let count = 1;
+  let fixed = true;
+  let longest = 0;
+  const close = (): void => {
+    if (longest === 0) longest = length;
+    else if (length !== longest) {
+      fixed = false;
+      if (length > longest) longest = length;
+    }
+  };
+  for (const c of text) {
+    if (c === '(') {
+      fixed = false;
+      level++;
+    } else if (c === ')') {
+      level--;
+    }
+    if (level === 0 && c === '|') {
+      close();
+      length = 0;
+      count++;
+    } else {
+      if (c === '?') fixed = false;
+      length++;
+    }
+  }
+  close();
+  return { count, fixed, longest };
+}
+
+function parseAlternatives(content: string, negative: boolean, options: PartOptions): Special {
+  const { count, fixed, longest } = analyzeAlternatives(content);
+  if (!options.modified && fixed) {
+    const strings: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) {
+      const text = count === 1 ? content : strtokField(content, i, '|');
+      if (text === undefined) throw new SignatureError(undefined, 'EMEM');
+      if (text.length % 2 !== 0) {
+        throw new SignatureError(`cli_mpool_hex2str(): Malformed hexstring: ${text} (length: ${text.length})`);
+      }
+      const bytes = decodeBytes(text);
+      if (!bytes) throw new SignatureError();
+      strings.push(bytes);
+    }
+    if (longest === 2) return { kind: SpecialKind.AltByte, negative, bytes: Uint8Array.from(strings, (s) => s[0]!) };
+    return { kind: SpecialKind.AltFixed, negative, length: longest >> 1, strings };
+  }
+  if (negative) {
+    throw new SignatureError('ac_special_altstr: Can\'t apply negation operation to generic alternate strings');
+  }
+  const alternatives: GenericAlternative[] = [];
+  for (const text of expandAlternatives(content)) addGenericAlternative(alternatives, text, options.nocase);
+  return { kind: SpecialKind.AltGeneric, negative: false, alternatives };
+}
+
+/**
+ * Every string a (possibly nested) alternative list stands for, in ClamAV's order: nested groups
+ * expand depth-first, left to right, e.g. `aa(bb|cc)|dd` gives aabb, aacc, dd.
+ */
+function expandAlternatives(content: string): string[] {
+  let position = 0;
+  const parseList = (): string[] => {
+    const results: string[] = [];
+    for (;;) {
+      let sequence = [''];
+      while (position < content.length && content[position] !== '|' && content[position] !== ')') {
+        if (content[position] === '(') {
+          if (position > 0 && content[position - 1] === '!') {
+            throw new SignatureError('ac_special_altexpand: Generic alternates cannot contain negations');
+          }
+          position++;
+          const inner = parseList();
+          position++; // the `)`
+          sequence = sequence.flatMap((head) => inner.map((tail) => head + tail));
+        } else {
+          let end = position;
+          while (end < content.length && !'(|)'.includes(content[end]!)) end++;
+          const literal = content.slice(position, end);
+          sequence = sequence.map((head) => head + literal);
+          position = end;
+        }
+      }
+      results.push(...sequence);
+      if (content[position] !== '|') return results;
+      position++;
+    }
+  };
+  return parseList();
+}
+
+/** Adds one expanded alternative, dropping exact duplicates and marking prefix relations. */
+function addGenericAlternative(list: GenericAlternative[], text: string, nocase: boolean): void {
+  const elements = decodeElements(text, 0);
+  if (nocase) applyNocase(elements);
+  const candidate: GenericAlternative = { elements, unique: true };
+  for (const existing of list) {
+    const relation = compareAlternatives(existing.elements, elements);
+    if (relation === null) continue;
+    if (existing.elements.length !== elements.length) {
+      candidate.unique = false;
+      existing.unique = false;
+    } else if (relation === 0) {
+      return;
+    }
+  }
+  list.push(candidate);
+}
+
+const enum ElementClass {
+  Exact,
+  Any,
+  High,
+  Low,
+}
+
+function classOf(element: number): ElementClass {
+  switch (elementMask(element)) {
+    case 0xff:
+      return ElementClass.Exact;
+    case 0:
+      return ElementClass.Any;
+    case 0xf0:
+      return ElementClass.High;
+    default:
+      return ElementClass.Low;
+  }
+}
+
+/**
+ * ClamAV's ac_uicmp: can the two alternatives agree on their common length? Null when they
+ * cannot (or when each side has a wildcard the other lacks); otherwise 0 for identical wildcard
+ * use, non-zero when one side is wilder.
+ */
+function compareAlternatives(a: Uint32Array, b: Uint32Array): number | null {
+  let sides = 0;
+  const length = Math.min(a.length, b.length);
+  for (let i = 0; i < length; i++) {
+    const ca = classOf(a[i]!);
+    const cb = classOf(b[i]!);
+    const va = a[i]! & 0xff;
+    const vb = b[i]! & 0xff;
+    if (ca === cb) {
+      if (ca === ElementClass.Exact && va !== vb) return null;
+      if (ca === ElementClass.High && (va & 0xf0) !== (vb & 0xf0)) return null;
+      if (ca === ElementClass.Low && (va & 0x0f) !== (vb & 0x0f)) return null;
+    } else if (ca === ElementClass.Exact || cb === ElementClass.Exact) {
+      const [exact, wild, wildClass, side] = ca === ElementClass.Exact ? [va, vb, cb, 2] : [vb, va, ca, 1];
+      if (wildClass === ElementClass.High && (exact & 0xf0) !== (wild & 0xf0)) return null;
+      if (wildClass === ElementClass.Low && (exact & 0x0f) !== (wild & 0x0f)) return null;
+      sides |= side;
+    } else if (ca === ElementClass.Any || cb === ElementClass.Any) {
+      sides |= ca === ElementClass.Any ? 1 : 2;
+    } else {
+      sides |= 3;
+    }
+    if (sides === 3) return null;
+  }
+  return sides;
+}
+
+/** Plain hex (no wildcards at all), as ClamAV's Boyer-Moore matcher takes it. */
+export function decodePlainHex(hex: string): Uint8Array {
+  if (hex.length % 2 !== 0) {
+    throw new SignatureError(`cli_mpool_hex2str(): Malformed hexstring: ${hex} (length: ${hex.length})`);
+  }
+  const bytes = decodeBytes(hex);
+  if (!bytes) throw new SignatureError();
+  return bytes;
+}
+
+/** The characters that force ClamAV's Aho-Corasick matcher for a single-part pattern. */
+export function hasWildcardSyntax(hex: string): boolean {
+  return /[?([]/.test(hex);
+}
+
+
