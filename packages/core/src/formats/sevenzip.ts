@@ -1,8 +1,9 @@
 import { crc32 } from 'node:zlib';
 import type { ExtractedObject, ExtractionContext, FormatHandler } from './handler.js';
+import { OutputBuffer } from './archive/output-buffer.js';
 import { armDecode, bcj2Decode, x86Decode } from './compression/branch-filters.js';
 import { guarded } from './compression/guard.js';
-import { lzma2Decode, lzmaDecode } from './compression/lzma.js';
+import { lzma2Into, lzmaInto, type LzmaResult } from './compression/lzma.js';
 import { u32le, u64le } from './compression/read.js';
 
 /**
@@ -388,23 +389,34 @@ function checkSupported(folder: Folder): void {
   throw new SevenZipError('unsupported', '7z: unsupported folder layout');
 }
 
-/** Runs one main coder (Copy, LZMA, LZMA2) over a packed stream into `out`. */
-function runCoder(coder: Coder, input: Uint8Array, out: Uint8Array): void {
+/**
+ * Runs one main coder (Copy, LZMA, LZMA2) over a packed stream and returns the first `length`
+ * bytes of its `size`-byte output.
+ */
+function runCoder(coder: Coder, input: Uint8Array, size: number, length: number): Uint8Array {
+  if (coder.method === METHOD_COPY) {
+    if (input.length < length) throw new SevenZipError('data', '7z: stored stream too short');
+    return input.slice(0, length);
+  }
+  const out = new OutputBuffer(length, length);
+  let result: LzmaResult;
   switch (coder.method) {
-    case METHOD_COPY:
-      if (input.length < out.length) throw new SevenZipError('data', '7z: stored stream too short');
-      out.set(input.subarray(0, out.length));
-      return;
     case METHOD_LZMA:
-      lzmaDecode(coder.props, input, out);
-      return;
+      result = lzmaInto(coder.props, input, size, out);
+      break;
     case METHOD_LZMA2:
       if (coder.props.length !== 1 || coder.props[0]! > 40) throw new SevenZipError('unsupported', '7z: bad LZMA2 properties');
-      if (lzma2Decode(input, out) < out.length) throw new SevenZipError('data', '7z: LZMA2 stream ended early');
-      return;
+      result = lzma2Into(input, 0, out);
+      break;
     default:
       throw new SevenZipError('unsupported', `7z: method ${coder.method.toString(16)} not implemented`);
   }
+  // Stopping at the limit is success: it is the prefix asked for, the rest is not needed.
+  if (result.end === 'error' || result.end === 'input-end') {
+    throw new SevenZipError('data', `7z: ${result.error ?? 'packed stream ended early'}`);
+  }
+  if (out.length < length) throw new SevenZipError('data', '7z: stream ended before its declared size');
+  return out.bytes;
 }
 
 class Archive {
@@ -432,17 +444,14 @@ class Archive {
       const buffers = [0, 1, 2].map((ci) => {
         const size = folder.unpackSizes[ci]!;
         if (size > MAX_FOLDER_SIZE) throw new SevenZipError('memory', '7z: folder too large');
-        const out = new Uint8Array(size);
-        runCoder(coders[ci]!, this.packStream(folder, [3, 2, 0][ci]!), out);
-        return out;
+        return runCoder(coders[ci]!, this.packStream(folder, [3, 2, 0][ci]!), size, size);
       });
       const out = new Uint8Array(total);
       bcj2Decode(buffers[2]!, buffers[1]!, buffers[0]!, this.packStream(folder, 1), out);
       return out;
     }
     // A prefix is enough, plus the few bytes a branch filter looks ahead at.
-    const out = new Uint8Array(Math.min(total, length + (coders.length === 2 ? 4 : 0)));
-    runPrefix(coders[0]!, this.packStream(folder, 0), out, total);
+    const out = runPrefix(coders[0]!, this.packStream(folder, 0), total, Math.min(total, length + (coders.length === 2 ? 4 : 0)));
     if (coders.length === 2) {
       if (coders[1]!.method === METHOD_BCJ) x86Decode(out);
       else armDecode(out);
@@ -452,9 +461,9 @@ class Archive {
 }
 
 /** Like runCoder, for a prefix of the coder's output (stored data must still be all there). */
-function runPrefix(coder: Coder, input: Uint8Array, out: Uint8Array, total: number): void {
+function runPrefix(coder: Coder, input: Uint8Array, total: number, length: number): Uint8Array {
   if (coder.method === METHOD_COPY && input.length !== total) throw new SevenZipError('data', '7z: stored size mismatch');
-  runCoder(coder, input, out);
+  return runCoder(coder, input, total, length);
 }
 
 function readSignatureHeader(data: Uint8Array): HeaderReader {

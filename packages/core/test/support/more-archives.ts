@@ -1,6 +1,7 @@
 /**
- * Helpers for the 7z/RAR/ARJ/CAB/CHM/ISO/SIS format tests: running a handler with a recording
- * context, the reference sample, external archivers, and the seeded mutation fuzzer.
+ * Helpers for the 7z/RAR/ARJ/CAB/CHM/ISO/SIS format tests: running a handler with the recording
+ * context of archive-samples.ts, the reference sample, external archivers, and the seeded
+ * mutation fuzzer.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ExtractedObject, FormatHandler } from '../../src/formats/handler.js';
+import { recordingContext } from './archive-samples.js';
 
 export const TESTFILES = '/usr/share/clamav-testfiles';
 export const CLAM_EXE = readFileSync(join(TESTFILES, 'clam.exe'));
@@ -28,17 +30,11 @@ export interface Run {
   debug: string[];
 }
 
-export function run(handler: FormatHandler, data: Uint8Array, maxObjectSize = 64 * 1024 * 1024): Run {
-  const result: Run = { objects: [], heuristics: [], debug: [] };
-  const ctx = {
-    maxObjectSize,
-    heuristic: (_kind: string, name: string) => void result.heuristics.push(name),
-    debug: (message: string) => void result.debug.push(message),
-    warning: (message: string) => void result.debug.push(message),
-    error: (message: string) => void result.debug.push(message),
-  };
-  for (const object of handler.extract(data, ctx)) result.objects.push(object);
-  return result;
+/** Extracts everything; heuristics are reduced to their names, all messages kept as `debug`. */
+export function run(handler: FormatHandler, data: Uint8Array, maxObjectSize?: number): Run {
+  const ctx = recordingContext(maxObjectSize);
+  const objects = [...handler.extract(data, ctx)];
+  return { objects, heuristics: ctx.heuristics.map((h) => h.name), debug: ctx.debugLines };
 }
 
 export function hashes(r: Run): string[] {

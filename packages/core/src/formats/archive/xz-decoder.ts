@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
-import { lzma2DictionarySize, lzma2Into } from './lzma2-decoder.js';
+import { lzma2DictionarySize, lzma2Into } from '../compression/lzma.js';
 import { OutputBuffer } from './output-buffer.js';
 
 export type XzEnd =
@@ -254,7 +254,7 @@ export function unxzInto(input: Uint8Array, out: OutputBuffer): XzResult {
     finishedAt = undefined;
     const dataStart = start + headerSize;
     const outStart = out.length;
-    const lzma = lzma2Into(input, dataStart, dictionarySize, out);
+    const lzma = lzma2Into(input, dataStart, out, dictionarySize);
     if (lzma.end === 'limit') return 'limit';
     if (lzma.end === 'input-end') throw new InputEnd();
     if (lzma.end === 'error') throw new XzError(lzma.error ?? 'LZMA2 data error', lzma.offset);
