@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parseConfig } from '@clamts/core';
-import { parseCommandLine } from '../src/common/command-line.js';
+import { parseCommandLine } from '@clamts/core';
 import { DaemonLogger } from '../src/clamd/logger.js';
 import { ClamdSettings } from '../src/clamd/settings.js';
 import { FILENAME_DISABLED_MESSAGE, virusEventCommand } from '../src/clamd/virus-event.js';

@@ -10,7 +10,7 @@
  */
 export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.js';
 export { silentLogger, type Logger } from './util/logger.js';
-export { errnoMessage } from './util/strerror.js';
+export { errnoMessage, resolverMessage } from './util/strerror.js';
 export { listInDirectoryOrder } from './util/directory.js';
 export { readFileHead } from './util/file-head.js';
 export { Engine, type DatabaseVersion } from './engine/engine.js';
@@ -36,5 +36,8 @@ export {
 } from './signatures/cvd.js';
 export * from './config/index.js';
 export { isWellFormed, convertArgument } from './config/arguments.js';
+export { CommandLineError, parseCommandLine, ParsedCommandLine } from './config/command-line.js';
+export { ctime, summaryDate, summaryTimeLines, type ScanTimes } from './util/time-format.js';
+export { isDirectoryDatabase } from './signatures/database-formats.js';
 export * from './clamd/index.js';
 export * from './clamd/client.js';

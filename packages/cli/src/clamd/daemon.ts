@@ -14,7 +14,7 @@ import {
   type ScanSwitch,
 } from '@clamts/core';
 import { versionLine } from '../common/database-version.js';
-import { ctime } from '../common/time-format.js';
+import { ctime } from '@clamts/core';
 import type { DescriptorPassing } from './descriptor-passing.js';
 import { EngineRegistry, loadDatabase } from './engines.js';
 import { listenLocal, listenTcp, type Listener } from './listeners.js';

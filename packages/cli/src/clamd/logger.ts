@@ -1,6 +1,6 @@
 import { closeSync, constants, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { errnoMessage, type Logger } from '@clamts/core';
-import { ctime } from '../common/time-format.js';
+import { ctime } from '@clamts/core';
 
 /**
  * ClamAV's log levels as clamd uses them:

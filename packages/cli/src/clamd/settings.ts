@@ -1,5 +1,5 @@
 import { findOption, type Config, type OptionSpec } from '@clamts/core';
-import type { ParsedCommandLine } from '../common/command-line.js';
+import type { ParsedCommandLine } from '@clamts/core';
 
 /**
  * clamd's options: clamd.conf, overridden by the command line. ClamAV parses the command line

@@ -1,6 +1,13 @@
 import { lookup } from 'node:dns/promises';
 import { createServer, isIP } from 'node:net';
-import { CLAMDSCAN_REPLY_LIMIT, ClamdClientConnection, errnoMessage, type ClamdEndpoint, type Config } from '@clamts/core';
+import {
+  CLAMDSCAN_REPLY_LIMIT,
+  ClamdClientConnection,
+  errnoMessage,
+  resolverMessage,
+  type ClamdEndpoint,
+  type Config,
+} from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
 
 /** sockaddr_un holds 108 bytes: clamdscan copies the LocalSocket path into it, cut to 107. */
@@ -116,23 +123,3 @@ function canBind(ip: string): Promise<boolean> {
   });
 }
 
-/** libuv's numbers for the two getaddrinfo failures Node reports alike as ENOTFOUND. */
-const UV_EAI_NODATA = -3007;
-
-/** glibc's gai_strerror() texts, as clamdscan prints them. */
-const RESOLVER_MESSAGES: Record<string, string> = {
-  ENOTFOUND: 'Name or service not known',
-  EAI_AGAIN: 'Temporary failure in name resolution',
-  EAI_FAIL: 'Non-recoverable failure in name resolution',
-  EAI_FAMILY: 'ai_family not supported',
-  EAI_SERVICE: 'Servname not supported for ai_socktype',
-  EAI_MEMORY: 'Memory allocation failure',
-  EAI_ADDRFAMILY: 'Address family for hostname not supported',
-  EAI_SYSTEM: 'System error',
-};
-
-function resolverMessage(error: unknown): string {
-  const { code, errno } = error as NodeJS.ErrnoException;
-  if (code === 'ENOTFOUND' && errno === UV_EAI_NODATA) return 'No address associated with hostname';
-  return (code && RESOLVER_MESSAGES[code]) ?? errnoMessage(error);
-}

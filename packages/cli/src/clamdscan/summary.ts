@@ -1,5 +1,5 @@
 import type { ToolOutput } from '../common/output.js';
-import { summaryTimeLines, type ScanTimes } from '../common/time-format.js';
+import { summaryTimeLines, type ScanTimes } from '@clamts/core';
 
 export interface ClamdscanSummary extends ScanTimes {
   infected: number;

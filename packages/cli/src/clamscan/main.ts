@@ -12,7 +12,7 @@ import {
   type PuaFilter,
   type ScanSwitch,
 } from '@clamts/core';
-import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '../common/command-line.js';
+import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '@clamts/core';
 import { dailyDatabaseVersion, versionLine } from '../common/database-version.js';
 import { ToolOutput } from '../common/output.js';
 import { clamscanHelp } from './help.js';

@@ -1,6 +1,6 @@
 import { COUNT_PRECISION } from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
-import { summaryTimeLines, type ScanTimes } from '../common/time-format.js';
+import { summaryTimeLines, type ScanTimes } from '@clamts/core';
 import type { ScanStats } from './scan-manager.js';
 
 export interface SummaryFigures extends ScanTimes {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { readCvdHead, readFileHead, type DatabaseVersion } from '@clamts/core';
-import { ctime } from './time-format.js';
+import { ctime } from '@clamts/core';
 
 /**
  * The version of the daily database in `directory` (the newer of daily.cvd and daily.cld), as

@@ -39,3 +39,25 @@ export function errnoMessage(error: unknown): string {
   if (code && MESSAGES[code]) return MESSAGES[code];
   return error instanceof Error ? error.message : String(error);
 }
+
+/** libuv's numbers for the two getaddrinfo failures Node reports alike as ENOTFOUND. */
+const UV_EAI_NODATA = -3007;
+
+/** glibc's gai_strerror() texts, as clamdscan prints them. */
+const RESOLVER_MESSAGES: Record<string, string> = {
+  ENOTFOUND: 'Name or service not known',
+  EAI_AGAIN: 'Temporary failure in name resolution',
+  EAI_FAIL: 'Non-recoverable failure in name resolution',
+  EAI_FAMILY: 'ai_family not supported',
+  EAI_SERVICE: 'Servname not supported for ai_socktype',
+  EAI_MEMORY: 'Memory allocation failure',
+  EAI_ADDRFAMILY: 'Address family for hostname not supported',
+  EAI_SYSTEM: 'System error',
+};
+
+/** The message a C program prints for a failed getaddrinfo() (gai_strerror), or strerror otherwise. */
+export function resolverMessage(error: unknown): string {
+  const { code, errno } = error as NodeJS.ErrnoException;
+  if (code === 'ENOTFOUND' && errno === UV_EAI_NODATA) return 'No address associated with hostname';
+  return (code && RESOLVER_MESSAGES[code]) ?? errnoMessage(error);
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CommandLineError, parseCommandLine } from '../src/common/command-line.js';
+import { CommandLineError, parseCommandLine } from '../src/config/command-line.js';
 
 function errorLines(argv: string[]): string[] {
   try {

@@ -1,4 +1,6 @@
-import { convertArgument, isWellFormed, optionsFor, type ClamTool, type OptionSpec } from '@clamts/core';
+import { convertArgument, isWellFormed } from './arguments.js';
+import { optionsFor } from './schema/index.js';
+import type { ClamTool, OptionSpec, OptionValue } from './types.js';
 
 /**
  * Command-line parsing with the behaviour of ClamAV's tools (its getopt_long over the shared option
@@ -7,8 +9,6 @@ import { convertArgument, isWellFormed, optionsFor, type ClamTool, type OptionSp
  * argument may be omitted take it only after `=`, operands and options may be mixed, and `--` ends
  * the options. The options and their defaults come from the one schema in `@clamts/core`.
  */
-export type OptionValue = boolean | string | number;
-
 export class ParsedCommandLine {
   constructor(
     private readonly specs: ReadonlyMap<string, OptionSpec>,
