@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import {
   CLAMD_BIN,
+  connectTo,
   exchange,
   sleep,
   startClamTS,
@@ -39,6 +40,18 @@ describe('clamd lifecycle', () => {
     assert.equal(existsSync(daemon.socket), false);
     assert.equal(existsSync(daemon.pidFile), false);
     assert.match(daemon.log, /\+\+\+ Started at .*\n[\s\S]*Loaded 1 signatures\.\n[\s\S]*Pid file removed\.\n--- Stopped at .*\nSocket file removed\.\n$/);
+  });
+
+  it('exits on SIGTERM even while an idle IDSESSION client (like clamdtop) stays connected', async () => {
+    const daemon = await startClamTS(workspace);
+    const client = await connectTo(daemon.socket);
+    client.write('zIDSESSION\0zPING\0');
+    await new Promise((resolve) => client.once('data', resolve));
+    const started = Date.now();
+    assert.equal(await daemon.stop(), 0);
+    assert.ok(Date.now() - started < 10000, 'clamd took too long to stop');
+    client.destroy();
+    assert.equal(existsSync(daemon.socket), false);
   });
 
   it('stops on SHUTDOWN', async () => {

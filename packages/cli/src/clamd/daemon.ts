@@ -131,11 +131,14 @@ export class Daemon {
 
   private async stop(): Promise<void> {
     for (const timer of this.timers) clearInterval(timer);
-    await Promise.all(this.listeners.map((listener) => new Promise((resolve) => listener.server.close(resolve))));
+    // A server's close callback waits for its open connections, so they are ended first:
+    // an idle IDSESSION client (clamdtop) must not keep the daemon alive.
+    const closed = this.listeners.map((listener) => new Promise((resolve) => listener.server.close(resolve)));
     for (const { socket } of this.waiting.splice(0)) socket.destroy();
     for (const client of this.clients) client.connection.shutdown();
     await this.pool.shutdown();
     for (const client of this.clients) client.transport.destroy();
+    await Promise.all(closed);
     const pidFile = this.settings.string('PidFile');
     if (pidFile !== undefined) {
       try {
