@@ -146,6 +146,8 @@ export interface StartSettings {
 
 export interface ParsedPattern {
   branches: Branch[];
+  /** Length of the pattern in bytes (up to a NUL); errors found after parsing point here. */
+  length: number;
   captureCount: number;
   /** Group names in order of definition; a name may map to several numbers with (?J) or (?|. */
   names: Map<string, number[]>;

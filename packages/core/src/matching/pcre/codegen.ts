@@ -77,7 +77,7 @@ class CodeGenerator {
     this.code.push(O.OP_END);
     const code = Int32Array.from(this.code);
     this.fixRecursions(code);
-    if (pcre2CodeSize(code, this.marks) > MAX_PATTERN_SIZE) throw new PcreCompileError(20, 0);
+    if (pcre2CodeSize(code, this.marks) > MAX_PATTERN_SIZE) throw new PcreCompileError(20, this.parsed.length);
     return {
       code,
       sets: this.sets,

@@ -58,6 +58,7 @@ const MESSAGES: Record<number, string> = {
   76: 'name is too long in (*MARK), (*PRUNE), (*SKIP), or (*THEN)',
   78: 'digits missing in \\x{} or \\o{} or \\N{U+}',
   79: 'syntax error or number too big in (?(VERSION condition',
+  81: 'missing terminating delimiter for callout with string argument',
   82: 'unrecognized string delimiter follows (?C',
   87: 'lookbehind assertion is too long',
   93: '\\N{U+dddd} is supported only in Unicode (UTF) mode',

@@ -20,6 +20,99 @@ import type { CodeProgram } from './codegen.js';
 import * as O from './opcodes.js';
 import { DIGIT_SET, HSPACE_SET, SPACE_SET, VSPACE_SET, WORD_SET, lowerCase, otherCase, setToLookup } from './tables.js';
 
+/* Local copies of the opcode constants: the hot loop must not go through the module object,
+   which some loaders (tsx's CommonJS interop) turn into a getter call per access. */
+const {
+  FAMILY_CHARI,
+  FAMILY_NOT,
+  FAMILY_NOTI,
+  FAMILY_TYPE,
+  OP_ACCEPT,
+  OP_ALLANY,
+  OP_ALT,
+  OP_ANY,
+  OP_ANYNL,
+  OP_ASSERT,
+  OP_ASSERTBACK,
+  OP_ASSERTBACK_NA,
+  OP_ASSERTBACK_NOT,
+  OP_ASSERT_ACCEPT,
+  OP_ASSERT_NA,
+  OP_ASSERT_NOT,
+  OP_BRA,
+  OP_BRAMINZERO,
+  OP_BRAPOS,
+  OP_BRAPOSZERO,
+  OP_BRAZERO,
+  OP_CBRA,
+  OP_CBRAPOS,
+  OP_CHAR,
+  OP_CHARI,
+  OP_CIRC,
+  OP_CIRCM,
+  OP_CLASS,
+  OP_CLOSE,
+  OP_COMMIT,
+  OP_COMMIT_ARG,
+  OP_COND,
+  OP_CREF,
+  OP_DIGIT,
+  OP_DNCREF,
+  OP_DNREF,
+  OP_DNRREF,
+  OP_DOLL,
+  OP_DOLLM,
+  OP_END,
+  OP_EOD,
+  OP_EODN,
+  OP_FAIL,
+  OP_FALSE,
+  OP_HSPACE,
+  OP_KET,
+  OP_KETRMAX,
+  OP_KETRMIN,
+  OP_KETRPOS,
+  OP_LENGTHS,
+  OP_MARK,
+  OP_NOT,
+  OP_NOTI,
+  OP_NOT_DIGIT,
+  OP_NOT_HSPACE,
+  OP_NOT_VSPACE,
+  OP_NOT_WHITESPACE,
+  OP_NOT_WORDCHAR,
+  OP_NOT_WORD_BOUNDARY,
+  OP_ONCE,
+  OP_PRUNE,
+  OP_PRUNE_ARG,
+  OP_RECURSE,
+  OP_REF,
+  OP_REPEAT,
+  OP_REVERSE,
+  OP_RREF,
+  OP_SBRA,
+  OP_SBRAPOS,
+  OP_SCBRA,
+  OP_SCBRAPOS,
+  OP_SCOND,
+  OP_SET_SOM,
+  OP_SKIP,
+  OP_SKIPZERO,
+  OP_SKIP_ARG,
+  OP_SOD,
+  OP_SOM,
+  OP_THEN,
+  OP_THEN_ARG,
+  OP_TRUE,
+  OP_VSPACE,
+  OP_WHITESPACE,
+  OP_WORDCHAR,
+  OP_WORD_BOUNDARY,
+  REP_MIN,
+  REP_POS,
+  RREF_ANY,
+} = O;
+
 /* Results of matching at one position (PCRE2's internal codes, and its error numbers). */
 export const MATCH_NOMATCH = 0;
 export const MATCH_MATCH = 1;
@@ -31,9 +124,9 @@ const MATCH_SKIP = -995;
 const MATCH_SKIP_ARG = -994;
 const MATCH_THEN = -993;
 export const ERROR_MATCHLIMIT = -47;
-export const ERROR_RECURSELOOP = -52;
+const ERROR_RECURSELOOP = -52;
 export const ERROR_DEPTHLIMIT = -53;
-export const ERROR_HEAPLIMIT = -63;
+const ERROR_HEAPLIMIT = -63;
 
 /* Frame fields. Fields from EPTR on are copied into each new frame. */
 const ECODE = 0; // where this frame is in the code
@@ -104,30 +197,29 @@ const TYPE_TABLES: Uint8Array[] = (() => {
     if (negated) for (let c = 0; c < 256; c++) t[c] = t[c] ? 0 : 1;
     tables[op] = t;
   };
-  pair(O.OP_DIGIT, DIGIT_SET, false);
-  pair(O.OP_NOT_DIGIT, DIGIT_SET, true);
-  pair(O.OP_WHITESPACE, SPACE_SET, false);
-  pair(O.OP_NOT_WHITESPACE, SPACE_SET, true);
-  pair(O.OP_WORDCHAR, WORD_SET, false);
-  pair(O.OP_NOT_WORDCHAR, WORD_SET, true);
-  pair(O.OP_HSPACE, HSPACE_SET, false);
-  pair(O.OP_NOT_HSPACE, HSPACE_SET, true);
-  pair(O.OP_VSPACE, VSPACE_SET, false);
-  pair(O.OP_NOT_VSPACE, VSPACE_SET, true);
+  pair(OP_DIGIT, DIGIT_SET, false);
+  pair(OP_NOT_DIGIT, DIGIT_SET, true);
+  pair(OP_WHITESPACE, SPACE_SET, false);
+  pair(OP_NOT_WHITESPACE, SPACE_SET, true);
+  pair(OP_WORDCHAR, WORD_SET, false);
+  pair(OP_NOT_WORDCHAR, WORD_SET, true);
+  pair(OP_HSPACE, HSPACE_SET, false);
+  pair(OP_NOT_HSPACE, HSPACE_SET, true);
+  pair(OP_VSPACE, VSPACE_SET, false);
+  pair(OP_NOT_VSPACE, VSPACE_SET, true);
   const all = new Uint8Array(256).fill(1);
-  tables[O.OP_ALLANY] = all;
+  tables[OP_ALLANY] = all;
   const notNl = new Uint8Array(256).fill(1);
   notNl[LF] = 0;
-  tables[O.OP_ANY] = notNl;
+  tables[OP_ANY] = notNl;
   return tables;
 })();
 
 const WORD_TABLE = setToLookup(WORD_SET);
 const LOWER = Uint8Array.from({ length: 256 }, (_, c) => lowerCase(c));
 
+/** Pattern properties the matcher needs (limits are given per search, see setSubject). */
 export interface InterpreterOptions {
-  matchLimit: number;
-  depthLimit: number;
   notEmpty: boolean;
   notEmptyAtStart: boolean;
   dollarEndOnly: boolean;
@@ -219,7 +311,8 @@ export class Interpreter {
     let ecode = 0; // the outer bracket
     let eptr = start;
     let rrc = 0;
-    let returning = false;
+    let returning = false; // going back to the previous frame with rrc
+    let resuming = false; // resuming the current frame with rrc (its child failed at once)
     let pendingGroupType = 0;
     for (;;) {
       // ---------------------------------------------------------------------------------
@@ -227,9 +320,13 @@ export class Interpreter {
       if (returning) {
         if (f === 0) return rrc;
         f -= fr[f + BACK]!;
+        returning = false;
+        resuming = true;
+      }
+      if (resuming) {
+        resuming = false;
         ecode = fr[f + ECODE]!;
         eptr = fr[f + EPTR]!;
-        returning = false;
         switch (fr[f + RID]) {
           case R_BRA: {
             if (rrc !== MATCH_NOMATCH) {
@@ -239,14 +336,23 @@ export class Interpreter {
             // Try the next branch; the final one continues in this frame.
             ecode = fr[f + T0]!;
             const next = ecode + code[ecode + 1]!;
-            if (code[next] === O.OP_ALT) {
+            if (code[next] === OP_ALT) {
               fr[f + T0] = next;
+              {
+                const q = this.quickFail(f, ecode, eptr, R_BRA, ecode + OP_LENGTHS[OP_ALT]!);
+                if (q < 0) return q;
+                if (q > 0) {
+                  rrc = MATCH_NOMATCH;
+                  resuming = true;
+                  continue;
+                }
+              }
               f = this.pushFrame(f, ecode, eptr, R_BRA, pendingGroupType);
               pendingGroupType = 0;
               if (f < 0) return f;
               fr = this.frames;
             }
-            ecode += O.OP_LENGTHS[O.OP_ALT]!;
+            ecode += OP_LENGTHS[OP_ALT]!;
             break;
           }
           case R_GROUPLOOP: {
@@ -256,17 +362,26 @@ export class Interpreter {
               continue;
             }
             ecode += code[ecode + 1]!;
-            if (code[ecode] !== O.OP_ALT) {
+            if (code[ecode] !== OP_ALT) {
               rrc = MATCH_NOMATCH;
               returning = true;
               continue;
+            }
+            {
+              const q = this.quickFail(f, ecode, eptr, R_GROUPLOOP, ecode + OP_LENGTHS[OP_ALT]!);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
             }
             pendingGroupType = fr[f + T2]!;
             f = this.pushFrame(f, ecode, eptr, R_GROUPLOOP, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
             fr = this.frames;
-            ecode += O.OP_LENGTHS[O.OP_ALT]!;
+            ecode += OP_LENGTHS[OP_ALT]!;
             break;
           }
           case R_POSGROUP: {
@@ -275,8 +390,8 @@ export class Interpreter {
               if (eptr === fr[f + T0]) {
                 // An empty iteration: stop repeating.
                 do ecode += code[ecode + 1]!;
-                while (code[ecode] === O.OP_ALT);
-                ecode += O.OP_LENGTHS[code[ecode]!]!;
+                while (code[ecode] === OP_ALT);
+                ecode += OP_LENGTHS[code[ecode]!]!;
                 break;
               }
               ecode = fr[f + T1]!;
@@ -286,7 +401,7 @@ export class Interpreter {
               pendingGroupType = 0;
               if (f < 0) return f;
               fr = this.frames;
-              ecode += O.OP_LENGTHS[code[ecode]!]!;
+              ecode += OP_LENGTHS[code[ecode]!]!;
               break;
             }
             if (rrc === MATCH_THEN) rrc = this.thenInBranch(ecode, rrc);
@@ -295,18 +410,18 @@ export class Interpreter {
               continue;
             }
             ecode += code[ecode + 1]!;
-            if (code[ecode] === O.OP_ALT) {
+            if (code[ecode] === OP_ALT) {
               fr[f + T0] = eptr;
               pendingGroupType = fr[f + T2]!;
               f = this.pushFrame(f, ecode, eptr, R_POSGROUP, pendingGroupType);
               pendingGroupType = 0;
               if (f < 0) return f;
               fr = this.frames;
-              ecode += O.OP_LENGTHS[O.OP_ALT]!;
+              ecode += OP_LENGTHS[OP_ALT]!;
               break;
             }
             if (fr[f + T3] || fr[f + T4]) {
-              ecode += O.OP_LENGTHS[code[ecode]!]!;
+              ecode += OP_LENGTHS[code[ecode]!]!;
               break;
             }
             rrc = MATCH_NOMATCH;
@@ -321,8 +436,8 @@ export class Interpreter {
             // Skip the group.
             let next = ecode + 1;
             do next += code[next + 1]!;
-            while (code[next] === O.OP_ALT);
-            ecode = next + O.OP_LENGTHS[O.OP_KET]!;
+            while (code[next] === OP_ALT);
+            ecode = next + OP_LENGTHS[OP_KET]!;
             break;
           }
           case R_BRAMINZERO: {
@@ -337,7 +452,7 @@ export class Interpreter {
             const branch = fr[f + T0]!;
             const next = branch + code[branch + 1]!;
             if (rrc >= MATCH_COMMIT && rrc <= MATCH_THEN && this.verbCurrentRecurse === (fr[f + T2]! & GF_DATAMASK)) {
-              if (rrc === MATCH_THEN && this.verbEcode < next && (code[branch] === O.OP_ALT || code[next] === O.OP_ALT)) {
+              if (rrc === MATCH_THEN && this.verbEcode < next && (code[branch] === OP_ALT || code[next] === OP_ALT)) {
                 rrc = MATCH_NOMATCH;
               } else {
                 rrc = MATCH_NOMATCH;
@@ -349,7 +464,7 @@ export class Interpreter {
               returning = true;
               continue;
             }
-            if (code[next] !== O.OP_ALT) {
+            if (code[next] !== OP_ALT) {
               rrc = MATCH_NOMATCH;
               returning = true;
               continue;
@@ -360,15 +475,15 @@ export class Interpreter {
             pendingGroupType = 0;
             if (f < 0) return f;
             fr = this.frames;
-            ecode = next + O.OP_LENGTHS[O.OP_ALT]!;
+            ecode = next + OP_LENGTHS[OP_ALT]!;
             break;
           }
           case R_ASSERT: {
             if (rrc === MATCH_ACCEPT) {
               this.copyCapturesFrom(this.assertAcceptFrame, f);
               do ecode += code[ecode + 1]!;
-              while (code[ecode] === O.OP_ALT);
-              ecode += O.OP_LENGTHS[code[ecode]!]!;
+              while (code[ecode] === OP_ALT);
+              ecode += OP_LENGTHS[code[ecode]!]!;
               break;
             }
             if (rrc !== MATCH_NOMATCH && rrc !== MATCH_THEN) {
@@ -376,7 +491,7 @@ export class Interpreter {
               continue;
             }
             ecode += code[ecode + 1]!;
-            if (code[ecode] !== O.OP_ALT) {
+            if (code[ecode] !== OP_ALT) {
               rrc = MATCH_NOMATCH;
               returning = true;
               continue;
@@ -386,7 +501,7 @@ export class Interpreter {
             pendingGroupType = 0;
             if (f < 0) return f;
             fr = this.frames;
-            ecode += O.OP_LENGTHS[O.OP_ALT]!;
+            ecode += OP_LENGTHS[OP_ALT]!;
             break;
           }
           case R_ASSERT_NOT: {
@@ -397,22 +512,22 @@ export class Interpreter {
             }
             if (rrc === MATCH_NOMATCH || rrc === MATCH_THEN) {
               ecode += code[ecode + 1]!;
-              if (code[ecode] === O.OP_ALT) {
+              if (code[ecode] === OP_ALT) {
                 pendingGroupType = fr[f + T2]!;
                 f = this.pushFrame(f, ecode, eptr, R_ASSERT_NOT, pendingGroupType);
                 pendingGroupType = 0;
                 if (f < 0) return f;
                 fr = this.frames;
-                ecode += O.OP_LENGTHS[O.OP_ALT]!;
+                ecode += OP_LENGTHS[OP_ALT]!;
                 break;
               }
-              ecode += O.OP_LENGTHS[code[ecode]!]!; // the negative assertion succeeds
+              ecode += OP_LENGTHS[code[ecode]!]!; // the negative assertion succeeds
               break;
             }
             if (rrc === MATCH_COMMIT || rrc === MATCH_SKIP || rrc === MATCH_PRUNE) {
               do ecode += code[ecode + 1]!;
-              while (code[ecode] === O.OP_ALT);
-              ecode += O.OP_LENGTHS[code[ecode]!]!;
+              while (code[ecode] === OP_ALT);
+              ecode += OP_LENGTHS[code[ecode]!]!;
               break;
             }
             returning = true;
@@ -426,14 +541,14 @@ export class Interpreter {
               condition = positive;
             } else if (rrc === MATCH_NOMATCH || rrc === MATCH_THEN) {
               const branch = fr[f + T0]! + code[fr[f + T0]! + 1]!;
-              if (code[branch] === O.OP_ALT) {
+              if (code[branch] === OP_ALT) {
                 fr[f + T0] = branch;
                 pendingGroupType = GF_CONDASSERT | code[ecode]!;
                 f = this.pushFrame(f, ecode, eptr, R_COND_ASSERT, pendingGroupType);
                 pendingGroupType = 0;
                 if (f < 0) return f;
                 fr = this.frames;
-                ecode = branch + O.OP_LENGTHS[O.OP_ALT]!;
+                ecode = branch + OP_LENGTHS[OP_ALT]!;
                 break;
               }
               condition = !positive;
@@ -446,11 +561,11 @@ export class Interpreter {
             // ecode is at the assertion; f holds the condition's bookkeeping.
             if (condition) {
               do ecode += code[ecode + 1]!;
-              while (code[ecode] === O.OP_ALT);
+              while (code[ecode] === OP_ALT);
             }
-            ecode += condition ? O.OP_LENGTHS[code[ecode]!]! : fr[f + LEN]!;
-            if (fr[f + OPF] === O.OP_SCOND) {
-              pendingGroupType = GF_NOCAPTURE | O.OP_SCOND;
+            ecode += condition ? OP_LENGTHS[code[ecode]!]! : fr[f + LEN]!;
+            if (fr[f + OPF] === OP_SCOND) {
+              pendingGroupType = GF_NOCAPTURE | OP_SCOND;
               f = this.pushFrame(f, ecode, eptr, R_SCOND, pendingGroupType);
               pendingGroupType = 0;
               if (f < 0) return f;
@@ -474,7 +589,7 @@ export class Interpreter {
               returning = true;
               continue;
             }
-            ecode += O.OP_LENGTHS[code[ecode]!]!;
+            ecode += OP_LENGTHS[code[ecode]!]!;
             break;
           }
           case R_REP_MIN:
@@ -499,6 +614,15 @@ export class Interpreter {
             eptr = next;
             fr[f + T2] = count + 1;
             ecode = fr[f + T1]!;
+            {
+              const q = this.quickFail(f, ecode, eptr, fr[f + RID]!, ecode);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, fr[f + RID]!, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -512,9 +636,18 @@ export class Interpreter {
             }
             eptr--;
             const start = fr[f + T0]!;
-            if (fr[f + T4] === -O.OP_ANYNL && eptr > start && s[eptr] === LF && s[eptr - 1] === CR) eptr--;
+            if (fr[f + T4] === -OP_ANYNL && eptr > start && s[eptr] === LF && s[eptr - 1] === CR) eptr--;
             ecode = fr[f + T1]!;
             if (eptr === start) break; // the last try continues in this frame
+            {
+              const q = this.quickFail(f, ecode, eptr, R_REP_MAX, ecode);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, R_REP_MAX, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -533,6 +666,15 @@ export class Interpreter {
               continue;
             }
             ecode = fr[f + T1]!;
+            {
+              const q = this.quickFail(f, ecode, eptr, R_CLASS_MAX, ecode);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, R_CLASS_MAX, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -627,8 +769,8 @@ export class Interpreter {
       // Executing the opcode at ecode.
       const op = code[ecode]!;
       switch (op) {
-        case O.OP_END:
-        case O.OP_ACCEPT: {
+        case OP_END:
+        case OP_ACCEPT: {
           const recursing = fr[f + CUR_RECURSE]!;
           if (recursing !== RECURSE_UNSET) {
             // End of a whole-pattern recursion: continue after the (?R) in the calling frame.
@@ -644,7 +786,7 @@ export class Interpreter {
             fr[p + MARK] = fr[f + MARK]!;
             fr[p + START_MATCH] = fr[f + START_MATCH]!;
             f = p;
-            ecode = fr[f + ECODE]! + O.OP_LENGTHS[O.OP_RECURSE]!;
+            ecode = fr[f + ECODE]! + OP_LENGTHS[OP_RECURSE]!;
             continue;
           }
           const startMatch = fr[f + START_MATCH]!;
@@ -660,13 +802,13 @@ export class Interpreter {
           this.matchEnd = eptr;
           return MATCH_MATCH;
         }
-        case O.OP_ASSERT_ACCEPT:
+        case OP_ASSERT_ACCEPT:
           fr[f + EPTR] = eptr;
           this.assertAcceptFrame = f;
           rrc = MATCH_ACCEPT;
           returning = true;
           continue;
-        case O.OP_CLOSE: {
+        case OP_CLOSE: {
           if (fr[f + CUR_RECURSE] === RECURSE_UNSET) {
             const number = code[ecode + 1]!;
             let g = fr[f + LAST_GROUP]!;
@@ -684,54 +826,54 @@ export class Interpreter {
         }
 
         // ---- Single characters --------------------------------------------------------
-        case O.OP_ANY:
+        case OP_ANY:
           if (eptr >= end || s[eptr] === LF) break;
           eptr++;
           ecode++;
           continue;
-        case O.OP_ALLANY:
+        case OP_ALLANY:
           if (eptr >= end) break;
           eptr++;
           ecode++;
           continue;
-        case O.OP_NOT_DIGIT:
-        case O.OP_DIGIT:
-        case O.OP_NOT_WHITESPACE:
-        case O.OP_WHITESPACE:
-        case O.OP_NOT_WORDCHAR:
-        case O.OP_WORDCHAR:
-        case O.OP_NOT_HSPACE:
-        case O.OP_HSPACE:
-        case O.OP_NOT_VSPACE:
-        case O.OP_VSPACE:
+        case OP_NOT_DIGIT:
+        case OP_DIGIT:
+        case OP_NOT_WHITESPACE:
+        case OP_WHITESPACE:
+        case OP_NOT_WORDCHAR:
+        case OP_WORDCHAR:
+        case OP_NOT_HSPACE:
+        case OP_HSPACE:
+        case OP_NOT_VSPACE:
+        case OP_VSPACE:
           if (eptr >= end || TYPE_TABLES[op]![s[eptr]!] === 0) break;
           eptr++;
           ecode++;
           continue;
-        case O.OP_ANYNL: {
+        case OP_ANYNL: {
           const next = anyNewline(s, eptr, end);
           if (next < 0) break;
           eptr = next;
           ecode++;
           continue;
         }
-        case O.OP_CHAR:
+        case OP_CHAR:
           if (eptr >= end || s[eptr] !== code[ecode + 1]) break;
           eptr++;
           ecode += 2;
           continue;
-        case O.OP_CHARI:
+        case OP_CHARI:
           if (eptr >= end || LOWER[s[eptr]!] !== LOWER[code[ecode + 1]!]) break;
           eptr++;
           ecode += 2;
           continue;
-        case O.OP_NOT: {
+        case OP_NOT: {
           if (eptr >= end || s[eptr] === code[ecode + 1]) break;
           eptr++;
           ecode += 2;
           continue;
         }
-        case O.OP_NOTI: {
+        case OP_NOTI: {
           if (eptr >= end || LOWER[s[eptr]!] === LOWER[code[ecode + 1]!]) break;
           eptr++;
           ecode += 2;
@@ -739,13 +881,13 @@ export class Interpreter {
         }
 
         // ---- Repeats -------------------------------------------------------------------
-        case O.OP_REPEAT:
-        case O.OP_CLASS: {
-          const isClass = op === O.OP_CLASS;
+        case OP_REPEAT:
+        case OP_CLASS: {
+          const isClass = op === OP_CLASS;
           const min = code[ecode + (isClass ? 2 : 3)]!;
           const max = code[ecode + (isClass ? 3 : 4)]!;
           const reptype = code[ecode + (isClass ? 4 : 5)]!;
-          const anyNl = !isClass && code[ecode + 1] === O.FAMILY_TYPE && code[ecode + 2] === O.OP_ANYNL;
+          const anyNl = !isClass && code[ecode + 1] === FAMILY_TYPE && code[ecode + 2] === OP_ANYNL;
           const table = this.tables[ecode]!;
           const next = ecode + (isClass ? 5 : 6);
           // The minimum.
@@ -775,12 +917,21 @@ export class Interpreter {
             ecode = next;
             continue;
           }
-          if (reptype === O.REP_MIN) {
+          if (reptype === REP_MIN) {
             // Lazy: try the rest first, then one more character at a time.
             fr[f + T1] = next;
             fr[f + T2] = min;
             fr[f + T3] = max;
-            fr[f + T4] = anyNl ? -O.OP_ANYNL : ecode;
+            fr[f + T4] = anyNl ? -OP_ANYNL : ecode;
+            {
+              const q = this.quickFail(f, ecode, eptr, isClass ? R_CLASS_MIN : R_REP_MIN, next);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, isClass ? R_CLASS_MIN : R_REP_MIN, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -799,18 +950,27 @@ export class Interpreter {
           } else {
             const room = end - eptr;
             const limit = max - min < room ? eptr + (max - min) : end;
-            if (table === TYPE_TABLES[O.OP_ALLANY]) eptr = limit;
+            if (table === TYPE_TABLES[OP_ALLANY]) eptr = limit;
             else while (eptr < limit && table[s[eptr]!] !== 0) eptr++;
           }
-          if (reptype === O.REP_POS) {
+          if (reptype === REP_POS) {
             ecode = next;
             continue;
           }
           fr[f + T0] = startPos;
           fr[f + T1] = next;
-          fr[f + T4] = anyNl ? -O.OP_ANYNL : 0;
+          fr[f + T4] = anyNl ? -OP_ANYNL : 0;
           if (isClass) {
             // PCRE2 backtracks a repeated class down to and including its minimum.
+            {
+              const q = this.quickFail(f, ecode, eptr, R_CLASS_MAX, next);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, R_CLASS_MAX, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -821,23 +981,30 @@ export class Interpreter {
           ecode = next;
           if (eptr === startPos) continue;
           {
-            f = this.pushFrame(f, ecode, eptr, R_REP_MAX, pendingGroupType);
-            pendingGroupType = 0;
-            if (f < 0) return f;
-            fr = this.frames;
+            const q = this.quickFail(f, ecode, eptr, R_REP_MAX, next);
+            if (q < 0) return q;
+            if (q > 0) {
+              rrc = MATCH_NOMATCH;
+              resuming = true;
+              continue;
+            }
           }
+          f = this.pushFrame(f, ecode, eptr, R_REP_MAX, pendingGroupType);
+          pendingGroupType = 0;
+          if (f < 0) return f;
+          fr = this.frames;
           continue;
         }
 
         // ---- Back references ---------------------------------------------------------------
-        case O.OP_REF:
-        case O.OP_DNREF: {
+        case OP_REF:
+        case OP_DNREF: {
           const caseless = code[ecode + 2] === 1;
           const min = code[ecode + 3]!;
           const max = code[ecode + 4]!;
           const reptype = code[ecode + 5]!;
           const next = ecode + 6;
-          const offset = op === O.OP_REF ? 2 * (code[ecode + 1]! - 1) : this.firstSetOf(f, code[ecode + 1]!);
+          const offset = op === OP_REF ? 2 * (code[ecode + 1]! - 1) : this.firstSetOf(f, code[ecode + 1]!);
           if (min === 1 && max === 1) {
             const length = this.matchRef(f, offset, caseless, eptr);
             if (length < 0) break;
@@ -871,7 +1038,7 @@ export class Interpreter {
           fr[f + T0] = caseless ? 1 : 0;
           fr[f + T1] = next;
           fr[f + T4] = offset;
-          if (reptype === O.REP_MIN) {
+          if (reptype === REP_MIN) {
             fr[f + T2] = min;
             fr[f + T3] = max;
             f = this.pushFrame(f, ecode, eptr, R_REF_MIN, pendingGroupType);
@@ -898,7 +1065,7 @@ export class Interpreter {
         }
 
         // ---- Brackets ----------------------------------------------------------------------
-        case O.OP_BRAZERO: {
+        case OP_BRAZERO: {
           f = this.pushFrame(f, ecode, eptr, R_BRAZERO, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
@@ -906,33 +1073,33 @@ export class Interpreter {
           ecode += 1;
           continue;
         }
-        case O.OP_BRAMINZERO: {
+        case OP_BRAMINZERO: {
           let next = ecode + 1;
           do next += code[next + 1]!;
-          while (code[next] === O.OP_ALT);
+          while (code[next] === OP_ALT);
           f = this.pushFrame(f, ecode, eptr, R_BRAMINZERO, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode = next + O.OP_LENGTHS[O.OP_KET]!;
+          ecode = next + OP_LENGTHS[OP_KET]!;
           continue;
         }
-        case O.OP_SKIPZERO: {
+        case OP_SKIPZERO: {
           ecode += 1;
           do ecode += code[ecode + 1]!;
-          while (code[ecode] === O.OP_ALT);
-          ecode += O.OP_LENGTHS[O.OP_KET]!;
+          while (code[ecode] === OP_ALT);
+          ecode += OP_LENGTHS[OP_KET]!;
           continue;
         }
-        case O.OP_BRAPOSZERO:
-        case O.OP_BRAPOS:
-        case O.OP_SBRAPOS:
-        case O.OP_CBRAPOS:
-        case O.OP_SCBRAPOS: {
-          fr[f + T4] = op === O.OP_BRAPOSZERO ? 1 : 0; // zero repeats allowed
-          if (op === O.OP_BRAPOSZERO) ecode += 1;
+        case OP_BRAPOSZERO:
+        case OP_BRAPOS:
+        case OP_SBRAPOS:
+        case OP_CBRAPOS:
+        case OP_SCBRAPOS: {
+          fr[f + T4] = op === OP_BRAPOSZERO ? 1 : 0; // zero repeats allowed
+          if (op === OP_BRAPOSZERO) ecode += 1;
           const bracket = code[ecode]!;
-          fr[f + T2] = bracket === O.OP_CBRAPOS || bracket === O.OP_SCBRAPOS ? GF_CAPTURE | code[ecode + 2]! : GF_NOCAPTURE;
+          fr[f + T2] = bracket === OP_CBRAPOS || bracket === OP_SCBRAPOS ? GF_CAPTURE | code[ecode + 2]! : GF_NOCAPTURE;
           fr[f + T3] = 0; // not matched yet
           fr[f + T1] = ecode;
           fr[f + T0] = eptr;
@@ -941,48 +1108,74 @@ export class Interpreter {
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[bracket]!;
+          ecode += OP_LENGTHS[bracket]!;
           continue;
         }
-        case O.OP_BRA: {
+        case OP_BRA: {
           if (opts.hasThen || f === 0) {
             fr[f + T2] = 0;
-            pendingGroupType = 0;
+            {
+              const q = this.quickFail(f, ecode, eptr, R_GROUPLOOP, ecode + OP_LENGTHS[op]!);
+              if (q < 0) return q;
+              if (q > 0) {
+                rrc = MATCH_NOMATCH;
+                resuming = true;
+                continue;
+              }
+            }
             f = this.pushFrame(f, ecode, eptr, R_GROUPLOOP, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
             fr = this.frames;
-            ecode += O.OP_LENGTHS[op]!;
+            ecode += OP_LENGTHS[op]!;
             continue;
           }
           const next = ecode + code[ecode + 1]!;
-          if (code[next] !== O.OP_ALT) {
-            ecode += O.OP_LENGTHS[op]!; // a single (or final) branch continues in this frame
+          if (code[next] !== OP_ALT) {
+            ecode += OP_LENGTHS[op]!; // a single (or final) branch continues in this frame
             continue;
           }
           fr[f + T0] = next;
+          {
+            const q = this.quickFail(f, ecode, eptr, R_BRA, ecode + OP_LENGTHS[op]!);
+            if (q < 0) return q;
+            if (q > 0) {
+              rrc = MATCH_NOMATCH;
+              resuming = true;
+              continue;
+            }
+          }
           f = this.pushFrame(f, ecode, eptr, R_BRA, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
-        case O.OP_CBRA:
-        case O.OP_SCBRA:
-        case O.OP_ONCE:
-        case O.OP_SBRA: {
-          const type = op === O.OP_CBRA || op === O.OP_SCBRA ? GF_CAPTURE | code[ecode + 2]! : GF_NOCAPTURE | op;
+        case OP_CBRA:
+        case OP_SCBRA:
+        case OP_ONCE:
+        case OP_SBRA: {
+          const type = op === OP_CBRA || op === OP_SCBRA ? GF_CAPTURE | code[ecode + 2]! : GF_NOCAPTURE | op;
           fr[f + T2] = type;
+          {
+            const q = this.quickFail(f, ecode, eptr, R_GROUPLOOP, ecode + OP_LENGTHS[op]!);
+            if (q < 0) return q;
+            if (q > 0) {
+              rrc = MATCH_NOMATCH;
+              resuming = true;
+              continue;
+            }
+          }
           pendingGroupType = type;
           f = this.pushFrame(f, ecode, eptr, R_GROUPLOOP, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
-        case O.OP_RECURSE: {
+        case OP_RECURSE: {
           const bracket = code[ecode + 1]!;
           const number = bracket === 0 ? 0 : code[bracket + 2]!;
           if (fr[f + CUR_RECURSE] !== RECURSE_UNSET) {
@@ -1005,66 +1198,66 @@ export class Interpreter {
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode = bracket + O.OP_LENGTHS[code[bracket]!]!;
+          ecode = bracket + OP_LENGTHS[code[bracket]!]!;
           continue;
         }
-        case O.OP_ASSERT:
-        case O.OP_ASSERTBACK:
-        case O.OP_ASSERT_NA:
-        case O.OP_ASSERTBACK_NA: {
+        case OP_ASSERT:
+        case OP_ASSERTBACK:
+        case OP_ASSERT_NA:
+        case OP_ASSERTBACK_NA: {
           fr[f + T2] = GF_NOCAPTURE | op;
           pendingGroupType = GF_NOCAPTURE | op;
           f = this.pushFrame(f, ecode, eptr, R_ASSERT, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
-        case O.OP_ASSERT_NOT:
-        case O.OP_ASSERTBACK_NOT: {
+        case OP_ASSERT_NOT:
+        case OP_ASSERTBACK_NOT: {
           fr[f + T2] = GF_NOCAPTURE | op;
           pendingGroupType = GF_NOCAPTURE | op;
           f = this.pushFrame(f, ecode, eptr, R_ASSERT_NOT, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
-        case O.OP_COND:
-        case O.OP_SCOND: {
+        case OP_COND:
+        case OP_SCOND: {
           let length = code[ecode + 1]!;
-          if (code[ecode + length] !== O.OP_ALT) length -= O.OP_LENGTHS[O.OP_KET]!;
-          ecode += O.OP_LENGTHS[op]!;
+          if (code[ecode + length] !== OP_ALT) length -= OP_LENGTHS[OP_KET]!;
+          ecode += OP_LENGTHS[op]!;
           let condition: boolean;
           const cond = code[ecode]!;
           const recursing = fr[f + CUR_RECURSE]!;
           switch (cond) {
-            case O.OP_RREF: {
+            case OP_RREF: {
               const n = code[ecode + 1]!;
-              condition = recursing !== RECURSE_UNSET && (n === O.RREF_ANY || n === recursing);
+              condition = recursing !== RECURSE_UNSET && (n === RREF_ANY || n === recursing);
               break;
             }
-            case O.OP_DNRREF:
+            case OP_DNRREF:
               condition = recursing !== RECURSE_UNSET && this.program.groupLists[code[ecode + 1]!]!.includes(recursing);
               break;
-            case O.OP_CREF:
+            case OP_CREF:
               condition = this.isSet(f, 2 * (code[ecode + 1]! - 1));
               break;
-            case O.OP_DNCREF:
+            case OP_DNCREF:
               condition = this.firstSetOf(f, code[ecode + 1]!) >= 0 && this.isSet(f, this.firstSetOf(f, code[ecode + 1]!));
               break;
-            case O.OP_FALSE:
-            case O.OP_FAIL:
+            case OP_FALSE:
+            case OP_FAIL:
               condition = false;
               break;
-            case O.OP_TRUE:
+            case OP_TRUE:
               condition = true;
               break;
             default: {
               // An assertion: run it like an assertion group, remembering where we are.
-              fr[f + T2] = cond === O.OP_ASSERT || cond === O.OP_ASSERTBACK ? 1 : 0;
+              fr[f + T2] = cond === OP_ASSERT || cond === OP_ASSERTBACK ? 1 : 0;
               fr[f + T0] = ecode;
               fr[f + LEN] = length;
               fr[f + OPF] = op;
@@ -1073,13 +1266,13 @@ export class Interpreter {
               pendingGroupType = 0;
               if (f < 0) return f;
               fr = this.frames;
-              ecode += O.OP_LENGTHS[cond]!;
+              ecode += OP_LENGTHS[cond]!;
               continue;
             }
           }
-          ecode += condition ? O.OP_LENGTHS[cond]! : length;
-          if (op === O.OP_SCOND) {
-            pendingGroupType = GF_NOCAPTURE | O.OP_SCOND;
+          ecode += condition ? OP_LENGTHS[cond]! : length;
+          if (op === OP_SCOND) {
+            pendingGroupType = GF_NOCAPTURE | OP_SCOND;
             f = this.pushFrame(f, ecode, eptr, R_SCOND, pendingGroupType);
             pendingGroupType = 0;
             if (f < 0) return f;
@@ -1087,25 +1280,25 @@ export class Interpreter {
           }
           continue;
         }
-        case O.OP_REVERSE: {
+        case OP_REVERSE: {
           const n = code[ecode + 1]!;
           if (n > eptr) break;
           eptr -= n;
           ecode += 2;
           continue;
         }
-        case O.OP_ALT:
+        case OP_ALT:
           do ecode += code[ecode + 1]!;
-          while (code[ecode] === O.OP_ALT);
+          while (code[ecode] === OP_ALT);
           continue;
-        case O.OP_KET:
-        case O.OP_KETRMIN:
-        case O.OP_KETRMAX:
-        case O.OP_KETRPOS: {
+        case OP_KET:
+        case OP_KETRMIN:
+        case OP_KETRMAX:
+        case OP_KETRPOS: {
           const bracode = ecode - code[ecode + 1]!;
           const bracket = code[bracode]!;
           let p = -1;
-          if (bracket !== O.OP_BRA && bracket !== O.OP_COND) {
+          if (bracket !== OP_BRA && bracket !== OP_COND) {
             const n = fr[f + LAST_GROUP]!;
             p = n - size;
             fr[f + LAST_GROUP] = fr[p + LAST_GROUP]!;
@@ -1122,36 +1315,36 @@ export class Interpreter {
           }
           let handled = false;
           switch (bracket) {
-            case O.OP_ASSERT_NA:
-            case O.OP_ASSERTBACK_NA:
+            case OP_ASSERT_NA:
+            case OP_ASSERTBACK_NA:
               eptr = fr[p + EPTR]!;
               break;
-            case O.OP_ASSERT:
-            case O.OP_ASSERTBACK:
-            case O.OP_ONCE: {
+            case OP_ASSERT:
+            case OP_ASSERTBACK:
+            case OP_ONCE: {
               // Positive assertions go back to where they started; like atomic groups they
               // discard their backtracking points and their untried branches.
-              if (bracket !== O.OP_ONCE) eptr = fr[p + EPTR]!;
+              if (bracket !== OP_ONCE) eptr = fr[p + EPTR]!;
               fr[f + BACK] = f - p;
               let pe = fr[p + ECODE]!;
               for (;;) {
                 const y = code[pe + 1]!;
-                if (code[pe + y] !== O.OP_ALT) break;
+                if (code[pe + y] !== OP_ALT) break;
                 pe += y;
               }
               fr[p + ECODE] = pe;
               break;
             }
-            case O.OP_ASSERT_NOT:
-            case O.OP_ASSERTBACK_NOT:
+            case OP_ASSERT_NOT:
+            case OP_ASSERTBACK_NOT:
               rrc = MATCH_MATCH;
               returning = true;
               handled = true;
               break;
-            case O.OP_CBRA:
-            case O.OP_CBRAPOS:
-            case O.OP_SCBRA:
-            case O.OP_SCBRAPOS: {
+            case OP_CBRA:
+            case OP_CBRAPOS:
+            case OP_SCBRA:
+            case OP_SCBRAPOS: {
               const number = code[bracode + 2]!;
               if (fr[f + CUR_RECURSE] === number) {
                 // End of a subroutine call: restore the caller's captures, continue after it.
@@ -1159,7 +1352,7 @@ export class Interpreter {
                 fr[f + OFFSET_TOP] = fr[p + OFFSET_TOP]!;
                 fr[f + CAPTURE_LAST] = fr[p + CAPTURE_LAST]!;
                 fr[f + CUR_RECURSE] = fr[p + CUR_RECURSE]!;
-                ecode = fr[p + ECODE]! + O.OP_LENGTHS[O.OP_RECURSE]!;
+                ecode = fr[p + ECODE]! + OP_LENGTHS[OP_RECURSE]!;
                 handled = true;
                 break;
               }
@@ -1168,20 +1361,20 @@ export class Interpreter {
             }
           }
           if (handled) continue;
-          if (op === O.OP_KETRPOS) {
+          if (op === OP_KETRPOS) {
             fr[f + EPTR] = eptr;
             fr.copyWithin(p + EPTR, f + EPTR, f + size);
             rrc = MATCH_KETRPOS;
             returning = true;
             continue;
           }
-          if (op !== O.OP_KET && (p < 0 || eptr !== fr[p + EPTR])) {
-            if (op === O.OP_KETRMIN) {
+          if (op !== OP_KET && (p < 0 || eptr !== fr[p + EPTR])) {
+            if (op === OP_KETRMIN) {
               f = this.pushFrame(f, ecode, eptr, R_KETRMIN, pendingGroupType);
               pendingGroupType = 0;
               if (f < 0) return f;
               fr = this.frames;
-              ecode += O.OP_LENGTHS[op]!;
+              ecode += OP_LENGTHS[op]!;
               continue;
             }
             f = this.pushFrame(f, ecode, eptr, R_KETRMAX, pendingGroupType);
@@ -1191,57 +1384,57 @@ export class Interpreter {
             ecode = bracode;
             continue;
           }
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
 
         // ---- Assertions ----------------------------------------------------------------------
-        case O.OP_CIRC:
-        case O.OP_SOD:
+        case OP_CIRC:
+        case OP_SOD:
           if (eptr !== 0) break;
           ecode++;
           continue;
-        case O.OP_DOLL:
+        case OP_DOLL:
           if (opts.dollarEndOnly ? eptr < end : !endOrFinalNewline(s, eptr, end)) break;
           ecode++;
           continue;
-        case O.OP_EOD:
+        case OP_EOD:
           if (eptr < end) break;
           ecode++;
           continue;
-        case O.OP_EODN:
+        case OP_EODN:
           if (!endOrFinalNewline(s, eptr, end)) break;
           ecode++;
           continue;
-        case O.OP_CIRCM:
+        case OP_CIRCM:
           if (eptr !== 0 && (eptr === end || s[eptr - 1] !== LF)) break;
           ecode++;
           continue;
-        case O.OP_DOLLM:
+        case OP_DOLLM:
           if (eptr < end && s[eptr] !== LF) break;
           ecode++;
           continue;
-        case O.OP_SOM:
+        case OP_SOM:
           if (eptr !== this.startOffset) break;
           ecode++;
           continue;
-        case O.OP_SET_SOM:
+        case OP_SET_SOM:
           fr[f + START_MATCH] = eptr;
           ecode++;
           continue;
-        case O.OP_WORD_BOUNDARY:
-        case O.OP_NOT_WORD_BOUNDARY: {
+        case OP_WORD_BOUNDARY:
+        case OP_NOT_WORD_BOUNDARY: {
           const prev = eptr > 0 && WORD_TABLE[s[eptr - 1]!] === 1;
           const cur = eptr < end && WORD_TABLE[s[eptr]!] === 1;
-          if (op === O.OP_WORD_BOUNDARY ? cur === prev : cur !== prev) break;
+          if (op === OP_WORD_BOUNDARY ? cur === prev : cur !== prev) break;
           ecode++;
           continue;
         }
 
         // ---- Verbs -------------------------------------------------------------------------
-        case O.OP_FAIL:
+        case OP_FAIL:
           break;
-        case O.OP_MARK: {
+        case OP_MARK: {
           fr[f + MARK] = code[ecode + 1]! + 1;
           f = this.pushFrame(f, ecode, eptr, R_MARK, pendingGroupType);
           pendingGroupType = 0;
@@ -1250,27 +1443,27 @@ export class Interpreter {
           ecode += 2;
           continue;
         }
-        case O.OP_COMMIT:
-        case O.OP_COMMIT_ARG:
-        case O.OP_PRUNE:
-        case O.OP_PRUNE_ARG:
-        case O.OP_SKIP:
-        case O.OP_THEN:
-        case O.OP_THEN_ARG: {
-          if (op === O.OP_COMMIT_ARG || op === O.OP_PRUNE_ARG || op === O.OP_THEN_ARG) fr[f + MARK] = code[ecode + 1]! + 1;
+        case OP_COMMIT:
+        case OP_COMMIT_ARG:
+        case OP_PRUNE:
+        case OP_PRUNE_ARG:
+        case OP_SKIP:
+        case OP_THEN:
+        case OP_THEN_ARG: {
+          if (op === OP_COMMIT_ARG || op === OP_PRUNE_ARG || op === OP_THEN_ARG) fr[f + MARK] = code[ecode + 1]! + 1;
           const rid =
-            op === O.OP_COMMIT || op === O.OP_COMMIT_ARG ? R_COMMIT
-            : op === O.OP_PRUNE || op === O.OP_PRUNE_ARG ? R_PRUNE
-            : op === O.OP_SKIP ? R_SKIP
+            op === OP_COMMIT || op === OP_COMMIT_ARG ? R_COMMIT
+            : op === OP_PRUNE || op === OP_PRUNE_ARG ? R_PRUNE
+            : op === OP_SKIP ? R_SKIP
             : R_THEN;
           f = this.pushFrame(f, ecode, eptr, rid, pendingGroupType);
           pendingGroupType = 0;
           if (f < 0) return f;
           fr = this.frames;
-          ecode += O.OP_LENGTHS[op]!;
+          ecode += OP_LENGTHS[op]!;
           continue;
         }
-        case O.OP_SKIP_ARG: {
+        case OP_SKIP_ARG: {
           this.skipArgCount++;
           if (this.skipArgCount <= this.ignoreSkipArg) {
             ecode += 2;
@@ -1324,16 +1517,62 @@ export class Interpreter {
     return n;
   }
 
+  /**
+   * A shortcut for the commonest backtracking point: when the code a new frame would run
+   * starts with a single-character test that fails at `eptr`, the frame would be created only
+   * to return at once. Then count it (it still counts towards both limits) without building it,
+   * and record the resume point in frame `f`. Returns 1 if so (the caller resumes frame `f`
+   * with "no match"), 0 if a real frame is needed, or a negative limit error.
+   */
+  private quickFail(f: number, ecode: number, eptr: number, rid: number, target: number): number {
+    if (!this.failsAt(target, eptr)) return 0;
+    if (this.callCount++ >= this.matchLimit) return ERROR_MATCHLIMIT;
+    if (f + this.frameSize >= this.depthLimitCells) return ERROR_DEPTHLIMIT;
+    const fr = this.frames;
+    fr[f + ECODE] = ecode;
+    fr[f + RID] = rid;
+    fr[f + EPTR] = eptr;
+    return 1;
+  }
+
+  /** Whether the item at `pc` is a single-character test that fails at `eptr`. */
+  private failsAt(pc: number, eptr: number): boolean {
+    const code = this.code;
+    const op = code[pc]!;
+    const end = this.end;
+    const s = this.subject;
+    switch (op) {
+      case OP_CHAR:
+        return eptr >= end || s[eptr] !== code[pc + 1];
+      case OP_CHARI:
+        return eptr >= end || LOWER[s[eptr]!] !== LOWER[code[pc + 1]!];
+      case OP_NOT:
+        return eptr >= end || s[eptr] === code[pc + 1];
+      case OP_NOTI:
+        return eptr >= end || LOWER[s[eptr]!] === LOWER[code[pc + 1]!];
+      case OP_REPEAT:
+        if (code[pc + 3] === 0 || (code[pc + 1] === FAMILY_TYPE && code[pc + 2] === OP_ANYNL)) return false;
+        return eptr >= end || this.tables[pc]![s[eptr]!] === 0;
+      case OP_CLASS:
+        return code[pc + 2] !== 0 && (eptr >= end || this.tables[pc]![s[eptr]!] === 0);
+      default:
+        if (op >= OP_NOT_DIGIT && op <= OP_VSPACE && op !== OP_ANYNL) {
+          return eptr >= end || TYPE_TABLES[op]![s[eptr]!] === 0;
+        }
+        return false;
+    }
+  }
+
   /** (*THEN) inside a group with alternatives stops at that group's current branch. */
   private thenInBranch(ecode: number, rrc: number): number {
     const next = ecode + this.code[ecode + 1]!;
-    if (this.verbEcode < next && (this.code[ecode] === O.OP_ALT || this.code[next] === O.OP_ALT)) return MATCH_NOMATCH;
+    if (this.verbEcode < next && (this.code[ecode] === OP_ALT || this.code[next] === OP_ALT)) return MATCH_NOMATCH;
     return rrc;
   }
 
   /** Consumes one character of a lazy repeat's item at `eptr`; returns the new position or -1. */
   private stepOne(item: number, eptr: number): number {
-    if (item === -O.OP_ANYNL) return anyNewline(this.subject, eptr, this.end);
+    if (item === -OP_ANYNL) return anyNewline(this.subject, eptr, this.end);
     return this.tables[item]![this.subject[eptr]!] !== 0 ? eptr + 1 : -1;
   }
 
@@ -1406,19 +1645,19 @@ function buildTables(program: CodeProgram): (Uint8Array | undefined)[] {
   const code = program.code;
   const tables: (Uint8Array | undefined)[] = new Array(code.length);
   const classTables = program.sets.map(setToLookup);
-  for (let pc = 0; code[pc] !== O.OP_END; pc += O.OP_LENGTHS[code[pc]!]!) {
+  for (let pc = 0; code[pc] !== OP_END; pc += OP_LENGTHS[code[pc]!]!) {
     const op = code[pc]!;
-    if (op === O.OP_CLASS) tables[pc] = classTables[code[pc + 1]!];
-    else if (op === O.OP_REPEAT) tables[pc] = repeatTable(code[pc + 1]!, code[pc + 2]!);
+    if (op === OP_CLASS) tables[pc] = classTables[code[pc + 1]!];
+    else if (op === OP_REPEAT) tables[pc] = repeatTable(code[pc + 1]!, code[pc + 2]!);
   }
   return tables;
 }
 
 function repeatTable(family: number, arg: number): Uint8Array {
-  if (family === O.FAMILY_TYPE) return TYPE_TABLES[arg] ?? new Uint8Array(256);
+  if (family === FAMILY_TYPE) return TYPE_TABLES[arg] ?? new Uint8Array(256);
   const t = new Uint8Array(256);
-  const chars = family === O.FAMILY_CHARI || family === O.FAMILY_NOTI ? [arg, otherCase(arg)] : [arg];
-  const negated = family === O.FAMILY_NOT || family === O.FAMILY_NOTI;
+  const chars = family === FAMILY_CHARI || family === FAMILY_NOTI ? [arg, otherCase(arg)] : [arg];
+  const negated = family === FAMILY_NOT || family === FAMILY_NOTI;
   for (let c = 0; c < 256; c++) t[c] = chars.includes(c) !== negated ? 1 : 0;
   return t;
 }

@@ -119,6 +119,11 @@ const VERBS: ReadonlyMap<string, { verb: VerbName; arg: 'required' | 'optional' 
   ['THEN', { verb: 'THEN', arg: 'optional' }],
 ]);
 
+/* String callout delimiters and their closing counterparts. */
+const CALLOUT_DELIMITERS: ReadonlyMap<number, number> = new Map([
+  [0x60, 0x60], [0x27, 0x27], [0x22, 0x22], [0x5e, 0x5e], [0x25, 0x25], [0x23, 0x23], [0x24, 0x24], [0x7b, 0x7d],
+]);
+
 const ALPHA_ASSERTIONS: ReadonlyMap<string, GroupType | 'script_run'> = new Map([
   ['pla', 'lookahead'],
   ['plb', 'lookbehind'],
@@ -239,6 +244,7 @@ class Parser {
     }
     return {
       branches,
+      length: this.src.length,
       captureCount: this.captureCount,
       names,
       dupCaptureUsed: this.dupCaptureUsed,
@@ -643,7 +649,7 @@ class Parser {
     if (SPECIAL_ESCAPES.has(letter)) {
       const e = letter as Escape;
       if (e === 'N' && this.at(this.p) === 0x7b) {
-        if (this.at(this.p + 1) === 0x55 && this.at(this.p + 2) === 0x2b) this.fail(93, this.p + 2);
+        if (this.at(this.p + 1) === 0x55 && this.at(this.p + 2) === 0x2b) this.fail(93);
         if (this.readRepeatCounts(this.p + 1) === null) this.fail(37);
       }
       if (e === 'g') return inClass ? { char: c } : this.readGEscape();
@@ -725,7 +731,7 @@ class Parser {
 
   /** \o{...} and \x{...}; the value must fit in a byte. */
   private readBracedNumber(base: 8 | 16): EscapeResult {
-    if (base === 8 && this.at(this.p) !== 0x7b) this.fail(55);
+    if (base === 8 && this.at(this.p) !== 0x7b) this.fail(55, this.end ? this.p - 1 : this.p);
     this.p++; // '{'
     if (this.end || this.src[this.p] === 0x7d) this.fail(78);
     let value = 0;
@@ -1027,7 +1033,10 @@ class Parser {
       case 0x26: // &
         return this.parseRecursionByName();
       case 0x43: // C
-        throw unsupported('callouts', start);
+        // A callout: ClamAV installs no callout function, so it matches as if absent.
+        this.p++;
+        this.skipCallout();
+        return { nodes: [], quantifiable: false };
       case 0x28: // (
         return this.parseConditional(start);
       case 0x3e: // >
@@ -1199,6 +1208,29 @@ class Parser {
     return { nodes: [{ kind: 'group', type: 'noncapture', number: 0, branches, offset: start }], quantifiable: true };
   }
 
+  /** Skips the argument and ')' of a callout; this.p is just after "(?C". */
+  private skipCallout(): void {
+    if (this.end) this.fail(14);
+    const c = this.src[this.p]!;
+    if (c !== 0x29 && !isDigit(c)) {
+      const close = CALLOUT_DELIMITERS.get(c);
+      if (close === undefined) this.fail(82);
+      const startDelimiter = this.p;
+      for (;;) {
+        if (++this.p >= this.src.length) this.fail(81, startDelimiter);
+        if (this.src[this.p] === close && (++this.p >= this.src.length || this.src[this.p] !== close)) break;
+      }
+    } else {
+      let n = 0;
+      while (isDigit(this.at(this.p))) {
+        n = n * 10 + this.src[this.p++]! - 0x30;
+        if (n > 255) this.fail(38);
+      }
+    }
+    if (this.at(this.p) !== 0x29) this.fail(39);
+    this.p++;
+  }
+
   private parseAlphaAssertion(start: number): { nodes: Node[]; quantifiable: boolean } {
     this.p++; // '*'
     const nameStart = this.p;
@@ -1269,15 +1301,24 @@ class Parser {
     }
     const branches = this.parseNested();
     if (test.type === 'define') {
-      if (branches.length > 1) this.fail(54, start);
+      if (branches.length > 1) this.fail(54, start + 3);
     } else if (branches.length > 2) {
-      this.fail(27, start);
+      this.fail(27, 'offset' in test ? test.offset : start);
     }
     return { nodes: [{ kind: 'cond', test, branches, offset: start }], quantifiable: true };
   }
 
-  /** The assertion that starts at this.p (at '?' or '*' after "(?("). */
+  /**
+   * The assertion that starts at this.p (at '?' or '*' after "(?("), possibly preceded by a
+   * callout written as "(?(?C1)(?=...".
+   */
   private parseConditionAssertion(): GroupNode {
+    if (this.src[this.p] === 0x3f && this.at(this.p + 1) === 0x43) {
+      this.p += 2;
+      this.skipCallout();
+      if (this.at(this.p) !== 0x28 || (this.at(this.p + 1) !== 0x3f && this.at(this.p + 1) !== 0x2a)) this.fail(28);
+      this.p++;
+    }
     const start = this.p - 1;
     const c = this.src[this.p]!;
     let type: GroupType | undefined;
@@ -1305,7 +1346,6 @@ class Parser {
       else if (d === 0x21) type = 'neglookahead';
       else if (d === 0x3c && e === 0x3d) type = 'lookbehind';
       else if (d === 0x3c && e === 0x21) type = 'neglookbehind';
-      else if (d === 0x43) throw unsupported('callouts', start);
       if (type === undefined) this.fail(28, start);
       skip = type === 'lookbehind' || type === 'neglookbehind' ? 3 : 2;
     }
@@ -1320,7 +1360,8 @@ class Parser {
       ge = true;
       this.p++;
     }
-    if (this.at(this.p) !== 0x3d || !isDigit(this.at(this.p + 1))) this.fail(79);
+    if (this.at(this.p) !== 0x3d) this.fail(79);
+    if (!isDigit(this.at(this.p + 1))) this.fail(79, this.p + 1);
     this.p++;
     let major = 0;
     while (isDigit(this.at(this.p))) {

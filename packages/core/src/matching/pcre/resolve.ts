@@ -12,6 +12,9 @@ const LOOKBEHIND_MAX = 65535;
 /** Thrown inside the length computation when a branch has no fixed length. */
 class NotFixed extends Error {}
 
+/** Thrown inside the length computation when a branch is longer than PCRE2 allows. */
+class LookbehindTooLong extends Error {}
+
 export function resolvePattern(parsed: ParsedPattern): void {
   new Resolver(parsed).run();
 }
@@ -19,6 +22,10 @@ export function resolvePattern(parsed: ParsedPattern): void {
 class Resolver {
   /** Every capturing group by number (several with (?| ), in pattern order. */
   private readonly groups = new Map<number, GroupNode[]>();
+  /** For each back reference and subroutine call, the capturing groups it is written inside. */
+  private readonly enclosingGroups = new Map<Node, GroupNode[]>();
+  /** Branches measured so far by the lookbehind analysis (PCRE2 stops at 2000). */
+  private lengthChecks = 0;
 
   constructor(private readonly parsed: ParsedPattern) {}
 
@@ -28,14 +35,34 @@ class Resolver {
     this.resolveBranches(this.parsed.branches, 0);
   }
 
-  private collectGroups(branches: Branch[]): void {
-    forEachNode(branches, (node) => {
-      if (node.kind === 'group' && node.type === 'capture') {
-        const list = this.groups.get(node.number);
-        if (list) list.push(node);
-        else this.groups.set(node.number, [node]);
+  private collectGroups(branches: Branch[], enclosing: GroupNode[] = []): void {
+    const visit = (node: Node): void => {
+      switch (node.kind) {
+        case 'group': {
+          if (node.type === 'capture') {
+            const list = this.groups.get(node.number);
+            if (list) list.push(node);
+            else this.groups.set(node.number, [node]);
+          }
+          this.collectGroups(node.branches, node.type === 'capture' ? [...enclosing, node] : enclosing);
+          return;
+        }
+        case 'quant':
+          visit(node.item);
+          return;
+        case 'cond':
+          if (node.test.type === 'assert') visit(node.test.assertion);
+          this.collectGroups(node.branches, enclosing);
+          return;
+        case 'backref':
+        case 'recurse':
+          this.enclosingGroups.set(node, enclosing);
+          return;
+        default:
+          return;
       }
-    });
+    };
+    for (const branch of branches) for (const node of branch) visit(node);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -48,7 +75,7 @@ class Resolver {
   private resolveNode(node: Node, assertDepth: number): void {
     switch (node.kind) {
       case 'anchor':
-        if (node.op === O.OP_SET_SOM && assertDepth > 0) throw new PcreCompileError(99, 0);
+        if (node.op === O.OP_SET_SOM && assertDepth > 0) throw new PcreCompileError(99, this.parsed.length);
         return;
       case 'backref': {
         if (node.name !== undefined) {
@@ -113,21 +140,22 @@ class Resolver {
   // ---------------------------------------------------------------------------------------
   // Lookbehind lengths
 
-  private checkLookbehinds(branches: Branch[]): void {
+  private checkLookbehinds(branches: Branch[], recursing: GroupNode[] = []): void {
     forEachNode(branches, (node) => {
-      if (node.kind === 'group' && isLookbehind(node)) this.setLookbehindLengths(node);
+      if (node.kind === 'group' && isLookbehind(node)) this.setLookbehindLengths(node, recursing);
     });
   }
 
-  private setLookbehindLengths(group: GroupNode): void {
+  private setLookbehindLengths(group: GroupNode, recursing: GroupNode[]): void {
     if (group.lookbehindLengths) return;
     const lengths: number[] = [];
     for (const branch of group.branches) {
       let length: number;
       try {
-        length = this.branchLength(branch, []);
+        length = this.branchLength(branch, recursing);
       } catch (e) {
         if (e instanceof NotFixed) throw new PcreCompileError(25, group.offset);
+        if (e instanceof LookbehindTooLong) throw new PcreCompileError(87, group.offset);
         throw e;
       }
       lengths.push(length);
@@ -137,11 +165,13 @@ class Resolver {
 
   /** The fixed length of a branch; throws NotFixed if it has none. */
   private branchLength(branch: Branch, recursing: GroupNode[]): number {
+    // PCRE2 gives up on lookbehinds that take too long to analyse.
+    if (++this.lengthChecks > 2000) throw new PcreCompileError(35, this.parsed.length);
     let total = 0;
     for (const node of branch) {
       if (node.kind === 'verb' && (node.verb === 'ACCEPT' || node.verb === 'FAIL')) break;
       total += this.itemLength(node, recursing);
-      if (total > LOOKBEHIND_MAX) throw new PcreCompileError(87, 0);
+      if (total > LOOKBEHIND_MAX) throw new LookbehindTooLong();
     }
     return total;
   }
@@ -168,11 +198,11 @@ class Resolver {
       }
       case 'group':
         if (isLookahead(node)) {
-          this.checkLookbehinds(node.branches);
+          this.checkLookbehinds(node.branches, recursing);
           return 0;
         }
         if (isLookbehind(node)) {
-          this.setLookbehindLengths(node);
+          this.setLookbehindLengths(node, recursing);
           return 0;
         }
         return this.groupLength(node.branches, recursing);
@@ -182,11 +212,11 @@ class Resolver {
         return this.groupLength(node.branches, recursing);
       case 'backref': {
         if (this.parsed.dupCaptureUsed || node.numbers) throw new NotFixed();
-        return this.calledGroupLength(node.number, recursing);
+        return this.calledGroupLength(node, node.number, recursing);
       }
       case 'recurse':
         if (node.number === 0) throw new NotFixed();
-        return this.calledGroupLength(node.number, recursing);
+        return this.calledGroupLength(node, node.number, recursing);
     }
   }
 
@@ -200,11 +230,14 @@ class Resolver {
     return length;
   }
 
-  /** Length of the group a back reference or subroutine call refers to. */
-  private calledGroupLength(number: number, recursing: GroupNode[]): number {
+  /**
+   * Length of the group a back reference or subroutine call refers to. A reference inside the
+   * group it refers to, or a cycle of references, has no fixed length.
+   */
+  private calledGroupLength(reference: Node, number: number, recursing: GroupNode[]): number {
     const group = this.groups.get(number)?.[0];
     if (!group) throw new NotFixed();
-    if (recursing.includes(group)) throw new NotFixed();
+    if (this.enclosingGroups.get(reference)?.includes(group) || recursing.includes(group)) throw new NotFixed();
     return this.groupLength(group.branches, [...recursing, group]);
   }
 }

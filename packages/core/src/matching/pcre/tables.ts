@@ -34,35 +34,6 @@ export function setUnionNegated(into: ByteSet, other: ByteSet): void {
   for (let i = 0; i < 32; i++) into[i]! |= ~other[i]! & 0xff;
 }
 
-export function setNegate(set: ByteSet): ByteSet {
-  const out = emptySet();
-  for (let i = 0; i < 32; i++) out[i] = ~set[i]! & 0xff;
-  return out;
-}
-
-export function setsIntersect(a: ByteSet, b: ByteSet): boolean {
-  for (let i = 0; i < 32; i++) if ((a[i]! & b[i]!) !== 0) return true;
-  return false;
-}
-
-export function setIsSubset(a: ByteSet, b: ByteSet): boolean {
-  for (let i = 0; i < 32; i++) if ((a[i]! & ~b[i]!) !== 0) return false;
-  return true;
-}
-
-export function setCount(set: ByteSet): number {
-  let n = 0;
-  for (let c = 0; c < 256; c++) if (setHas(set, c)) n++;
-  return n;
-}
-
-/** The members of a set, in increasing order. */
-export function setMembers(set: ByteSet): number[] {
-  const out: number[] = [];
-  for (let c = 0; c < 256; c++) if (setHas(set, c)) out.push(c);
-  return out;
-}
-
 /** A 256-entry 0/1 table: the fastest membership test on the matcher's hot path. */
 export function setToLookup(set: ByteSet): Uint8Array {
   const table = new Uint8Array(256);
@@ -100,10 +71,6 @@ export const WORD_SET = setOf((c) => isUpper(c) || isLower(c) || isDigit(c) || c
 export const HSPACE_SET = setOf((c) => c === 0x09 || c === 0x20 || c === 0xa0);
 /** \v in non-UTF 8-bit mode: LF, VT, FF, CR and NEL. */
 export const VSPACE_SET = setOf((c) => (c >= 0x0a && c <= 0x0d) || c === 0x85);
-
-export function isWordByte(c: number): boolean {
-  return isUpper(c) || isLower(c) || isDigit(c) || c === 0x5f;
-}
 
 /**
  * POSIX classes by name, as PCRE2 defines them from its C-locale bitmaps: [:alpha:] and
