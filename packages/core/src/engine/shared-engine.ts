@@ -1,4 +1,4 @@
-import { BodySignatureBuilder } from '../matching/body-signature-builder.js';
+import { BodyDetector, type SharedBodyDetector } from '../matching/body-detector.js';
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
@@ -14,6 +14,8 @@ export interface SharedEngineDescriptor {
   allowHashes: SharedHashIndex;
   sectionHashes: SharedHashIndex;
   importHashes: SharedHashIndex;
+  /** Body, logical and container-metadata signatures. */
+  body: SharedBodyDetector;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
   /** The type detector is small: it is rebuilt from its `.ftm` sources in each thread. */
@@ -27,6 +29,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     allowHashes: engine.allowHashes.toShared(),
     sectionHashes: engine.sectionHashes.toShared(),
     importHashes: engine.importHashes.toShared(),
+    body: engine.body.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
@@ -45,8 +48,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     databaseVersion: shared.databaseVersion,
     fileTypes: rebuildFileTypes(shared.fileTypeSources),
     fileTypeSources: shared.fileTypeSources,
-    // TRANSIENT (being replaced by a shared body detector): workers get no body signatures yet.
-    body: new BodySignatureBuilder().build(),
+    body: BodyDetector.fromShared(shared.body),
   });
 }
 

@@ -1,8 +1,16 @@
 import type { DetectionSink, Detector, ScanObject } from '../engine/scan-object.js';
 import { rawScanTarget } from '../filetypes/targets.js';
-import { containerEntryMatches, type ContainerEntry, type ContainerSignature } from '../signatures/cdb.js';
+import {
+  containerEntryMatches,
+  containerSignatureFromShared,
+  shareContainerSignature,
+  type ContainerEntry,
+  type ContainerSignature,
+  type SharedContainerSignature,
+} from '../signatures/cdb.js';
 import { isExecutableTarget } from '../signatures/offset.js';
-import type { LogicalSignature, TargetProgram } from './target-program.js';
+import type { PcreLimits } from './pcre.js';
+import { StringList, TargetProgram, type SharedStringList, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
 import { SCAN_WINDOW } from './verify.js';
 
@@ -70,6 +78,22 @@ export interface BodyDetectorOptions {
   readonly iconsMatch?: (object: ScanObject, group1: string | undefined, group2: string | undefined) => boolean;
   /** ClamAV's --pcre-max-filesize: larger objects skip PCRE subsignatures. */
   readonly pcreMaxFileSize: number;
+  /** --pcre-match-limit / --pcre-recmatch-limit the regexes were compiled with. */
+  readonly pcreLimits: PcreLimits;
+}
+
+/**
+ * A BodyDetector as structured-cloneable data (typed arrays, numbers, strings, plain objects):
+ * the pattern tables, indexes and per-signature columns are in SharedArrayBuffers, so posting it
+ * to a worker thread shares them; the few small objects (distinct logical expressions and target
+ * descriptions, specials, byte compares, container signatures, regex sources) are copied.
+ */
+export interface SharedBodyDetector {
+  programs: readonly (SharedTargetProgram | null)[];
+  reportNames: SharedStringList;
+  containerSignatures: readonly SharedContainerSignature[];
+  pcreMaxFileSize: number;
+  pcreLimits: PcreLimits;
 }
 
 export class BodyDetector implements Detector {
@@ -77,11 +101,35 @@ export class BodyDetector implements Detector {
     /** Indexed by target type; undefined where no signature of that type was loaded. */
     readonly programs: readonly (TargetProgram | undefined)[],
     /** Names reported by .ndb signatures, indexed by the patterns' owner. */
-    private readonly reportNames: readonly string[],
+    private readonly reportNames: StringList,
     /** In the order ClamAV checks them (the reverse of the load order). */
     private readonly containerSignatures: readonly ContainerSignature[],
     private readonly options: BodyDetectorOptions,
   ) {}
+
+  toShared(): SharedBodyDetector {
+    return {
+      programs: this.programs.map((program) => program?.toShared() ?? null),
+      reportNames: this.reportNames.toShared(),
+      containerSignatures: this.containerSignatures.map(shareContainerSignature),
+      pcreMaxFileSize: this.options.pcreMaxFileSize,
+      pcreLimits: this.options.pcreLimits,
+    };
+  }
+
+  /**
+   * Rebuilds, in any thread, a detector that reads the shared memory of the original (its
+   * regexes compiled again). Icon matching is a function, so it cannot be shared: pass it here.
+   */
+  static fromShared(shared: SharedBodyDetector, options: Pick<BodyDetectorOptions, 'iconsMatch'> = {}): BodyDetector {
+    const { pcreMaxFileSize, pcreLimits } = shared;
+    return new BodyDetector(
+      shared.programs.map((program) => (program === null ? undefined : TargetProgram.fromShared(program, pcreLimits))),
+      StringList.fromShared(shared.reportNames),
+      shared.containerSignatures.map(containerSignatureFromShared),
+      { iconsMatch: options.iconsMatch, pcreMaxFileSize, pcreLimits },
+    );
+  }
 
   /** Body patterns compiled (one per part of split patterns). */
   get patternCount(): number {
@@ -105,9 +153,9 @@ export class BodyDetector implements Detector {
     const facts = objectFacts(object, target);
     const callbacks: ScanCallbacks = {
       report: (name) => sink.report(name),
-      handle: (signature: LogicalSignature) => {
-        const rescanned = sink.rescanAs?.(signature.description.handlerType!);
-        return rescanned === undefined || rescanned === null ? sink.report(signature.name) : rescanned;
+      handle: (name, handlerType) => {
+        const rescanned = sink.rescanAs?.(handlerType);
+        return rescanned === undefined || rescanned === null ? sink.report(name) : rescanned;
       },
       iconsMatch: (group1, group2) => this.options.iconsMatch?.(object, group1, group2) ?? false,
     };

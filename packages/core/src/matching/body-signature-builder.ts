@@ -11,7 +11,7 @@ import { PatternAction } from './pattern-table.js';
 import { parseRegexSubsignature } from './regex-subsig.js';
 import { SignatureError, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
-import { TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
+import { StringList, TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
 import { DEFAULT_PCRE_MAX_FILESIZE } from './target-scan.js';
 
 /**
@@ -229,9 +229,10 @@ export class BodySignatureBuilder {
         throw new ClamError('EMALFDB');
       }
     });
-    return new BodyDetector(programs, this.reportNames, this.containerSignatures, {
+    return new BodyDetector(programs, StringList.from(this.reportNames), this.containerSignatures, {
       iconsMatch: this.options.iconsMatch,
       pcreMaxFileSize: this.options.pcreMaxFileSize ?? DEFAULT_PCRE_MAX_FILESIZE,
+      pcreLimits: limits,
     });
   }
 }

@@ -39,14 +39,14 @@ export class NodeLists {
   /** The entries of each node: a 2-byte node under its key, a 3-byte one under `threeByteNode(key)`. */
   readonly nodes: KeyedLists;
 
-  private constructor(shared: SharedNodeLists) {
-    this.chainNext = shared.chainNext;
-    this.chainHead = shared.chainHead;
-    this.nodes = KeyedLists.fromShared(shared.nodes);
+  private constructor(chainNext: Int32Array, chainHead: Int32Array, nodes: KeyedLists) {
+    this.chainNext = chainNext;
+    this.chainHead = chainHead;
+    this.nodes = nodes;
   }
 
   static fromShared(shared: SharedNodeLists): NodeLists {
-    return new NodeLists(shared);
+    return new NodeLists(shared.chainNext, shared.chainHead, KeyedLists.fromShared(shared.nodes));
   }
 
   toShared(): SharedNodeLists {
@@ -120,7 +120,7 @@ export class NodeLists {
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
     for (const list of lists.values()) if (list.length > 1) list.sort(order);
-    return new NodeLists({ chainNext, chainHead, nodes: KeyedLists.build(lists) });
+    return new NodeLists(chainNext, chainHead, KeyedLists.build(lists));
   }
 }
 

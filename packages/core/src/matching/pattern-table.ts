@@ -12,12 +12,13 @@ import {
   type ParsedPart,
   type Special,
 } from '../signatures/body-pattern.js';
-import { sharedArray } from '../util/shared-memory.js';
+import { sharedArray, toShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 
 /**
  * Every body pattern of one target type, compiled and laid out in typed arrays (one entry per
- * part of a split pattern). Built once, then only read, so scans never mutate it.
+ * part of a split pattern). Built once, then only read, so scans never mutate it; the arrays
+ * live in shared memory, so worker threads read the same table (toShared/fromShared).
  *
  * Each pattern keeps ClamAV's decomposition: a "prefix" (elements matched backwards from the
  * pattern start, chosen so that the pattern proper starts with 2 or 3 static bytes, its "key")
@@ -320,14 +321,17 @@ export class PatternTableBuilder {
 
   /** The table, its columns and elements in shared memory. */
   build(): PatternTable {
-    const columns = Object.fromEntries(COLUMN_NAMES.map((name) => [name, sharedCopy(COLUMNS[name], this.columns[name])])) as unknown as PatternColumns;
-    return new PatternTable(columns, sharedCopy(Uint32Array, this.elements), this.specials, this.longest);
+    const columns = Object.fromEntries(
+      COLUMN_NAMES.map((name) => [name, sharedColumn(COLUMNS[name], this.columns[name])]),
+    ) as unknown as PatternColumns;
+    return new PatternTable(columns, toShared(Uint32Array, this.elements), this.specials, this.longest);
   }
 }
 
 type Column = InstanceType<(typeof COLUMNS)[ColumnName]>;
+type ColumnType = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): Column; BYTES_PER_ELEMENT: number };
 
-function sharedCopy<T extends Column>(Type: { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number }, values: readonly number[]): T {
+function sharedColumn(Type: ColumnType, values: readonly number[]): Column {
   const array = sharedArray(Type, values.length);
   array.set(values);
   return array;

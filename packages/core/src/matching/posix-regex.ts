@@ -36,12 +36,16 @@ function isDigit(c: string | undefined): boolean {
   return c !== undefined && c >= '0' && c <= '9';
 }
 
-/** A compiled pattern; `test` takes the name as bytes or as a latin1 string. */
+/** A compiled pattern; `test` takes the name as a latin1 string. */
 export class PosixRegex {
   private readonly regex: RegExp;
 
-  constructor(pattern: string, caseInsensitive: boolean) {
-    this.regex = new RegExp(new Translator(pattern, caseInsensitive).translate(), 's');
+  constructor(
+    /** The pattern as given to compilePosixRegex, `(?i)` included (to compile it again elsewhere). */
+    readonly source: string,
+  ) {
+    const caseInsensitive = source.startsWith('(?i)');
+    this.regex = new RegExp(new Translator(caseInsensitive ? source.slice(4) : source, caseInsensitive).translate(), 's');
   }
 
   test(subject: string): boolean {
@@ -51,7 +55,7 @@ export class PosixRegex {
 
 /** Compiles like ClamAV's cli_regcomp (REG_EXTENDED, a leading `(?i)` meaning REG_ICASE). */
 export function compilePosixRegex(pattern: string): PosixRegex {
-  return pattern.startsWith('(?i)') ? new PosixRegex(pattern.slice(4), true) : new PosixRegex(pattern, false);
+  return new PosixRegex(pattern);
 }
 
 class Translator {

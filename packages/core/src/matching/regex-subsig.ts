@@ -85,6 +85,12 @@ export function compileRegexSubsignature(subsig: RegexSubsignature, limits: Pcre
   }
 }
 
+/** The subsignature without its compiled regex: plain data, to compile again in another thread. */
+export function uncompiledRegexSubsignature(compiled: CompiledRegexSubsignature): RegexSubsignature {
+  const { program: _program, ...subsig } = compiled;
+  return subsig;
+}
+
 /**
  * ClamAV's cli_ldbtokenize: splits at `delimiter`, except between unescaped `/` (inside a
  * regex); at most `max` fields, the last one cut at the next delimiter. The regex state carries

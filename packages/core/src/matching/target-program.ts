@@ -17,20 +17,27 @@ import {
   parseOffset,
   type OffsetSpec,
 } from '../signatures/offset.js';
+import { sharedArray, toShared } from '../util/shared-memory.js';
 import type { ByteCompare } from './byte-compare.js';
-import { CandidateIndex } from './candidate-index.js';
+import { CandidateIndex, type SharedCandidateIndex } from './candidate-index.js';
 import { evaluateExpression, type Expression } from './logical-expression.js';
-import { NodeLists } from './node-lists.js';
+import { NodeLists, type SharedNodeLists } from './node-lists.js';
 import { checkPrefilter, isPrefilteredTarget } from './prefilter-check.js';
 import {
   PatternAction,
   PatternEngine,
+  PatternTable,
   PatternTableBuilder,
   type PatternEntry,
-  type PatternTable,
+  type SharedPatternTable,
 } from './pattern-table.js';
 import type { PcreLimits } from './pcre.js';
-import { compileRegexSubsignature, type CompiledRegexSubsignature, type RegexSubsignature } from './regex-subsig.js';
+import {
+  compileRegexSubsignature,
+  uncompiledRegexSubsignature,
+  type CompiledRegexSubsignature,
+  type RegexSubsignature,
+} from './regex-subsig.js';
 import { SignatureError, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 
@@ -47,16 +54,184 @@ function bmHash(a: number, b: number, c: number): number {
   return 211 * a + 37 * b + c;
 }
 
+/** A logical signature as the loader adds it. */
 export interface LogicalSignature {
   /** The name reported (with `.UNOFFICIAL` where applicable). */
   readonly name: string;
   readonly description: TargetDescription;
   readonly expression: Expression;
   readonly subsignatureCount: number;
-  /** For each subsignature, the macro subsignature that follows it. */
+  /** For each subsignature, the macro subsignature that follows it (empty when there are none). */
   readonly macros: readonly (MacroLink | undefined)[];
-  /** ClamAV evaluates every logical signature; those true without any match must always be checked. */
-  readonly trueWithoutMatches: boolean;
+}
+
+/** A StringList as plain data in shared memory. */
+export interface SharedStringList {
+  /** The UTF-16 code units of all strings, one after the other (bytes when they all fit). */
+  units: Uint8Array | Uint16Array;
+  /** Where each string starts in `units`, and a last entry for the end. */
+  starts: Uint32Array;
+}
+
+/** Strings (signature names) in shared memory, made into JavaScript strings when reported. */
+export class StringList {
+  private constructor(
+    private readonly units: Uint8Array | Uint16Array,
+    private readonly starts: Uint32Array,
+  ) {}
+
+  static from(strings: readonly string[]): StringList {
+    let length = 0;
+    let wide = false;
+    for (const text of strings) {
+      length += text.length;
+      for (let i = 0; i < text.length && !wide; i++) wide = text.charCodeAt(i) > 0xff;
+    }
+    const units = wide ? sharedArray(Uint16Array, length) : sharedArray(Uint8Array, length);
+    const starts = sharedArray(Uint32Array, strings.length + 1);
+    let at = 0;
+    strings.forEach((text, index) => {
+      starts[index] = at;
+      for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
+    });
+    starts[strings.length] = at;
+    return new StringList(units, starts);
+  }
+
+  static fromShared(shared: SharedStringList): StringList {
+    return new StringList(shared.units, shared.starts);
+  }
+
+  toShared(): SharedStringList {
+    return { units: this.units, starts: this.starts };
+  }
+
+  get(index: number): string {
+    const end = this.starts[index + 1]!;
+    let text = '';
+    // In slices, as String.fromCharCode takes one argument per code unit.
+    for (let at = this.starts[index]!; at < end; at += STRING_SLICE) {
+      text += String.fromCharCode.apply(null, this.units.subarray(at, Math.min(end, at + STRING_SLICE)) as unknown as number[]);
+    }
+    return text;
+  }
+}
+
+const STRING_SLICE = 4096;
+
+/**
+ * A LogicalTable as plain data: the per-signature columns in shared memory; the expressions and
+ * target descriptions, of which a real database has a few hundred distinct ones for tens of
+ * thousands of signatures, and the rare macro links as plain objects, which are copied.
+ */
+export interface SharedLogicalTable {
+  names: SharedStringList;
+  expressionIds: Uint32Array;
+  descriptionIds: Uint32Array;
+  subsignatureCounts: Uint8Array;
+  expressions: readonly Expression[];
+  descriptions: readonly TargetDescription[];
+  /** Signatures with macro subsignatures and their links. */
+  macros: readonly (readonly [signature: number, links: readonly (MacroLink | undefined)[]])[];
+}
+
+/** The logical signatures of a target program, by index in load order. */
+export class LogicalTable {
+  private readonly names: StringList;
+  private readonly macroLinks: ReadonlyMap<number, readonly (MacroLink | undefined)[]>;
+
+  private constructor(private readonly shared: SharedLogicalTable) {
+    this.names = StringList.fromShared(shared.names);
+    this.macroLinks = new Map(shared.macros);
+  }
+
+  static fromShared(shared: SharedLogicalTable): LogicalTable {
+    return new LogicalTable(shared);
+  }
+
+  toShared(): SharedLogicalTable {
+    return this.shared;
+  }
+
+  get count(): number {
+    return this.shared.subsignatureCounts.length;
+  }
+
+  name(signature: number): string {
+    return this.names.get(signature);
+  }
+
+  expression(signature: number): Expression {
+    return this.shared.expressions[this.shared.expressionIds[signature]!]!;
+  }
+
+  description(signature: number): TargetDescription {
+    return this.shared.descriptions[this.shared.descriptionIds[signature]!]!;
+  }
+
+  subsignatureCount(signature: number): number {
+    return this.shared.subsignatureCounts[signature]!;
+  }
+
+  /** For each subsignature, the macro subsignature that follows it; undefined when there is none. */
+  macros(signature: number): readonly (MacroLink | undefined)[] | undefined {
+    return this.macroLinks.get(signature);
+  }
+
+  /** The macro subsignature that follows subsignature `subsignature`, if any. */
+  macro(signature: number, subsignature: number): MacroLink | undefined {
+    return this.macroLinks.get(signature)?.[subsignature];
+  }
+}
+
+/** Gives equal values (by content) one id, so that each distinct value is kept once. */
+class DistinctValues<T> {
+  readonly values: T[] = [];
+  private readonly ids = new Map<string, number>();
+
+  id(value: T): number {
+    const key = JSON.stringify(value);
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.values.push(value) - 1;
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+class LogicalTableBuilder {
+  private readonly names: string[] = [];
+  private readonly expressionIds: number[] = [];
+  private readonly descriptionIds: number[] = [];
+  private readonly subsignatureCounts: number[] = [];
+  private readonly expressions = new DistinctValues<Expression>();
+  private readonly descriptions = new DistinctValues<TargetDescription>();
+  private readonly macros: [number, readonly (MacroLink | undefined)[]][] = [];
+
+  get count(): number {
+    return this.names.length;
+  }
+
+  add(signature: LogicalSignature): void {
+    if (signature.macros.length > 0) this.macros.push([this.count, signature.macros]);
+    this.names.push(signature.name);
+    this.expressionIds.push(this.expressions.id(signature.expression));
+    this.descriptionIds.push(this.descriptions.id(signature.description));
+    this.subsignatureCounts.push(signature.subsignatureCount);
+  }
+
+  build(): LogicalTable {
+    return LogicalTable.fromShared({
+      names: StringList.from(this.names).toShared(),
+      expressionIds: toShared(Uint32Array, this.expressionIds),
+      descriptionIds: toShared(Uint32Array, this.descriptionIds),
+      subsignatureCounts: toShared(Uint8Array, this.subsignatureCounts),
+      expressions: this.expressions.values,
+      descriptions: this.descriptions.values,
+      macros: this.macros,
+    });
+  }
 }
 
 export interface SubsignatureRef<T> {
@@ -81,6 +256,22 @@ export interface RelativeOffset {
   readonly fitLength: number;
 }
 
+/** A TargetProgram as structured-cloneable data (see BodyDetector.toShared). */
+export interface SharedTargetProgram {
+  target: number;
+  patterns: SharedPatternTable;
+  lists: SharedNodeLists;
+  index: SharedCandidateIndex;
+  relativeOffsets: readonly RelativeOffset[];
+  logical: SharedLogicalTable;
+  /** The PCRE subsignatures as written: each thread compiles its own regexes. */
+  regexes: readonly SubsignatureRef<RegexSubsignature>[];
+  byteCompares: readonly SubsignatureRef<ByteCompare>[];
+  fileTypes: readonly FileTypeRule[];
+  alwaysEvaluated: readonly number[];
+  runsByteCompares: boolean;
+}
+
 export class TargetProgram {
   constructor(
     readonly target: number,
@@ -88,7 +279,7 @@ export class TargetProgram {
     readonly lists: NodeLists,
     readonly index: CandidateIndex,
     readonly relativeOffsets: readonly RelativeOffset[],
-    readonly logical: readonly LogicalSignature[],
+    readonly logical: LogicalTable,
     readonly regexes: readonly SubsignatureRef<CompiledRegexSubsignature>[],
     readonly byteCompares: readonly SubsignatureRef<ByteCompare>[],
     /** The types of the file type patterns (owner of PatternAction.FileType patterns). */
@@ -102,10 +293,48 @@ export class TargetProgram {
     readonly runsByteCompares: boolean,
   ) {}
 
+  /** Rebuilds, in any thread, a program reading the shared memory of the original; compiles its regexes. */
+  static fromShared(shared: SharedTargetProgram, pcreLimits: PcreLimits): TargetProgram {
+    return new TargetProgram(
+      shared.target,
+      PatternTable.fromShared(shared.patterns),
+      NodeLists.fromShared(shared.lists),
+      CandidateIndex.fromShared(shared.index),
+      shared.relativeOffsets,
+      LogicalTable.fromShared(shared.logical),
+      compileRegexes(shared.regexes, pcreLimits),
+      shared.byteCompares,
+      shared.fileTypes,
+      shared.alwaysEvaluated,
+      shared.runsByteCompares,
+    );
+  }
+
+  toShared(): SharedTargetProgram {
+    return {
+      target: this.target,
+      patterns: this.patterns.toShared(),
+      lists: this.lists.toShared(),
+      index: this.index.toShared(),
+      relativeOffsets: this.relativeOffsets,
+      logical: this.logical.toShared(),
+      regexes: this.regexes.map(({ signature, subsignature, value }) => ({ signature, subsignature, value: uncompiledRegexSubsignature(value) })),
+      byteCompares: this.byteCompares,
+      fileTypes: this.fileTypes,
+      alwaysEvaluated: this.alwaysEvaluated,
+      runsByteCompares: this.runsByteCompares,
+    };
+  }
+
   /** ClamAV's maxpatlen, which sets how much consecutive scan windows overlap. */
   get longestPattern(): number {
     return this.patterns.longestPattern;
   }
+}
+
+/** Compiles the PCRE subsignatures' regexes; a refusal carries ClamAV's messages. */
+function compileRegexes(regexes: readonly SubsignatureRef<RegexSubsignature>[], limits: PcreLimits): SubsignatureRef<CompiledRegexSubsignature>[] {
+  return regexes.map(({ signature, subsignature, value }) => ({ signature, subsignature, value: compileRegexSubsignature(value, limits) }));
 }
 
 /** What a body pattern does when it matches. */
@@ -131,7 +360,9 @@ export interface PatternNames {
 export class TargetProgramBuilder {
   private readonly table = new PatternTableBuilder();
   private readonly relativeOffsets: RelativeOffset[] = [];
-  private readonly logical: LogicalSignature[] = [];
+  private readonly logical = new LogicalTableBuilder();
+  /** Logical signatures true without any match, in load order. */
+  private readonly alwaysEvaluated: number[] = [];
   private readonly regexes: SubsignatureRef<RegexSubsignature>[] = [];
   private readonly byteCompares: SubsignatureRef<ByteCompare>[] = [];
   private readonly fileTypes: FileTypeRule[] = [];
@@ -147,7 +378,7 @@ export class TargetProgramBuilder {
 
   /** The index the next logical signature will get. */
   get nextLogicalIndex(): number {
-    return this.logical.length;
+    return this.logical.count;
   }
 
   get patternCount(): number {
@@ -281,9 +512,10 @@ export class TargetProgramBuilder {
     return this.fileTypes.push(fileType) - 1;
   }
 
-  addLogical(signature: Omit<LogicalSignature, 'trueWithoutMatches'>): void {
-    const trueWithoutMatches = evaluateExpression(signature.expression, []);
-    this.logical.push({ ...signature, trueWithoutMatches });
+  addLogical(signature: LogicalSignature): void {
+    // ClamAV evaluates every logical signature; those true without any match must always be checked.
+    if (evaluateExpression(signature.expression, [])) this.alwaysEvaluated.push(this.logical.count);
+    this.logical.add(signature);
   }
 
   addRegex(signature: number, subsignature: number, value: RegexSubsignature): void {
@@ -299,27 +531,22 @@ export class TargetProgramBuilder {
    * reports a bad regex (when the engine is compiled).
    */
   build(pcreLimits: PcreLimits): TargetProgram {
-    const regexes = this.regexes.map(({ signature, subsignature, value }) => ({
-      signature,
-      subsignature,
-      value: compileRegexSubsignature(value, pcreLimits),
-    }));
+    const regexes = compileRegexes(this.regexes, pcreLimits);
     const patterns = this.table.build();
-    const lists = new NodeLists(patterns);
+    const lists = NodeLists.build(patterns);
     // Only chain heads are searched for; the other members of a chain take their head's result.
-    const index = new CandidateIndex(patterns, (p) => lists.chainHead[p] === p);
-    const alwaysEvaluated = this.logical.flatMap((signature, index) => (signature.trueWithoutMatches ? [index] : []));
+    const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
     return new TargetProgram(
       this.target,
       patterns,
       lists,
       index,
       this.relativeOffsets,
-      this.logical,
+      this.logical.build(),
       regexes,
       this.byteCompares,
       this.fileTypes,
-      alwaysEvaluated,
+      this.alwaysEvaluated,
       this.target === 0 || this.partialCount > 0,
     );
   }

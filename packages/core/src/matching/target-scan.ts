@@ -1,11 +1,13 @@
 import { OFFSET_NONE, OffsetKind, resolveOffset, type OffsetBase, type OffsetRange } from '../signatures/offset.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import { byteCompareMatches } from './byte-compare.js';
+import type { KeyedLists } from './candidate-index.js';
 import { evaluateExpression } from './logical-expression.js';
+import { threeByteNode } from './node-lists.js';
 import { PartialTracker } from './partial-tracker.js';
 import { PatternAction, PatternEngine } from './pattern-table.js';
 import { SubsignatureCounts } from './subsignature-counts.js';
-import type { LogicalSignature, TargetProgram } from './target-program.js';
+import type { StringList, TargetProgram } from './target-program.js';
 import { PatternVerifier } from './verify.js';
 
 /**
@@ -27,10 +29,11 @@ export interface ScanCallbacks {
   /** Reports a detection; false stops the scan (first match wins). */
   report(name: string): boolean;
   /**
-   * A logical signature with `HandlerType:` matched: ClamAV re-scans the object as that type
-   * instead of alerting (see BodyScanSink). Returns false to stop the scan.
+   * The logical signature `name`, which has `HandlerType: handlerType`, matched: ClamAV
+   * re-scans the object as that type instead of alerting (see BodyScanSink). Returns false to
+   * stop the scan.
    */
-  handle(signature: LogicalSignature): boolean;
+  handle(name: string, handlerType: string): boolean;
   /** `IconGroup1/2:` conditions; ClamAV without icon signatures (.idb) never matches them. */
   iconsMatch(group1: string | undefined, group2: string | undefined): boolean;
 }
@@ -66,6 +69,8 @@ const enum Outcome {
 export const DEFAULT_PCRE_MAX_FILESIZE = 100 * 1024 * 1024;
 
 const NO_COUNTS = new Uint32Array(0);
+/** What walkList returns when it meets an entry of a part above every part matched so far. */
+const HIGHER_PART = -1;
 const ANY = 0xffffffff;
 
 export class TargetScan {
@@ -94,12 +99,13 @@ export class TargetScan {
   constructor(
     private readonly program: TargetProgram,
     private readonly facts: ObjectFacts,
-    private readonly reportNames: readonly string[],
+    private readonly reportNames: StringList,
     private readonly callbacks: ScanCallbacks,
     private readonly options: TargetScanOptions,
   ) {
     this.verifier = new PatternVerifier(program.patterns);
-    this.counts = new SubsignatureCounts((signature) => program.logical[signature]!.subsignatureCount);
+    const logical = program.logical;
+    this.counts = new SubsignatureCounts((signature) => logical.subsignatureCount(signature));
     const slots = program.relativeOffsets;
     this.relativeMin = new Uint32Array(slots.length);
     this.relativeMax = new Uint32Array(slots.length);
@@ -204,34 +210,45 @@ export class TargetScan {
    * heads verified there to their match.
    */
   private walkNode(position: number, matched: Map<number, number>): Outcome {
-    const t = this.program.patterns;
-    const lists = this.program.lists;
+    const nodes = this.program.lists.nodes;
     const w = this.window;
-    const three = position >= 2 ? lists.threeByteEntries((w[position - 2]! << 16) | (w[position - 1]! << 8) | w[position]!) : undefined;
-    const two = position >= 1 ? lists.twoByteEntries((w[position - 1]! << 8) | w[position]!) : undefined;
+    const three = position >= 2 ? nodes.find(threeByteNode((w[position - 2]! << 16) | (w[position - 1]! << 8) | w[position]!)) : -1;
+    const two = position >= 1 ? nodes.find((w[position - 1]! << 8) | w[position]!) : -1;
     // At a 3-byte node ClamAV walks its list followed by the 2-byte list, and may jump back to
     // the start of the 2-byte list once.
-    let runs: (Int32Array | undefined)[] = three ? [three, two] : [two];
-    let fallback = three ? two : undefined;
-    for (let r = 0; r < runs.length; r++) {
-      const list = runs[r];
-      if (list === undefined) continue;
-      for (let k = 0; k < list.length; k++) {
-        const head = list[k]!;
-        if (t.partNumber[head]! > this.minPartNumber) {
-          if (fallback === undefined) return Outcome.Continue;
-          runs = [fallback];
-          fallback = undefined;
-          r = -1;
-          break;
-        }
-        const found = matched.get(head);
-        if (found === undefined) continue;
-        for (let member = head; member !== -1; member = lists.chainNext[member]!) {
-          if (t.partNumber[member]! > this.minPartNumber) break;
-          const outcome = this.handle(member, found);
-          if (outcome !== Outcome.Continue) return outcome;
-        }
+    let jumps = three !== -1 ? 1 : 0;
+    if (three !== -1) {
+      const walked = this.walkList(nodes, three, matched);
+      if (walked === HIGHER_PART) jumps = 0;
+      else if (walked !== Outcome.Continue) return walked;
+    }
+    if (two === -1) return Outcome.Continue;
+    for (;;) {
+      const walked = this.walkList(nodes, two, matched);
+      if (walked !== HIGHER_PART) return walked;
+      if (jumps === 0) return Outcome.Continue;
+      jumps = 0;
+    }
+  }
+
+  /**
+   * Handles the matched entries of one node list in order, up to the first entry whose part
+   * number is above every part matched so far (then returns HIGHER_PART).
+   */
+  private walkList(nodes: KeyedLists, slot: number, matched: Map<number, number>): Outcome | typeof HIGHER_PART {
+    const t = this.program.patterns;
+    const chainNext = this.program.lists.chainNext;
+    const entries = nodes.values;
+    const end = nodes.slotStart[slot]! + nodes.slotCount[slot]!;
+    for (let k = nodes.slotStart[slot]!; k < end; k++) {
+      const head = entries[k]!;
+      if (t.partNumber[head]! > this.minPartNumber) return HIGHER_PART;
+      const found = matched.get(head);
+      if (found === undefined) continue;
+      for (let member = head; member !== -1; member = chainNext[member]!) {
+        if (t.partNumber[member]! > this.minPartNumber) break;
+        const outcome = this.handle(member, found);
+        if (outcome !== Outcome.Continue) return outcome;
       }
     }
     return Outcome.Continue;
@@ -270,7 +287,7 @@ export class TargetScan {
       case PatternAction.Subsignature: {
         const signature = t.owner[p]!;
         const subsignature = t.subsignature[p]!;
-        this.counts.matched(signature, subsignature, offset, partialId !== 0, this.program.logical[signature]!.macros[subsignature]);
+        this.counts.matched(signature, subsignature, offset, partialId !== 0, this.program.logical.macro(signature, subsignature));
         return Outcome.Continue;
       }
       case PatternAction.FileType: {
@@ -280,7 +297,7 @@ export class TargetScan {
         return rule.type === 'CL_TYPE_IGNORED' && applies ? Outcome.EndWindow : Outcome.Continue;
       }
       default:
-        if (!this.callbacks.report(this.reportNames[t.owner[p]!]!)) return Outcome.Stop;
+        if (!this.callbacks.report(this.reportNames.get(t.owner[p]!))) return Outcome.Stop;
         return this.options.allMatch ? Outcome.Continue : Outcome.EndPass;
     }
   }
@@ -326,7 +343,7 @@ export class TargetScan {
       if (start >= data.length) continue;
       const length = regex.encompass && shift !== 0 ? Math.min(shift, data.length - start) : data.length - start;
       const subject = data.subarray(start, start + length);
-      const macro = this.program.logical[signature]!.macros[subsignature];
+      const macro = this.program.logical.macro(signature, subsignature);
       let from = 0;
       for (;;) {
         const match = regex.program.exec(subject, from, { anchored });
@@ -349,24 +366,26 @@ export class TargetScan {
   evaluate(): boolean {
     const touched = this.counts.touched();
     const candidates = mergeSorted(touched, this.program.alwaysEvaluated);
+    const logical = this.program.logical;
     for (const index of candidates) {
-      const signature = this.program.logical[index]!;
-      if (signature.macros.length > 0 && touched.includes(index)) {
-        for (let sub = 0; sub < signature.subsignatureCount; sub++) {
-          this.counts.matched(index, sub, OFFSET_NONE, false, signature.macros[sub]);
+      const macros = logical.macros(index);
+      if (macros !== undefined && touched.includes(index)) {
+        for (let sub = 0; sub < logical.subsignatureCount(index); sub++) {
+          this.counts.matched(index, sub, OFFSET_NONE, false, macros[sub]);
         }
       }
-      if (!evaluateExpression(signature.expression, this.counts.counts(index) ?? NO_COUNTS)) continue;
-      if (!this.describes(signature.description)) continue;
-      const { handlerType, iconGroup1, iconGroup2 } = signature.description;
+      if (!evaluateExpression(logical.expression(index), this.counts.counts(index) ?? NO_COUNTS)) continue;
+      const description = logical.description(index);
+      if (!this.describes(description)) continue;
+      const { handlerType, iconGroup1, iconGroup2 } = description;
       if (handlerType !== undefined) {
-        if (!this.callbacks.handle(signature)) return false;
+        if (!this.callbacks.handle(logical.name(index), handlerType)) return false;
         continue;
       }
       if ((iconGroup1 !== undefined || iconGroup2 !== undefined) && (this.facts.status !== 1 || !this.callbacks.iconsMatch(iconGroup1, iconGroup2))) {
         continue;
       }
-      if (!this.callbacks.report(signature.name)) return false;
+      if (!this.callbacks.report(logical.name(index))) return false;
     }
     return true;
   }

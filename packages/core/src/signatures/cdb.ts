@@ -30,6 +30,17 @@ export interface ContainerSignature {
   readonly position: MetadataRange;
 }
 
+/** A container signature as plain data: its file-name regex as source text, compiled again where it is used. */
+export type SharedContainerSignature = Omit<ContainerSignature, 'fileName'> & { readonly fileName: string | null };
+
+export function shareContainerSignature(signature: ContainerSignature): SharedContainerSignature {
+  return { ...signature, fileName: signature.fileName?.source ?? null };
+}
+
+export function containerSignatureFromShared(shared: SharedContainerSignature): ContainerSignature {
+  return { ...shared, fileName: shared.fileName === null ? null : compilePosixRegex(shared.fileName) };
+}
+
 /** What a container tells about one of its entries (the arguments of ClamAV's cli_matchmeta). */
 export interface ContainerEntry {
   /** CL_TYPE_* of the container being unpacked. */
