@@ -1,4 +1,5 @@
 import { atoi, isDigits } from '../filetypes/c-numbers.js';
+import { latin1 } from '../util/latin1.js';
 import { databaseTypeCode } from '../filetypes/types.js';
 import { scanUnsigned } from '../matching/c-numbers.js';
 import { compilePosixRegex, PosixRegexError, type PosixRegex } from '../matching/posix-regex.js';
@@ -139,7 +140,6 @@ function inRange(range: MetadataRange, value: number): boolean {
   return !((range.min !== 0 && range.min > value) || (range.max !== 0 && range.max < value));
 }
 
-const latin1 = new TextDecoder('latin1');
 
 /** Does the container signature match this entry? (One iteration of ClamAV's cli_matchmeta.) */
 export function containerEntryMatches(signature: ContainerSignature, entry: ContainerEntry): boolean {
@@ -151,7 +151,7 @@ export function containerEntryMatches(signature: ContainerSignature, entry: Cont
   if (!inRange(signature.position, entry.position)) return false;
   if (signature.fileName !== null) {
     if (entry.name === null) return false;
-    const name = typeof entry.name === 'string' ? entry.name : latin1.decode(entry.name);
+    const name = typeof entry.name === 'string' ? entry.name : latin1(entry.name);
     if (!signature.fileName.test(name)) return false;
   }
   return true;

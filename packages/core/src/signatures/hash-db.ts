@@ -1,4 +1,5 @@
 import { ClamError } from '../errors.js';
+import { latin1 } from '../util/latin1.js';
 import { ANY_SIZE, type HashIndexBuilder } from '../matching/hash-index.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
@@ -13,7 +14,6 @@ export type HashPurpose =
 
 const MAX_TOKENS = 5;
 const COLON = 0x3a;
-const latin1 = new TextDecoder('latin1');
 
 /** Lowest functionality level that understands `*` sizes. */
 const WILDCARD_SIZE_LEVEL = 73;
@@ -95,9 +95,9 @@ export function loadHashDatabase(
       const nameStart = starts[2]!;
       const nameEnd = ends[2]!;
       if (ctx.puaFilter || engine.ignored.size > 0) {
-        const name = latin1.decode(data.subarray(nameStart, nameEnd));
+        const name = latin1(data, nameStart, nameEnd);
         if (ctx.puaFilter && skippedByPuaFilter(name, ctx.puaFilter)) continue;
-        if (engine.ignored.ignores(name, latin1.decode(data.subarray(lineStart, lineEnd)), logger)) continue;
+        if (engine.ignored.ignores(name, latin1(data, lineStart, lineEnd), logger)) continue;
       }
       if (nameEnd === nameStart) fail('cli_virname: Empty virus name');
 

@@ -1,4 +1,4 @@
-const latin1 = new TextDecoder('latin1');
+import { latin1 } from '../util/latin1.js';
 
 /**
  * Calls `visit` for every line of a database file the way ClamAV reads them: split on `\n`,
@@ -15,7 +15,7 @@ export function forEachLine(data: Uint8Array, visit: (line: string, lineNumber: 
     let trimmed = end;
     while (trimmed > start && (data[trimmed - 1] === 0x0d || data[trimmed - 1] === 0x0a)) trimmed--;
     lineNumber++;
-    visit(latin1.decode(data.subarray(start, trimmed)), lineNumber);
+    visit(latin1(data, start, trimmed), lineNumber);
     start = next;
   }
   return lineNumber;

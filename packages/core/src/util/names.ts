@@ -1,4 +1,5 @@
 import { GrowableBytes, GrowableUint32 } from './growable.js';
+import { latin1 } from './latin1.js';
 import { toShared } from './shared-memory.js';
 
 /** A frozen name table as plain data in shared memory (see `NameTable.fromShared`). */
@@ -9,7 +10,6 @@ export interface SharedNameTable {
 }
 
 const UNOFFICIAL_SUFFIX = '.UNOFFICIAL';
-const latin1 = new TextDecoder('latin1');
 
 /**
  * Signature names stored compactly as bytes (millions of names would cost far more as JS strings).
@@ -67,7 +67,7 @@ export class NameTable {
   get(id: number): string {
     const start = this.starts[id]!;
     const end = id + 1 < this.starts.length ? this.starts[id + 1]! : this.heap.length;
-    const name = latin1.decode(this.heap.subarray(start, end));
+    const name = latin1(this.heap, start, end);
     return this.unofficial[id] ? name + UNOFFICIAL_SUFFIX : name;
   }
 }
