@@ -5,7 +5,8 @@ import { handlerFor } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
-import { recognisesEmbeddedTypes, type BodyScanSink } from '../matching/body-detector.js';
+import { normaliseTextForScan } from '../formats/normalise/text.js';
+import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink } from '../matching/body-detector.js';
 import { ObjectHashes, type ScanObject } from './scan-object.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
@@ -22,6 +23,11 @@ export const COUNT_PRECISION = 4096;
 const SCAN_CHUNK = 0x20000;
 /** ClamAV ignores objects of this many bytes or fewer entirely: not typed, hashed or scanned. */
 const SMALLEST_SCANNED_SIZE = 5;
+/** Types whose normalised form ClamAV also scans as a script (target type 7). */
+const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
+const TEXT_TARGET = 7;
+/** ClamAV's default MaxScriptNormalize: larger text is not normalised. */
+const MAX_SCRIPT_NORMALIZE = 20 * 1024 * 1024;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -155,27 +161,66 @@ class ScanRun implements BodyScanSink {
   }
 
   /** ClamAV's cli_magic_scan for one object: limits, type, detectors, then its contents. */
+  /**
+   * ClamAV's cli_magic_scan for one object: limits, type, the type's parser (its contents are
+   * scanned first), the raw scan, then for text the normalised-script scan.
+   */
   scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): void {
     if (data.length <= SMALLEST_SCANNED_SIZE || !this.withinLimits(data.length)) return;
-    const object: ScanObject = {
+    const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted);
+    this.scannedBlocks += countedBlocks(data.length);
+    this.scanContents(object);
+    if (this.stopped) return;
+    this.current = object;
+    // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes.
+    const rawSkipped = object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html');
+    if (!rawSkipped && !this.match(object, { recognizeFileTypes: recognisesEmbeddedTypes(object.fileType) })) return;
+    if (TEXT_TYPES.has(object.fileType) && !this.options.disabledHandlers.has('html')) this.scanScript(object);
+  }
+
+  private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject): ScanObject {
+    return {
       data,
-      fileType: this.engine.fileTypes.detect(data),
+      fileType,
       depth: parent ? parent.depth + 1 : 0,
       containers: parent ? [...parent.containers, parent.fileType] : [],
       parent,
       hashes: new ObjectHashes(data),
       name: extracted?.name,
     };
-    this.scannedBlocks += countedBlocks(data.length);
-    this.current = object;
-    // ClamAV's cli_scan_fmap order: body patterns, then hash signatures, then logical signatures.
-    const body = this.engine.body.start(object, this, { recognizeFileTypes: recognisesEmbeddedTypes(object.fileType) });
-    if (!body.matchContent() || this.stopped) return;
+  }
+
+  /**
+   * ClamAV's cli_scan_fmap: body patterns, then hash signatures, then logical signatures.
+   * Returns false when the scan must stop.
+   */
+  private match(object: ScanObject, options: BodyScanOptions): boolean {
+    const body = this.engine.body.start(object, this, options);
+    if (!body.matchContent() || this.stopped) return false;
     this.engine.hashes.scan(object, this);
-    if (this.stopped) return;
+    if (this.stopped) return false;
     body.evaluateLogical();
-    if (this.stopped) return;
-    this.scanContents(object);
+    return !this.stopped;
+  }
+
+  /** ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures. */
+  private scanScript(object: ScanObject): void {
+    if (object.data.length > MAX_SCRIPT_NORMALIZE) return;
+    const normalised = normaliseTextForScan(object.data, this.engine.body.longestPattern(TEXT_TARGET));
+    if (normalised.length === 0) return;
+    this.scannedBlocks += countedBlocks(normalised.length);
+    const view = this.objectOf(normalised, 'CL_TYPE_TEXT_ASCII', object.parent);
+    const body = this.engine.body.start(view, this, { target: TEXT_TARGET });
+    if (body.matchContent() && !this.stopped) body.evaluateLogical();
+  }
+
+  /** An extracted view that ClamAV only matches, with fixed types, instead of typing and unpacking. */
+  private scanView(child: ExtractedObject, scanAs: readonly string[], parent: ScanObject): void {
+    this.scannedBlocks += countedBlocks(child.data.length);
+    for (const fileType of scanAs) {
+      this.current = this.objectOf(child.data, fileType, parent, child);
+      if (!this.match(this.current, {})) return;
+    }
   }
 
   private scanContents(object: ScanObject): void {
@@ -206,8 +251,23 @@ class ScanRun implements BodyScanSink {
         this.exceeded('MaxFiles');
         return;
       }
+      // Container metadata signatures (.cdb) see every member, before it is scanned.
+      this.engine.body.matchContainerEntry(
+        {
+          containerType: object.fileType,
+          containerSize: object.data.length,
+          name: child.name ?? null,
+          compressedSize: child.compressedSize ?? child.data.length,
+          realSize: child.data.length,
+          encrypted: child.encrypted ?? false,
+          position: child.position ?? 0,
+        },
+        this,
+      );
+      if (this.stopped) return;
       // Members with no data carry only metadata (encrypted, failed or skipped members).
-      if (child.data.length > 0) this.scanObject(child.data, object, child);
+      if (child.data.length > SMALLEST_SCANNED_SIZE && child.scanAs) this.scanView(child, child.scanAs, object);
+      else if (child.data.length > 0) this.scanObject(child.data, object, child);
       this.current = object;
       if (this.stopped) return;
     }

@@ -29,10 +29,10 @@ export interface ExtractedObject {
   readonly position?: number;
   readonly method?: number;
   /**
-   * A normalised view that ClamAV scans instead of (or as well as) the raw data, e.g. HTML
-   * normalised for target-type-3 signatures. The handler decides; the scanner just scans it.
+   * For normalised views and extracted code (HTML views, normalised scripts, VBA source…): the
+   * fixed types ClamAV matches the object as, in order, instead of typing and unpacking it.
    */
-  readonly normalised?: boolean;
+  readonly scanAs?: readonly string[];
 }
 
 /** Something a handler noticed that ClamAV reports as a heuristic (when that alert is enabled). */

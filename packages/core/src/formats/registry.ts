@@ -12,6 +12,13 @@ import { szddHandler } from './szdd.js';
 import { oldTarHandler, tarHandler } from './tar.js';
 import { xzHandler } from './xz.js';
 import { zipHandler } from './zip.js';
+import { htmlHandler, htmlUtf16Handler, scriptEncodedHandler } from './html.js';
+import { binhexHandler, mailHandler, uuencodedHandler } from './mail.js';
+import { ole2Handler } from './ole2.js';
+import { ooxmlHandler } from './ooxml.js';
+import { pdfHandler } from './pdf.js';
+import { rtfHandler } from './rtf.js';
+import { tnefHandler } from './tnef.js';
 
 /** Every container and document handler ClamTS has; the scanner picks one by file type. */
 const HANDLERS: readonly FormatHandler[] = [
@@ -32,6 +39,17 @@ const HANDLERS: readonly FormatHandler[] = [
   chmHandler,
   iso9660Handler,
   sisHandler,
+  mailHandler,
+  binhexHandler,
+  uuencodedHandler,
+  tnefHandler,
+  rtfHandler,
+  ole2Handler,
+  ooxmlHandler,
+  pdfHandler,
+  htmlHandler,
+  htmlUtf16Handler,
+  scriptEncodedHandler,
 ];
 
 const byFileType = new Map<string, FormatHandler>();

@@ -131,6 +131,11 @@ export class BodyDetector implements Detector {
     );
   }
 
+  /** The longest pattern of a target type's signatures (0 when it has none). */
+  longestPattern(target: number): number {
+    return this.programs[target]?.longestPattern ?? 0;
+  }
+
   /** Body patterns compiled (one per part of split patterns). */
   get patternCount(): number {
     let count = 0;
