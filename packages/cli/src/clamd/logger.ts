@@ -1,6 +1,6 @@
-import { closeSync, constants, openSync, renameSync, statSync, writeSync } from 'node:fs';
-import { errnoMessage, type Logger } from '@clamts/core';
-import { ctime } from '@clamts/core';
+import { closeSync, constants, openSync, renameSync, statSync } from 'node:fs';
+import { ctime, errnoMessage, type Logger } from '@clamts/core';
+import { writeFully } from '../common/output.js';
 
 /**
  * ClamAV's log levels as clamd uses them:
@@ -178,23 +178,7 @@ function rotationStamp(date: Date): string {
   );
 }
 
-const pause = new Int32Array(new SharedArrayBuffer(4));
-
-/**
- * Writes all of `text` (a byte string), waiting out a full non-blocking pipe; a closed terminal
- * (EPIPE) ends console output quietly.
- */
+/** Log and console lines are bytes as they came (latin1), written whole. */
 function writeAll(fd: number, text: string): void {
-  const data = Buffer.from(text, 'latin1');
-  let offset = 0;
-  while (offset < data.length) {
-    try {
-      offset += writeSync(fd, data, offset);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE' || code === 'EBADF') return;
-      if (code !== 'EAGAIN') throw error;
-      Atomics.wait(pause, 0, 0, 1);
-    }
-  }
+  writeFully(fd, Buffer.from(text, 'latin1'));
 }

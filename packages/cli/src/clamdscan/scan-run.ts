@@ -2,8 +2,8 @@ import { realpathSync, statSync } from 'node:fs';
 import type { ToolOutput } from '../common/output.js';
 import { RegexFilter } from '../clamscan/scan-manager.js';
 import type { DaemonLink } from './daemon-link.js';
-import type { RequestSettings } from './request.js';
-import type { WalkOptions } from './tree-walk.js';
+import type { RequestSettings, RequestTally } from './request.js';
+import type { WalkOptions, WalkReason } from './tree-walk.js';
 
 /** Everything one clamdscan run shares between the paths it scans. */
 export interface ScanRun {
@@ -77,5 +77,28 @@ function statOrUndefined(path: string) {
     return statSync(path);
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * What both scan styles print for the walk outcomes that are not files to scan (an unreadable
+ * path, the recursion limit, a special file). Returns false for the outcomes each style handles
+ * itself ('file', 'top-directory', 'skipped-link').
+ */
+export function reportWalkProblem(reason: WalkReason, walked: string, out: ToolOutput, tally: RequestTally): boolean {
+  switch (reason) {
+    case 'error-stat':
+      out.error(`Can't access file ${walked}`);
+      tally.errors++;
+      return true;
+    case 'skipped-directory':
+      out.warning('Directory recursion limit reached');
+      return true;
+    case 'skipped-special':
+      out.warning(`${walked}: Not supported file type`);
+      tally.errors++;
+      return true;
+    default:
+      return false;
   }
 }

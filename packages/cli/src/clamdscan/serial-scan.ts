@@ -2,7 +2,7 @@ import { closeSync } from 'node:fs';
 import { strerror } from '@clamts/core';
 import { clientNamesFiles } from './replies.js';
 import { openActionSource, requestScan, type ActionSource, type RequestTally } from './request.js';
-import { realPathOf, WalkPolicy, type ScanRun } from './scan-run.js';
+import { realPathOf, reportWalkProblem, WalkPolicy, type ScanRun } from './scan-run.js';
 import { trimSlashes, walkTree, type WalkReason, type WalkStatus } from './tree-walk.js';
 
 /**
@@ -26,19 +26,9 @@ export async function serialScan(run: ScanRun, path: string): Promise<number> {
     files++;
     let target = realPath;
     let source: ActionSource | undefined;
+    if (reportWalkProblem(reason, walked, out, tally)) return 'continue';
     switch (reason) {
-      case 'error-stat':
-        out.error(`Can't access file ${walked}`);
-        tally.errors++;
-        return 'continue';
-      case 'skipped-directory':
-        out.warning('Directory recursion limit reached');
-        return 'continue';
       case 'skipped-link':
-        return 'continue';
-      case 'skipped-special':
-        out.warning(`${walked}: Not supported file type`);
-        tally.errors++;
         return 'continue';
       case 'top-directory':
         // Walked here when the files are sent one by one; otherwise clamd gets it whole.

@@ -3,7 +3,7 @@ import { ClamdSession, errnoMessage, type SessionReply } from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
 import { readSessionReply } from './replies.js';
 import { openActionSource, sendRequest, type ActionSource, type RequestTally } from './request.js';
-import { realPathOf, WalkPolicy, type ScanRun } from './scan-run.js';
+import { realPathOf, reportWalkProblem, WalkPolicy, type ScanRun } from './scan-run.js';
 import { walkAborted } from './serial-scan.js';
 import { trimSlashes, walkTree, type WalkReason, type WalkStatus } from './tree-walk.js';
 
@@ -146,18 +146,8 @@ class SessionScan {
     const realPath = realPathOf(walked, out);
     if (this.policy.excluded(realPath)) return 'continue';
     this.files++;
+    if (reportWalkProblem(reason, walked, out, tally)) return 'continue';
     switch (reason) {
-      case 'error-stat':
-        out.error(`Can't access file ${walked}`);
-        tally.errors++;
-        return 'continue';
-      case 'skipped-directory':
-        out.warning('Directory recursion limit reached');
-        return 'continue';
-      case 'skipped-special':
-        out.warning(`${walked}: Not supported file type`);
-        tally.errors++;
-        return 'continue';
       case 'skipped-link':
       case 'top-directory':
         return 'continue';

@@ -115,16 +115,17 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
 
 /**
  * Writes all of `data`, waiting out a non-blocking descriptor that is full (EAGAIN). A closed
- * pipe (e.g. `clamscan | head`) ends output quietly, as SIGPIPE would end ClamAV's.
+ * pipe (e.g. `clamscan | head`) or a closed descriptor ends output quietly, as SIGPIPE would end
+ * ClamAV's.
  */
-function writeFully(fd: number, data: Buffer): void {
+export function writeFully(fd: number, data: Uint8Array): void {
   let offset = 0;
   while (offset < data.length) {
     try {
       offset += writeSync(fd, data, offset);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return;
+      if (code === 'EPIPE' || code === 'EBADF') return;
       if (code !== 'EAGAIN') throw error;
       Atomics.wait(pause, 0, 0, 1);
     }
