@@ -90,6 +90,10 @@ describe('clamscan conformance: hash signatures', { skip }, () => {
     ['missing option argument', ['-d']],
     ['bad number', ['--max-files=12x', 'files']],
     ['bad boolean', ['--recursive=maybe', 'files']],
+    ['outdated database refused', ['--fail-if-cvd-older-than=1', '-d', join(SHARED_SIGS, 'clamav-cvd', 'test-6.cvd'), 'files/clean.txt']],
+    ['database young enough', ['--fail-if-cvd-older-than=100000', '-d', join(SHARED_SIGS, 'clamav-cvd', 'test-6.cvd'), 'files/eicar.com']],
+    ['age check of a missing database', ['--fail-if-cvd-older-than=1', '-d', 'nonexistent', 'files/clean.txt']],
+    ['signed container with every signature kind', ['-z', '-d', join(SHARED_SIGS, 'clamav-cvd', 'test-6.cvd'), 'files']],
     ['include and exclude PUA together', ['--detect-pua', '--include-pua=A', '--exclude-pua=B', '-d', 'db', 'files/clean.txt']],
   ];
 

@@ -39,5 +39,6 @@ export { isWellFormed, convertArgument } from './config/arguments.js';
 export { CommandLineError, parseCommandLine, ParsedCommandLine } from './config/command-line.js';
 export { ctime, summaryDate, summaryTimeLines, type ScanTimes } from './util/time-format.js';
 export { isDirectoryDatabase } from './signatures/database-formats.js';
+export { databaseAge } from './signatures/database-age.js';
 export * from './clamd/index.js';
 export * from './clamd/client.js';

@@ -1,7 +1,8 @@
-import { statSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
 import { hrtime } from 'node:process';
 import {
   CLAMTS_VERSION,
+  databaseAge,
   DatabaseLoader,
   defaultDatabasePaths,
   isClamError,
@@ -83,6 +84,37 @@ export async function clamscanMain(argv: readonly string[]): Promise<number> {
   }
 }
 
+/**
+ * `--fail-if-cvd-older-than=DAYS`: true (after ClamAV's error line) when a database path's newest
+ * signed container is older, or cannot be read.
+ */
+function checkDatabaseAge(paths: readonly string[], days: number, out: ToolOutput): boolean {
+  const logger = out.libclamavLogger();
+  for (const path of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = lstatSync(path).isDirectory();
+    } catch {
+      out.error(`Can't access database directory/file: ${path}`);
+      return true;
+    }
+    if (!isDirectory && !/\.c[vl]d$/i.test(path)) continue;
+    let age: number | undefined;
+    try {
+      age = databaseAge(path, logger);
+    } catch (error) {
+      if (!isClamError(error)) throw error;
+      out.error(error.message);
+      return true;
+    }
+    if (age !== undefined && days * 86400 < age) {
+      out.error(`Virus database is older than ${days} days!`);
+      return true;
+    }
+  }
+  return false;
+}
+
 /** The `--alert-*` heuristics that are on. */
 function alertsFrom(options: ParsedCommandLine): Set<Alert> {
   const alerts = new Set<Alert>();
@@ -137,6 +169,10 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
   };
   const loader = new DatabaseLoader(loadOptions);
   const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();
+  if (options.has('fail-if-cvd-older-than')) {
+    const outdated = checkDatabaseAge(databases, options.number('fail-if-cvd-older-than'), out);
+    if (outdated) return { status: 2, knownViruses: 0 };
+  }
   try {
     for (const path of databases) await loader.load(path);
   } catch (error) {
