@@ -130,6 +130,31 @@ describe('body signatures against clamscan', { skip: !hasClamscan }, () => {
     }
   });
 
+  it('handles common later parts of split patterns, waiting for their first part, like clamscan', () => {
+    // `0000` is part 2 of Split.A and Split.C and, in one chain with them, a fixed-offset pattern
+    // and a logical subsignature: ClamTS verifies such a later part only once its first part may
+    // have matched (in an earlier window, or earlier in the same window).
+    const databases: DatabaseFile[] = [
+      { name: 's.ndb', lines: ['Split.A:0:*:41424344*0000', 'Split.C:0:*:45464748{2-9}0000*4a4b4c4d'] },
+      { name: 's.ldb', lines: ['Fixed.B;Engine:51-255,Target:0;0;40:0000', 'Logic.D;Engine:51-255,Target:0;0>3;0000'] },
+    ];
+    const zeros = (n: number) => new Uint8Array(n);
+    const filler = (n: number) => new Uint8Array(n).map((_, q) => 0x30 + (q % 7));
+    const window = 131072;
+    const samples = new Map<string, Uint8Array>([
+      ['later part only', binarySample(filler(64), zeros(64))],
+      ['later part before first', binarySample(zeros(8), 'xxABCDxx', filler(8))],
+      ['first then later, same window', binarySample(zeros(8), 'xxABCDxx', zeros(4))],
+      ['first then later, next window', binarySample(filler(200), 'ABCD', filler(window), zeros(4), filler(16))],
+      ['later part across the window end', binarySample(filler(window - 30), 'ABCD', filler(11), zeros(8), filler(64))],
+      ['three parts', binarySample(filler(16), 'EFGHxx', zeros(2), 'xxJKLM', filler(8))],
+      ['three parts, gap too long', binarySample(filler(16), 'EFGHxxxxxxxxxxxx', zeros(2), 'JKLM')],
+      ['fixed offset', binarySample(filler(40 - 12), zeros(8))],
+      ['few zeros', binarySample(filler(20), zeros(3), filler(20))],
+    ]);
+    assert.ok(assertSameAsClamscan(databases, samples) > 0);
+  });
+
   it('ends a matcher pass at a potentially unwanted detection outside all-match mode, like clamscan', () => {
     // PUA.A and Strong.N have no wildcards (Boyer-Moore); PUA.W and the logical signature's
     // subsignature go to Aho-Corasick, which runs after Boyer-Moore on each window.

@@ -2,7 +2,7 @@ import { ClamError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { PLAIN_PART, applyModifiers, type ModifiedPattern } from '../signatures/body-pattern.js';
 import { parseCdbLine, type ContainerSignature } from '../signatures/cdb.js';
-import { classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
+import { LogicalTextCache, classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
 import { parseNdbLine } from '../signatures/ndb.js';
 import { BodyDetector, type BodyDetectorOptions } from './body-detector.js';
 import { parseByteCompare } from './byte-compare.js';
@@ -65,6 +65,8 @@ export class BodySignatureBuilder {
   private readonly containerSignatures: ContainerSignature[] = [];
   /** Signatures loaded: what ClamAV counts as "Known viruses" for these formats. */
   signatureCount = 0;
+  /** Expressions and target descriptions already parsed (dropped when the detector is built). */
+  private logicalTexts: LogicalTextCache | undefined;
 
   constructor(private readonly options: BodySignatureOptions = {}) {}
 
@@ -112,7 +114,8 @@ export class BodySignatureBuilder {
         debug(ctx, () => `cli_loadldb: Skipping ignored signature ${raw}`);
         return false;
       }
-      const parsed = parseLogicalLine(fields, ctx.functionalityLevel);
+      this.logicalTexts ??= new LogicalTextCache(ctx.functionalityLevel);
+      const parsed = parseLogicalLine(fields, ctx.functionalityLevel, this.logicalTexts);
       if ('skipped' in parsed) {
         debug(ctx, () => `init_tdb: Signature for ${raw} not loaded (${parsed.skipped})`);
         return false;
@@ -173,7 +176,9 @@ export class BodySignatureBuilder {
     program.addLogical({
       name,
       description: line.description,
+      descriptionKey: line.descriptionText,
       expression: line.logic.root,
+      expressionKey: line.logicText,
       subsignatureCount: line.subsignatures.length,
       macros: macros.length > 0 ? macros : [],
     });
@@ -218,6 +223,7 @@ export class BodySignatureBuilder {
    * compilation); a regex PCRE refuses is logged and reported as ClamError('EMALFDB').
    */
   build(logger: Logger = silentLogger): BodyDetector {
+    this.logicalTexts = undefined;
     const limits = this.options.pcreLimits ?? PCRE_DEFAULT_LIMITS;
     const programs = this.targets.map((builder) => {
       if (!builder) return undefined;

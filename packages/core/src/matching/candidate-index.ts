@@ -5,9 +5,9 @@ import type { PatternTable } from './pattern-table.js';
  * Finds where patterns may match: every pattern has a search window of 2 to 4 static bytes at a
  * fixed distance from its start, and this index reports each position where some window's bytes
  * occur, with the patterns concerned. One pass over the data keeps the last 4 bytes in a 32-bit
- * value; per position, one bitmap test on the last 2 bytes (windows of 2 bytes) and one on a hash
- * of the last 3 bytes (windows of 3 and 4 bytes) reject almost every position before any table
- * lookup.
+ * value; per position, one lookup of the last 2 bytes in a 64 KiB table of flags (is it a 2-byte
+ * window? the end of a longer one?) rejects most positions, and a bitmap on a hash of the last
+ * 3 bytes most of the rest, before any list lookup.
  *
  * Laid out in typed arrays in shared memory (see toShared) and immutable once built.
  */
@@ -16,6 +16,10 @@ import type { PatternTable } from './pattern-table.js';
 export type CandidateVisitor = (pattern: number, at: number) => void;
 
 const HASH_MULTIPLIER = 0x9e3779b1;
+/** pairFlags: these 2 bytes are a 2-byte window. */
+const PAIR_WINDOW = 1;
+/** pairFlags: these 2 bytes end the last 3 bytes of some 3- or 4-byte window. */
+const PAIR_TAIL = 2;
 const SLOT_MULTIPLIER = 0x85ebca6b;
 
 /** A KeyedLists as plain data in shared memory. */
@@ -144,7 +148,7 @@ export interface SharedCandidateIndex {
   two: SharedWindowTable;
   three: SharedWindowTable;
   four: SharedWindowTable;
-  pairs: Int32Array;
+  pairFlags: Uint8Array;
   tails: Int32Array;
   tailShift: number;
 }
@@ -153,17 +157,17 @@ export class CandidateIndex {
   private readonly two: WindowTable;
   private readonly three: WindowTable;
   private readonly four: WindowTable;
-  /** Bit per 2-byte window key. */
-  private readonly pairs: Int32Array;
+  /** Per value of the last 2 bytes: PAIR_WINDOW, PAIR_TAIL (see those). */
+  private readonly pairFlags: Uint8Array;
   /** Bit per hash of the last 3 bytes of every 3- and 4-byte window key. */
   private readonly tails: Int32Array;
   private readonly tailShift: number;
 
-  private constructor(two: WindowTable, three: WindowTable, four: WindowTable, pairs: Int32Array, tails: Int32Array, tailShift: number) {
+  private constructor(two: WindowTable, three: WindowTable, four: WindowTable, pairFlags: Uint8Array, tails: Int32Array, tailShift: number) {
     this.two = two;
     this.three = three;
     this.four = four;
-    this.pairs = pairs;
+    this.pairFlags = pairFlags;
     this.tails = tails;
     this.tailShift = tailShift;
   }
@@ -186,43 +190,42 @@ export class CandidateIndex {
     const tailCount = entries[1]!.size + entries[2]!.size;
     const tailBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, tailCount) * 32))));
     const tailShift = 32 - tailBits;
-    const pairs = sharedArray(Int32Array, 1 << 11);
+    const pairFlags = sharedArray(Uint8Array, 1 << 16);
     const tails = sharedArray(Int32Array, 1 << (tailBits - 5));
-    for (const key of entries[0]!.keys()) pairs[key >>> 5]! |= 1 << (key & 31);
+    for (const key of entries[0]!.keys()) pairFlags[key]! |= PAIR_WINDOW;
     for (const map of [entries[1]!, entries[2]!]) {
       for (const key of map.keys()) {
+        pairFlags[key & 0xffff]! |= PAIR_TAIL;
         const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
         tails[h >>> 5]! |= 1 << (h & 31);
       }
     }
     const [two, three, four] = entries.map((byKey) => WindowTable.build(byKey, windowEnd)) as [WindowTable, WindowTable, WindowTable];
-    return new CandidateIndex(two, three, four, pairs, tails, tailShift);
+    return new CandidateIndex(two, three, four, pairFlags, tails, tailShift);
   }
 
   static fromShared(shared: SharedCandidateIndex): CandidateIndex {
-    const { two, three, four, pairs, tails, tailShift } = shared;
-    return new CandidateIndex(WindowTable.fromShared(two), WindowTable.fromShared(three), WindowTable.fromShared(four), pairs, tails, tailShift);
+    const { two, three, four, pairFlags, tails, tailShift } = shared;
+    return new CandidateIndex(WindowTable.fromShared(two), WindowTable.fromShared(three), WindowTable.fromShared(four), pairFlags, tails, tailShift);
   }
 
   toShared(): SharedCandidateIndex {
-    const { pairs, tails, tailShift } = this;
-    return { two: this.two.toShared(), three: this.three.toShared(), four: this.four.toShared(), pairs, tails, tailShift };
+    const { pairFlags, tails, tailShift } = this;
+    return { two: this.two.toShared(), three: this.three.toShared(), four: this.four.toShared(), pairFlags, tails, tailShift };
   }
 
   /** Calls `visitor` for every candidate in `buffer`, in order of window end position. */
   scan(buffer: Uint8Array, visitor: CandidateVisitor): void {
-    const { two, three, four, pairs, tails, tailShift } = this;
-    const usePairs = !two.empty;
-    const useTails = !three.empty || !four.empty;
+    const { two, three, four, pairFlags, tails, tailShift } = this;
     const length = buffer.length;
-    let rolling = 0;
-    for (let i = 0; i < length; i++) {
+    if (length < 2) return;
+    let rolling = buffer[0]!;
+    for (let i = 1; i < length; i++) {
       rolling = ((rolling << 8) | buffer[i]!) >>> 0;
-      if (usePairs && i >= 1) {
-        const key = rolling & 0xffff;
-        if ((pairs[key >>> 5]! & (1 << (key & 31))) !== 0) two.visit(key, i, visitor);
-      }
-      if (useTails && i >= 2) {
+      const flags = pairFlags[rolling & 0xffff]!;
+      if (flags === 0) continue;
+      if ((flags & PAIR_WINDOW) !== 0) two.visit(rolling & 0xffff, i, visitor);
+      if ((flags & PAIR_TAIL) !== 0 && i >= 2) {
         const h = Math.imul(rolling & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
         if ((tails[h >>> 5]! & (1 << (h & 31))) !== 0) {
           if (i >= 3) four.visit(rolling, i, visitor);

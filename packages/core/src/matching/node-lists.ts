@@ -1,4 +1,4 @@
-import { SpecialKind, elementMask, isSpecialElement, specialIndex, type Special } from '../signatures/body-pattern.js';
+import { NOCASE_FLAG, SpecialKind, elementMask, isSpecialElement, specialIndex, type Special } from '../signatures/body-pattern.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { KeyedLists, caseVariants, type SharedKeyedLists } from './candidate-index.js';
 import { PatternEngine, type PatternTable } from './pattern-table.js';
@@ -69,7 +69,7 @@ export class NodeLists {
       if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
       const hash = identityHash(table, p, specialHashes);
       const heads = byHash.get(hash);
-      const head = heads?.find((h) => identical(table, h, p));
+      const head = heads === undefined ? undefined : firstIdentical(table, heads, p);
       if (head === undefined) {
         if (heads) heads.push(p);
         else byHash.set(hash, [p]);
@@ -109,8 +109,18 @@ export class NodeLists {
     for (let p = 0; p < n; p++) {
       if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
       const depth = table.keyLength[p]! as 2 | 3;
-      const { key, nocase } = keyOf(table, p);
-      for (const variant of caseVariants(key, depth, nocase)) {
+      const start = table.elementStart[p]! + table.prefixLength[p]!;
+      let key = 0;
+      let nocase = 0;
+      for (let k = 0; k < depth; k++) {
+        const e = table.elements[start + k]!;
+        key = ((key << 8) | (e & 0xff)) >>> 0;
+        nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
+      }
+      let variants = ONE_KEY;
+      if (nocase === 0) ONE_KEY[0] = key;
+      else variants = caseVariants(key, depth, nocase);
+      for (const variant of variants) {
         const nodeKey = depth === 3 ? threeByteNode(variant) : variant;
         const list = lists.get(nodeKey);
         if (list) list.push(p);
@@ -129,17 +139,13 @@ export function threeByteNode(key: number): number {
   return THREE_BYTE_NODE | key;
 }
 
-/** The key bytes of pattern `p` as a big-endian number, and which of them ignore case. */
-function keyOf(table: PatternTable, p: number): { key: number; nocase: number } {
-  const start = table.elementStart[p]! + table.prefixLength[p]!;
-  let key = 0;
-  let nocase = 0;
-  for (let k = 0; k < table.keyLength[p]!; k++) {
-    const e = table.elements[start + k]!;
-    key = ((key << 8) | (e & 0xff)) >>> 0;
-    nocase = (nocase << 1) | ((e & 0x0001_0000) !== 0 ? 1 : 0);
-  }
-  return { key, nocase };
+/** The key of a case-sensitive pattern, its only variant (reused: no array per pattern). */
+const ONE_KEY = [0];
+
+/** The first of `heads` identical to `p`, if any. */
+function firstIdentical(table: PatternTable, heads: readonly number[], p: number): number | undefined {
+  for (const head of heads) if (identical(table, head, p)) return head;
+  return undefined;
 }
 
 /**

@@ -17,12 +17,13 @@ const ROW = TRACKED + 2;
 const EMPTY = 0xffffffff;
 
 export class PartialTracker {
-  private readonly matrices = new Map<number, Uint32Array>();
+  /** By split-pattern id (ids are small and dense: 1 to the program's count of split patterns). */
+  private readonly matrices: (Uint32Array | undefined)[] = [];
 
   /** Could part `part` match now, i.e. is it the first part or has the part before it matched? */
   canMatch(id: number, part: number): boolean {
     if (part === 1) return true;
-    const m = this.matrices.get(id);
+    const m = this.matrices[id];
     return m !== undefined && m[(part - 2) * ROW] !== 0;
   }
 
@@ -32,11 +33,13 @@ export class PartialTracker {
    * Returns the offset ClamAV reports when this completes the pattern, else OFFSET_NONE.
    */
   partMatched(id: number, part: number, parts: number, gapMin: number, gapMax: number, start: number, end: number): number {
-    let m = this.matrices.get(id);
+    let m = this.matrices[id];
     if (m === undefined) {
       m = new Uint32Array(parts * ROW).fill(EMPTY);
       for (let row = 0; row < parts; row++) m[row * ROW] = 0;
-      this.matrices.set(id, m);
+      // Filled up to `id` so that the array keeps fast (non-dictionary) elements.
+      while (this.matrices.length <= id) this.matrices.push(undefined);
+      this.matrices[id] = m;
     }
     let found = 0;
     if (part !== 1) {

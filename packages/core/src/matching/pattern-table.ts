@@ -12,7 +12,7 @@ import {
   type ParsedPart,
   type Special,
 } from '../signatures/body-pattern.js';
-import { sharedArray, toShared } from '../util/shared-memory.js';
+import { sharedArray } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 
 /**
@@ -254,15 +254,80 @@ export class PatternTable {
   }
 }
 
-/** Collects patterns while signatures load. */
+type Column = InstanceType<(typeof COLUMNS)[ColumnName]>;
+type MutableColumns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+
+type SharedColumnType = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): Column; BYTES_PER_ELEMENT: number };
+
+/** Columns of `capacity` entries (private memory), holding the first `used` entries of `from`. */
+function allocateColumns(capacity: number, from?: MutableColumns, used = 0): MutableColumns {
+  // A literal, so that the object has a fixed shape: built key by key, its 34 properties would
+  // make V8 store it as a (slow) dictionary.
+  const columns: MutableColumns = {
+    elementStart: new Uint32Array(capacity),
+    prefixLength: new Uint16Array(capacity),
+    length: new Uint16Array(capacity),
+    minLength: new Uint32Array(capacity),
+    maxLength: new Uint32Array(capacity),
+    prefixMin: new Uint32Array(capacity),
+    prefixMax: new Uint32Array(capacity),
+    keyLength: new Uint8Array(capacity),
+    specialStart: new Uint32Array(capacity),
+    prefixSpecials: new Uint16Array(capacity),
+    leftAnchor: new Uint32Array(capacity),
+    leftMin: new Uint8Array(capacity),
+    leftMax: new Uint8Array(capacity),
+    rightAnchor: new Uint32Array(capacity),
+    rightMin: new Uint8Array(capacity),
+    rightMax: new Uint8Array(capacity),
+    flags: new Uint32Array(capacity),
+    engine: new Uint8Array(capacity),
+    action: new Uint8Array(capacity),
+    owner: new Uint32Array(capacity),
+    subsignature: new Uint8Array(capacity),
+    offsetKind: new Uint8Array(capacity),
+    offsetMin: new Uint32Array(capacity),
+    offsetMax: new Uint32Array(capacity),
+    partialId: new Uint32Array(capacity),
+    partNumber: new Uint16Array(capacity),
+    partCount: new Uint16Array(capacity),
+    gapMin: new Uint32Array(capacity),
+    gapMax: new Uint32Array(capacity),
+    handleOffset: new Uint32Array(capacity),
+    windowOffset: new Uint32Array(capacity),
+    windowLength: new Uint8Array(capacity),
+    windowKey: new Uint32Array(capacity),
+    windowNocase: new Uint8Array(capacity),
+  };
+  if (from) for (const name of COLUMN_NAMES) columns[name].set(from[name].subarray(0, used) as never);
+  return columns;
+}
+
+/** A copy of the first `length` entries of `array` in shared memory, at its final size. */
+function sharedPrefix<T extends Column>(array: T, length: number): T {
+  const copy = sharedArray(array.constructor as unknown as SharedColumnType, length) as T;
+  copy.set(array.subarray(0, length));
+  return copy;
+}
+
+/**
+ * Collects patterns while signatures load, straight into typed columns that grow by doubling:
+ * a real database has some 10^5 patterns and 10^7 elements, for which arrays of JavaScript
+ * numbers take several times the memory and time. Building copies the used part to shared
+ * memory at its final size, so the engine keeps no spare capacity.
+ */
 export class PatternTableBuilder {
-  private readonly columns: Record<ColumnName, number[]> = { elementStart: [] as number[], prefixLength: [] as number[], length: [] as number[], minLength: [] as number[], maxLength: [] as number[], prefixMin: [] as number[], prefixMax: [] as number[], keyLength: [] as number[], specialStart: [] as number[], prefixSpecials: [] as number[], leftAnchor: [] as number[], leftMin: [] as number[], leftMax: [] as number[], rightAnchor: [] as number[], rightMin: [] as number[], rightMax: [] as number[], flags: [] as number[], engine: [] as number[], action: [] as number[], owner: [] as number[], subsignature: [] as number[], offsetKind: [] as number[], offsetMin: [] as number[], offsetMax: [] as number[], partialId: [] as number[], partNumber: [] as number[], partCount: [] as number[], gapMin: [] as number[], gapMax: [] as number[], handleOffset: [] as number[], windowOffset: [] as number[], windowLength: [] as number[], windowKey: [] as number[], windowNocase: [] as number[] };
-  private readonly elements: number[] = [];
+  private columns = allocateColumns(1024);
+  private capacity = 1024;
+  private count = 0;
+  private elements = new Uint32Array(16 * 1024);
+  private elementCount = 0;
   private readonly specials: Special[] = [];
   private longest = 0;
+  private built = false;
 
   get size(): number {
-    return this.columns.engine.length;
+    return this.count;
   }
 
   /**
@@ -275,66 +340,74 @@ export class PatternTableBuilder {
 
   /** Adds a pattern prepared by the last `prepare` call and returns its id. */
   add(prepared: PreparedPattern, entry: PatternEntry): number {
+    if (this.built) throw new Error('PatternTableBuilder: the table is already built');
+    const id = this.count;
+    if (id === this.capacity) {
+      this.capacity *= 2;
+      this.columns = allocateColumns(this.capacity, this.columns, id);
+    }
+    const elements = prepared.elements;
+    if (this.elementCount + elements.length > this.elements.length) {
+      const grown = new Uint32Array(Math.max(2 * this.elements.length, this.elementCount + elements.length));
+      grown.set(this.elements.subarray(0, this.elementCount));
+      this.elements = grown;
+    }
     const c = this.columns;
-    const id = this.size;
     const { part } = prepared;
-    c.elementStart.push(this.elements.length);
-    for (let i = 0; i < prepared.elements.length; i++) this.elements.push(prepared.elements[i]!);
+    c.elementStart[id] = this.elementCount;
+    this.elements.set(elements, this.elementCount);
+    this.elementCount += elements.length;
     for (const special of part.specials) this.specials.push(special);
-    c.prefixLength.push(prepared.prefixLength);
-    c.length.push(prepared.elements.length - prepared.prefixLength);
-    c.minLength.push(prepared.minLength);
-    c.maxLength.push(prepared.maxLength);
-    c.prefixMin.push(prepared.prefixMin);
-    c.prefixMax.push(prepared.prefixMax);
-    c.keyLength.push(prepared.keyLength);
-    c.specialStart.push(prepared.specialStart);
-    c.prefixSpecials.push(prepared.prefixSpecials);
-    c.leftAnchor.push(part.left ? part.left.element : NO_ANCHOR);
-    c.leftMin.push(part.left ? part.left.min : 0);
-    c.leftMax.push(part.left ? part.left.max : 0);
-    c.rightAnchor.push(part.right ? part.right.element : NO_ANCHOR);
-    c.rightMin.push(part.right ? part.right.min : 0);
-    c.rightMax.push(part.right ? part.right.max : 0);
-    c.flags.push(part.boundary | (part.wide ? Flag.Wide : 0));
-    c.engine.push(prepared.engine);
-    c.action.push(entry.action);
-    c.owner.push(entry.owner);
-    c.subsignature.push(entry.subsignature);
-    c.offsetKind.push(entry.offsetKind);
-    c.offsetMin.push(entry.offsetMin);
-    c.offsetMax.push(entry.offsetMax);
-    c.partialId.push(entry.partialId);
-    c.partNumber.push(entry.partNumber);
-    c.partCount.push(entry.partCount);
-    c.gapMin.push(entry.gapMin);
-    c.gapMax.push(entry.gapMax);
-    c.handleOffset.push(prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1);
+    c.prefixLength[id] = prepared.prefixLength;
+    c.length[id] = elements.length - prepared.prefixLength;
+    c.minLength[id] = prepared.minLength;
+    c.maxLength[id] = prepared.maxLength;
+    c.prefixMin[id] = prepared.prefixMin;
+    c.prefixMax[id] = prepared.prefixMax;
+    c.keyLength[id] = prepared.keyLength;
+    c.specialStart[id] = prepared.specialStart;
+    c.prefixSpecials[id] = prepared.prefixSpecials;
+    c.leftAnchor[id] = part.left ? part.left.element : NO_ANCHOR;
+    c.leftMin[id] = part.left ? part.left.min : 0;
+    c.leftMax[id] = part.left ? part.left.max : 0;
+    c.rightAnchor[id] = part.right ? part.right.element : NO_ANCHOR;
+    c.rightMin[id] = part.right ? part.right.min : 0;
+    c.rightMax[id] = part.right ? part.right.max : 0;
+    c.flags[id] = part.boundary | (part.wide ? Flag.Wide : 0);
+    c.engine[id] = prepared.engine;
+    c.action[id] = entry.action;
+    c.owner[id] = entry.owner;
+    c.subsignature[id] = entry.subsignature;
+    c.offsetKind[id] = entry.offsetKind;
+    c.offsetMin[id] = entry.offsetMin;
+    c.offsetMax[id] = entry.offsetMax;
+    c.partialId[id] = entry.partialId;
+    c.partNumber[id] = entry.partNumber;
+    c.partCount[id] = entry.partCount;
+    c.gapMin[id] = entry.gapMin;
+    c.gapMax[id] = entry.gapMax;
+    c.handleOffset[id] = prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1;
     chooseWindow(prepared, WINDOW);
-    c.windowOffset.push(WINDOW.offset);
-    c.windowLength.push(WINDOW.length);
-    c.windowKey.push(WINDOW.key);
-    c.windowNocase.push(WINDOW.nocase);
+    c.windowOffset[id] = WINDOW.offset;
+    c.windowLength[id] = WINDOW.length;
+    c.windowKey[id] = WINDOW.key;
+    c.windowNocase[id] = WINDOW.nocase;
     this.longest = Math.max(this.longest, prepared.maxLength + prepared.prefixMax);
+    this.count++;
     return id;
   }
 
-  /** The table, its columns and elements in shared memory. */
+  /** The table, in shared memory. The builder lets go of its arrays and cannot be used afterwards. */
   build(): PatternTable {
-    const columns = Object.fromEntries(
-      COLUMN_NAMES.map((name) => [name, sharedColumn(COLUMNS[name], this.columns[name])]),
-    ) as unknown as PatternColumns;
-    return new PatternTable(columns, toShared(Uint32Array, this.elements), this.specials, this.longest);
+    const used = this.count;
+    const columns = {} as Record<ColumnName, Column>;
+    for (const name of COLUMN_NAMES) columns[name] = sharedPrefix(this.columns[name], used);
+    const elements = sharedPrefix(this.elements, this.elementCount);
+    this.built = true;
+    this.columns = allocateColumns(0);
+    this.elements = new Uint32Array(0);
+    return new PatternTable(columns as PatternColumns, elements, this.specials, this.longest);
   }
-}
-
-type Column = InstanceType<(typeof COLUMNS)[ColumnName]>;
-type ColumnType = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): Column; BYTES_PER_ELEMENT: number };
-
-function sharedColumn(Type: ColumnType, values: readonly number[]): Column {
-  const array = sharedArray(Type, values.length);
-  array.set(values);
-  return array;
 }
 
 /** A part split into prefix and pattern proper, ready to be added. */
@@ -464,15 +537,18 @@ function prepare(part: ParsedPart, engine: PatternEngine, specialBase: number): 
 }
 
 /**
- * Byte commonness used to pick search windows: windows of frequent bytes (zeros, 0xff, spaces,
- * lower-case letters) produce more candidates to verify.
+ * How rare each byte value is in scanned data, roughly -2·log2 of its frequency: a window's
+ * rarity (the sum over its bytes) estimates how seldom it occurs, hence how few candidates it
+ * produces. Zeros fill executables and documents, so four zeros are commoner than three
+ * ordinary bytes.
  */
-const COMMONNESS = new Uint8Array(256).map((_, b) => {
-  if (b === 0x00 || b === 0xff) return 8;
-  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) return 5;
-  if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) return 3;
-  if (b >= 0x41 && b <= 0x5a) return 2;
-  return 1;
+const RARITY = new Uint8Array(256).map((_, b) => {
+  if (b === 0x00) return 2;
+  if (b === 0xff) return 6;
+  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) return 8;
+  if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) return 10;
+  if (b >= 0x41 && b <= 0x5a) return 11;
+  return 16;
 });
 
 /** A pattern's search window (see COLUMNS). */
@@ -486,17 +562,18 @@ interface Window {
 const WINDOW: Window = { offset: 0, length: 0, key: 0, nocase: 0 };
 
 /**
- * The search window: the least common run of up to 4 static bytes lying where the distance to
- * the pattern start is fixed and the bytes are inside what ClamAV's size pre-check guarantees,
- * i.e. before the first element of variable or unaccounted length. Longer runs win over rarer
- * ones. There is always one: the pattern starts with its 2 or 3 byte static key.
+ * The search window: the rarest (see RARITY) run of 2 to 4 static bytes lying where the distance
+ * to the pattern start is fixed and the bytes are inside what ClamAV's size pre-check
+ * guarantees, i.e. before the first element of variable or unaccounted length. There is always
+ * one: the pattern starts with its 2 or 3 byte static key.
  */
 function chooseWindow(prepared: PreparedPattern, out: Window): void {
   const { elements, prefixLength, specialStart } = prepared;
   const specials = prepared.part.specials;
-  let bestLength = 0;
-  let bestScore = Infinity;
+  let bestScore = 0;
   let runStart = prefixLength;
+  /** Rarity of the last (up to WINDOW_MAX) bytes of the current run of static bytes. */
+  let runScore = 0;
   let offset = 0;
   for (let i = prefixLength; i <= elements.length; i++) {
     const e = i < elements.length ? elements[i]! : SPECIAL_FLAG;
@@ -504,23 +581,21 @@ function chooseWindow(prepared: PreparedPattern, out: Window): void {
     if (isStatic) {
       // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
       const length = Math.min(WINDOW_MAX, i - runStart + 1);
-      if (length >= bestLength) {
-        let score = 0;
-        for (let k = i - length + 1; k <= i; k++) score += COMMONNESS[elements[k]! & 0xff]!;
-        if (length > bestLength || score < bestScore) {
-          bestLength = length;
-          bestScore = score;
-          out.offset = offset - length + 1;
-          out.length = length;
-          let key = 0;
-          let nocase = 0;
-          for (let k = i - length + 1; k <= i; k++) {
-            key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
-            nocase = (nocase << 1) | ((elements[k]! & NOCASE_FLAG) !== 0 ? 1 : 0);
-          }
-          out.key = key;
-          out.nocase = nocase;
+      runScore += RARITY[e & 0xff]!;
+      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[i - WINDOW_MAX]! & 0xff]!;
+      // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
+      if (length >= 2 && runScore > bestScore) {
+        bestScore = runScore;
+        out.offset = offset - length + 1;
+        out.length = length;
+        let key = 0;
+        let nocase = 0;
+        for (let k = i - length + 1; k <= i; k++) {
+          key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
+          nocase = (nocase << 1) | ((elements[k]! & NOCASE_FLAG) !== 0 ? 1 : 0);
         }
+        out.key = key;
+        out.nocase = nocase;
       }
       offset++;
       continue;
@@ -535,5 +610,6 @@ function chooseWindow(prepared: PreparedPattern, out: Window): void {
       offset++;
     }
     runStart = i + 1;
+    runScore = 0;
   }
 }

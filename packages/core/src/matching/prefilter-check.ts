@@ -22,9 +22,8 @@ const MAX_ELEMENTS = 255;
 export function checkPrefilter(part: ParsedPart, rawName: string): void {
   const { elements, specials } = part;
   const n = Math.min(elements.length, MAX_ELEMENTS);
-  const isPlainByte = (e: number) => !isSpecialElement(e) && elementMask(e) === 0xff && (e & 0x0001_0000) === 0;
   // All plain bytes: ClamAV's static filter path, which accepts anything of 2 bytes or more.
-  if (elements.subarray(0, n).every(isPlainByte)) return;
+  if (allPlainBytes(elements, n)) return;
 
   let i = 0;
   while (i < n && isSpecialElement(elements[i]!) && specials[specialIndex(elements[i]!)]!.kind !== SpecialKind.AltByte) i++;
@@ -53,4 +52,13 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
   }
   for (let k = 0; k + 1 < widths.length; k++) if (widths[k]! * widths[k + 1]! !== 0x10000) return;
   throw refuse(`filter rejecting ${rawName} because there are no viable choices`);
+}
+
+/** Are the first `n` elements exact bytes (no special, wildcard nibble or case-insensitive letter)? */
+function allPlainBytes(elements: Uint32Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const e = elements[i]!;
+    if (isSpecialElement(e) || elementMask(e) !== 0xff || (e & 0x0001_0000) !== 0) return false;
+  }
+  return true;
 }

@@ -60,6 +60,12 @@ export interface LogicalSignature {
   readonly name: string;
   readonly description: TargetDescription;
   readonly expression: Expression;
+  /**
+   * Texts that equal descriptions and expressions share (their source text): a database has a
+   * few hundred distinct ones for tens of thousands of signatures, kept once.
+   */
+  readonly descriptionKey: string;
+  readonly expressionKey: string;
   readonly subsignatureCount: number;
   /** For each subsignature, the macro subsignature that follows it (empty when there are none). */
   readonly macros: readonly (MacroLink | undefined)[];
@@ -184,13 +190,13 @@ export class LogicalTable {
   }
 }
 
-/** Gives equal values (by content) one id, so that each distinct value is kept once. */
+/** Gives values with equal keys (their source text) one id, so that each distinct value is kept once. */
 class DistinctValues<T> {
   readonly values: T[] = [];
   private readonly ids = new Map<string, number>();
 
-  id(value: T): number {
-    const key = JSON.stringify(value);
+  /** The id of `value`, known by `key`: the first value added with that key. */
+  id(value: T, key: string): number {
     let id = this.ids.get(key);
     if (id === undefined) {
       id = this.values.push(value) - 1;
@@ -216,8 +222,8 @@ class LogicalTableBuilder {
   add(signature: LogicalSignature): void {
     if (signature.macros.length > 0) this.macros.push([this.count, signature.macros]);
     this.names.push(signature.name);
-    this.expressionIds.push(this.expressions.id(signature.expression));
-    this.descriptionIds.push(this.descriptions.id(signature.description));
+    this.expressionIds.push(this.expressions.id(signature.expression, signature.expressionKey));
+    this.descriptionIds.push(this.descriptions.id(signature.description, signature.descriptionKey));
     this.subsignatureCounts.push(signature.subsignatureCount);
   }
 

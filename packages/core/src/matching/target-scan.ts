@@ -87,6 +87,8 @@ export class TargetScan {
     start: [],
     end: [],
   };
+  /** Candidates whose verification waits for the window's other matches (see consider). */
+  private readonly deferred: { pattern: number[]; at: number[] } = { pattern: [], at: [] };
   private window: Uint8Array = new Uint8Array(0);
   /**
    * ClamAV's min_partno: one more than the highest part of a split pattern handled so far; list
@@ -131,7 +133,9 @@ export class TargetScan {
     this.windowBase = base;
     const { pattern, at, start, end } = this.found;
     pattern.length = at.length = start.length = end.length = 0;
+    this.deferred.pattern.length = this.deferred.at.length = 0;
     this.program.index.scan(window, this.collect);
+    if (this.deferred.pattern.length > 0) this.resolveDeferred();
     if (pattern.length > 0 && !this.processMatches()) return false;
     if (this.program.runsByteCompares) this.runByteCompares(window);
     if (base + window.length >= whole.length && whole.length <= this.options.pcreMaxFileSize) this.runRegexes(whole);
@@ -139,38 +143,125 @@ export class TargetScan {
   }
 
   /**
-   * A candidate (a chain head) from the index: check its offset cheaply, as ClamAV does for a
-   * pattern that is alone in its chain, then verify.
+   * A candidate (a chain head) from the index. A member of its chain that its offset rules out,
+   * or that is a later part of a split pattern whose previous part has not matched yet, has no
+   * effect when handled (handle() drops it first). The candidate is verified at once when some
+   * other member is left; when only later parts are left, it waits until the window's other
+   * matches are known (see resolveDeferred), which spares verifying common later parts (`0000`)
+   * all over a file whose first parts never match.
    */
   private consider(p: number, at: number): void {
-    const t = this.program.patterns;
-    const kind = t.offsetKind[p]!;
-    if (
-      this.program.lists.chainNext[p] === -1 &&
-      kind !== OffsetKind.Any &&
-      kind !== OffsetKind.Macro &&
-      kind !== OffsetKind.VersionInfo &&
-      (t.partialId[p] === 0 || t.partNumber[p] === 1)
-    ) {
-      let min: number;
-      let max: number;
-      if (kind === OffsetKind.Absolute) {
-        min = t.offsetMin[p]!;
-        max = t.offsetMax[p]!;
-      } else {
-        min = this.relativeMin[t.offsetMin[p]!]!;
-        max = this.relativeMax[t.offsetMin[p]!]!;
-        if (min === OFFSET_NONE) return;
+    const chainNext = this.program.lists.chainNext;
+    const base = this.windowBase + at;
+    let waiting = false;
+    for (let member = p; member !== -1; member = chainNext[member]!) {
+      if (this.offsetExcludes(member, base)) continue;
+      if (this.waitsForEarlierPart(member)) {
+        waiting = true;
+        continue;
       }
-      // The match starts between `at - prefix max length` and `at - prefix min length`.
-      const base = this.windowBase + at;
-      if (max < base - t.prefixMax[p]! || min > base - t.prefixMin[p]!) return;
+      this.verify(p, at);
+      return;
     }
-    if (!this.verifier.matches(this.window, this.windowBase, p, at)) return;
+    if (waiting) {
+      this.deferred.pattern.push(p);
+      this.deferred.at.push(at);
+    }
+  }
+
+  /** Verifies candidate `p` at window index `at` and records the match; true when it matches. */
+  private verify(p: number, at: number): boolean {
+    if (!this.verifier.matches(this.window, this.windowBase, p, at)) return false;
     this.found.pattern.push(p);
     this.found.at.push(at);
     this.found.start.push(this.verifier.start);
     this.found.end.push(this.verifier.end);
+    return true;
+  }
+
+  /** Is `p` a later part of a split pattern that cannot match before its previous part has? */
+  private waitsForEarlierPart(p: number): boolean {
+    const t = this.program.patterns;
+    const id = t.partialId[p]!;
+    // A macro pattern records its position whatever the parts (handle() does it first).
+    return id !== 0 && t.partNumber[p]! > 1 && t.action[p] !== PatternAction.Macro && !this.partial.canMatch(id, t.partNumber[p]!);
+  }
+
+  /**
+   * Verifies the deferred candidates that may matter after all: those with a member whose
+   * previous part is among the window's matches (which can enable it during processMatches),
+   * repeatedly, as each new match may enable more. The others stay without effect and are dropped.
+   */
+  private resolveDeferred(): void {
+    const t = this.program.patterns;
+    const chainNext = this.program.lists.chainNext;
+    const matchedParts = new Set<number>();
+    const addParts = (head: number) => {
+      for (let m = head; m !== -1; m = chainNext[m]!) if (t.partialId[m] !== 0) matchedParts.add(partKey(t.partialId[m]!, t.partNumber[m]!));
+    };
+    for (const p of this.found.pattern) addParts(p);
+    // Without any part matched in this window, no waiting part can be enabled.
+    if (matchedParts.size === 0) return;
+    const { pattern, at } = this.deferred;
+    // A window's deferred candidates are mostly a few heads many times over: their verdict is
+    // kept until a new match adds parts.
+    const verdicts = new Map<number, boolean>();
+    let progress = true;
+    while (progress) {
+      progress = false;
+      for (let k = 0; k < pattern.length; k++) {
+        const p = pattern[k]!;
+        if (p === -1) continue;
+        let enabled = verdicts.get(p);
+        if (enabled === undefined) verdicts.set(p, (enabled = this.mayBeEnabled(p, matchedParts)));
+        if (!enabled) continue;
+        pattern[k] = -1;
+        if (this.verify(p, at[k]!)) {
+          addParts(p);
+          verdicts.clear();
+          progress = true;
+        }
+      }
+    }
+  }
+
+  /** Does a waiting member of `head`'s chain have its previous part among `matchedParts`? */
+  private mayBeEnabled(head: number, matchedParts: ReadonlySet<number>): boolean {
+    const t = this.program.patterns;
+    const chainNext = this.program.lists.chainNext;
+    for (let m = head; m !== -1; m = chainNext[m]!) {
+      if (this.waitsForEarlierPart(m) && matchedParts.has(partKey(t.partialId[m]!, t.partNumber[m]! - 1))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Does pattern `p`'s offset rule out a match whose pattern proper starts at object offset
+   * `base`? Only unsplit patterns and first parts have their offset checked, as in ClamAV; the
+   * match starts between `base - prefix max length` and `base - prefix min length`.
+   */
+  private offsetExcludes(p: number, base: number): boolean {
+    const t = this.program.patterns;
+    const kind = t.offsetKind[p]!;
+    if (
+      kind === OffsetKind.Any ||
+      kind === OffsetKind.Macro ||
+      kind === OffsetKind.VersionInfo ||
+      (t.partialId[p] !== 0 && t.partNumber[p] !== 1)
+    ) {
+      return false;
+    }
+    let min: number;
+    let max: number;
+    if (kind === OffsetKind.Absolute) {
+      min = t.offsetMin[p]!;
+      max = t.offsetMax[p]!;
+    } else {
+      min = this.relativeMin[t.offsetMin[p]!]!;
+      max = this.relativeMax[t.offsetMin[p]!]!;
+      if (min === OFFSET_NONE) return true;
+    }
+    return max < base - t.prefixMax[p]! || min > base - t.prefixMin[p]!;
   }
 
   /**
@@ -415,6 +506,11 @@ export class TargetScan {
     }
     return true;
   }
+}
+
+/** One number for part `part` of split pattern `id` (parts are below 2^16). */
+function partKey(id: number, part: number): number {
+  return id * 0x1_0000 + part;
 }
 
 function mergeSorted(a: readonly number[], b: readonly number[]): number[] {

@@ -52,6 +52,9 @@ export interface LogicalSignatureLine {
   readonly description: TargetDescription;
   readonly logic: ParsedExpression;
   readonly subsignatures: readonly string[];
+  /** The target description and logical expression as written: equal texts parse the same. */
+  readonly descriptionText: string;
+  readonly logicText: string;
 }
 
 /** Why a line was not loaded although it is well-formed. */
@@ -65,14 +68,28 @@ export function splitLogicalLine(line: string): string[] {
 }
 
 /**
- * Validates the logical expression, the subsignature count and the target description of a line
- * already split with `splitLogicalLine` and known to have at least 4 fields.
+ * Parsed expressions and target descriptions by their text, for one functionality level: a real
+ * database repeats a few hundred of them over tens of thousands of lines. Only successes are kept,
+ * so a bad text fails (with its messages) every time.
  */
-export function parseLogicalLine(fields: readonly string[], functionalityLevel: number): LogicalLineResult {
+export class LogicalTextCache {
+  readonly expressions = new Map<string, ParsedExpression>();
+  readonly descriptions = new Map<string, TargetDescription | SkipReason>();
+
+  constructor(readonly functionalityLevel: number) {}
+}
+
+/**
+ * Validates the logical expression, the subsignature count and the target description of a line
+ * already split with `splitLogicalLine` and known to have at least 4 fields. `cache` (for the
+ * same functionality level) spares parsing texts seen before.
+ */
+export function parseLogicalLine(fields: readonly string[], functionalityLevel: number, cache?: LogicalTextCache): LogicalLineResult {
   const [name, attributes, logicText] = fields as [string, string, string];
+  const cached = cache?.functionalityLevel === functionalityLevel ? cache : undefined;
   let logic: ParsedExpression;
   try {
-    logic = parseExpression(logicText);
+    logic = cached?.expressions.get(logicText) ?? parseExpression(logicText);
   } catch (error) {
     throw (error as SignatureError).because('Invalid or unsupported ldb logic');
   }
@@ -88,14 +105,16 @@ export function parseLogicalLine(fields: readonly string[], functionalityLevel: 
   if (expected > MAX_SUBSIGNATURES) {
     throw new SignatureError('cli_loadldb: Broken logical expression or too many subsignatures');
   }
-  let description: TargetDescription | SkipReason;
+  cached?.expressions.set(logicText, logic);
+  let description: TargetDescription | SkipReason | undefined = cached?.descriptions.get(attributes);
   try {
-    description = parseTargetDescription(attributes, functionalityLevel);
+    description ??= parseTargetDescription(attributes, functionalityLevel);
   } catch (error) {
     throw (error as SignatureError).because('cli_loadldb: Failed to initialize target description block');
   }
+  cached?.descriptions.set(attributes, description);
   if (typeof description === 'string') return { skipped: description };
-  return { name, description, logic, subsignatures };
+  return { name, description, logic, subsignatures, descriptionText: attributes, logicText };
 }
 
 type AttributeKind = 'uint' | 'range' | 'string' | 'type' | 'types';
