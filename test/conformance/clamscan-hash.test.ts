@@ -49,6 +49,7 @@ describe('clamscan conformance: hash signatures', { skip }, () => {
     writeFileSync(join(root, 'list.txt'), 'files/clam.exe\nfiles/clean.txt\nfiles/missing\n');
     writeFileSync(join(root, 'bad.hdb'), '44d88612fea8a8f36de82e1278abb02f:68:A\nzz:1\n');
     writeFileSync(join(root, 'empty.hdb'), '');
+    writeFileSync(join(root, 'badpcre.ldb'), 'Test.Bad;Engine:81-255,Target:0;0&1;414243;0/abc(/i\n');
     writeFileSync(join(root, 'wild.hsb'), '44d88612fea8a8f36de82e1278abb02f:*:W\n');
     writeFileSync(join(root, 'garbage.hdb'), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 73 + 11) % 256)));
     mkdirSync(join(root, 'nodb'));
@@ -81,6 +82,7 @@ describe('clamscan conformance: hash signatures', { skip }, () => {
     ['stdin, clean', ['-d', 'db', '-'], 'hello\n'],
     ['malformed database', ['-d', 'bad.hdb', 'files/clean.txt']],
     ['empty database', ['-d', 'empty.hdb', 'files/clean.txt']],
+    ['invalid PCRE: database initialization error', ['-d', 'badpcre.ldb', 'files/clean.txt']],
     ['binary garbage database', ['-d', 'garbage.hdb', 'files/clean.txt']],
     ['wildcard without level', ['-d', 'wild.hsb', 'files/clean.txt']],
     ['missing database', ['-d', 'nonexistent.hdb', 'files/clean.txt']],

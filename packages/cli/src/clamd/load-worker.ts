@@ -3,7 +3,7 @@
  * The engine is sent back in shared memory; the loader's messages are forwarded as they come.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { isClamError, loadEngine, shareEngine, type LoadOptions, type SharedEngineDescriptor } from '@clamts/core';
+import { DatabaseLoader, isClamError, shareEngine, type LoadOptions, type SharedEngineDescriptor } from '@clamts/core';
 import type { EngineLogLevel } from './engines.js';
 
 export interface LoadRequest {
@@ -22,14 +22,17 @@ if (port) {
   const request = workerData as LoadRequest;
   const send = (reply: LoadReply) => port.postMessage(reply);
   const forward = (level: EngineLogLevel) => (message: string) => send({ type: 'log', level, message });
+  const logger = { error: forward('error'), warning: forward('warning'), debug: forward('debug'), debugEnabled: request.debug };
+  const loader = new DatabaseLoader({ ...request.options, logger });
+  let stage = 'load';
   try {
-    const engine = await loadEngine([request.directory], {
-      ...request.options,
-      logger: { error: forward('error'), warning: forward('warning'), debug: forward('debug'), debugEnabled: request.debug },
-    });
-    send({ type: 'loaded', descriptor: shareEngine(engine) });
+    await loader.load(request.directory);
+    stage = 'compile';
+    send({ type: 'loaded', descriptor: shareEngine(loader.builder.build(logger)) });
   } catch (error) {
     if (!isClamError(error)) throw error;
-    send({ type: 'failed', code: error.code, message: error.message, path: error.path });
+    // As clamd: a signature that fails to compile is a "Database initialization error".
+    const message = stage === 'compile' ? `Database initialization error: ${error.message}` : error.message;
+    send({ type: 'failed', code: error.code, message, path: error.path });
   }
 }

@@ -9,6 +9,7 @@ import {
   scanOptions,
   Scanner,
   type Alert,
+  type Engine,
   type LoadOptions,
   type PuaFilter,
   type ScanSwitch,
@@ -180,7 +181,13 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     out.error(error.message);
     return { status: 2, knownViruses: loader.builder.signatureCount };
   }
-  const engine = loader.builder.build();
+  let engine: Engine;
+  try {
+    engine = loader.builder.build(loadOptions.logger);
+  } catch (error) {
+    if (!isClamError(error)) throw error;
+    return fail(`Database initialization error: ${error.message}`, loader.builder.signatureCount);
+  }
 
   let filters: Pick<WalkSettings, 'exclude' | 'excludeDir' | 'include' | 'includeDir'>;
   try {
