@@ -1,6 +1,6 @@
 import { ClamError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { atoi, isDigits } from './c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
 import type { TypeSignature } from './type-matcher.js';
 import { PatternError } from './pattern-error.js';
 import { decodeBytes, parseTypePattern } from './type-pattern.js';

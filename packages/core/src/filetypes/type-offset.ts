@@ -1,4 +1,4 @@
-import { atoi, isDigits } from './c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
 import { refuse } from './pattern-error.js';
 
 /** Where a type signature may start (ClamAV's offset field as cli_caloff decodes it for target 0). */

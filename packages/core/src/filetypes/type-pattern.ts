@@ -1,4 +1,4 @@
-import { atoi, isDigits, strtokField } from './c-numbers.js';
+import { atoi, isDigits, strtokField } from '../util/c-numbers.js';
 import { PatternError, refuse } from './pattern-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
 

@@ -1,4 +1,4 @@
-import { scanUnsigned } from './c-numbers.js';
+import { scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from './signature-error.js';
 
 /**

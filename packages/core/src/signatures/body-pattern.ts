@@ -1,6 +1,6 @@
-import { atoi, isDigits, strtokField } from '../filetypes/c-numbers.js';
+import { atoi, isDigits, strtokField } from '../util/c-numbers.js';
 import { decodeBytes } from '../filetypes/type-pattern.js';
-import { hexValue, scanUnsigned } from '../matching/c-numbers.js';
+import { hexValue, scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
 
 /**

@@ -1,7 +1,7 @@
-import { atoi, isDigits } from '../filetypes/c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
 import { latin1 } from '../util/latin1.js';
 import { databaseTypeCode } from '../filetypes/types.js';
-import { scanUnsigned } from '../matching/c-numbers.js';
+import { scanUnsigned } from '../util/c-numbers.js';
 import { compilePosixRegex, PosixRegexError, type PosixRegex } from '../matching/posix-regex.js';
 import { SignatureError } from '../matching/signature-error.js';
 

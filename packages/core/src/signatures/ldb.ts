@@ -1,7 +1,7 @@
-import { atoi, isDigits } from '../filetypes/c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
 import { databaseTypeCode } from '../filetypes/types.js';
 import { parseExpression, type ParsedExpression } from '../matching/logical-expression.js';
-import { scanUnsigned } from '../matching/c-numbers.js';
+import { scanUnsigned } from '../util/c-numbers.js';
 import { tokenizeOutsideRegex } from '../matching/regex-subsig.js';
 import { SignatureError } from '../matching/signature-error.js';
 import { isExecutableTarget } from './offset.js';

@@ -1,4 +1,4 @@
-import { atoi, isDigits } from '../filetypes/c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
 import { MAX_TARGET_TYPE } from '../filetypes/targets.js';
 import { SignatureError } from '../matching/signature-error.js';
 

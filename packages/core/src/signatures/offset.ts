@@ -1,5 +1,5 @@
-import { atoi, isDigits } from '../filetypes/c-numbers.js';
-import { scanUnsigned } from '../matching/c-numbers.js';
+import { atoi, isDigits } from '../util/c-numbers.js';
+import { scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
 
 /**
