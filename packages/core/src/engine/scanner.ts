@@ -36,10 +36,10 @@ export function countedBlocks(size: number): number {
 }
 
 /**
- * Scans files, buffers and streams with one engine: every object is typed, matched by each
- * detector, and — if a format handler knows its type — unpacked, its contents scanned the same way
- * within ClamAV's limits. Stateless between scans, so one scanner serves any number of concurrent
- * scans; clamscan, clamd and the library API all use it.
+ * Scans files, buffers and streams with one engine: every object is typed, unpacked when a format
+ * handler knows its type (its contents scanned the same way, within ClamAV's limits), then matched
+ * against the body, hash and logical signatures. Stateless between scans, so one scanner serves
+ * any number of concurrent scans; clamscan, clamd and the library API all use it.
  */
 export class Scanner {
   readonly options: ScanOptions;
@@ -54,8 +54,7 @@ export class Scanner {
   scanBuffer(data: Uint8Array): ScanResult {
     const scan = new ScanRun(this.engine, this.options);
     if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
-    const { maxFileSize } = this.options.limits;
-    if (maxFileSize > 0 && data.length > maxFileSize) return this.scanOversized();
+    if (this.exceedsFileSize(data.length)) return this.scanOversized();
     scan.scanObject(data, undefined);
     return scan.result;
   }
@@ -160,7 +159,6 @@ class ScanRun implements BodyScanSink {
     if (this.options.alertExceedsMax) this.report(`Heuristics.Limits.Exceeded.${limit}`);
   }
 
-  /** ClamAV's cli_magic_scan for one object: limits, type, detectors, then its contents. */
   /**
    * ClamAV's cli_magic_scan for one object: limits, type, the type's parser (its contents are
    * scanned first), the raw scan, then for text the normalised-script scan.
