@@ -82,6 +82,24 @@ describe('clamd client: framing and replies', () => {
     connection.close();
   });
 
+  it('ends the replies at a reset, as clamd closing with data left unread causes one', async () => {
+    let server: Socket | undefined;
+    const { path } = await scriptedServer((socket) => {
+      server = socket;
+      socket.once('data', () => {
+        socket.pause();
+        socket.write('INSTREAM size limit exceeded. ERROR\0');
+      });
+    });
+    const connection = await ClamdClientConnection.connect({ path });
+    await connection.sendCommand('INSTREAM');
+    assert.equal(await connection.readReply(), 'INSTREAM size limit exceeded. ERROR');
+    await connection.write(Buffer.alloc(64));
+    server!.destroy();
+    assert.equal(await connection.readReply(), undefined);
+    connection.close();
+  });
+
   it('tells a daemon that rejects the framing (a bare "UNKNOWN COMMAND\\n") from other failures', async () => {
     const { path } = await scriptedServer(answerAfter(1, 'UNKNOWN COMMAND\n'));
     const connection = await ClamdClientConnection.connect({ path });

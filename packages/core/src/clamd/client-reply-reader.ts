@@ -11,8 +11,8 @@ export const CLAMDSCAN_REPLY_LIMIT = 4096 + 1024;
 
 /**
  * Splits what clamd sends into NUL-terminated replies, with the failure semantics of clamdscan's
- * reader: a connection that ends in the middle of a reply, or fails while reading, is a
- * communication error — except that a daemon which rejects the `z` framing answers with a bare
+ * reader: a connection that ends in the middle of a reply, or fails while reading (other than
+ * by a reset), is a communication error — except that a daemon which rejects the `z` framing answers with a bare
  * "UNKNOWN COMMAND\n" and closes, which is reported as a rejected command.
  *
  * Replies that arrived before a failure are still handed out, in order, before the failure is.
@@ -36,8 +36,11 @@ export class ReplyReader {
     socket.on('end', () => this.finish());
     socket.on('close', () => this.finish());
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      // Write failures belong to whoever writes; only a failed read spoils the replies.
-      if (error.syscall !== 'write') this.fail(communicationError());
+      // Write failures belong to whoever writes; only a failed read spoils the replies. A reset
+      // is how a close looks when clamd leaves data unread (it refused an INSTREAM, or a session
+      // ended): after whole replies it ends them like a close, inside one it still truncates.
+      if (error.code === 'ECONNRESET') this.finish();
+      else if (error.syscall !== 'write') this.fail(communicationError());
     });
   }
 
