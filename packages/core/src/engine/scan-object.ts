@@ -59,6 +59,11 @@ export interface ScanObject {
   readonly name?: string;
   readonly hashes: ObjectHashes;
   readonly executable?: ExecutableInfo;
+  /**
+   * Scanned as a view of its container's buffer (ClamAV's nested fmaps) rather than as a buffer
+   * of its own: ClamAV does not look for embedded containers in it.
+   */
+  readonly sharesParentBuffer?: boolean;
 }
 
 /** Where detectors report what they find. */

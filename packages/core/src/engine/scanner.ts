@@ -6,7 +6,9 @@ import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
 import { normaliseTextForScan } from '../formats/normalise/text.js';
-import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink } from '../matching/body-detector.js';
+import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type WindowObserver } from '../matching/body-detector.js';
+import { recognisedTypeAction, textReinterpretation } from '../formats/recognised-types.js';
+import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
 import { ObjectHashes, type ScanObject } from './scan-object.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
@@ -26,6 +28,7 @@ const SMALLEST_SCANNED_SIZE = 5;
 /** Types whose normalised form ClamAV also scans as a script (target type 7). */
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
+const MAIL_TARGET = 4;
 /** ClamAV's default MaxScriptNormalize: larger text is not normalised. */
 const MAX_SCRIPT_NORMALIZE = 20 * 1024 * 1024;
 
@@ -171,9 +174,17 @@ class ScanRun implements BodyScanSink {
     if (this.stopped) return;
     this.current = object;
     // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes.
-    const rawSkipped = object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html');
-    if (!rawSkipped && !this.match(object, { recognizeFileTypes: recognisesEmbeddedTypes(object.fileType) })) return;
-    if (TEXT_TYPES.has(object.fileType) && !this.options.disabledHandlers.has('html')) this.scanScript(object);
+    if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) return;
+    const recognised = this.rawScan(object);
+    if (this.stopped) return;
+    const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
+    if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
+    if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
+    // Text that turned out to be mail is matched once more with the mail signatures.
+    if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) {
+      this.current = object;
+      this.match(object, { target: MAIL_TARGET });
+    }
   }
 
   private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject): ScanObject {
@@ -185,16 +196,61 @@ class ScanRun implements BodyScanSink {
       parent,
       hashes: new ObjectHashes(data),
       name: extracted?.name,
+      sharesParentBuffer: extracted?.sameBuffer,
     };
   }
 
   /**
-   * ClamAV's cli_scan_fmap: body patterns, then hash signatures, then logical signatures.
-   * Returns false when the scan must stop.
+   * ClamAV's scanraw: the signatures, recognising the file types inside the object as they go
+   * (except in types ClamAV does not search). Returns what was recognised, if searched.
    */
-  private match(object: ScanObject, options: BodyScanOptions): boolean {
+  private rawScan(object: ScanObject): TypeSignatureScan | undefined {
+    const recognizeFileTypes = recognisesEmbeddedTypes(object.fileType);
+    const types = recognizeFileTypes
+      ? this.engine.fileTypes.typeScan(object.fileType === 'CL_TYPE_TEXT_ASCII' ? 'CL_TYPE_ANY' : (object.fileType as FileTypeName), {
+          objectSize: object.data.length,
+          maxFiles: this.options.limits.maxFiles,
+          logger: this.options.logger,
+        })
+      : undefined;
+    this.match(object, { recognizeFileTypes }, types && ((window, offset) => types.feed(window, offset)));
+    return types;
+  }
+
+  /**
+   * Unpacks what the raw scan recognised inside `object` (see recognised-types.ts), in the order
+   * found; returns the type a text object turned out to be, if any.
+   */
+  private unpackRecognisedTypes(object: ScanObject, recognised: TypeSignatureScan): 'CL_TYPE_HTML' | 'CL_TYPE_MAIL' | undefined {
+    for (const { type, offset } of recognised.embedded) {
+      if (offset === 0) continue;
+      const action = recognisedTypeAction(type, offset, object.fileType, !object.sharesParentBuffer);
+      if (!action) continue;
+      const { logger } = this.options;
+      if (logger.debugEnabled) logger.debug(`${type} signature found at ${offset}`);
+      this.scanContents(this.layerOf(object, action.layerType, action.start, action.deeper), action.handlerType);
+      if (this.stopped) return undefined;
+    }
+    const reinterpreted = textReinterpretation(recognised.type, object.fileType, object.parent?.fileType);
+    if (!reinterpreted || !handlerFor(reinterpreted, this.options.disabledHandlers)) return undefined;
+    this.scanContents(this.layerOf(object, reinterpreted, 0, false));
+    return reinterpreted;
+  }
+
+  /** `object` seen as `fileType` from `start` on, one level deeper or in its place. */
+  private layerOf(object: ScanObject, fileType: string, start: number, deeper: boolean): ScanObject {
+    const data = object.data.subarray(start);
+    if (deeper) return { ...this.objectOf(data, fileType, object), sharesParentBuffer: true };
+    return { ...object, data, fileType };
+  }
+
+  /**
+   * ClamAV's cli_scan_fmap: body patterns, then hash signatures, then logical signatures.
+   * `onWindow` sees each window of the body scan. Returns false when the scan must stop.
+   */
+  private match(object: ScanObject, options: BodyScanOptions, onWindow?: WindowObserver): boolean {
     const body = this.engine.body.start(object, this, options);
-    if (!body.matchContent() || this.stopped) return false;
+    if (!body.matchContent(onWindow) || this.stopped) return false;
     this.engine.hashes.scan(object, this);
     if (this.stopped) return false;
     body.evaluateLogical();
@@ -221,8 +277,9 @@ class ScanRun implements BodyScanSink {
     }
   }
 
-  private scanContents(object: ScanObject): void {
-    const handler = handlerFor(object.fileType, this.options.disabledHandlers);
+  /** Unpacks `object` with the handler of its type (or of `handlerType`) and scans what it holds. */
+  private scanContents(object: ScanObject, handlerType = object.fileType): void {
+    const handler = handlerFor(handlerType, this.options.disabledHandlers);
     if (!handler) return;
     // ClamAV's recursion stack holds maxRecursion levels, the top-level object included.
     if (object.depth + 1 >= this.options.limits.maxRecursion) {

@@ -88,7 +88,8 @@ class Walk {
       return undefined;
     }
     const bytes = this.data.subarray(this.pos, Math.min(this.data.length, this.pos + size));
-    return { data: bytes, name: this.name, position: this.file, compressedSize: size };
+    // ClamAV scans cpio members in place, as views of the archive.
+    return { data: bytes, name: this.name, position: this.file, compressedSize: size, sameBuffer: true };
   }
 }
 

@@ -33,6 +33,11 @@ export interface ExtractedObject {
    * fixed types ClamAV matches the object as, in order, instead of typing and unpacking it.
    */
   readonly scanAs?: readonly string[];
+  /**
+   * ClamAV scans this object as a view of the container's own buffer (cpio members), not as a
+   * new file: embedded containers are not looked for in it.
+   */
+  readonly sameBuffer?: boolean;
 }
 
 /** Something a handler noticed that ClamAV reports as a heuristic (when that alert is enabled). */

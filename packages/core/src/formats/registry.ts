@@ -11,7 +11,7 @@ import { sisHandler } from './sis.js';
 import { szddHandler } from './szdd.js';
 import { oldTarHandler, tarHandler } from './tar.js';
 import { xzHandler } from './xz.js';
-import { zipHandler } from './zip.js';
+import { zipHandler, zipSfxHandler } from './zip.js';
 import { htmlHandler, htmlUtf16Handler, scriptEncodedHandler } from './html.js';
 import { binhexHandler, mailHandler, uuencodedHandler } from './mail.js';
 import { ole2Handler } from './ole2.js';
@@ -23,6 +23,7 @@ import { tnefHandler } from './tnef.js';
 /** Every container and document handler ClamTS has; the scanner picks one by file type. */
 const HANDLERS: readonly FormatHandler[] = [
   zipHandler,
+  zipSfxHandler,
   gzipHandler,
   bzip2Handler,
   xzHandler,

@@ -46,6 +46,9 @@ export interface BodyScanSink extends DetectionSink {
   readonly allMatch?: boolean;
 }
 
+/** Sees each window of an object's body scan and the object offset it starts at. */
+export type WindowObserver = (window: Uint8Array, offset: number) => void;
+
 export interface BodyScanOptions {
   /** The target type whose signatures apply besides the generic ones (default: ClamAV's choice for the type). */
   readonly target?: number;
@@ -203,13 +206,18 @@ export class BodyScanRun {
     this.overlap = Math.min(longestPattern, SCAN_WINDOW - 1);
   }
 
-  /** Matches the whole object window by window. Returns false when the scan must stop. */
-  matchContent(): boolean {
+  /**
+   * Matches the whole object window by window; `onWindow` sees each window first (ClamAV's type
+   * recognition runs in the same pass). Returns false when the scan must stop.
+   */
+  matchContent(onWindow?: WindowObserver): boolean {
     const data = this.data;
     let offset = 0;
     while (offset < data.length) {
       const length = Math.min(data.length - offset, SCAN_WINDOW);
-      if (!this.matchWindow(data.subarray(offset, offset + length), offset, data)) return false;
+      const window = data.subarray(offset, offset + length);
+      onWindow?.(window, offset);
+      if (!this.matchWindow(window, offset, data)) return false;
       if (length < SCAN_WINDOW) break;
       offset += length - this.overlap;
     }
