@@ -46,6 +46,8 @@ export interface EmbeddedType {
   readonly offset: number;
 }
 
+const KEY2 = 1;
+const KEY3_START = 2;
 /** ClamAV remembers at most this many embedded objects per object (except ZIP SFX entries). */
 const MAX_EMBEDDED = 10;
 /** Offsets remembered per part of a split signature (ClamAV's tracklen 8, plus one). */
@@ -71,8 +73,11 @@ interface Chain {
 export class TypeMatcher {
   private readonly byKey2: (readonly Chain[] | undefined)[] = new Array(0x10000);
   private readonly byKey3 = new Map<number, readonly Chain[]>();
-  /** Which 2-byte beginnings some 3-byte key has, to skip most map lookups. */
-  private readonly key3Starts = new Uint8Array(0x10000);
+  /**
+   * For each byte pair: KEY2 when a 2-byte key ends it, KEY3_START when a 3-byte key begins with
+   * it. Most pairs have neither, and the scan loop skips them on one table read.
+   */
+  private readonly pairFlags = new Uint8Array(0x10000);
 
   constructor(readonly signatures: readonly TypeSignature[]) {
     const byKey = new Map<number, Member[]>();
@@ -89,9 +94,10 @@ export class TypeMatcher {
       const chains = chainsInListOrder(members);
       if (key >= 0x10000) {
         this.byKey3.set(key & 0xffffff, chains);
-        this.key3Starts[(key >> 8) & 0xffff] = 1;
+        this.pairFlags[(key >> 8) & 0xffff]! |= KEY3_START;
       } else {
         this.byKey2[key] = chains;
+        this.pairFlags[key]! |= KEY2;
       }
     }
   }
@@ -103,14 +109,23 @@ export class TypeMatcher {
    */
   scanBuffer(scan: TypeScan, buf: Uint8Array, fileOffset: number): number {
     const ctx: Pass = { scan, buf, fileOffset, type: TYPE_ANY };
-    for (let i = 1; i < buf.length; i++) {
-      const key2 = (buf[i - 1] << 8) | buf[i];
-      if (i >= 2 && this.key3Starts[(buf[i - 2] << 8) | buf[i - 1]]) {
-        const chains = this.byKey3.get((buf[i - 2] << 16) | key2);
-        if (chains && this.visit(ctx, chains, i - 2)) return T.IGNORED;
+    const flags = this.pairFlags;
+    const length = buf.length;
+    let pair = length > 0 ? buf[0]! : 0;
+    for (let i = 1; i < length; i++) {
+      pair = ((pair << 8) | buf[i]!) & 0xffff;
+      const pairFlags = flags[pair]!;
+      if (pairFlags === 0) continue;
+      // Keys are handled where they end: the 2-byte key ending here, then the 3-byte key that
+      // starts with this pair and ends at the next byte (before the next 2-byte key, as in ClamAV).
+      if (pairFlags & KEY2) {
+        const chains = this.byKey2[pair];
+        if (chains && this.visit(ctx, chains, i - 1)) return T.IGNORED;
       }
-      const chains = this.byKey2[key2];
-      if (chains && this.visit(ctx, chains, i - 1)) return T.IGNORED;
+      if (pairFlags & KEY3_START && i + 1 < length) {
+        const chains = this.byKey3.get((pair << 8) | buf[i + 1]!);
+        if (chains && this.visit(ctx, chains, i - 1)) return T.IGNORED;
+      }
     }
     return ctx.type;
   }
