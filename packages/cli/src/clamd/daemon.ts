@@ -506,6 +506,7 @@ function daemonScanOptions(settings: ClamdSettings): Omit<ScanOptions, 'logger'>
     alerts,
     heuristicAlerts: settings.bool('HeuristicAlerts'),
     disabledHandlers: new Set(handlers.filter(([, option]) => !settings.bool(option)).map(([name]) => name)),
+    phishingScanUrls: settings.bool('PhishingScanURLs'),
     limits: engineLimits(settings),
   });
   return options;

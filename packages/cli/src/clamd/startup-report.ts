@@ -8,6 +8,9 @@ const LIMIT_OPTIONS: ReadonlyArray<[keyof ScanLimits, string]> = [
   ['maxFileSize', 'MaxFileSize'],
   ['maxRecursion', 'MaxRecursion'],
   ['maxFiles', 'MaxFiles'],
+  ['maxHtmlNormalize', 'MaxHTMLNormalize'],
+  ['maxHtmlNoTags', 'MaxHTMLNoTags'],
+  ['maxScriptNormalize', 'MaxScriptNormalize'],
 ];
 
 /** The limits scans run with: clamd sets the engine's only for the options clamd.conf sets. */

@@ -13,6 +13,12 @@ export interface ScanLimits {
   maxRecursion: number;
   /** Milliseconds per top-level file (`--max-scantime`). */
   maxScanTime: number;
+  /** HTML larger than this is not normalised (`--max-htmlnormalize`, `MaxHTMLNormalize`). */
+  maxHtmlNormalize: number;
+  /** HTML larger than this gets no tag-stripped view (`--max-htmlnotags`, `MaxHTMLNoTags`). */
+  maxHtmlNoTags: number;
+  /** Text larger than this is not normalised (`--max-scriptnormalize`, `MaxScriptNormalize`). */
+  maxScriptNormalize: number;
 }
 
 /**
@@ -25,6 +31,9 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxFiles: 10000,
   maxRecursion: 17,
   maxScanTime: 120000,
+  maxHtmlNormalize: 40 * 1024 * 1024,
+  maxHtmlNoTags: 8 * 1024 * 1024,
+  maxScriptNormalize: 20 * 1024 * 1024,
 });
 
 /** Which heuristic findings of the format handlers are reported (`--alert-*`; all off by default). */
@@ -43,6 +52,8 @@ export interface ScanOptions {
   logger: Logger;
   /** Container and document handlers that are off (`--scan-archive=no`, …; all on by default). */
   disabledHandlers: ReadonlySet<ScanSwitch>;
+  /** `--phishing-scan-urls` / `PhishingScanURLs` (on by default): decides how some mail text is kept. */
+  phishingScanUrls: boolean;
   limits: ScanLimits;
 }
 
@@ -56,6 +67,7 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     heuristicAlerts: overrides.heuristicAlerts ?? true,
     logger: overrides.logger ?? silentLogger,
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
+    phishingScanUrls: overrides.phishingScanUrls ?? true,
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
   };
 }

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
 import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
-import { handlerFor } from '../formats/registry.js';
+import { FormatHandlers, type HandlerSettings } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
@@ -29,8 +29,6 @@ const SMALLEST_SCANNED_SIZE = 5;
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
-/** ClamAV's default MaxScriptNormalize: larger text is not normalised. */
-const MAX_SCRIPT_NORMALIZE = 20 * 1024 * 1024;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -46,16 +44,18 @@ export function countedBlocks(size: number): number {
  */
 export class Scanner {
   readonly options: ScanOptions;
+  private readonly handlers: FormatHandlers;
 
   constructor(
     readonly engine: Engine,
     options: ScanOptions = scanOptions(),
   ) {
     this.options = options;
+    this.handlers = new FormatHandlers(handlerSettings(options));
   }
 
   scanBuffer(data: Uint8Array): ScanResult {
-    const scan = new ScanRun(this.engine, this.options);
+    const scan = new ScanRun(this.engine, this.options, this.handlers);
     if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
     if (this.exceedsFileSize(data.length)) return this.scanOversized();
     scan.scanObject(data, undefined);
@@ -101,10 +101,19 @@ export class Scanner {
   }
 
   private scanOversized(): ScanResult {
-    const scan = new ScanRun(this.engine, this.options);
+    const scan = new ScanRun(this.engine, this.options, this.handlers);
     scan.exceeded('MaxFileSize');
     return scan.result;
   }
+}
+
+/** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
+function handlerSettings({ limits, phishingScanUrls }: ScanOptions): HandlerSettings {
+  return {
+    mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls },
+    ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
+    html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
+  };
 }
 
 /**
@@ -132,6 +141,7 @@ class ScanRun implements BodyScanSink {
   constructor(
     private readonly engine: Engine,
     private readonly options: ScanOptions,
+    private readonly handlers: FormatHandlers,
   ) {}
 
   get allMatch(): boolean {
@@ -232,7 +242,7 @@ class ScanRun implements BodyScanSink {
       if (this.stopped) return undefined;
     }
     const reinterpreted = textReinterpretation(recognised.type, object.fileType, object.parent?.fileType);
-    if (!reinterpreted || !handlerFor(reinterpreted, this.options.disabledHandlers)) return undefined;
+    if (!reinterpreted || !this.handlers.for(reinterpreted, this.options.disabledHandlers)) return undefined;
     this.scanContents(this.layerOf(object, reinterpreted, 0, false));
     return reinterpreted;
   }
@@ -259,7 +269,7 @@ class ScanRun implements BodyScanSink {
 
   /** ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures. */
   private scanScript(object: ScanObject): void {
-    if (object.data.length > MAX_SCRIPT_NORMALIZE) return;
+    if (object.data.length > this.options.limits.maxScriptNormalize) return;
     const normalised = normaliseTextForScan(object.data, this.engine.body.longestPattern(TEXT_TARGET));
     if (normalised.length === 0) return;
     this.scannedBlocks += countedBlocks(normalised.length);
@@ -279,7 +289,7 @@ class ScanRun implements BodyScanSink {
 
   /** Unpacks `object` with the handler of its type (or of `handlerType`) and scans what it holds. */
   private scanContents(object: ScanObject, handlerType = object.fileType): void {
-    const handler = handlerFor(handlerType, this.options.disabledHandlers);
+    const handler = this.handlers.for(handlerType, this.options.disabledHandlers);
     if (!handler) return;
     // ClamAV's recursion stack holds maxRecursion levels, the top-level object included.
     if (object.depth + 1 >= this.options.limits.maxRecursion) {

@@ -56,7 +56,7 @@ function* extractHtml(data: Uint8Array, ctx: ExtractionContext, utf16: boolean, 
 
 /**
  * The HTML handlers for configured limits: one for CL_TYPE_HTML and one for CL_TYPE_HTML_UTF16
- * (the registry uses {@link htmlHandler} and {@link htmlUtf16Handler}, with ClamAV's defaults).
+ * ({@link htmlHandler} and {@link htmlUtf16Handler} have ClamAV's defaults).
  */
 export function createHtmlHandlers(limits: HtmlLimits = DEFAULT_HTML_LIMITS): { html: FormatHandler; utf16: FormatHandler } {
   return {

@@ -27,7 +27,7 @@ export interface MailOptions {
 
 export const DEFAULT_MAIL_OPTIONS: MailOptions = { maxRecursion: 17, maxFiles: 10000, phishingScanUrls: true };
 
-/** The mail handler for configured options (the registry uses {@link mailHandler}). */
+/** The mail handler for configured options ({@link mailHandler} has ClamAV's defaults). */
 export function createMailHandler(options: MailOptions = DEFAULT_MAIL_OPTIONS): FormatHandler {
   return {
     name: 'mail',
