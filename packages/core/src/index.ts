@@ -16,6 +16,7 @@ export { readFileHead } from './util/file-head.js';
 export { Engine, type DatabaseVersion } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
 export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';
+export { loadEngineCached, engineCacheDirectory, LoadedEngine, type LoadFailure } from './engine/engine-cache.js';
 export { Scanner, countedBlocks, COUNT_PRECISION, type ScanResult } from './engine/scanner.js';
 export { scanOptions, DEFAULT_LIMITS, type Alert, type ScanOptions, type ScanLimits } from './engine/scan-options.js';
 export type { FormatHandler, ExtractedObject, ExtractionContext, HeuristicKind, ScanSwitch } from './formats/handler.js';

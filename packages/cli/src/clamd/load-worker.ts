@@ -3,7 +3,7 @@
  * The engine is sent back in shared memory; the loader's messages are forwarded as they come.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { DatabaseLoader, isClamError, shareEngine, type LoadOptions, type SharedEngineDescriptor } from '@clamts/core';
+import { loadEngineCached, type LoadOptions, type SharedEngineDescriptor } from '@clamts/core';
 import type { EngineLogLevel } from './engines.js';
 
 export interface LoadRequest {
@@ -23,16 +23,14 @@ if (port) {
   const send = (reply: LoadReply) => port.postMessage(reply);
   const forward = (level: EngineLogLevel) => (message: string) => send({ type: 'log', level, message });
   const logger = { error: forward('error'), warning: forward('warning'), debug: forward('debug'), debugEnabled: request.debug };
-  const loader = new DatabaseLoader({ ...request.options, logger });
-  let stage = 'load';
-  try {
-    await loader.load(request.directory);
-    stage = 'compile';
-    send({ type: 'loaded', descriptor: shareEngine(loader.builder.build(logger)) });
-  } catch (error) {
-    if (!isClamError(error)) throw error;
+  // From the engine cache when it holds this database: its shared memory goes to clamd as it is.
+  const loaded = await loadEngineCached([request.directory], { ...request.options, logger });
+  if (loaded.ok) {
+    send({ type: 'loaded', descriptor: loaded.descriptor });
+  } else {
+    const { error } = loaded;
     // As clamd: a signature that fails to compile is a "Database initialization error".
-    const message = stage === 'compile' ? `Database initialization error: ${error.message}` : error.message;
+    const message = loaded.stage === 'compile' ? `Database initialization error: ${error.message}` : error.message;
     send({ type: 'failed', code: error.code, message, path: error.path });
   }
 }

@@ -3,13 +3,12 @@ import { hrtime } from 'node:process';
 import {
   CLAMTS_VERSION,
   databaseAge,
-  DatabaseLoader,
   defaultDatabasePaths,
   isClamError,
+  loadEngineCached,
   scanOptions,
   Scanner,
   type Alert,
-  type Engine,
   type LoadOptions,
   type PuaFilter,
   type ScanSwitch,
@@ -168,26 +167,18 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     bytecode: options.bool('bytecode'),
     logger: out.libclamavLogger(),
   };
-  const loader = new DatabaseLoader(loadOptions);
   const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();
   if (options.has('fail-if-cvd-older-than')) {
     const outdated = checkDatabaseAge(databases, options.number('fail-if-cvd-older-than'), out);
     if (outdated) return { status: 2, knownViruses: 0 };
   }
-  try {
-    for (const path of databases) await loader.load(path);
-  } catch (error) {
-    if (!isClamError(error)) throw error;
-    out.error(error.message);
-    return { status: 2, knownViruses: loader.builder.signatureCount };
+  const loaded = await loadEngineCached(databases, loadOptions);
+  if (!loaded.ok) {
+    if (loaded.stage === 'compile') return fail(`Database initialization error: ${loaded.error.message}`, loaded.signatureCount);
+    out.error(loaded.error.message);
+    return { status: 2, knownViruses: loaded.signatureCount };
   }
-  let engine: Engine;
-  try {
-    engine = loader.builder.build(loadOptions.logger);
-  } catch (error) {
-    if (!isClamError(error)) throw error;
-    return fail(`Database initialization error: ${error.message}`, loader.builder.signatureCount);
-  }
+  const { engine } = loaded;
 
   let filters: Pick<WalkSettings, 'exclude' | 'excludeDir' | 'include' | 'includeDir'>;
   try {
@@ -209,6 +200,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       alerts: alertsFrom(options),
       heuristicAlerts: options.bool('heuristic-alerts'),
       disabledHandlers: disabledHandlersFrom(options),
+      phishingScanUrls: options.bool('phishing-scan-urls'),
       logger: out.libclamavLogger(),
       // Like clamscan, only the limits given on the command line replace the engine's own.
       limits: {
@@ -217,6 +209,9 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
         maxFiles: given('max-files'),
         maxRecursion: given('max-recursion'),
         maxScanTime: given('max-scantime'),
+        maxHtmlNormalize: given('max-htmlnormalize'),
+        maxHtmlNoTags: given('max-htmlnotags'),
+        maxScriptNormalize: given('max-scriptnormalize'),
       },
     }),
   );

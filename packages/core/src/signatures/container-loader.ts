@@ -106,12 +106,21 @@ function twinTakesPrecedence(path: string, kind: ContainerKind, header: CvdHeade
   return false;
 }
 
+/**
+ * Where a container's build time stands against the clock, as the age warning sees it: an hour
+ * or more in the future, more than a week old, or neither. (The engine cache keys on it too.)
+ */
+export function databaseAgeCase(buildTimestamp: number, now = Math.floor(Date.now() / 1000)): 'future' | 'old' | 'current' {
+  if (buildTimestamp > now + 3600) return 'future';
+  return now - buildTimestamp > SECONDS_PER_WEEK ? 'old' : 'current';
+}
+
 function warnAboutAge(header: CvdHeader, ctx: DatabaseContext): void {
-  const now = Math.floor(Date.now() / 1000);
+  const age = databaseAgeCase(header.buildTimestamp);
   const lines =
-    header.buildTimestamp > now + 3600
+    age === 'future'
       ? ['      Virus database timestamp in the future!   ', '  Please check the timezone and clock settings  ']
-      : now - header.buildTimestamp > SECONDS_PER_WEEK
+      : age === 'old'
         ? ['  The virus database is older than 7 days!  ', '   Please update it as soon as possible.    ']
         : [];
   if (lines.length === 0) return;

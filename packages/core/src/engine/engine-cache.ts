@@ -1,0 +1,470 @@
+/**
+ * A disk cache of built engines. Parsing a real signature set takes seconds; the engine it
+ * produces is plain data (`shareEngine`), so the next run with the same databases reads that data
+ * back instead of parsing. One cache file per database set (the paths as given and the load
+ * options), replaced when any database file changes. Every cache failure falls back to a normal
+ * load: the cache changes how long a load takes, never what it produces or prints.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readSync,
+  readvSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  utimesSync,
+  writevSync,
+  type BigIntStats,
+} from 'node:fs';
+import { endianness } from 'node:os';
+import { basename, dirname, isAbsolute, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+// zlib.crc32 needs Node 20.15: on an older Node the cache just never works (a default import,
+// as a missing named export would stop this module from loading at all).
+import zlib from 'node:zlib';
+import { isClamError, type ClamError } from '../errors.js';
+import { databaseAgeCase } from '../signatures/container-loader.js';
+import { parseCvdHeader } from '../signatures/cvd.js';
+import type { LoadOptions } from '../signatures/database-context.js';
+import { containerKindOf } from '../signatures/database-formats.js';
+import { DatabaseLoader } from '../signatures/loader.js';
+import { readFileHead } from '../util/file-head.js';
+import { silentLogger, type Logger } from '../util/logger.js';
+import { Engine } from './engine.js';
+import { engineFromShared, shareEngine, type SharedEngineDescriptor } from './shared-engine.js';
+import { CLAMTS_VERSION } from './version.js';
+import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
+
+/** Bumped whenever the file layout or the encoding of values changes. */
+export const ENGINE_CACHE_FORMAT = 1;
+
+/** Smaller database sets load fast enough without: the test suite's tiny databases write no cache. */
+export const MIN_CACHED_DATABASE_BYTES = 1 << 20;
+
+/** Cache files kept in the cache directory: the most recently used ones. */
+const KEPT_CACHE_FILES = 8;
+
+/**
+ * Database files changed this recently are not cached yet: they may still be being written, and
+ * a rewrite within the filesystem's timestamp granularity (up to a second) would keep the stamps
+ * the cache was keyed with.
+ */
+const SETTLE_NS = 1_000_000_000n;
+
+/** A temporary file this old was left by a writer that died. */
+const STALE_TEMP_MS = 3600_000;
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+/** A database set that loaded: its engine, built now or read from the cache. */
+export class LoadedEngine {
+  readonly ok = true;
+  private built: Engine | undefined;
+  private shared: SharedEngineDescriptor | undefined;
+
+  constructor(
+    source: Engine | SharedEngineDescriptor,
+    /** Whether it came from the cache (the databases were not parsed). */
+    readonly fromCache: boolean,
+  ) {
+    if (source instanceof Engine) this.built = source;
+    else this.shared = source;
+  }
+
+  /** The engine; one read from the cache is rebuilt from its descriptor on first use. */
+  get engine(): Engine {
+    return (this.built ??= engineFromShared(this.shared!));
+  }
+
+  /** The engine in shared memory, for worker threads. */
+  get descriptor(): SharedEngineDescriptor {
+    return (this.shared ??= shareEngine(this.built!));
+  }
+}
+
+/** A database set that did not load. Failures are never cached. */
+export interface LoadFailure {
+  readonly ok: false;
+  /** 'load': a database could not be read; 'compile': the engine could not be built from them. */
+  readonly stage: 'load' | 'compile';
+  readonly error: ClamError;
+  /** Signatures loaded before the failure (clamscan's "Known viruses" then). */
+  readonly signatureCount: number;
+}
+
+/**
+ * Loads every path (files or directories, in order) into one engine, as `loadEngine`, through the
+ * engine cache when it applies: a hit replays the warnings and errors the cold load logged, in
+ * order, and skips parsing. The cache is not used with `CLAMTS_ENGINE_CACHE=off`, with a logger
+ * that shows debug messages (those must come from a real load), for database sets under
+ * `MIN_CACHED_DATABASE_BYTES`, or when no cache directory can be found.
+ */
+export async function loadEngineCached(paths: readonly string[], options: LoadOptions = {}): Promise<LoadedEngine | LoadFailure> {
+  const logger = options.logger ?? silentLogger;
+  const entry = logger.debugEnabled ? undefined : cacheEntryFor(paths, options);
+  if (!entry) return loadAndBuild(paths, options);
+
+  const hit = entry.read();
+  if (hit) {
+    for (const [level, message] of hit.messages) logger[level](message);
+    return new LoadedEngine(hit.descriptor, true);
+  }
+  const messages: LoggedMessage[] = [];
+  const result = await loadAndBuild(paths, { ...options, logger: recordingLogger(logger, messages) });
+  if (result.ok) entry.write(result.descriptor, messages);
+  return result;
+}
+
+async function loadAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
+  const loader = new DatabaseLoader(options);
+  const failure = (stage: LoadFailure['stage'], error: unknown): LoadFailure => {
+    if (!isClamError(error)) throw error;
+    return { ok: false, stage, error, signatureCount: loader.builder.signatureCount };
+  };
+  try {
+    for (const path of paths) await loader.load(path);
+  } catch (error) {
+    return failure('load', error);
+  }
+  try {
+    return new LoadedEngine(loader.builder.build(options.logger), false);
+  } catch (error) {
+    return failure('compile', error);
+  }
+}
+
+type LoggedMessage = readonly ['error' | 'warning', string];
+
+/** Passes every message on and keeps the warnings and errors, to replay them on a cache hit. */
+function recordingLogger(target: Logger, messages: LoggedMessage[]): Logger {
+  return {
+    error(message) {
+      messages.push(['error', message]);
+      target.error(message);
+    },
+    warning(message) {
+      messages.push(['warning', message]);
+      target.warning(message);
+    },
+    debug: (message) => target.debug(message),
+    debugEnabled: target.debugEnabled,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where a database set's cache file is, and what it must match
+// ---------------------------------------------------------------------------------------------
+
+/** `CLAMTS_CACHE_DIR`, else `$XDG_CACHE_HOME/clamts`, else `$HOME/.cache/clamts`. */
+export function engineCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.CLAMTS_CACHE_DIR) return env.CLAMTS_CACHE_DIR;
+  // The XDG specification says to ignore a relative XDG_CACHE_HOME.
+  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'clamts');
+  return env.HOME ? join(env.HOME, '.cache', 'clamts') : undefined;
+}
+
+/** The cache file of a database set, or undefined when the cache does not apply to it. */
+function cacheEntryFor(paths: readonly string[], options: LoadOptions): CacheEntry | undefined {
+  if (process.env.CLAMTS_ENGINE_CACHE === 'off') return undefined;
+  const directory = engineCacheDirectory();
+  if (!directory) return undefined;
+  const settings = loadSettings(options);
+  let snapshot: DatabaseSnapshot;
+  try {
+    snapshot = snapshotDatabases(paths);
+  } catch {
+    return undefined; // a database that cannot be looked at: the load reports it
+  }
+  if (snapshot.bytes < MIN_CACHED_DATABASE_BYTES) return undefined;
+  const name = digest(JSON.stringify({ paths, settings })).subarray(0, 16).toString('hex');
+  return new CacheEntry(directory, `${name}.engine`, settings, snapshot);
+}
+
+/** The load options that decide what loads: all but the logger, so that no new option is forgotten. */
+function loadSettings(options: LoadOptions): Record<string, unknown> {
+  const entries = Object.entries(options).filter(([key, value]) => key !== 'logger' && value !== undefined);
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** What a load reads, as stamps that change when the files do. */
+interface DatabaseSnapshot {
+  /** Per path as given: the path, then each directory entry in readdir order, with its stamp. */
+  readonly stamps: readonly string[];
+  /** Total size of the files: the cache only pays off for large sets. */
+  readonly bytes: number;
+  /** When it was taken, and the latest status change of any file, in nanoseconds since the epoch. */
+  readonly takenNs: bigint;
+  readonly lastChangeNs: bigint;
+  /** Build times of the signed containers, whose age the loader warns about. */
+  readonly containerBuildTimes: readonly number[];
+}
+
+/**
+ * Stats every database path and, for a directory, every entry in the order the loader reads
+ * them (readdir order decides load order). Throws when a path cannot be looked at.
+ */
+function snapshotDatabases(paths: readonly string[]): DatabaseSnapshot {
+  const takenNs = BigInt(Date.now()) * 1_000_000n;
+  const stamps: string[] = [];
+  const containers: string[] = [];
+  let bytes = 0;
+  let lastChangeNs = 0n;
+  const add = (label: string, path: string, stats: BigIntStats | undefined): void => {
+    stamps.push(stats ? `${label} ${stats.dev} ${stats.ino} ${stats.size} ${stats.mtimeNs} ${stats.ctimeNs}` : `${label} absent`);
+    if (!stats?.isFile()) return;
+    bytes += Number(stats.size);
+    if (stats.ctimeNs > lastChangeNs) lastChangeNs = stats.ctimeNs;
+    if (containerKindOf(path)) containers.push(path);
+  };
+  for (const path of paths) {
+    const stats = statSync(path, { bigint: true });
+    add(path, path, stats);
+    if (stats.isDirectory()) {
+      for (const name of readdirSync(path)) {
+        const entry = join(path, name);
+        // A dangling link the loader skips; what it points to appearing changes the stamp.
+        add(name, entry, statSync(entry, { bigint: true, throwIfNoEntry: false }));
+      }
+    } else {
+      // The loader compares a .cvd/.cld with its twin beside it and loads only the newer.
+      const twin = twinOf(path);
+      if (twin) add(twin, twin, statSync(twin, { bigint: true, throwIfNoEntry: false }));
+    }
+  }
+  const containerBuildTimes = containers.map((path) => parseCvdHeader(readFileHead(path, 512), path).buildTimestamp);
+  return { stamps, bytes, takenNs, lastChangeNs, containerBuildTimes };
+}
+
+function twinOf(path: string): string | undefined {
+  const kind = containerKindOf(path);
+  if (kind === 'cvd') return `${path.slice(0, -2)}ld`;
+  if (kind === 'cld') return `${path.slice(0, -2)}vd`;
+  return undefined;
+}
+
+/**
+ * Stamps of this library's own modules: the engine's data layout changes with the code, and a
+ * development build changes the code without changing CLAMTS_VERSION. In the package this module
+ * is engine/engine-cache.js and the library is the directory above; bundled, the bundle is.
+ */
+let codeStamp: string | undefined;
+function libraryCodeStamp(): string {
+  if (codeStamp === undefined) {
+    const stamps: string[] = [];
+    const stamp = (path: string) => {
+      const stats = statSync(path, { bigint: true });
+      stamps.push(`${path} ${stats.size} ${stats.mtimeNs}`);
+    };
+    // A walk of our own: readdirSync's `recursive` option is several times slower.
+    const walk = (directory: string): void => {
+      for (const entry of readdirSync(directory, { withFileTypes: true })) {
+        const path = join(directory, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.[cm]?[jt]s$/.test(entry.name) && !/\.d\.[cm]?ts$/.test(entry.name)) stamp(path);
+      }
+    };
+    const self = fileURLToPath(import.meta.url);
+    if (basename(dirname(self)) === 'engine') walk(dirname(dirname(self)));
+    else stamp(self);
+    codeStamp = digest(stamps.join('\n')).toString('hex');
+  }
+  return codeStamp;
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The cache file
+// ---------------------------------------------------------------------------------------------
+
+/*
+ * Layout: a fixed prefix — magic, format version, header length, CRC-32 of header and payload,
+ * fingerprint (integers little-endian) — then the header (UTF-8 JSON: messages, buffer table,
+ * encoded descriptor), then the payload: every buffer's bytes, one after the other in the order
+ * of the buffer table.
+ */
+const MAGIC = Buffer.from('ClamTSEC', 'latin1');
+const VERSION_AT = 8;
+const HEADER_LENGTH_AT = 12;
+const CRC_AT = 16;
+const FINGERPRINT_AT = 20;
+const PREFIX_SIZE = FINGERPRINT_AT + 32;
+
+/** Linux's IOV_MAX: readv/writev take at most this many buffers per call. */
+const IOV_BATCH = 1024;
+
+interface CachedLoad {
+  descriptor: SharedEngineDescriptor;
+  messages: LoggedMessage[];
+}
+
+interface CacheHeader {
+  messages: LoggedMessage[];
+  buffers: StoredBuffer[];
+  value: Json;
+}
+
+class CacheEntry {
+  private readonly path: string;
+  private readonly fingerprint: Buffer;
+
+  constructor(
+    private readonly directory: string,
+    private readonly name: string,
+    private readonly settings: Record<string, unknown>,
+    private readonly snapshot: DatabaseSnapshot,
+  ) {
+    this.path = join(directory, name);
+    this.fingerprint = this.fingerprintNow();
+  }
+
+  /** Everything a build depends on, hashed. */
+  private fingerprintNow(): Buffer {
+    return digest(
+      JSON.stringify({
+        format: ENGINE_CACHE_FORMAT,
+        clamts: CLAMTS_VERSION,
+        code: libraryCodeStamp(),
+        endianness: endianness(),
+        settings: this.settings,
+        databases: this.snapshot.stamps,
+        ages: this.snapshot.containerBuildTimes.map((time) => databaseAgeCase(time)),
+      }),
+    );
+  }
+
+  /** The cached engine when the file is there, intact and made from these very databases. */
+  read(): CachedLoad | undefined {
+    let fd: number;
+    try {
+      fd = openSync(this.path, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      const loaded = this.readOpen(fd);
+      if (loaded) touch(this.path); // keeps it among the most recently used
+      return loaded;
+    } catch {
+      return undefined; // truncated, corrupt or unreadable: the load rewrites it
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  private readOpen(fd: number): CachedLoad | undefined {
+    const size = fstatSync(fd).size;
+    const prefix = Buffer.alloc(PREFIX_SIZE);
+    if (size < PREFIX_SIZE || readSync(fd, prefix, 0, PREFIX_SIZE, 0) !== PREFIX_SIZE) return undefined;
+    if (!prefix.subarray(0, MAGIC.length).equals(MAGIC) || prefix.readUInt32LE(VERSION_AT) !== ENGINE_CACHE_FORMAT) return undefined;
+    if (!prefix.subarray(FINGERPRINT_AT).equals(this.fingerprint)) return undefined;
+    const headerLength = prefix.readUInt32LE(HEADER_LENGTH_AT);
+    if (PREFIX_SIZE + headerLength > size) return undefined;
+    const headerBytes = Buffer.alloc(headerLength);
+    if (readSync(fd, headerBytes, 0, headerLength, PREFIX_SIZE) !== headerLength) return undefined;
+    const header = JSON.parse(headerBytes.toString('utf8')) as CacheHeader;
+    const payloadLength = header.buffers.reduce((total, buffer) => total + buffer.byteLength, 0);
+    if (PREFIX_SIZE + headerLength + payloadLength !== size) return undefined;
+    const views = header.buffers.map(allocateBuffer);
+    transfer(readvSync, fd, views, PREFIX_SIZE + headerLength);
+    if (checksum(headerBytes, views) !== prefix.readUInt32LE(CRC_AT)) return undefined;
+    const descriptor = new ValueDecoder(views.map((view) => view.buffer)).decode(header.value) as SharedEngineDescriptor;
+    return { descriptor, messages: header.messages };
+  }
+
+  /** Stores a cold load's engine and messages; silently does nothing when it cannot. */
+  write(descriptor: SharedEngineDescriptor, messages: LoggedMessage[]): void {
+    // Settled before the snapshot: a later change gets a later stamp even with coarse timestamps.
+    if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return;
+    // A container crossed an age line while loading: its warnings may not match the fingerprint.
+    if (!this.fingerprintNow().equals(this.fingerprint)) return;
+    const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    let fd: number | undefined;
+    try {
+      const encoder = new ValueEncoder();
+      const header: CacheHeader = { messages, buffers: [], value: encoder.encode(descriptor, 'descriptor') };
+      header.buffers = encoder.buffers.map(storedBuffer);
+      const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
+      const views = encoder.buffers.map((buffer) => new Uint8Array(buffer));
+      const prefix = Buffer.alloc(PREFIX_SIZE);
+      MAGIC.copy(prefix, 0);
+      prefix.writeUInt32LE(ENGINE_CACHE_FORMAT, VERSION_AT);
+      prefix.writeUInt32LE(headerBytes.length, HEADER_LENGTH_AT);
+      prefix.writeUInt32LE(checksum(headerBytes, views), CRC_AT);
+      this.fingerprint.copy(prefix, FINGERPRINT_AT);
+
+      mkdirSync(this.directory, { recursive: true, mode: 0o700 });
+      fd = openSync(temporary, 'wx', 0o600);
+      transfer(writevSync, fd, [prefix, headerBytes, ...views], 0);
+      closeSync(fd);
+      fd = undefined;
+      renameSync(temporary, this.path);
+      pruneCacheDirectory(this.directory, this.name);
+    } catch {
+      if (fd !== undefined) closeSync(fd);
+      removeQuietly(temporary);
+    }
+  }
+}
+
+/** Reads or writes `views` at `position` through readv/writev; throws on a short transfer. */
+function transfer(
+  call: (fd: number, views: readonly NodeJS.ArrayBufferView[], position: number) => number,
+  fd: number,
+  views: readonly Uint8Array[],
+  position: number,
+): void {
+  for (let start = 0; start < views.length; start += IOV_BATCH) {
+    const batch = views.slice(start, start + IOV_BATCH);
+    const length = batch.reduce((total, view) => total + view.byteLength, 0);
+    // Regular files transfer whole batches; a short count (over 2 GiB in one call) is a failure.
+    if (call(fd, batch, position) !== length) throw new Error('short transfer');
+    position += length;
+  }
+}
+
+function checksum(header: Uint8Array, views: readonly Uint8Array[]): number {
+  let crc = zlib.crc32(header);
+  for (const view of views) crc = zlib.crc32(view, crc);
+  return crc;
+}
+
+/** Keeps the KEPT_CACHE_FILES most recently used cache files, and clears dead writers' leftovers. */
+function pruneCacheDirectory(directory: string, current: string): void {
+  const files = readdirSync(directory)
+    .filter((name) => /^[0-9a-f]{32}\.engine(\.\d+\.[0-9a-f]{8}\.tmp)?$/.test(name) && name !== current)
+    .map((name) => ({ name, stats: statSync(join(directory, name), { throwIfNoEntry: false }) }));
+  const now = Date.now();
+  const caches = files.filter(({ name, stats }) => stats && name.endsWith('.engine'));
+  caches.sort((a, b) => b.stats!.mtimeMs - a.stats!.mtimeMs);
+  for (const { name } of caches.slice(KEPT_CACHE_FILES - 1)) removeQuietly(join(directory, name));
+  for (const { name, stats } of files) {
+    if (stats && name.endsWith('.tmp') && now - stats.mtimeMs > STALE_TEMP_MS) removeQuietly(join(directory, name));
+  }
+}
+
+function touch(path: string): void {
+  try {
+    const now = new Date();
+    utimesSync(path, now, now);
+  } catch {
+    // Only the pruning order suffers.
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // Already gone, or not ours to remove.
+  }
+}
