@@ -85,10 +85,25 @@ export function compileRegexSubsignature(subsig: RegexSubsignature, limits: Pcre
   }
 }
 
+/**
+ * The same, compiled when first run: for a regex known to compile (one of an engine built
+ * before, rebuilt in a worker or read from the engine cache), so that loading such an engine
+ * does not pay for regexes that no scan reaches.
+ */
+export function lazilyCompiledRegexSubsignature(subsig: RegexSubsignature, limits: PcreLimits): CompiledRegexSubsignature {
+  let program: PcreProgram | undefined;
+  return {
+    ...subsig,
+    get program() {
+      return (program ??= compileRegexSubsignature(subsig, limits).program);
+    },
+  };
+}
+
 /** The subsignature without its compiled regex: plain data, to compile again in another thread. */
 export function uncompiledRegexSubsignature(compiled: CompiledRegexSubsignature): RegexSubsignature {
-  const { program: _program, ...subsig } = compiled;
-  return subsig;
+  const { trigger, offset, pattern, flags, global, rolling, encompass } = compiled;
+  return { trigger, offset, pattern, flags, global, rolling, encompass };
 }
 
 /**

@@ -34,6 +34,7 @@ import {
 import type { PcreLimits } from './pcre.js';
 import {
   compileRegexSubsignature,
+  lazilyCompiledRegexSubsignature,
   uncompiledRegexSubsignature,
   type CompiledRegexSubsignature,
   type RegexSubsignature,
@@ -299,7 +300,10 @@ export class TargetProgram {
     readonly runsByteCompares: boolean,
   ) {}
 
-  /** Rebuilds, in any thread, a program reading the shared memory of the original; compiles its regexes. */
+  /**
+   * Rebuilds, in any thread, a program reading the shared memory of the original; its regexes,
+   * which compiled when the original was built, compile again on first use.
+   */
   static fromShared(shared: SharedTargetProgram, pcreLimits: PcreLimits): TargetProgram {
     return new TargetProgram(
       shared.target,
@@ -308,7 +312,11 @@ export class TargetProgram {
       CandidateIndex.fromShared(shared.index),
       shared.relativeOffsets,
       LogicalTable.fromShared(shared.logical),
-      compileRegexes(shared.regexes, pcreLimits),
+      shared.regexes.map(({ signature, subsignature, value }) => ({
+        signature,
+        subsignature,
+        value: lazilyCompiledRegexSubsignature(value, pcreLimits),
+      })),
       shared.byteCompares,
       shared.fileTypes,
       shared.alwaysEvaluated,
