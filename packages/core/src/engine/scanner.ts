@@ -189,12 +189,10 @@ class ScanRun implements BodyScanSink {
     if (this.stopped) return;
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
     if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
+    this.current = object;
     if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
     // Text that turned out to be mail is matched once more with the mail signatures.
-    if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) {
-      this.current = object;
-      this.match(object, { target: MAIL_TARGET });
-    }
+    if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) this.match(object, { target: MAIL_TARGET });
   }
 
   private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject): ScanObject {
