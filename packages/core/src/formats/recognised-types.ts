@@ -17,7 +17,7 @@
 import { isTextOrBinary, typeCode } from '../filetypes/types.js';
 
 export interface RecognisedTypeAction {
-  /** The type of the handler that unpacks it (see `handlerFor`). */
+  /** The file type whose handler unpacks it (see `FormatHandlers.for`). */
   readonly handlerType: string;
   /** The type the unpacked layer has: what its members see as their container. */
   readonly layerType: string;
