@@ -24,9 +24,7 @@ import {
 import { endianness } from 'node:os';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// zlib.crc32 needs Node 20.15: on an older Node the cache just never works (a default import,
-// as a missing named export would stop this module from loading at all).
-import zlib from 'node:zlib';
+import { crc32 } from 'node:zlib';
 import { isClamError, type ClamError } from '../errors.js';
 import { databaseAgeCase } from '../signatures/container-loader.js';
 import { parseCvdHeader } from '../signatures/cvd.js';
@@ -433,8 +431,8 @@ function transfer(
 }
 
 function checksum(header: Uint8Array, views: readonly Uint8Array[]): number {
-  let crc = zlib.crc32(header);
-  for (const view of views) crc = zlib.crc32(view, crc);
+  let crc = crc32(header);
+  for (const view of views) crc = crc32(view, crc);
   return crc;
 }
 
