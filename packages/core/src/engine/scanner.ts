@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
 import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
-import { FormatHandlers, type HandlerSettings } from '../formats/registry.js';
+import { FormatHandlers } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import type { Engine } from './engine.js';
@@ -51,7 +51,7 @@ export class Scanner {
     options: ScanOptions = scanOptions(),
   ) {
     this.options = options;
-    this.handlers = new FormatHandlers(handlerSettings(options));
+    this.handlers = new FormatHandlers(options);
   }
 
   scanBuffer(data: Uint8Array): ScanResult {
@@ -105,15 +105,6 @@ export class Scanner {
     scan.exceeded('MaxFileSize');
     return scan.result;
   }
-}
-
-/** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
-function handlerSettings({ limits, phishingScanUrls }: ScanOptions): HandlerSettings {
-  return {
-    mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls },
-    ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
-    html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
-  };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '../engine/scan-options.js';
 import type { ExtractionContext, FormatHandler, ExtractedObject } from './handler.js';
 import { guarded } from './compression/guard.js';
 import { normaliseHtml } from './normalise/html.js';
@@ -21,7 +22,7 @@ export interface HtmlLimits {
 }
 
 /** ClamAV 1.4's defaults. */
-export const DEFAULT_HTML_LIMITS: HtmlLimits = { maxHtmlNormalize: 40 * 1024 * 1024, maxHtmlNoTags: 8 * 1024 * 1024 };
+export const DEFAULT_HTML_LIMITS: HtmlLimits = { maxHtmlNormalize: DEFAULT_LIMITS.maxHtmlNormalize, maxHtmlNoTags: DEFAULT_LIMITS.maxHtmlNoTags };
 
 /** The bytes ClamAV makes of UTF-16 HTML: each 16-bit unit becomes (high << 4) + low, mod 256. */
 export function foldUtf16Html(data: Uint8Array): Uint8Array {

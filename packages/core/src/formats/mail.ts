@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '../engine/scan-options.js';
 import type { ExtractedObject, ExtractionContext, FormatHandler } from './handler.js';
 import { guarded } from './compression/guard.js';
 import { decodeBinhex } from './documents/binhex.js';
@@ -25,7 +26,7 @@ export interface MailOptions {
   readonly phishingScanUrls: boolean;
 }
 
-export const DEFAULT_MAIL_OPTIONS: MailOptions = { maxRecursion: 17, maxFiles: 10000, phishingScanUrls: true };
+export const DEFAULT_MAIL_OPTIONS: MailOptions = { maxRecursion: DEFAULT_LIMITS.maxRecursion, maxFiles: DEFAULT_LIMITS.maxFiles, phishingScanUrls: true };
 
 /** The mail handler for configured options ({@link mailHandler} has ClamAV's defaults). */
 export function createMailHandler(options: MailOptions = DEFAULT_MAIL_OPTIONS): FormatHandler {

@@ -1,3 +1,4 @@
+import { DEFAULT_LIMITS } from '../engine/scan-options.js';
 import type { ExtractionContext, FormatHandler, ExtractedObject } from './handler.js';
 import { guarded } from './compression/guard.js';
 import { biffRecordsBroken, scanBiff, type BiffFindings } from './documents/biff.js';
@@ -39,7 +40,7 @@ export interface Ole2Limits {
   readonly maxFileSize: number;
 }
 
-export const DEFAULT_OLE2_LIMITS: Ole2Limits = { maxRecursion: 17, maxFiles: 10000, maxFileSize: 100 * 1024 * 1024 };
+export const DEFAULT_OLE2_LIMITS: Ole2Limits = { maxRecursion: DEFAULT_LIMITS.maxRecursion, maxFiles: DEFAULT_LIMITS.maxFiles, maxFileSize: DEFAULT_LIMITS.maxFileSize };
 
 const MSOLE2 = ['CL_TYPE_MSOLE2'];
 const SCRIPT = ['CL_TYPE_SCRIPT'];

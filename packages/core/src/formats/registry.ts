@@ -12,26 +12,30 @@ import { szddHandler } from './szdd.js';
 import { oldTarHandler, tarHandler } from './tar.js';
 import { xzHandler } from './xz.js';
 import { zipHandler, zipSfxHandler } from './zip.js';
-import { createHtmlHandlers, DEFAULT_HTML_LIMITS, scriptEncodedHandler, type HtmlLimits } from './html.js';
-import { binhexHandler, createMailHandler, DEFAULT_MAIL_OPTIONS, uuencodedHandler, type MailOptions } from './mail.js';
-import { createOle2Handler, DEFAULT_OLE2_LIMITS, type Ole2Limits } from './ole2.js';
+import { scanOptions, type ScanOptions } from '../engine/scan-options.js';
+import { createHtmlHandlers, scriptEncodedHandler, type HtmlLimits } from './html.js';
+import { binhexHandler, createMailHandler, uuencodedHandler, type MailOptions } from './mail.js';
+import { createOle2Handler, type Ole2Limits } from './ole2.js';
 import { ooxmlHandler } from './ooxml.js';
 import { pdfHandler } from './pdf.js';
 import { rtfHandler } from './rtf.js';
 import { tnefHandler } from './tnef.js';
 
 /** The limits and settings some handlers apply inside the documents they unpack. */
-export interface HandlerSettings {
+interface HandlerSettings {
   readonly mail: MailOptions;
   readonly ole2: Ole2Limits;
   readonly html: HtmlLimits;
 }
 
-export const DEFAULT_HANDLER_SETTINGS: HandlerSettings = {
-  mail: DEFAULT_MAIL_OPTIONS,
-  ole2: DEFAULT_OLE2_LIMITS,
-  html: DEFAULT_HTML_LIMITS,
-};
+/** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
+function handlerSettings({ limits, phishingScanUrls }: ScanOptions): HandlerSettings {
+  return {
+    mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls },
+    ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
+    html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
+  };
+}
 
 /** Every container and document handler ClamTS has, configured with `settings`. */
 function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
@@ -69,12 +73,12 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
   ];
 }
 
-/** The handlers of one scanner, found by file type; the scanner picks one per object. */
+/** The handlers of one scanner, configured by its options and found by file type. */
 export class FormatHandlers {
   private readonly byFileType = new Map<string, FormatHandler>();
 
-  constructor(settings: HandlerSettings = DEFAULT_HANDLER_SETTINGS) {
-    for (const handler of allHandlers(settings)) {
+  constructor(options: ScanOptions) {
+    for (const handler of allHandlers(handlerSettings(options))) {
       for (const type of handler.fileTypes) {
         if (this.byFileType.has(type)) throw new Error(`two handlers for ${type}`);
         this.byFileType.set(type, handler);
@@ -91,5 +95,5 @@ export class FormatHandlers {
 
 /** Every handler, with ClamAV's default limits (for listings). */
 export function registeredHandlers(): readonly FormatHandler[] {
-  return allHandlers(DEFAULT_HANDLER_SETTINGS);
+  return allHandlers(handlerSettings(scanOptions()));
 }
