@@ -2,7 +2,7 @@
 // The README's first command ends here: write the EICAR test file and the ClamTS test file into a
 // fresh folder and scan it with bin/clamscan and the default database.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -18,5 +18,6 @@ writeFileSync(join(folder, 'hello.txt'), 'Hello, world.\n');
 const clamscan = new URL('../bin/clamscan', import.meta.url).pathname;
 console.log(`$ bin/clamscan -r ${folder}`);
 const result = spawnSync(process.execPath, [clamscan, '-r', folder], { stdio: 'inherit' });
+rmSync(folder, { recursive: true, force: true });
 // Exit status 1 means "virus found", which is what this demo expects.
 process.exit(result.status === 1 ? 0 : 1);

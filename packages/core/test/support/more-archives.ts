@@ -5,12 +5,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { ExtractedObject, FormatHandler } from '../../src/formats/handler.js';
 import { recordingContext } from './archive-samples.js';
+import { tempDir as removedAfterTests } from './temp-dir.js';
 
 export const TESTFILES = '/usr/share/clamav-testfiles';
 export const CLAM_EXE = readFileSync(join(TESTFILES, 'clam.exe'));
@@ -47,8 +47,9 @@ export function tool(name: string): string | undefined {
   return found.status === 0 ? found.stdout.trim() : undefined;
 }
 
+/** A fresh directory, removed when the test (or the test file) that made it ends. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'clamts-archives-'));
+  return removedAfterTests('clamts-archives-').root;
 }
 
 export function exec(cmd: string, args: string[], cwd: string): void {
