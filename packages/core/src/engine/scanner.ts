@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
 import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
 import { FormatHandlers } from '../formats/registry.js';
@@ -29,6 +29,12 @@ const SMALLEST_SCANNED_SIZE = 5;
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
+/**
+ * The largest file buffer a scanner keeps for the next file. Reading every file into a fresh
+ * buffer leaves the previous one for the garbage collector, so two large files were in memory at
+ * once; and buffers of ever-changing sizes fragment the C heap they come from.
+ */
+const KEPT_READ_BUFFER = 32 * 1024 * 1024;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -39,12 +45,15 @@ export function countedBlocks(size: number): number {
 /**
  * Scans files, buffers and streams with one engine: every object is typed, unpacked when a format
  * handler knows its type (its contents scanned the same way, within ClamAV's limits), then matched
- * against the body, hash and logical signatures. Stateless between scans, so one scanner serves
- * any number of concurrent scans; clamscan, clamd and the library API all use it.
+ * against the body, hash and logical signatures. Keeps no scan state between scans (only a buffer
+ * to read the next file into), so one scanner serves any number of concurrent scans; clamscan,
+ * clamd and the library API all use it.
  */
 export class Scanner {
   readonly options: ScanOptions;
   private readonly handlers: FormatHandlers;
+  /** The buffer the last file was read into, free for the next one (concurrent reads take their own). */
+  private spareReadBuffer: Buffer | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -73,13 +82,25 @@ export class Scanner {
     try {
       const { size } = await handle.stat();
       if (this.exceedsFileSize(size)) return this.scanOversized();
-      return this.scanBuffer(await handle.readFile());
+      const buffer = this.takeReadBuffer(size);
+      try {
+        return this.scanBuffer(buffer.subarray(0, await readUpTo(handle, buffer, size)));
+      } finally {
+        if (size <= KEPT_READ_BUFFER && buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
+      }
     } catch (error) {
       if (error instanceof ClamError) throw error;
       throw new ClamError('EREAD', { path });
     } finally {
       await handle.close();
     }
+  }
+
+  private takeReadBuffer(size: number): Buffer {
+    const spare = this.spareReadBuffer;
+    if (spare === undefined || spare.length < size) return Buffer.allocUnsafeSlow(Math.max(size, spare?.length ?? 0));
+    this.spareReadBuffer = undefined;
+    return spare;
   }
 
   /** Scans everything a stream yields, as one object (clamd INSTREAM, stdin). */
@@ -105,6 +126,20 @@ export class Scanner {
     scan.exceeded('MaxFileSize');
     return scan.result;
   }
+}
+
+/**
+ * Reads the first `size` bytes of the file into `buffer`: like ClamAV's file map, a file is the
+ * bytes it had when it was opened (fewer if it shrank since). Returns the bytes read.
+ */
+async function readUpTo(handle: FileHandle, buffer: Buffer, size: number): Promise<number> {
+  let length = 0;
+  while (length < size) {
+    const { bytesRead } = await handle.read(buffer, length, size - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return length;
 }
 
 /**
