@@ -9,7 +9,7 @@ import { CLAM_EXE, CLAM_MD5, exec, fuzz, hashes, md5, run, tempDir, testfile, to
 test('clam.arj (method 1) yields exactly clam.exe', () => {
   const r = run(arjHandler, testfile('clam.arj'));
   assert.deepEqual(hashes(r), [CLAM_MD5]);
-  assert.deepEqual({ ...r.objects[0], data: undefined }, { data: undefined, name: 'clam.exe', compressedSize: 269, encrypted: false, position: 1, method: 1 });
+  assert.deepEqual({ ...r.objects[0], data: undefined }, { data: undefined, name: 'clam.exe', compressedSize: 269, declaredSize: 544, encrypted: false, position: 1, method: 1 });
 });
 
 const arj = tool('arj');

@@ -82,6 +82,16 @@ function buildZip(entries: Entry[], listed = entries.map((_, i) => i)): Buffer {
 const stored = (name: string, data: Uint8Array): Entry => ({ name, stored: data, method: 0, size: data.length });
 const deflated = (name: string, data: Uint8Array): Entry => ({ name, stored: zlib.deflateRawSync(data), method: 8, size: data.length });
 
+/** The members a zip handler extracts: it yields its headers' metadata separately, before them. */
+function members(handler: typeof zipHandler, file: Uint8Array, ctx = recordingContext()) {
+  return extractAll(handler, file, ctx).filter((object) => object.noMetadata);
+}
+
+/** The metadata the handler yields for container signatures (central, then local header of each entry). */
+function headerMetadata(file: Uint8Array) {
+  return extractAll(zipHandler, file).filter((object) => !object.noMetadata);
+}
+
 /** Member contents distinct enough to be told apart by their hashes. */
 const member = (label: string, size = 3000): Buffer => Buffer.concat([Buffer.from(`${label}\n`), prose(size)]);
 
@@ -89,7 +99,7 @@ const member = (label: string, size = 3000): Buffer => Buffer.concat([Buffer.fro
 function hashVerdicts(file: Uint8Array, payloads: Record<string, Uint8Array>, ctx = recordingContext()) {
   const hdb = Object.entries(payloads).map(([name, bytes]) => hashSignature(name, bytes));
   const ours = new Set<string>();
-  for (const object of extractAll(zipHandler, file, ctx)) {
+  for (const object of members(zipHandler, file, ctx)) {
     for (const [name, bytes] of Object.entries(payloads)) if (md5(object.data) === md5(bytes)) ours.add(name);
   }
   for (const h of ctx.heuristics) ours.add(h.name);
@@ -99,12 +109,19 @@ function hashVerdicts(file: Uint8Array, payloads: Record<string, Uint8Array>, ct
 describe('zip handler', () => {
   for (const [sample, method] of [['clam.zip', 8], ['clam.impl.zip', 6], ['clam.d64.zip', 9], ['clam.bz2.zip', 12]] as const) {
     it(`extracts clam.exe from ${sample} (method ${method})`, needsTestfiles, () => {
-      const objects = extractAll(zipHandler, testfile(sample));
+      const objects = members(zipHandler, testfile(sample));
       assert.equal(objects.length, 1);
       assert.deepEqual(Buffer.from(objects[0]!.data), Buffer.from(CLAM_EXE));
       assert.equal(objects[0]!.method, method);
       assert.equal(objects[0]!.name!.toLowerCase(), 'clam.exe');
-      assert.equal(objects[0]!.position, 1);
+      const metadata = headerMetadata(testfile(sample));
+      assert.equal(metadata.length, 2, 'the central and the local header');
+      for (const header of metadata) {
+        assert.equal(header.data.length, 0);
+        assert.equal(header.name!.toLowerCase(), 'clam.exe');
+        assert.equal(header.position, 1);
+        assert.equal(header.declaredSize, CLAM_EXE.length);
+      }
     });
   }
 
@@ -123,7 +140,7 @@ describe('zip handler', () => {
     for (const options of [['-9'], ['-0'], ['-Z', 'bzip2']]) {
       const archive = join(dir.root, `out${options.join('')}.zip`);
       run('zip', ['-q', '-r', '-X', ...options, archive, '.'], undefined, join(dir.root, 'tree'));
-      const objects = extractAll(zipHandler, run('cat', [archive]));
+      const objects = members(zipHandler, run('cat', [archive]));
       const byName = new Map(objects.map((o) => [o.name!.replace(/^\.\//, ''), o]));
       for (const [name, data] of Object.entries(files)) {
         if (data.length === 0) assert.ok(!byName.has(name), 'empty members are skipped');
@@ -132,7 +149,7 @@ describe('zip handler', () => {
     }
     // Streamed input makes zip use a data descriptor: sizes then come from the central directory.
     const streamed = run('zip', ['-q', '-', '-'], files['a/deflated.txt']);
-    const [object] = extractAll(zipHandler, streamed);
+    const [object] = members(zipHandler, streamed);
     assert.deepEqual(Buffer.from(object!.data), files['a/deflated.txt']);
   });
 
@@ -154,7 +171,7 @@ describe('zip handler', () => {
     const broken = Buffer.from(zlib.deflateRawSync(two));
     broken.fill(0xff, 10, 40);
     const cut = zlib.deflateRawSync(member('cut', 60_000)).subarray(0, 2000);
-    const cutOutput = Buffer.from(extractAll(zipHandler, buildZip([{ name: 'cut', stored: cut, method: 8, size: 60_000 }]))[0]!.data);
+    const cutOutput = Buffer.from(members(zipHandler, buildZip([{ name: 'cut', stored: cut, method: 8, size: 60_000 }]))[0]!.data);
     const reallyDeflated: Entry = { name: 'fake-stored', stored: zlib.deflateRawSync(two), method: 0, size: two.length };
     const cases: Array<[string, Buffer, Record<string, Uint8Array>]> = [
       ['plain', buildZip([deflated('one', one), stored('two', two)]), { One: one, Two: two }],
@@ -211,14 +228,14 @@ describe('zip handler', () => {
   it('cuts a zip bomb member at the budget in 8 KiB steps, quickly', () => {
     const bomb = buildZip([deflated('zeros', Buffer.alloc(10 * 1024 * 1024))]);
     const started = performance.now();
-    const [object] = extractAll(zipHandler, bomb, recordingContext(1_000_000));
+    const [object] = members(zipHandler, bomb, recordingContext(1_000_000));
     assert.equal(object!.data.length, 1_000_000 - (1_000_000 % 8192));
     assert.ok(performance.now() - started < 2000);
   });
 
   it('extracts the single member of an embedded zip (ZIPSFX)', () => {
     const one = member('sfx member');
-    const [object, ...rest] = extractAll(zipSfxHandler, localHeader(deflated('inside.txt', one)));
+    const [object, ...rest] = members(zipSfxHandler, localHeader(deflated('inside.txt', one)));
     assert.equal(rest.length, 0);
     assert.deepEqual(Buffer.from(object!.data), one);
     assert.equal(object!.name, 'inside.txt');

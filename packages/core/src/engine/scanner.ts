@@ -341,19 +341,21 @@ class ScanRun implements BodyScanSink {
         return;
       }
       // Container metadata signatures (.cdb) see every member, before it is scanned.
-      this.engine.body.matchContainerEntry(
-        {
-          containerType: object.fileType,
-          containerSize: object.data.length,
-          name: child.name ?? null,
-          compressedSize: child.compressedSize ?? child.data.length,
-          realSize: child.data.length,
-          encrypted: child.encrypted ?? false,
-          position: child.position ?? 0,
-        },
-        this,
-      );
-      if (this.stopped) return;
+      if (!child.noMetadata) {
+        this.engine.body.matchContainerEntry(
+          {
+            containerType: object.fileType,
+            containerSize: object.data.length,
+            name: child.name ?? null,
+            compressedSize: child.compressedSize ?? child.data.length,
+            realSize: child.declaredSize ?? child.data.length,
+            encrypted: child.encrypted ?? false,
+            position: child.position ?? 0,
+          },
+          this,
+        );
+        if (this.stopped) return;
+      }
       // Members with no data carry only metadata (encrypted, failed or skipped members).
       if (child.data.length > SMALLEST_SCANNED_SIZE && child.scanAs) this.scanView(child, child.scanAs, object);
       else if (child.data.length > 0) this.scanObject(child.data, object, child);

@@ -326,6 +326,7 @@ function* extractArj(data: Uint8Array, ctx: ExtractionContext): Generator<Extrac
     const meta = {
       name: member.name,
       compressedSize: member.compressedSize,
+      declaredSize: member.originalSize,
       encrypted: member.encrypted,
       position,
       method: member.method,

@@ -25,6 +25,11 @@ export interface ExtractedObject {
    * where ClamAV passes 0) — and the compression method number of the format.
    */
   readonly compressedSize?: number;
+  /**
+   * The member's size as the container declares it, which ClamAV's metadata matching uses (for a
+   * member yielded as metadata only, or cut at a limit); the length of `data` when absent.
+   */
+  readonly declaredSize?: number;
   readonly encrypted?: boolean;
   readonly position?: number;
   readonly method?: number;
@@ -38,6 +43,12 @@ export interface ExtractedObject {
    * new file: embedded containers are not looked for in it.
    */
   readonly sameBuffer?: boolean;
+  /**
+   * ClamAV matches no container metadata signature on this object: it is not a member (an archive
+   * comment), or the handler yielded the member's metadata before (zip matches every header
+   * before it extracts anything).
+   */
+  readonly noMetadata?: boolean;
 }
 
 /** Something a handler noticed that ClamAV reports as a heuristic (when that alert is enabled). */

@@ -8,7 +8,10 @@
  *   (ClamAV's local-header walk only runs after a central directory was read).
  * - Every central entry is checked against its local header (magic, name and extra fields and
  *   data inside the file); the local header supplies method and flags, the central entry the sizes
- *   when a data descriptor is used. Empty entries are skipped.
+ *   when a data descriptor is used. Empty entries are not extracted.
+ * - Container metadata (.cdb): ClamAV matches each central header and then its local header while
+ *   it reads the directory, before extracting anything; so the handler yields every header's
+ *   metadata first (encrypted and empty entries included), then the members without metadata.
  * - Records are sorted by offset: exact duplicates are extracted once, and more than five
  *   overlapping entries (a non-recursive zip bomb) stop the archive with
  *   Heuristics.Zip.OverlappingFiles.
@@ -69,6 +72,20 @@ interface ZipRecord {
   position: number;
 }
 
+/** What the local header at some offset says (see readLocalHeader). */
+interface LocalHeader {
+  size: number;
+  record?: ZipRecord;
+  metadata?: ExtractedObject;
+}
+
+const NO_DATA = new Uint8Array(0);
+
+/** A header's metadata for container signatures: what ClamAV's cli_matchmeta gets from it. */
+function headerMetadata(name: string, compressedSize: number, declaredSize: number, flags: number, position: number): ExtractedObject {
+  return { data: NO_DATA, name, compressedSize, declaredSize, encrypted: (flags & FLAG_ENCRYPTED) !== 0, position };
+}
+
 /** Sizes a central entry lends a local header that uses a data descriptor. */
 interface CentralSizes {
   compressedSize: number;
@@ -97,6 +114,7 @@ export const zipSfxHandler: FormatHandler = {
   *extract(data, ctx) {
     if (data.length < LOCAL_SIZE) return;
     const local = readLocalHeader(data, 0, undefined, false, 0, ctx);
+    if (local.metadata) yield local.metadata;
     if (local.record) yield* unpack(data, local.record, ctx).objects;
   },
 };
@@ -108,7 +126,8 @@ function* extractZip(data: Uint8Array, ctx: ExtractionContext): Generator<Extrac
     ctx.debug('cli_unzip: central not found, using localhdrs');
     return;
   }
-  const records = catalogue(data, directory, ctx);
+  const { records, metadata } = catalogue(data, directory, ctx);
+  yield* metadata;
   if (!records) return;
 
   let unzipped = 0;
@@ -128,6 +147,7 @@ function* extractZip(data: Uint8Array, ctx: ExtractionContext): Generator<Extrac
     ctx.debug('cli_unzip: few entries extracted, walking the local headers');
     for (let offset = 0, position = 1; offset < data.length; position++) {
       const local = readLocalHeader(data, offset, undefined, true, position, ctx);
+      if (local.metadata) yield local.metadata;
       if (local.record) yield* unpack(data, local.record, ctx).objects;
       if (local.size === 0) break;
       offset += local.size;
@@ -152,11 +172,14 @@ function sameEntry(a: ZipRecord, b: ZipRecord): boolean {
 }
 
 /**
- * The records of the central directory that have a usable local header, sorted by offset; or
- * undefined when overlapping entries make ClamAV give up on the archive.
+ * The records of the central directory that have a usable local header, sorted by offset (or
+ * undefined when overlapping entries make ClamAV give up on the archive), and the metadata of
+ * every central and local header read, in the order ClamAV matches it: all of it before any
+ * member is extracted.
  */
-function catalogue(data: Uint8Array, start: number, ctx: ExtractionContext): ZipRecord[] | undefined {
+function catalogue(data: Uint8Array, start: number, ctx: ExtractionContext): { records?: ZipRecord[]; metadata: ExtractedObject[] } {
   const records: ZipRecord[] = [];
+  const metadata: ExtractedObject[] = [];
   const size = data.length;
   for (let offset = start, position = 1; ; position++) {
     if (offset > size - CENTRAL_SIZE || u32(data, offset) !== CENTRAL_MAGIC) break;
@@ -166,6 +189,9 @@ function catalogue(data: Uint8Array, start: number, ctx: ExtractionContext): Zip
     const commentLength = u16(data, entry + 32);
     offset += CENTRAL_SIZE;
     if (size - offset <= nameLength) break;
+    const name = cString(data.subarray(offset, offset + Math.min(nameLength, NAME_MAX)));
+    const flags = u16(data, entry + 8);
+    metadata.push(headerMetadata(name, u32(data, entry + 20), u32(data, entry + 24), flags, position));
     offset += nameLength;
     // An extra field or comment running out of the file makes this entry the last one.
     let last = size - offset <= extraLength;
@@ -177,6 +203,7 @@ function catalogue(data: Uint8Array, start: number, ctx: ExtractionContext): Zip
     if (localOffset < size - LOCAL_SIZE) {
       const sizes = { compressedSize: u32(data, entry + 20), uncompressedSize: u32(data, entry + 24) };
       const local = readLocalHeader(data, localOffset, sizes, true, position, ctx);
+      if (local.metadata) metadata.push(local.metadata);
       if (local.record) records.push(local.record);
     }
     if (last) break;
@@ -194,16 +221,16 @@ function catalogue(data: Uint8Array, start: number, ctx: ExtractionContext): Zip
     if (overlapping > MAX_OVERLAPPING) {
       ctx.debug('cli_unzip: Overlapping files detected.');
       ctx.heuristic('heuristic', 'Heuristics.Zip.OverlappingFiles');
-      return undefined;
+      return { metadata };
     }
   }
-  return records;
+  return { records, metadata };
 }
 
 /**
  * Parses the local header at `offset` (ClamAV's parse_local_file_header). `size` is how far the
  * entry (header, data, data descriptor) extends, 0 when the walk cannot go on; `record` is set when
- * the entry has data to extract.
+ * the entry has data to extract; `metadata`, once the header's name could be read.
  */
 function readLocalHeader(
   data: Uint8Array,
@@ -212,18 +239,20 @@ function readLocalHeader(
   detectEncrypted: boolean,
   position: number,
   ctx: ExtractionContext,
-): { size: number; record?: ZipRecord } {
-  const stop = { size: 0 };
-  if (data.length - offset < LOCAL_SIZE || u32(data, offset) !== LOCAL_MAGIC) return stop;
+): LocalHeader {
+  if (data.length - offset < LOCAL_SIZE || u32(data, offset) !== LOCAL_MAGIC) return { size: 0 };
   const flags = u16(data, offset + 6);
   const method = u16(data, offset + 8);
   const nameLength = u16(data, offset + 26);
   const extraLength = u16(data, offset + 28);
   let remaining = data.length - offset - LOCAL_SIZE;
-  if (remaining <= nameLength) return stop;
+  if (remaining <= nameLength) return { size: 0 };
   const nameStart = offset + LOCAL_SIZE;
   const name = cString(data.subarray(nameStart, nameStart + Math.min(nameLength, NAME_MAX)));
   remaining -= nameLength;
+  // ClamAV matches the header's metadata before it decides anything about the entry.
+  const metadata = headerMetadata(name, u32(data, offset + 18), u32(data, offset + 22), flags, position);
+  const stop = { size: 0, metadata };
 
   if (flags & FLAG_MASKED) return stop;
   if (detectEncrypted && flags & FLAG_ENCRYPTED) {
@@ -253,15 +282,15 @@ function readLocalHeader(
   let size = headerSize + compressedSize;
   if (flags & FLAG_DESCRIPTOR) {
     // The descriptor: CRC and sizes (12 bytes), maybe after its optional signature.
-    if (remaining < 12) return { size: 0, record };
+    if (remaining < 12) return { size: 0, record, metadata };
     remaining -= 12;
     if (u32(data, offset + size) === DESCRIPTOR_MAGIC) {
-      if (remaining < 4) return { size: 0, record };
+      if (remaining < 4) return { size: 0, record, metadata };
       size += 4;
     }
     size += 12;
   }
-  return { size, record };
+  return { size, record, metadata };
 }
 
 /**
@@ -276,12 +305,12 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
   }
   const start = record.offset + record.headerSize;
   const compressed = data.subarray(start, start + record.compressedSize);
+  // Its metadata was matched with its headers.
   const object = (bytes: Uint8Array, method = record.method): ExtractedObject => ({
     data: bytes,
     name: record.name,
-    compressedSize: record.compressedSize,
-    position: record.position,
     method,
+    noMetadata: true,
   });
 
   if (record.method === METHOD_STORED) {
