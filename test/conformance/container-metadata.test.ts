@@ -1,8 +1,9 @@
 /**
  * Container metadata signatures (.cdb) see what ClamAV's cli_matchmeta sees: for zip, every
  * central and every local header (encrypted and empty entries included) with the sizes the
- * header declares, before anything is extracted; for the other formats, each member. Each case
- * runs through real clamscan and ClamTS, with and without --allmatch; the reports must be identical.
+ * header declares, before anything is extracted; tar shows empty members too, cpio does not.
+ * Each case runs through real clamscan and ClamTS, with and without --allmatch; the reports must
+ * be identical.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ const SIGNATURES = [
   'Cdb.SecondEntry:CL_TYPE_ZIP:*:*:*:*:*:2:*:*',
   'Cdb.AnyArj:CL_TYPE_ARJ:*:clam\\.exe:*:544:0:1:*:*',
   'Cdb.Tar:CL_TYPE_POSIX_TAR:*:clam\\.exe:544:544:*:*:*:*',
+  'Cdb.EmptyMember:*:*:empty\\.txt:*:*:*:*:*:*',
 ];
 
 let dir = '';
@@ -32,17 +34,21 @@ describe('container metadata signatures see what ClamAV matches', { skip }, () =
     dir = mkdtempSync(join(tmpdir(), 'clamts-cdb-'));
     copyFileSync(CLAM_EXE, join(dir, 'clam.exe'));
     mkdirSync(join(dir, 'dir'));
+    writeFileSync(join(dir, 'empty.txt'), '');
     const zip = (args: string[]) => execFileSync('zip', ['-q', ...args], { cwd: dir });
     zip(['-P', 'secret', 'encrypted.zip', 'clam.exe']);
     zip(['-0', 'stored.zip', 'dir/', 'clam.exe']);
+    zip(['empty.zip', 'empty.txt']);
     zip(['-D', 'deflated.zip', 'clam.exe']);
     execFileSync('tar', ['-cf', 'clam.tar', 'clam.exe'], { cwd: dir });
+    execFileSync('tar', ['-cf', 'empty.tar', 'dir', 'empty.txt'], { cwd: dir });
+    execFileSync('sh', ['-c', 'printf "empty.txt\\ndir\\n" | cpio -o -H newc > empty.cpio 2>/dev/null'], { cwd: dir });
     if (haveTool('arj')) execFileSync('arj', ['a', '-y', 'clam.arj', 'clam.exe'], { cwd: dir, stdio: 'ignore' });
     writeFileSync(join(dir, 'meta.cdb'), SIGNATURES.join('\n') + '\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  const files = ['encrypted.zip', 'stored.zip', 'deflated.zip', 'clam.tar', ...(haveTool('arj') ? ['clam.arj'] : [])];
+  const files = ['encrypted.zip', 'stored.zip', 'deflated.zip', 'empty.zip', 'clam.tar', 'empty.tar', 'empty.cpio', ...(haveTool('arj') ? ['clam.arj'] : [])];
   for (const file of files) {
     for (const options of [[], ['--allmatch']]) {
       it(`${file} ${options.join(' ') || '(first match)'}`, () => {

@@ -95,7 +95,8 @@ function* untar(data: Uint8Array, posix: boolean, ctx: ExtractionContext): Gener
       bytes = bytes.subarray(0, ctx.maxObjectSize - (ctx.maxObjectSize % TAR_BLOCK_SIZE));
     }
     size = 0;
-    if (bytes.length > 0) yield { data: bytes, name, position: files, compressedSize: declared };
+    // An empty member still shows its metadata to container signatures.
+    yield { data: bytes, name, position: files, compressedSize: declared, declaredSize: declared };
   }
 }
 
