@@ -33,15 +33,43 @@ function xz(payload: Uint8Array, ...options: string[]): Buffer {
   return run('xz', ['-c', ...options], payload);
 }
 
-/** Rewrites the first block header's LZMA2 dictionary property and fixes the header CRC. */
-function withDictionaryProp(stream: Buffer, prop: number): Buffer {
+/** Lets `edit` rewrite the first block header in place (same size), then fixes the header CRC. */
+function withBlockHeader(stream: Buffer, edit: (header: Buffer) => void): Buffer {
   const copy = Buffer.from(stream);
   const headerSize = (copy[12]! + 1) * 4;
   const header = copy.subarray(12, 12 + headerSize);
-  const lzma2 = header.indexOf(Buffer.from([0x21, 0x01]), 2);
-  header[lzma2 + 2] = prop;
+  edit(header);
   header.writeUInt32LE(zlib.crc32(header.subarray(0, headerSize - 4)), headerSize - 4);
   return copy;
+}
+
+/** Rewrites the first block header's LZMA2 dictionary property. */
+function withDictionaryProp(stream: Buffer, prop: number): Buffer {
+  return withBlockHeader(stream, (header) => {
+    header[header.indexOf(Buffer.from([0x21, 0x01]), 2) + 2] = prop;
+  });
+}
+
+/**
+ * Bytes rich in every architecture's branch patterns (x86 CALLs, ARM BLs, Thumb BL pairs,
+ * PowerPC bl, SPARC call, IA-64 bundles), so that each converter has much to undo.
+ */
+function machineCode(): Buffer {
+  const bytes = Buffer.from(noise(400_000, 7));
+  for (let i = 0; i + 16 <= bytes.length; i += 64) {
+    bytes[i] = 0xe8; // x86 CALL rel32 with a small displacement
+    bytes[i + 4] = i & 64 ? 0xff : 0x00;
+    bytes[i + 11] = 0xeb; // ARM BL (little-endian word at i + 8)
+    bytes[i + 13] = 0xf0 | (i & 7); // Thumb BL pair at i + 12
+    bytes[i + 15] = 0xf8 | (i & 7);
+  }
+  for (let i = 32; i + 8 <= bytes.length; i += 64) {
+    bytes[i] = 0x48 | (i & 3); // PowerPC bl (big-endian)
+    bytes[i + 3] = (bytes[i + 3]! & 0xfc) | 1;
+    bytes[i + 4] = i & 64 ? 0x40 : 0x7f; // SPARC call
+    bytes[i + 5] = i & 64 ? bytes[i + 5]! & 0x3f : bytes[i + 5]! | 0xc0;
+  }
+  return Buffer.concat([bytes, Buffer.from(CLAM_EXE), prose(100_000)]);
 }
 
 describe('xz handler', () => {
@@ -91,6 +119,46 @@ describe('xz handler', () => {
     }
   });
 
+  it('runs the filters XzDec runs after LZMA2: delta and every branch converter, alone and chained', withXz, () => {
+    const payload = machineCode();
+    for (const filters of [
+      ['--delta=dist=1'], ['--delta=dist=7'], ['--delta=dist=256'],
+      ['--x86'], ['--x86=start=12345'], ['--powerpc'], ['--powerpc=start=4096'], ['--ia64'], ['--ia64=start=64'],
+      ['--arm'], ['--arm=start=8'], ['--armthumb'], ['--armthumb=start=2'], ['--sparc'], ['--sparc=start=1024'],
+      ['--x86', '--delta=dist=2'], ['--delta=dist=4', '--arm', '--sparc'], ['--x86', '--ia64', '--armthumb'],
+    ]) {
+      for (const blocks of [[], ['--block-size=150000']]) {
+        const options = [...filters, '--lzma2=preset=1', ...blocks];
+        const stream = xz(payload, ...options);
+        const [object] = extractAll(xzHandler, stream);
+        assert.ok(object && Buffer.from(object.data).equals(payload), options.join(' '));
+      }
+    }
+  });
+
+  it('refuses the filter setups XzDec refuses, and decodes the odd ones it accepts, as clamscan does', withXzAndClamscan, () => {
+    const text = Buffer.from(`${MARKER_A} ${prose(5000)} ${MARKER_B}`);
+    const delta = xz(text, '--delta=dist=1', '--lzma2');
+    const x86 = xz(text, '--x86=start=4', '--lzma2');
+    // The first block header holds: size, flags, then id, props size, props per filter.
+    const cases: Array<[string, Uint8Array]> = [
+      ['delta then LZMA2', delta],
+      ['unknown filter id', withBlockHeader(delta, (h) => (h[2] = 0x0a))],
+      ['LZMA2 before LZMA2', withBlockHeader(delta, (h) => (h[2] = 0x21))],
+      ['delta as the last filter', withBlockHeader(delta, (h) => ((h[2] = 0x21), (h[5] = 0x03)))],
+      ['x86 with a start offset', x86],
+      ['ARM with an aligned start offset', withBlockHeader(x86, (h) => (h[2] = 0x07))],
+      ['ARM with an unaligned start offset', withBlockHeader(x86, (h) => ((h[2] = 0x07), (h[4] = 0x02)))],
+      ['IA-64 with an offset aligned to 4 only', withBlockHeader(x86, (h) => (h[2] = 0x06))],
+      ['Thumb with an odd start offset', withBlockHeader(x86, (h) => ((h[2] = 0x08), (h[4] = 0x03)))],
+      // LZMA2's dictionary is allocated before the filters' properties are checked, after their ids.
+      ['bad filter offset and a huge dictionary', withDictionaryProp(withBlockHeader(x86, (h) => ((h[2] = 0x07), (h[4] = 0x02))), 37)],
+      ['unknown filter and a huge dictionary', withDictionaryProp(withBlockHeader(delta, (h) => (h[2] = 0x0a)), 37)],
+    ];
+    for (const [label, file] of cases) assert.deepEqual(ourVerdict(file), clamscan(file, { ndb: signatures }), label);
+    assert.deepEqual(ourVerdict(delta), ['Marker.A', 'Marker.B'], 'the plain case is decoded');
+  });
+
   it('stops a decompression bomb just past the budget', withXz, () => {
     const bomb = xz(Buffer.alloc(30 * 1024 * 1024));
     const started = performance.now();
@@ -101,5 +169,8 @@ describe('xz handler', () => {
 
   it('survives seeded mutations of valid streams', withXz, () => {
     fuzz(xzHandler, [xz(Buffer.from(CLAM_EXE.length ? CLAM_EXE : noise(600))), xz(prose(20_000), '--block-size=5000')], { seed: 0x7a });
+    const code = machineCode().subarray(0, 30_000);
+    const filtered = [['--x86'], ['--delta=dist=3', '--arm'], ['--ia64', '--sparc', '--powerpc'], ['--armthumb']];
+    fuzz(xzHandler, filtered.map((f) => xz(code, ...f, '--lzma2=preset=0', '--block-size=10000')), { seed: 0xf1 });
   });
 });

@@ -4,13 +4,15 @@ import { OutputBuffer } from './archive/output-buffer.js';
 import { armDecode, bcj2Decode, x86Decode } from './compression/branch-filters.js';
 import { guarded } from './compression/guard.js';
 import { lzma2Into, lzmaInto, type LzmaResult } from './compression/lzma.js';
+import { Ppmd7, PPMD7_MAX_ORDER, PPMD7_MIN_MEMORY, PPMD7_MIN_ORDER } from './compression/ppmd7.js';
+import { Ppmd7zRangeDecoder } from './compression/ppmd7-range.js';
 import { u32le, u64le } from './compression/read.js';
 
 /**
  * 7-Zip archives, as ClamAV reads them with the LZMA SDK's 7z decoder: the header may itself
- * be compressed; folders are decoded whole in memory with Copy, LZMA or LZMA2, optionally
- * behind an x86 BCJ or ARM filter, or in the four-coder BCJ2 layout; nothing else (PPMd in
- * this version, AES, Deflate, BZip2, other filters) is extracted. A CRC mismatch anywhere
+ * be compressed; folders are decoded whole in memory with Copy, LZMA, LZMA2 or PPMd (variant H),
+ * optionally behind an x86 BCJ or ARM filter, or in the four-coder BCJ2 layout; nothing else
+ * (AES, Deflate, BZip2, other filters) is extracted. A CRC mismatch anywhere
  * makes ClamAV skip the data concerned, and so do we. An encrypted header or member raises
  * Heuristics.Encrypted.7Zip.
  */
@@ -389,15 +391,53 @@ function checkSupported(folder: Folder): void {
   throw new SevenZipError('unsupported', '7z: unsupported folder layout');
 }
 
+/** The largest model size the 7z coder accepts (PPMD7_MAX_MEM_SIZE); ClamAV's allocator stops far below. */
+const PPMD_MAX_MEMORY = 0xffffffff - 12 * 3;
+
 /**
- * Runs one main coder (Copy, LZMA, LZMA2) over a packed stream and returns the first `length`
- * bytes of its `size`-byte output.
+ * 7z's PPMd coder (5 property bytes: the model order, then its memory size as u32le), with the
+ * LZMA SDK's rules: the first `length` symbols must decode without reaching the end mark or
+ * reading past the packed stream; when that is the whole output, the stream must also be used
+ * up exactly and leave the range coder's code at zero. Any failure loses the whole output.
+ */
+function decodePpmd(props: Uint8Array, input: Uint8Array, size: number, length: number): Uint8Array {
+  if (props.length !== 5) throw new SevenZipError('unsupported', '7z: bad PPMd properties');
+  const order = props[0]!;
+  const memory = u32le(props, 1);
+  if (order < PPMD7_MIN_ORDER || order > PPMD7_MAX_ORDER || memory < PPMD7_MIN_MEMORY || memory > PPMD_MAX_MEMORY) {
+    throw new SevenZipError('unsupported', `7z: unsupported PPMd order ${order} or memory ${memory}`);
+  }
+  let model: Ppmd7;
+  try {
+    model = new Ppmd7(memory);
+  } catch {
+    throw new SevenZipError('memory', `7z: cannot allocate a PPMd model of ${memory} bytes`);
+  }
+  model.init(order);
+  const rc = new Ppmd7zRangeDecoder(input);
+  if (!rc.init() || rc.overrun) throw new SevenZipError('data', '7z: bad PPMd stream start');
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) {
+    const symbol = model.decodeSymbol(rc);
+    if (rc.overrun || symbol < 0) throw new SevenZipError('data', `7z: PPMd data error after ${i} bytes`);
+    out[i] = symbol;
+  }
+  if (length === size && (rc.consumed !== input.length || !rc.finishedOk)) {
+    throw new SevenZipError('data', '7z: PPMd stream does not end with the data');
+  }
+  return out;
+}
+
+/**
+ * Runs one main coder (Copy, LZMA, LZMA2, PPMd) over a packed stream and returns the first
+ * `length` bytes of its `size`-byte output.
  */
 function runCoder(coder: Coder, input: Uint8Array, size: number, length: number): Uint8Array {
   if (coder.method === METHOD_COPY) {
     if (input.length < length) throw new SevenZipError('data', '7z: stored stream too short');
     return input.slice(0, length);
   }
+  if (coder.method === METHOD_PPMD) return decodePpmd(coder.props, input, size, length);
   const out = new OutputBuffer(length, length);
   let result: LzmaResult;
   switch (coder.method) {

@@ -6,8 +6,7 @@
  *
  * Limits: past the size budget ClamAV stops (warning "decompress file size exceeds limits") and
  * the scanner skips the oversize result; we yield `maxObjectSize + 1` bytes so it does the same.
- * Not implemented: the BCJ and delta filters that may precede LZMA2 (such blocks are errors here,
- * while ClamAV decodes them).
+ * Blocks may pass LZMA2's output through delta and branch-converter filters, as ClamAV's do.
  */
 import type { FormatHandler } from './handler.js';
 import { OutputBuffer } from './archive/output-buffer.js';

@@ -1,6 +1,8 @@
 /**
- * The .xz container (stream header, blocks, index, footer, padding) around the LZMA2 decoder,
- * with the checks of the LZMA SDK's XzDec that ClamAV embeds: header, block-header, index and
+ * The .xz container (stream header, blocks, index, footer, padding) around the LZMA2 decoder
+ * and the filters XzDec runs after it (delta and the x86, PowerPC, IA-64, ARM, ARM-Thumb and
+ * SPARC branch converters, up to three of them in any order and repetition), with the checks
+ * of the LZMA SDK's XzDec that ClamAV embeds: header, block-header, index and
  * footer CRC32s; the block check (CRC32, CRC64 or SHA-256; other check types are skipped
  * unverified); an index that must list exactly the blocks decoded; zero padding.
  *
@@ -14,6 +16,9 @@
  */
 import { createHash } from 'node:crypto';
 import zlib from 'node:zlib';
+import {
+  armDecode, armThumbDecode, deltaDecode, ia64Decode, ppcDecode, sparcDecode, x86Decode,
+} from '../compression/branch-filters.js';
 import { lzma2DictionarySize, lzma2Into } from '../compression/lzma.js';
 import { OutputBuffer } from './output-buffer.js';
 
@@ -37,6 +42,16 @@ const MAX_ALLOCATION = 1024 * 1024 * 1024;
 const HEADER_MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const FOOTER_MAGIC = [0x59, 0x5a];
 const FILTER_LZMA2 = 0x21;
+const FILTER_DELTA = 0x03;
+/** XzDec's branch converters by filter id, with the alignment their start-offset property must have. */
+const BRANCH_FILTERS = new Map<number, { decode: (data: Uint8Array, start: number) => void; alignment: number }>([
+  [0x04, { decode: x86Decode, alignment: 1 }],
+  [0x05, { decode: ppcDecode, alignment: 4 }],
+  [0x06, { decode: ia64Decode, alignment: 16 }],
+  [0x07, { decode: armDecode, alignment: 4 }],
+  [0x08, { decode: armThumbDecode, alignment: 2 }],
+  [0x09, { decode: sparcDecode, alignment: 4 }],
+]);
 const CHECK_CRC32 = 1;
 const CHECK_CRC64 = 4;
 const CHECK_SHA256 = 10;
@@ -137,6 +152,24 @@ function equal(a: Uint8Array, b: ArrayLike<number>): boolean {
 const u32 = (bytes: Uint8Array, pos: number): number =>
   (bytes[pos]! | (bytes[pos + 1]! << 8) | (bytes[pos + 2]! << 16) | (bytes[pos + 3]! << 24)) >>> 0;
 
+/** An in-place decoder for one block's output. */
+type Filter = (data: Uint8Array) => void;
+
+/** XzDec's setup of a filter that runs after LZMA2 (BraState_SetProps): its decoder, or why it is refused. */
+function filterFor(id: number, props: Uint8Array): Filter | string {
+  if (id === FILTER_DELTA) {
+    if (props.length !== 1) return 'bad delta filter properties';
+    const distance = props[0]! + 1;
+    return (data) => deltaDecode(data, distance);
+  }
+  const branch = BRANCH_FILTERS.get(id)!;
+  if (props.length === 0) return (data) => branch.decode(data, 0);
+  if (props.length !== 4) return `bad properties for filter ${id}`;
+  const start = u32(props, 0);
+  if (start % branch.alignment !== 0) return `unaligned start offset for filter ${id}`;
+  return (data) => branch.decode(data, start);
+}
+
 /** Decodes an .xz file into `out` the way ClamAV's cli_scanxz would. */
 export function unxzInto(input: Uint8Array, out: OutputBuffer): XzResult {
   /** Where the last block's data ended while "finished with mark" still stands; see the header. */
@@ -228,7 +261,7 @@ export function unxzInto(input: Uint8Array, out: OutputBuffer): XzResult {
       pos = size.next;
     }
     const filterCount = (blockFlags & 3) + 1;
-    let dictionaryProp = -1;
+    const chain: Array<{ id: number; props: Uint8Array }> = [];
     for (let i = 0; i < filterCount; i++) {
       const id = readVarint(header, pos, body);
       if (!id) throw new XzError('bad filter id', detected);
@@ -237,17 +270,30 @@ export function unxzInto(input: Uint8Array, out: OutputBuffer): XzResult {
         throw new XzError('bad filter properties', detected);
       }
       pos = propsSize.next + propsSize.value;
-      const isLast = i === filterCount - 1;
-      // Only LZMA2 alone is decoded: branch-converter filters (BCJ, delta) are not implemented.
-      if (!isLast || id.value !== FILTER_LZMA2) throw new XzError(`unsupported filter ${id.value}`, detected);
-      if (propsSize.value !== 1) throw new XzError('bad LZMA2 properties', detected);
-      dictionaryProp = header[propsSize.next]!;
+      chain.push({ id: id.value, props: header.subarray(propsSize.next, pos) });
     }
     while (pos < body) if (header[pos++] !== 0) throw new XzError('block header padding is not zero', detected);
+
+    // XzDec sets the coders up from the last filter (the decompressor, which must be LZMA2)
+    // back to the first: first every method, then every coder's properties.
+    const lzma2 = chain.pop()!;
+    if (lzma2.id !== FILTER_LZMA2) throw new XzError(`unsupported filter ${lzma2.id} as the last filter`, detected);
+    for (const { id } of chain) {
+      // XzDec would also run LZMA2 as an intermediate filter; no encoder writes that, nor do we.
+      if (id !== FILTER_DELTA && !BRANCH_FILTERS.has(id)) throw new XzError(`unsupported filter ${id}`, detected);
+    }
+    if (lzma2.props.length !== 1) throw new XzError('bad LZMA2 properties', detected);
+    const dictionaryProp = lzma2.props[0]!;
     if (dictionaryProp > 40) throw new XzError('bad LZMA2 dictionary size', detected);
     const dictionarySize = lzma2DictionarySize(dictionaryProp);
     if (dictionarySize > MAX_ALLOCATION) {
       throw new XzError('dictionary too large', detected, 'dictionary-too-large');
+    }
+    const filters: Filter[] = [];
+    for (const { id, props } of chain.reverse()) {
+      const filter = filterFor(id, props);
+      if (typeof filter === 'string') throw new XzError(filter, detected);
+      filters.push(filter);
     }
 
     // The block's data starts decoding: "finished with mark" from the previous block is gone.
@@ -255,9 +301,12 @@ export function unxzInto(input: Uint8Array, out: OutputBuffer): XzResult {
     const dataStart = start + headerSize;
     const outStart = out.length;
     const lzma = lzma2Into(input, dataStart, out, dictionarySize);
-    if (lzma.end === 'limit') return 'limit';
     if (lzma.end === 'input-end') throw new InputEnd();
     if (lzma.end === 'error') throw new XzError(lzma.error ?? 'LZMA2 data error', lzma.offset);
+    // The filters are length-preserving and start afresh in each block, so they can run over
+    // the block's whole output once LZMA2 is done with it as its dictionary.
+    for (const filter of filters) filter(out.bytes.subarray(outStart, out.length));
+    if (lzma.end === 'limit') return 'limit';
     finishedAt = lzma.offset;
 
     let pos2 = lzma.offset;
