@@ -6,13 +6,13 @@
  * - a **correction**: the object itself is really of that type (an ISO 9660 image whose volume
  *   descriptors lie past the head, MIME HTML in text) and is unpacked whole as such — at every
  *   level;
- * - an **embedded container**: an archive starts at the match (a self-extracting ZIP, CAB, ARJ or
- *   7z) and is unpacked from there as one more level — only in objects that are a buffer of their
- *   own, not a view of their container's (see `ExtractedObject.sameBuffer`).
+ * - an **embedded container**: an archive starts at the match (a self-extracting ZIP, RAR, CAB,
+ *   ARJ or 7z) and is unpacked from there as one more level — only in objects that are a buffer of
+ *   their own, not a view of their container's (see `ExtractedObject.sameBuffer`).
  *
  * Afterwards the best type of the whole scan may still turn a text object into HTML or mail.
- * Types ClamTS has no unpacker for (embedded PE files, NSIS, AutoIt, InstallShield, RAR, EGG,
- * DMG, UDF, disk partitions, XML documents) are recognised and left alone.
+ * Types ClamTS has no unpacker for (embedded PE files, NSIS, AutoIt, InstallShield, EGG, DMG,
+ * UDF, disk partitions, XML documents) are recognised and left alone.
  */
 import { isTextOrBinary, typeCode } from '../filetypes/types.js';
 
@@ -70,6 +70,7 @@ const RULES = new Map<string, Rule>([
     },
   ],
   ['CL_TYPE_ZIPSFX', embedded('CL_TYPE_ZIPSFX', 'CL_TYPE_ZIP')],
+  ['CL_TYPE_RARSFX', embedded('CL_TYPE_RAR', 'CL_TYPE_RAR')],
   ['CL_TYPE_CABSFX', embedded('CL_TYPE_MSCAB', 'CL_TYPE_MSCAB')],
   ['CL_TYPE_ARJSFX', embedded('CL_TYPE_ARJ', 'CL_TYPE_ARJ')],
   ['CL_TYPE_7ZSFX', embedded('CL_TYPE_7Z', 'CL_TYPE_7Z')],

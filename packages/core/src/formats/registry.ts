@@ -18,6 +18,7 @@ import { binhexHandler, createMailHandler, uuencodedHandler, type MailOptions } 
 import { createOle2Handler, type Ole2Limits } from './ole2.js';
 import { ooxmlHandler } from './ooxml.js';
 import { pdfHandler } from './pdf.js';
+import { createRarHandler, type RarOptions } from './rar.js';
 import { rtfHandler } from './rtf.js';
 import { tnefHandler } from './tnef.js';
 
@@ -26,14 +27,16 @@ interface HandlerSettings {
   readonly mail: MailOptions;
   readonly ole2: Ole2Limits;
   readonly html: HtmlLimits;
+  readonly rar: RarOptions;
 }
 
 /** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
-function handlerSettings({ limits, phishingScanUrls }: ScanOptions): HandlerSettings {
+function handlerSettings({ limits, phishingScanUrls, alerts }: ScanOptions): HandlerSettings {
   return {
     mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls },
     ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
     html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
+    rar: { alertEncrypted: alerts.has('encrypted-archive') },
   };
 }
 
@@ -54,6 +57,7 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
     cpioCrcHandler,
     szddHandler,
     sevenZipHandler,
+    createRarHandler(settings.rar),
     arjHandler,
     cabHandler,
     chmHandler,
