@@ -68,8 +68,6 @@ interface ZipRecord {
   method: number;
   flags: number;
   name: string;
-  /** 1-based number of the entry in the directory (or in the local-header walk). */
-  position: number;
 }
 
 /** What the local header at some offset says (see readLocalHeader). */
@@ -277,7 +275,7 @@ function readLocalHeader(
   if (compressedSize > 0) {
     if (remaining < compressedSize) return stop;
     remaining -= compressedSize;
-    record = { offset, headerSize, compressedSize, uncompressedSize, method, flags, name, position };
+    record = { offset, headerSize, compressedSize, uncompressedSize, method, flags, name };
   }
   let size = headerSize + compressedSize;
   if (flags & FLAG_DESCRIPTOR) {
