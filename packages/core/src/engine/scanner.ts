@@ -86,7 +86,7 @@ export class Scanner {
       try {
         return this.scanBuffer(buffer.subarray(0, await readUpTo(handle, buffer, size)));
       } finally {
-        if (size <= KEPT_READ_BUFFER && buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
+        if (buffer.length <= KEPT_READ_BUFFER && buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
       }
     } catch (error) {
       if (error instanceof ClamError) throw error;
