@@ -41,3 +41,18 @@ export function buildHuffman(lengths: Uint8Array, maxBits = 16): HuffmanTable {
   }
   return { bits, symbols, lengths: lengths.slice() };
 }
+
+/** A bit source read most significant bit first through a 16-bit window (the RAR bit readers). */
+export interface SixteenBitWindow {
+  /** The next 16 bits, first bit in bit 15, without consuming them. */
+  peek16(): number;
+  skip(bits: number): void;
+}
+
+/** Decodes one symbol through a 16-bit window; a code the table does not hold is corrupt `format` data. */
+export function readHuffmanSymbol(input: SixteenBitWindow, table: HuffmanTable, format: string): number {
+  const symbol = table.symbols[input.peek16() >>> (16 - table.bits)]!;
+  if (symbol === EMPTY) throw corrupt(`${format}: invalid Huffman code`);
+  input.skip(table.lengths[symbol]!);
+  return symbol;
+}

@@ -1,5 +1,4 @@
-import { corrupt } from '../compression/corrupt.js';
-import { buildHuffman, EMPTY, type HuffmanTable } from '../compression/huffman.js';
+import { buildHuffman, readHuffmanSymbol, type HuffmanTable } from '../compression/huffman.js';
 import type { RarBitInput } from './rar15-bits.js';
 
 /**
@@ -45,8 +44,5 @@ export function huffmanTable(lengths: Uint8Array): HuffmanTable {
 
 /** Decodes one symbol; a code the table does not hold is corrupt data. */
 export function readSymbol(input: RarBitInput, table: HuffmanTable): number {
-  const symbol = table.symbols[input.peek16() >>> (16 - table.bits)]!;
-  if (symbol === EMPTY) throw corrupt('RAR: invalid Huffman code');
-  input.skip(table.lengths[symbol]!);
-  return symbol;
+  return readHuffmanSymbol(input, table, 'RAR');
 }

@@ -1,9 +1,8 @@
 import { ClamError, isClamError } from '../../errors.js';
 import { OutputBuffer } from '../archive/output-buffer.js';
 import { corrupt } from '../compression/corrupt.js';
-import { buildHuffman, EMPTY, type HuffmanTable } from '../compression/huffman.js';
-import type { RarEntry, RarUnpacker } from './entry.js';
-import { RarDataError } from './entry.js';
+import { buildHuffman, readHuffmanSymbol, type HuffmanTable } from '../compression/huffman.js';
+import { RarDataError, type RarEntry, type RarUnpacker } from './entry.js';
 import { BitInput } from './rar5-bits.js';
 import { applyRar5Filter, Rar5FilterType, type Rar5Filter } from './rar5-filters.js';
 
@@ -367,10 +366,7 @@ export class Rar5Unpacker implements RarUnpacker {
 }
 
 function decodeSymbol(input: BitInput, table: HuffmanTable): number {
-  const symbol = table.symbols[input.peek16() >>> (16 - table.bits)]!;
-  if (symbol === EMPTY) throw corrupt('RAR5: invalid Huffman code');
-  input.skip(table.lengths[symbol]!);
-  return symbol;
+  return readHuffmanSymbol(input, table, 'RAR5');
 }
 
 /** Match lengths: slots 0-7 are lengths 2-9, later slots add ever more extra bits. */
