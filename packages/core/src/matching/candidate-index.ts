@@ -1,4 +1,5 @@
 import { sharedArray } from '../util/shared-memory.js';
+import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
 import type { PatternTable } from './pattern-table.js';
 
 /**
@@ -20,80 +21,6 @@ const HASH_MULTIPLIER = 0x9e3779b1;
 const PAIR_WINDOW = 1;
 /** pairFlags: these 2 bytes end the last 3 bytes of some 3- or 4-byte window. */
 const PAIR_TAIL = 2;
-const SLOT_MULTIPLIER = 0x85ebca6b;
-
-/** A KeyedLists as plain data in shared memory. */
-export interface SharedKeyedLists {
-  slotKeys: Uint32Array;
-  /** Start of the slot's list in `values`, -1 for an empty slot. */
-  slotStart: Int32Array;
-  slotCount: Uint32Array;
-  values: Int32Array;
-}
-
-/**
- * A read-only map from 32-bit keys to lists of numbers, laid out in shared memory: the lists one
- * after the other in `values`, found through an open-addressing table of slots.
- */
-export class KeyedLists {
-  private readonly slotKeys: Uint32Array;
-  readonly slotStart: Int32Array;
-  readonly slotCount: Uint32Array;
-  readonly values: Int32Array;
-  private readonly slotShift: number;
-  private readonly slotMask: number;
-
-  private constructor(shared: SharedKeyedLists) {
-    this.slotKeys = shared.slotKeys;
-    this.slotStart = shared.slotStart;
-    this.slotCount = shared.slotCount;
-    this.values = shared.values;
-    const slotBits = 31 - Math.clz32(shared.slotKeys.length);
-    this.slotShift = 32 - slotBits;
-    this.slotMask = (1 << slotBits) - 1;
-  }
-
-  /** Lays out `lists` (key → values) in shared memory, in the map's order. */
-  static build(lists: ReadonlyMap<number, ArrayLike<number>>): KeyedLists {
-    const slotBits = Math.max(4, Math.ceil(Math.log2(Math.max(1, lists.size) * 2)));
-    const slotShift = 32 - slotBits;
-    const slotMask = (1 << slotBits) - 1;
-    const slotKeys = sharedArray(Uint32Array, 1 << slotBits);
-    const slotStart = sharedArray(Int32Array, 1 << slotBits).fill(-1);
-    const slotCount = sharedArray(Uint32Array, 1 << slotBits);
-    let total = 0;
-    for (const list of lists.values()) total += list.length;
-    const values = sharedArray(Int32Array, total);
-    let at = 0;
-    for (const [key, list] of lists) {
-      let slot = Math.imul(key, SLOT_MULTIPLIER) >>> slotShift;
-      while (slotStart[slot] !== -1) slot = (slot + 1) & slotMask;
-      slotKeys[slot] = key;
-      slotStart[slot] = at;
-      slotCount[slot] = list.length;
-      for (let i = 0; i < list.length; i++) values[at++] = list[i]!;
-    }
-    return new KeyedLists({ slotKeys, slotStart, slotCount, values });
-  }
-
-  static fromShared(shared: SharedKeyedLists): KeyedLists {
-    return new KeyedLists(shared);
-  }
-
-  toShared(): SharedKeyedLists {
-    return { slotKeys: this.slotKeys, slotStart: this.slotStart, slotCount: this.slotCount, values: this.values };
-  }
-
-  /** The slot of `key`'s list (`values[slotStart[slot] .. + slotCount[slot]]`), or -1 when it has none. */
-  find(key: number): number {
-    let slot = Math.imul(key, SLOT_MULTIPLIER) >>> this.slotShift;
-    for (;;) {
-      if (this.slotStart[slot] === -1) return -1;
-      if (this.slotKeys[slot] === key) return slot;
-      slot = (slot + 1) & this.slotMask;
-    }
-  }
-}
 
 interface SharedWindowTable {
   lists: SharedKeyedLists;
@@ -111,8 +38,8 @@ class WindowTable {
     this.endOffsets = endOffsets;
   }
 
-  static build(entries: Map<number, number[]>, windowEnd: Uint32Array): WindowTable {
-    const lists = KeyedLists.build(entries);
+  static build(entries: KeyedListsBuilder, windowEnd: Uint32Array): WindowTable {
+    const lists = entries.build();
     const patterns = lists.values;
     const endOffsets = sharedArray(Uint32Array, patterns.length);
     for (let k = 0; k < patterns.length; k++) endOffsets[k] = windowEnd[patterns[k]!]!;
@@ -120,7 +47,7 @@ class WindowTable {
   }
 
   static fromShared(shared: SharedWindowTable): WindowTable {
-    return new WindowTable(KeyedLists.fromShared(shared.lists), shared.endOffsets);
+    return new WindowTable(new KeyedLists(shared.lists), shared.endOffsets);
   }
 
   toShared(): SharedWindowTable {
@@ -129,6 +56,10 @@ class WindowTable {
 
   get empty(): boolean {
     return this.endOffsets.length === 0;
+  }
+
+  forEachKey(visit: (key: number) => void): void {
+    this.lists.forEachKey(visit);
   }
 
   /** Reports the candidates of `key` (if any), whose window ends at buffer index `position`. */
@@ -174,33 +105,31 @@ export class CandidateIndex {
 
   /** Indexes the search windows of the patterns for which `searched` holds. */
   static build(table: PatternTable, searched: (pattern: number) => boolean): CandidateIndex {
-    const entries = [new Map<number, number[]>(), new Map<number, number[]>(), new Map<number, number[]>()];
+    const entries = [new KeyedListsBuilder(), new KeyedListsBuilder(), new KeyedListsBuilder()];
     const windowEnd = new Uint32Array(table.count);
     for (let p = 0; p < table.count; p++) {
       if (!searched(p)) continue;
       const length = table.windowLength[p]!;
       windowEnd[p] = table.windowOffset[p]! + length - 1;
       const byKey = entries[length - 2]!;
-      for (const key of caseVariants(table.windowKey[p]!, length, table.windowNocase[p]!)) {
-        const list = byKey.get(key);
-        if (list === undefined) byKey.set(key, [p]);
-        else list.push(p);
-      }
+      forEachCaseVariant(table.windowKey[p]!, length, table.windowNocase[p]!, (key) => byKey.add(key, p));
     }
-    const tailCount = entries[1]!.size + entries[2]!.size;
+    const [two, three, four] = entries.map((byKey) => WindowTable.build(byKey, windowEnd)) as [WindowTable, WindowTable, WindowTable];
+    let tailCount = 0;
+    three.forEachKey(() => tailCount++);
+    four.forEachKey(() => tailCount++);
     const tailBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, tailCount) * 32))));
     const tailShift = 32 - tailBits;
     const pairFlags = sharedArray(Uint8Array, 1 << 16);
     const tails = sharedArray(Int32Array, 1 << (tailBits - 5));
-    for (const key of entries[0]!.keys()) pairFlags[key]! |= PAIR_WINDOW;
-    for (const map of [entries[1]!, entries[2]!]) {
-      for (const key of map.keys()) {
-        pairFlags[key & 0xffff]! |= PAIR_TAIL;
-        const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
-        tails[h >>> 5]! |= 1 << (h & 31);
-      }
-    }
-    const [two, three, four] = entries.map((byKey) => WindowTable.build(byKey, windowEnd)) as [WindowTable, WindowTable, WindowTable];
+    two.forEachKey((key) => (pairFlags[key]! |= PAIR_WINDOW));
+    const addTail = (key: number): void => {
+      pairFlags[key & 0xffff]! |= PAIR_TAIL;
+      const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
+      tails[h >>> 5]! |= 1 << (h & 31);
+    };
+    three.forEachKey(addTail);
+    four.forEachKey(addTail);
     return new CandidateIndex(two, three, four, pairFlags, tails, tailShift);
   }
 
@@ -237,18 +166,24 @@ export class CandidateIndex {
 }
 
 /**
- * The keys a window stands for: its bytes with every case-insensitive letter in both cases.
- * `nocase` has one bit per byte, the first byte in the highest bit.
+ * Calls `visit` with each key a window stands for: its bytes with every case-insensitive letter
+ * in both cases. `nocase` has one bit per byte, the first byte in the highest bit.
  */
-export function caseVariants(key: number, length: number, nocase: number): number[] {
-  let keys = [key];
-  if (nocase === 0) return keys;
+export function forEachCaseVariant(key: number, length: number, nocase: number, visit: (variant: number) => void): void {
+  if (nocase === 0) {
+    visit(key);
+    return;
+  }
+  let letters = 0;
+  const shifts = [0, 0, 0, 0];
   for (let k = 0; k < length; k++) {
     const shift = 8 * (length - 1 - k);
     const b = (key >>> shift) & 0xff;
-    if ((nocase >> (length - 1 - k)) & 1 && b >= 0x61 && b <= 0x7a) {
-      keys = keys.concat(keys.map((variant) => (variant - (0x20 << shift)) >>> 0));
-    }
+    if ((nocase >> (length - 1 - k)) & 1 && b >= 0x61 && b <= 0x7a) shifts[letters++] = shift;
   }
-  return keys;
+  for (let upper = 0; upper < 1 << letters; upper++) {
+    let variant = key;
+    for (let j = 0; j < letters; j++) if ((upper >> j) & 1) variant -= 0x20 << shifts[j]!;
+    visit(variant >>> 0);
+  }
 }

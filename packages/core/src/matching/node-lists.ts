@@ -1,6 +1,7 @@
 import { NOCASE_FLAG, SpecialKind, elementMask, isSpecialElement, specialIndex, type Special } from '../signatures/body-pattern.js';
 import { sharedArray } from '../util/shared-memory.js';
-import { KeyedLists, caseVariants, type SharedKeyedLists } from './candidate-index.js';
+import { forEachCaseVariant } from './candidate-index.js';
+import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
 import { PatternEngine, type PatternTable } from './pattern-table.js';
 
 /** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
@@ -46,7 +47,7 @@ export class NodeLists {
   }
 
   static fromShared(shared: SharedNodeLists): NodeLists {
-    return new NodeLists(shared.chainNext, shared.chainHead, KeyedLists.fromShared(shared.nodes));
+    return new NodeLists(shared.chainNext, shared.chainHead, new KeyedLists(shared.nodes));
   }
 
   toShared(): SharedNodeLists {
@@ -62,17 +63,26 @@ export class NodeLists {
     /** Last member of each head's chain. */
     const chainTail = new Int32Array(n);
     for (let p = 0; p < n; p++) chainTail[p] = p;
-    // Group identical patterns: by a hash of what ClamAV compares, then by comparing.
-    const byHash = new Map<number, number[]>();
+    // Group identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
+    // heads of one hash are linked through nextHead from their hash's slot.
+    const slotBits = Math.max(4, Math.ceil(Math.log2(Math.max(1, n) * 2)));
+    const slotShift = 32 - slotBits;
+    const slotMask = (1 << slotBits) - 1;
+    const slotHash = new Uint32Array(1 << slotBits);
+    const slotFirstHead = new Int32Array(1 << slotBits).fill(-1);
+    const nextHead = new Int32Array(n).fill(-1);
     const specialHashes = table.specials.map(specialHash);
     for (let p = 0; p < n; p++) {
       if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
       const hash = identityHash(table, p, specialHashes);
-      const heads = byHash.get(hash);
-      const head = heads === undefined ? undefined : firstIdentical(table, heads, p);
-      if (head === undefined) {
-        if (heads) heads.push(p);
-        else byHash.set(hash, [p]);
+      let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
+      while (slotFirstHead[slot] !== -1 && slotHash[slot] !== hash) slot = (slot + 1) & slotMask;
+      let head = slotFirstHead[slot]!;
+      while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
+      if (head === -1) {
+        slotHash[slot] = hash;
+        nextHead[p] = slotFirstHead[slot]!;
+        slotFirstHead[slot] = p;
         continue;
       }
       // Chains are ordered by part number, then load order; patterns arrive in load order, so
@@ -92,9 +102,15 @@ export class NodeLists {
         member = chainNext[member]!;
       }
       if (previous === -1) {
-        // p becomes the new head.
+        // p becomes the new head, in head's place among the heads of its hash.
+        nextHead[p] = nextHead[head]!;
+        if (slotFirstHead[slot] === head) slotFirstHead[slot] = p;
+        else {
+          let before = slotFirstHead[slot]!;
+          while (nextHead[before] !== head) before = nextHead[before]!;
+          nextHead[before] = p;
+        }
         chainNext[p] = head;
-        heads!.splice(heads!.indexOf(head), 1, p);
         chainLength[p] = chainLength[head]! + 1;
         chainTail[p] = chainTail[head]!;
         for (let m = head; m !== -1; m = chainNext[m]!) chainHead[m] = p;
@@ -105,7 +121,7 @@ export class NodeLists {
         chainLength[head]!++;
       }
     }
-    const lists = new Map<number, number[]>();
+    const nodes = new KeyedListsBuilder();
     for (let p = 0; p < n; p++) {
       if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
       const depth = table.keyLength[p]! as 2 | 3;
@@ -117,35 +133,17 @@ export class NodeLists {
         key = ((key << 8) | (e & 0xff)) >>> 0;
         nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
       }
-      let variants = ONE_KEY;
-      if (nocase === 0) ONE_KEY[0] = key;
-      else variants = caseVariants(key, depth, nocase);
-      for (const variant of variants) {
-        const nodeKey = depth === 3 ? threeByteNode(variant) : variant;
-        const list = lists.get(nodeKey);
-        if (list) list.push(p);
-        else lists.set(nodeKey, [p]);
-      }
+      forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
     }
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
-    for (const list of lists.values()) if (list.length > 1) list.sort(order);
-    return new NodeLists(chainNext, chainHead, KeyedLists.build(lists));
+    return new NodeLists(chainNext, chainHead, nodes.build(order));
   }
 }
 
 /** The key of the node of the 3-byte key `key` (bytes big-endian) in `NodeLists.nodes`. */
 export function threeByteNode(key: number): number {
   return THREE_BYTE_NODE | key;
-}
-
-/** The key of a case-sensitive pattern, its only variant (reused: no array per pattern). */
-const ONE_KEY = [0];
-
-/** The first of `heads` identical to `p`, if any. */
-function firstIdentical(table: PatternTable, heads: readonly number[], p: number): number | undefined {
-  for (const head of heads) if (identical(table, head, p)) return head;
-  return undefined;
 }
 
 /**

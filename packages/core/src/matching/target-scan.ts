@@ -1,7 +1,7 @@
 import { OFFSET_NONE, OffsetKind, resolveOffset, type OffsetBase, type OffsetRange } from '../signatures/offset.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import { byteCompareMatches } from './byte-compare.js';
-import type { KeyedLists } from './candidate-index.js';
+import type { KeyedLists } from './keyed-lists.js';
 import { evaluateExpression } from './logical-expression.js';
 import { threeByteNode } from './node-lists.js';
 import { PartialTracker } from './partial-tracker.js';

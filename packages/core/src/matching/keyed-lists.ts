@@ -1,0 +1,132 @@
+import { sharedArray } from '../util/shared-memory.js';
+
+const SLOT_MULTIPLIER = 0x85ebca6b;
+
+/** A KeyedLists as plain data in shared memory. */
+export interface SharedKeyedLists {
+  slotKeys: Uint32Array;
+  /** Start of the slot's list in `values`, -1 for an empty slot. */
+  slotStart: Int32Array;
+  slotCount: Uint32Array;
+  values: Int32Array;
+}
+
+/** Slot-table size (as a power of two) for `keys` distinct keys: at most half full. */
+function slotBitsFor(keys: number): number {
+  return Math.max(4, Math.ceil(Math.log2(Math.max(1, keys) * 2)));
+}
+
+/**
+ * A read-only map from 32-bit keys to lists of numbers, laid out in shared memory: the lists one
+ * after the other in `values`, found through an open-addressing table of slots. Built with
+ * KeyedListsBuilder.
+ */
+export class KeyedLists {
+  private readonly slotKeys: Uint32Array;
+  readonly slotStart: Int32Array;
+  readonly slotCount: Uint32Array;
+  readonly values: Int32Array;
+  private readonly slotShift: number;
+  private readonly slotMask: number;
+
+  constructor(shared: SharedKeyedLists) {
+    this.slotKeys = shared.slotKeys;
+    this.slotStart = shared.slotStart;
+    this.slotCount = shared.slotCount;
+    this.values = shared.values;
+    const slotBits = 31 - Math.clz32(shared.slotKeys.length);
+    this.slotShift = 32 - slotBits;
+    this.slotMask = (1 << slotBits) - 1;
+  }
+
+  toShared(): SharedKeyedLists {
+    return { slotKeys: this.slotKeys, slotStart: this.slotStart, slotCount: this.slotCount, values: this.values };
+  }
+
+  /** The slot of `key`'s list (`values[slotStart[slot] .. + slotCount[slot]]`), or -1 when it has none. */
+  find(key: number): number {
+    let slot = Math.imul(key, SLOT_MULTIPLIER) >>> this.slotShift;
+    for (;;) {
+      if (this.slotStart[slot] === -1) return -1;
+      if (this.slotKeys[slot] === key) return slot;
+      slot = (slot + 1) & this.slotMask;
+    }
+  }
+
+  /** Calls `visit` with every key that has a list. */
+  forEachKey(visit: (key: number) => void): void {
+    for (let slot = 0; slot < this.slotStart.length; slot++) if (this.slotStart[slot] !== -1) visit(this.slotKeys[slot]!);
+  }
+}
+
+/**
+ * Collects (key, value) pairs in typed arrays and lays them out as a KeyedLists: each key's
+ * values in the order they were added (or sorted by `order`), the lists in order of each key's
+ * first appearance. No Map and no array per key, so building stays cheap with 10^5-10^6 pairs.
+ */
+export class KeyedListsBuilder {
+  private keys = new Uint32Array(1024);
+  private values = new Int32Array(1024);
+  private count = 0;
+
+  add(key: number, value: number): void {
+    if (this.count === this.keys.length) {
+      const keys = new Uint32Array(2 * this.count);
+      keys.set(this.keys);
+      this.keys = keys;
+      const values = new Int32Array(2 * this.count);
+      values.set(this.values);
+      this.values = values;
+    }
+    this.keys[this.count] = key;
+    this.values[this.count++] = value;
+  }
+
+  build(order?: (a: number, b: number) => number): KeyedLists {
+    const { keys, count } = this;
+    // Number the distinct keys in order of first appearance, through a temporary slot table.
+    const tempBits = slotBitsFor(count);
+    const tempShift = 32 - tempBits;
+    const tempMask = (1 << tempBits) - 1;
+    const tempKeys = new Uint32Array(1 << tempBits);
+    const tempDistinct = new Int32Array(1 << tempBits).fill(-1);
+    const pairDistinct = new Int32Array(count);
+    const distinctKeys = new Uint32Array(count);
+    const distinctCount = new Uint32Array(count);
+    let distinct = 0;
+    for (let i = 0; i < count; i++) {
+      const key = keys[i]!;
+      let slot = Math.imul(key, SLOT_MULTIPLIER) >>> tempShift;
+      while (tempDistinct[slot] !== -1 && tempKeys[slot] !== key) slot = (slot + 1) & tempMask;
+      if (tempDistinct[slot] === -1) {
+        tempKeys[slot] = key;
+        tempDistinct[slot] = distinct;
+        distinctKeys[distinct++] = key;
+      }
+      const d = tempDistinct[slot]!;
+      pairDistinct[i] = d;
+      distinctCount[d]!++;
+    }
+    // Lay the lists out one after the other, then place each key in the final slot table.
+    const distinctStart = new Int32Array(distinct);
+    for (let d = 1; d < distinct; d++) distinctStart[d] = distinctStart[d - 1]! + distinctCount[d - 1]!;
+    const values = sharedArray(Int32Array, count);
+    const cursor = distinctStart.slice();
+    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = this.values[i]!;
+    const slotBits = slotBitsFor(distinct);
+    const slotShift = 32 - slotBits;
+    const slotMask = (1 << slotBits) - 1;
+    const slotKeys = sharedArray(Uint32Array, 1 << slotBits);
+    const slotStart = sharedArray(Int32Array, 1 << slotBits).fill(-1);
+    const slotCount = sharedArray(Uint32Array, 1 << slotBits);
+    for (let d = 0; d < distinct; d++) {
+      let slot = Math.imul(distinctKeys[d]!, SLOT_MULTIPLIER) >>> slotShift;
+      while (slotStart[slot] !== -1) slot = (slot + 1) & slotMask;
+      slotKeys[slot] = distinctKeys[d]!;
+      slotStart[slot] = distinctStart[d]!;
+      slotCount[slot] = distinctCount[d]!;
+      if (order && distinctCount[d]! > 1) values.subarray(distinctStart[d]!, distinctStart[d]! + distinctCount[d]!).sort(order);
+    }
+    return new KeyedLists({ slotKeys, slotStart, slotCount, values });
+  }
+}
