@@ -170,6 +170,29 @@ describe('PCRE semantics (PCRE2, not JavaScript)', () => {
   it('stops at the first NUL of the pattern, as ClamAV passes a C string', () => {
     assert.deepEqual(find('ab\0c', '', 'xab'), [1, 3]);
   });
+
+  it('finds the leftmost match when it skips ahead to the required literal', () => {
+    // Bounded patterns skip the starting positions too far before the literal's next
+    // occurrence; the matches must stay the leftmost ones. For these simple patterns
+    // JavaScript's RegExp agrees with PCRE2, so it gives the expected positions.
+    const filler = 'QWERTY'.repeat(50_000);
+    const subject = `ab.exe ${filler} XY.exe ${filler}_ABC.exe ABC_.exe 1A.jar 12B3C.jar`;
+    const patterns = [
+      '[A-Z]{3}\\.exe', // ABC.exe, far after the first ".exe"
+      '[A-Z]{2,3}_?\\.exe', // XY.exe
+      '[A-Z]{3}_\\.exe', // starts exactly as far before the literal as the pattern reaches
+      '(?:[0-9]{1,2}[A-Z]){2}\\.jar',
+      '(?:ab|[A-Z]{4})\\.exe', // alternatives: not skipped
+    ];
+    for (const pattern of patterns) {
+      const expected = new RegExp(pattern).exec(subject);
+      assert.ok(expected, pattern);
+      assert.deepEqual(find(pattern, '', subject), [expected.index, expected.index + expected[0].length], pattern);
+    }
+    // Unbounded: not skipped (and on the long subject PCRE2 would hit the match limit).
+    assert.deepEqual(find('[A-Z]+Y\\.exe', '', 'ab.exe QWERTY XY.exe'), [14, 20]);
+  });
+
 });
 
 describe('PCRE limits', () => {

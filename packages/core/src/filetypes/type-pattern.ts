@@ -1,4 +1,4 @@
-import { atoi, isDigits, strtokField } from '../util/c-numbers.js';
+import { atoi, hexValue, isDigits, strtokField } from '../util/c-numbers.js';
 import { PatternError, refuse } from './pattern-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
 
@@ -305,15 +305,15 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
   return 0;
 }
 
-const HEX_DIGIT = /^[0-9a-fA-F]$/;
-
 /** Plain hex to bytes; undefined for odd length or a non-hex character. */
 export function decodeBytes(hex: string): Uint8Array | undefined {
   if (hex.length % 2 !== 0) return undefined;
-  const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < hex.length; i += 2) {
-    if (!HEX_DIGIT.test(hex[i]) || !HEX_DIGIT.test(hex[i + 1])) return undefined;
-    out[i / 2] = parseInt(hex.slice(i, i + 2), 16);
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexValue(hex.charCodeAt(2 * i));
+    const low = hexValue(hex.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return undefined;
+    out[i] = (high << 4) | low;
   }
   return out;
 }
@@ -328,18 +328,19 @@ function decodeHex(text: string): Uint16Array {
     const lo = text[i + 1];
     let code: number;
     if (hi === '?' && lo === '?') code = ELEMENT_ANY;
-    else if (lo === '?') code = ELEMENT_HIGH_NIBBLE | (hexValue(hi) << 4);
-    else if (hi === '?') code = ELEMENT_LOW_NIBBLE | hexValue(lo);
+    else if (lo === '?') code = ELEMENT_HIGH_NIBBLE | (digitValue(hi) << 4);
+    else if (hi === '?') code = ELEMENT_LOW_NIBBLE | digitValue(lo);
     else if (hi === '(') code = ELEMENT_SPECIAL | alternative++;
-    else code = ELEMENT_BYTE | (hexValue(hi) << 4) | hexValue(lo);
+    else code = ELEMENT_BYTE | (digitValue(hi) << 4) | digitValue(lo);
     codes[i / 2] = code;
   }
   return codes;
 }
 
-function hexValue(digit: string): number {
-  if (!HEX_DIGIT.test(digit)) throw malformedHex('', digit);
-  return parseInt(digit, 16);
+function digitValue(digit: string): number {
+  const value = hexValue(digit.charCodeAt(0));
+  if (value < 0) throw malformedHex('', digit);
+  return value;
 }
 
 /** ClamAV's hex decoders complain about odd lengths only; bad characters fail silently. */

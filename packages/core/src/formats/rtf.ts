@@ -1,7 +1,8 @@
 import type { ExtractedObject, ExtractionContext, FormatHandler } from './handler.js';
 import { guarded } from './compression/guard.js';
 import { GrowableBytes } from '../util/growable.js';
-import { isAlpha, isDigit, isSpace, isXDigit, hexValue } from './documents/bytes.js';
+import { isAlpha, isDigit, isSpace, isXDigit } from './documents/bytes.js';
+import { hexValue } from '../util/c-numbers.js';
 import { extractOle10Native } from './documents/ole10.js';
 
 /**

@@ -141,7 +141,7 @@ export class BodySignatureBuilder {
     const macros: (MacroLink | undefined)[] = [];
     const names: PatternNames = { raw: line.name, display: null };
     line.subsignatures.forEach((text, index) => {
-      withContext(`cli_loadldb: failed to parse subsignature ${index} in ${line.name}`, () => {
+      withContext(() => `cli_loadldb: failed to parse subsignature ${index} in ${line.name}`, () => {
         const form = classifySubsignature(text, line.name);
         switch (form.kind) {
           case 'macro':

@@ -113,15 +113,16 @@ export function uncompiledRegexSubsignature(compiled: CompiledRegexSubsignature)
  */
 export function tokenizeOutsideRegex(text: string, delimiter: string, max: number, regexFrom = 0): string[] {
   const fields: string[] = [];
+  const stop = delimiter.charCodeAt(0);
   let inRegex = false;
   let i = 0;
   while (fields.length < max) {
     const start = i;
     const field = fields.length + 1;
     while (i < text.length) {
-      const c = text[i];
-      if (!inRegex && c === delimiter) break;
-      if (field > regexFrom && i > 0 && text[i - 1] !== '\\' && c === '/') inRegex = !inRegex;
+      const c = text.charCodeAt(i);
+      if (!inRegex && c === stop) break;
+      if (c === SLASH && field > regexFrom && i > 0 && text.charCodeAt(i - 1) !== BACKSLASH) inRegex = !inRegex;
       i++;
     }
     fields.push(text.slice(start, i));
@@ -130,3 +131,6 @@ export function tokenizeOutsideRegex(text: string, delimiter: string, max: numbe
   }
   return fields;
 }
+
+const SLASH = 0x2f;
+const BACKSLASH = 0x5c;

@@ -41,12 +41,15 @@ export class SignatureError extends Error {
   }
 }
 
-/** Runs `step`; when it refuses the signature, appends the caller's own ClamAV message. */
-export function withContext<T>(outerMessage: string, step: () => T): T {
+/**
+ * Runs `step`; when it refuses the signature, appends the caller's own ClamAV message (given as
+ * a function where composing it for every line would cost more than the step).
+ */
+export function withContext<T>(outerMessage: string | (() => string), step: () => T): T {
   try {
     return step();
   } catch (error) {
-    if (error instanceof SignatureError) throw error.because(outerMessage);
+    if (error instanceof SignatureError) throw error.because(typeof outerMessage === 'string' ? outerMessage : outerMessage());
     throw error;
   }
 }

@@ -496,7 +496,7 @@ export class TargetProgramBuilder {
     const name = names.display ? names.display() : names.raw;
     const offset = withContext('cli_add_content_match_pattern: Problem adding signature (4).', () => {
       if (bytes.length < BM_MIN_LENGTH) throw new SignatureError(`cli_bm_addpatt: Signature for ${name} is too short`);
-      return withContext(`cli_bm_addpatt: Can't calculate offset for signature ${name}`, () => parseOffset(offsetText, this.target));
+      return withContext(() => `cli_bm_addpatt: Can't calculate offset for signature ${name}`, () => parseOffset(offsetText, this.target));
     });
     // ClamAV moves the pattern's hash block to the first 3 bytes whose bucket is still empty.
     let shift = 0;

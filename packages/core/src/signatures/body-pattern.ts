@@ -24,6 +24,9 @@ export const SPECIAL_FLAG = 0x0100_0000;
 export const NOCASE_FLAG = 0x0001_0000;
 export const ANY_BYTE = 0;
 
+/** The mask bits of an exact byte element: `EXACT_BYTE | b` is byteElement(b). */
+const EXACT_BYTE = 0xff << 8;
+
 export function byteElement(value: number, mask = 0xff, nocase = false): number {
   return (value & mask) | (mask << 8) | (nocase ? NOCASE_FLAG : 0);
 }
@@ -553,25 +556,24 @@ function decodeElements(text: string, specialCount: number): Uint32Array {
   for (let i = 0; i < elements.length; i++) {
     const a = text.charCodeAt(2 * i);
     const b = text.charCodeAt(2 * i + 1);
+    const high = hexValue(a);
+    const low = hexValue(b);
     let element: number;
-    if (a === 0x3f && b === 0x3f) {
+    if (high >= 0 && low >= 0) {
+      element = EXACT_BYTE | (high << 4) | low;
+    } else if (a === 0x3f && b === 0x3f) {
       element = ANY_BYTE;
     } else if (b === 0x3f) {
-      const high = hexValue(a);
       if (high < 0) throw new SignatureError();
       element = byteElement(high << 4, 0xf0);
     } else if (a === 0x3f) {
-      const low = hexValue(b);
       if (low < 0) throw new SignatureError();
       element = byteElement(low, 0x0f);
     } else if (a === 0x28 /* ( */) {
       if (special >= specialCount) throw new SignatureError();
       element = SPECIAL_FLAG | special++;
     } else {
-      const high = hexValue(a);
-      const low = hexValue(b);
-      if (high < 0 || low < 0) throw new SignatureError();
-      element = byteElement((high << 4) | low);
+      throw new SignatureError();
     }
     elements[i] = element;
   }

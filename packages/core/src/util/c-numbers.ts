@@ -83,8 +83,12 @@ export function scanUnsigned(text: string, from = 0): ScannedNumber | null {
 
 /** Hex digit value of a character code, -1 when it is not one (ClamAV's hex table). */
 export function hexValue(c: number): number {
+  return c < 0x80 ? HEX_VALUES[c]! : -1;
+}
+
+const HEX_VALUES = new Int8Array(0x80).map((_, c) => {
   if (c >= 0x30 && c <= 0x39) return c - 0x30;
   if (c >= 0x61 && c <= 0x66) return c - 0x57;
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
-}
+});

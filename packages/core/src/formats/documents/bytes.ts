@@ -47,14 +47,6 @@ export function toLower(c: number): number {
   return c >= 0x41 && c <= 0x5a ? c + 0x20 : c;
 }
 
-/** The value of a hex digit, or -1 (libclamav's cli_hex2int). */
-export function hexValue(c: number): number {
-  if (isDigit(c)) return c - 0x30;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  return -1;
-}
-
 /** Bytes as a binary string (one code unit per byte), without copying the bytes. */
 export function binaryString(bytes: Uint8Array, start = 0, end = bytes.length): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');

@@ -18,6 +18,7 @@ import type {
 } from './ast.js';
 import { PcreCompileError, unsupported } from './compile-error.js';
 import * as O from './opcodes.js';
+import { hexValue } from '../../util/c-numbers.js';
 import {
   type ByteSet,
   DIGIT_SET,
@@ -150,13 +151,6 @@ const isWordChar = (c: number) =>
 const isLowerLetter = (c: number) => c >= 0x61 && c <= 0x7a;
 /* White space skipped in extended mode: the C-locale isspace() set plus NEL. */
 const isPatternSpace = (c: number) => (c >= 0x09 && c <= 0x0d) || c === 0x20 || c === CH_NEL;
-
-function hexValue(c: number): number {
-  if (c >= 0x30 && c <= 0x39) return c - 0x30;
-  if (c >= 0x41 && c <= 0x46) return c - 0x37;
-  if (c >= 0x61 && c <= 0x66) return c - 0x57;
-  return -1;
-}
 
 interface Options {
   caseless: boolean;

@@ -48,7 +48,7 @@ export function search(
   if (from < 0 || from > end) return NO_MATCH;
   const anchored = anchoredOption || info.anchored;
   const optimize = !info.noStartOptimize;
-  const { firstUnit, firstUnit2, startline, startBits, reqUnit, reqUnit2, minLength, requiredLiteral } = info;
+  const { firstUnit, firstUnit2, startline, startBits, reqUnit, reqUnit2, minLength, requiredLiteral, literalReach } = info;
   interpreter.setSubject(subject, from, matchLimit, depthLimit);
   interpreter.ignoreSkipArg = 0;
   let start = from;
@@ -94,6 +94,12 @@ export function search(
       if (requiredLiteral !== null && literalFound < start) {
         literalFound = indexOfBytes(subject, requiredLiteral, start);
         if (literalFound < 0) return NO_MATCH;
+      }
+      if (literalReach >= 0 && literalFound - literalReach > start) {
+        // No match that starts here is long enough to reach the literal.
+        if (anchored) return NO_MATCH;
+        start = literalFound - literalReach;
+        continue;
       }
     }
 

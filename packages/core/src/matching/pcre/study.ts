@@ -9,7 +9,7 @@
 import type { ParsedPattern } from './ast.js';
 import { firstSignificant, isAnchored, isStartline } from './anchoring.js';
 import type { CodeProgram } from './codegen.js';
-import { requiredLiteral } from './literal.js';
+import { literalReach, requiredLiteral } from './literal.js';
 import { minimumLength } from './min-length.js';
 import * as O from './opcodes.js';
 import { startBits } from './start-bits.js';
@@ -34,6 +34,8 @@ export interface StartInfo {
   minLength: number;
   /** ClamTS's own extra check (see literal.ts), or null. */
   requiredLiteral: Uint8Array | null;
+  /** How far after a match's start the required literal can begin, -1 if unbounded (see literal.ts). */
+  literalReach: number;
 }
 
 export function studyPattern(parsed: ParsedPattern, program: CodeProgram): StartInfo {
@@ -51,6 +53,7 @@ export function studyPattern(parsed: ParsedPattern, program: CodeProgram): Start
     reqUnit2: -1,
     minLength: 0,
     requiredLiteral: null,
+    literalReach: -1,
   };
   if (settings.noStartOptimize) return info;
 
@@ -94,6 +97,7 @@ export function studyPattern(parsed: ParsedPattern, program: CodeProgram): Start
   info.minLength = Math.max(minimumLength(program, parsed.dupCaptureUsed), minMinLength);
 
   if (!program.hasAccept && !program.hasRecurse) info.requiredLiteral = requiredLiteral(parsed.branches);
+  if (info.requiredLiteral !== null) info.literalReach = literalReach(parsed.branches, info.requiredLiteral);
   return info;
 }
 
