@@ -85,6 +85,20 @@ describe('gzip handler', () => {
     assert.deepEqual(Buffer.from(gunzip(stream, 1000)), payload.subarray(0, 1000));
   });
 
+  it('is not misled by the size in the last trailer', () => {
+    // The output buffer is sized from the last member's trailer: the whole output must come out
+    // when that member is small, and a lying trailer must not change the bytes.
+    const big = Buffer.from(noise(300_000, 9));
+    const small = Buffer.from('tail');
+    const stream = Buffer.concat([zlib.gzipSync(big), zlib.gzipSync(small)]);
+    assert.deepEqual(Buffer.from(gunzip(stream, 1e9)), Buffer.concat([big, small]));
+    const lying = Buffer.from(zlib.gzipSync(big));
+    lying.writeUInt32LE(0xfffffff0, lying.length - 4);
+    assert.deepEqual(Buffer.from(gunzip(lying, 1e9)), big, 'a wrong length check keeps the output, as ClamAV does');
+    lying.writeUInt32LE(10, lying.length - 4);
+    assert.deepEqual(Buffer.from(gunzip(lying, 1e9)), big);
+  });
+
   it('survives seeded mutations of valid streams', () => {
     const samples = [zlib.gzipSync(CLAM_EXE.length ? CLAM_EXE : noise(600)), zlib.gzipSync(Buffer.alloc(20_000, 7)), Buffer.concat([zlib.gzipSync(Buffer.from('a')), zlib.gzipSync(noise(3000))])];
     fuzz(gzipHandler, samples, { seed: 0x6a1 });

@@ -39,11 +39,13 @@ export const gzipHandler: FormatHandler = {
  */
 export function gunzip(data: Uint8Array, limit: number, debug: (message: string) => void = () => {}): Uint8Array {
   if (limit >= 1) {
+    // zlib refuses a maxOutputLength above the largest Buffer Node can allocate.
+    const maxOutputLength = Math.min(limit, bufferConstants.MAX_LENGTH);
     try {
       return zlib.gunzipSync(data, {
         finishFlush: zlib.constants.Z_SYNC_FLUSH,
-        // zlib refuses a maxOutputLength above the largest Buffer Node can allocate.
-        maxOutputLength: Math.min(limit, bufferConstants.MAX_LENGTH),
+        maxOutputLength,
+        chunkSize: outputChunkSize(data, maxOutputLength),
       });
     } catch {
       // Corrupt data, trailing garbage that looks like another member, or output over the limit.
@@ -59,6 +61,20 @@ export function gunzip(data: Uint8Array, limit: number, debug: (message: string)
     offset = next;
   }
   return out.result();
+}
+
+/**
+ * Node's zlib gathers its output in chunks and joins them at the end, holding the output twice.
+ * The trailer of the last member gives its size (modulo 2^32): one chunk of that size, when the
+ * limit allows, holds a single-member stream without any copy.
+ */
+function outputChunkSize(data: Uint8Array, maxOutputLength: number): number {
+  const DEFAULT_CHUNK = 64 * 1024;
+  const MAX_DEFLATE_RATIO = 1032;
+  if (data.length < 18) return DEFAULT_CHUNK;
+  const size = new DataView(data.buffer, data.byteOffset + data.length - 4, 4).getUint32(0, true);
+  // Deflate expands at most about 1032 times: a larger claim is not believed.
+  return Math.max(DEFAULT_CHUNK, Math.min(size + 1, maxOutputLength, data.length * MAX_DEFLATE_RATIO));
 }
 
 /** Inflates the member at `offset`; returns the offset after it, or why decoding stops. */
