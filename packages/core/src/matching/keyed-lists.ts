@@ -1,3 +1,4 @@
+import { GrowableUint32 } from '../util/growable.js';
 import { sharedArray } from '../util/shared-memory.js';
 
 const SLOT_MULTIPLIER = 0x85ebca6b;
@@ -65,25 +66,18 @@ export class KeyedLists {
  * first appearance. No Map and no array per key, so building stays cheap with 10^5-10^6 pairs.
  */
 export class KeyedListsBuilder {
-  private keys = new Uint32Array(1024);
-  private values = new Int32Array(1024);
-  private count = 0;
+  private readonly keys = new GrowableUint32();
+  /** The values (non-negative numbers), parallel to `keys`. */
+  private readonly values = new GrowableUint32();
 
   add(key: number, value: number): void {
-    if (this.count === this.keys.length) {
-      const keys = new Uint32Array(2 * this.count);
-      keys.set(this.keys);
-      this.keys = keys;
-      const values = new Int32Array(2 * this.count);
-      values.set(this.values);
-      this.values = values;
-    }
-    this.keys[this.count] = key;
-    this.values[this.count++] = value;
+    this.keys.push(key);
+    this.values.push(value);
   }
 
   build(order?: (a: number, b: number) => number): KeyedLists {
-    const { keys, count } = this;
+    const { keys } = this;
+    const count = keys.length;
     // Number the distinct keys in order of first appearance, through a temporary slot table.
     const tempBits = slotBitsFor(count);
     const tempShift = 32 - tempBits;
@@ -95,7 +89,7 @@ export class KeyedListsBuilder {
     const distinctCount = new Uint32Array(count);
     let distinct = 0;
     for (let i = 0; i < count; i++) {
-      const key = keys[i]!;
+      const key = keys.get(i);
       let slot = Math.imul(key, SLOT_MULTIPLIER) >>> tempShift;
       while (tempDistinct[slot] !== -1 && tempKeys[slot] !== key) slot = (slot + 1) & tempMask;
       if (tempDistinct[slot] === -1) {
@@ -112,7 +106,7 @@ export class KeyedListsBuilder {
     for (let d = 1; d < distinct; d++) distinctStart[d] = distinctStart[d - 1]! + distinctCount[d - 1]!;
     const values = sharedArray(Int32Array, count);
     const cursor = distinctStart.slice();
-    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = this.values[i]!;
+    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = this.values.get(i);
     const slotBits = slotBitsFor(distinct);
     const slotShift = 32 - slotBits;
     const slotMask = (1 << slotBits) - 1;
