@@ -1,7 +1,8 @@
 // bin/clamd under stress and abuse: descriptor passing, the legacy STREAM command, VirusEvent,
 // many clients at once, clients that stall or vanish, and no descriptors leaked afterwards.
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ import { connectTo, exchange, instreamBody, REPO_ROOT, SAMPLE, SAMPLE_VIRUS, sle
 const workspace = new Workspace();
 let daemon: RunningDaemon;
 const events = workspace.path('events.txt');
+/** Larger than the engine's spill threshold: read into file-backed memory in TemporaryDirectory. */
+const LARGE = Buffer.alloc(20 * 1024 * 1024, 'ClamTS large sample ');
+const temporaryDirectory = workspace.path('tmp');
 
 /** The addon, when it was built (`pnpm install` builds it). */
 function fdpass(): { sendFd(socketFd: number, fd: number): void } | undefined {
@@ -38,8 +42,12 @@ function openDescriptors(): number {
 }
 
 before(async () => {
+  mkdirSync(temporaryDirectory);
+  writeFileSync(workspace.path('files', 'large.bin'), LARGE);
+  writeFileSync(join(workspace.db, 'large.hdb'), `${createHash('md5').update(LARGE).digest('hex')}:${LARGE.length}:ClamTS.Test.Large\n`);
   daemon = await startClamTS(workspace, {
     config: [
+      `TemporaryDirectory ${temporaryDirectory}`,
       'StreamMaxLength 1M',
       'CommandReadTimeout 1',
       'ReadTimeout 2',
@@ -82,6 +90,14 @@ describe('clamd FILDES', { skip: fdpass() ? false : 'the fdpass addon is not bui
     } finally {
       closeSync(directory);
     }
+  });
+});
+
+describe('clamd with large files', () => {
+  it('scans a file larger than the spill threshold and leaves nothing in TemporaryDirectory', async () => {
+    const path = workspace.path('files', 'large.bin');
+    assert.equal((await exchange(daemon.socket, `nSCAN ${path}\n`)).toString(), `${path}: ClamTS.Test.Large.UNOFFICIAL FOUND\n<EOF>`);
+    assert.deepEqual(readdirSync(temporaryDirectory), []);
   });
 });
 

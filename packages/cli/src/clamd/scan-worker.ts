@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { engineFromShared, isClamError, Scanner, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
+import { engineFromShared, isClamError, readIntoFileBacked, Scanner, SPILL_THRESHOLD, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
 import type { EngineMessage, ScanReply, ScanRequest, WorkerData, WorkerMessage } from './worker-messages.js';
 
 const data = workerData as WorkerData;
@@ -91,12 +91,15 @@ function contentOf(target: ScanRequest['target'], options: ScanOptions): Uint8Ar
 /**
  * Reads a descriptor with positional reads (a passed descriptor shares its offset with the
  * client, which must not move) and only up to one byte past MaxFileSize: enough for the scanner
- * to see that the file is too large without reading all of it.
+ * to see that the file is too large without reading all of it. A large file goes to file-backed
+ * memory, as in clamscan.
  */
 function readDescriptor(fd: number, options: ScanOptions): Uint8Array {
   try {
     const limit = options.limits.maxFileSize > 0 ? options.limits.maxFileSize + 1 : Number.MAX_SAFE_INTEGER;
     const size = Math.min(fstatSync(fd).size, limit);
+    const large = size > SPILL_THRESHOLD ? readIntoFileBacked(fd, size, options.temporaryDirectory) : undefined;
+    if (large) return large;
     const bytes = Buffer.allocUnsafe(size);
     let offset = 0;
     while (offset < size) {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ReleaseBehind } from '../util/file-backed.js';
 
 export type HashAlgorithm = 'md5' | 'sha1' | 'sha256';
 
@@ -14,7 +15,7 @@ export class ObjectHashes {
   get(algorithm: HashAlgorithm): Uint8Array {
     let digest = this.digests.get(algorithm);
     if (digest === undefined) {
-      digest = createHash(algorithm).update(this.data).digest();
+      digest = hashInSteps(algorithm, this.data);
       this.digests.set(algorithm, digest);
     }
     return digest;
@@ -23,6 +24,18 @@ export class ObjectHashes {
   hex(algorithm: HashAlgorithm): string {
     return Buffer.from(this.get(algorithm)).toString('hex');
   }
+}
+
+/** The digest of `data`, hashed a step at a time so that a file-backed object's pages can be given back. */
+function hashInSteps(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
+  const STEP = 1024 * 1024;
+  const hash = createHash(algorithm);
+  const hashed = new ReleaseBehind(data);
+  for (let offset = 0; offset < data.length; offset += STEP) {
+    hashed.advance(offset);
+    hash.update(data.subarray(offset, offset + STEP));
+  }
+  return hash.digest();
 }
 
 /** Entry point and sections of an executable, filled in by the PE/ELF/Mach-O parsers when present. */

@@ -55,6 +55,11 @@ export interface ScanOptions {
   /** `--phishing-scan-urls` / `PhishingScanURLs` (on by default): decides how some mail text is kept. */
   phishingScanUrls: boolean;
   limits: ScanLimits;
+  /**
+   * Where large decompressed objects are spilled (`--tempdir`, `TemporaryDirectory`); the
+   * system's temporary directory when undefined.
+   */
+  temporaryDirectory?: string;
 }
 
 export type ScanOptionsInit = Partial<Omit<ScanOptions, 'limits'>> & { limits?: Partial<ScanLimits> };
@@ -69,6 +74,7 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
     phishingScanUrls: overrides.phishingScanUrls ?? true,
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
+    temporaryDirectory: overrides.temporaryDirectory,
   };
 }
 

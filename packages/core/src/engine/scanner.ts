@@ -4,6 +4,7 @@ import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../forma
 import { FormatHandlers } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
+import { readIntoFileBacked, releasePages, SPILL_THRESHOLD, withTemporaryDirectory } from '../util/file-backed.js';
 import type { Engine } from './engine.js';
 import { normaliseTextForScan } from '../formats/normalise/text.js';
 import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type WindowObserver } from '../matching/body-detector.js';
@@ -67,7 +68,8 @@ export class Scanner {
     const scan = new ScanRun(this.engine, this.options, this.handlers);
     if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
     if (this.exceedsFileSize(data.length)) return this.scanOversized();
-    scan.scanObject(data, undefined);
+    withTemporaryDirectory(this.options.temporaryDirectory, () => scan.scanObject(data, undefined));
+    releasePages(data);
     return scan.result;
   }
 
@@ -82,6 +84,8 @@ export class Scanner {
     try {
       const { size } = await handle.stat();
       if (this.exceedsFileSize(size)) return this.scanOversized();
+      const data = size > SPILL_THRESHOLD ? readIntoFileBacked(handle.fd, size, this.options.temporaryDirectory) : undefined;
+      if (data) return this.scanBuffer(data);
       const buffer = this.takeReadBuffer(size);
       try {
         return this.scanBuffer(buffer.subarray(0, await readUpTo(handle, buffer, size)));
@@ -130,9 +134,9 @@ export class Scanner {
 
 /**
  * Reads the first `size` bytes of the file into `buffer`: like ClamAV's file map, a file is the
- * bytes it had when it was opened (fewer if it shrank since). Returns the bytes read.
+ * bytes it had when it was opened (fewer if it shrank since). Returns the length read.
  */
-async function readUpTo(handle: FileHandle, buffer: Buffer, size: number): Promise<number> {
+async function readUpTo(handle: FileHandle, buffer: Uint8Array, size: number): Promise<number> {
   let length = 0;
   while (length < size) {
     const { bytesRead } = await handle.read(buffer, length, size - length, length);
@@ -356,9 +360,12 @@ class ScanRun implements BodyScanSink {
         );
         if (this.stopped) return;
       }
+      // The container is not read while its member is scanned: a file-backed one gives its pages back.
+      releasePages(object.data);
       // Members with no data carry only metadata (encrypted, failed or skipped members).
       if (child.data.length > SMALLEST_SCANNED_SIZE && child.scanAs) this.scanView(child, child.scanAs, object);
       else if (child.data.length > 0) this.scanObject(child.data, object, child);
+      releasePages(child.data);
       this.current = object;
       if (this.stopped) return;
     }

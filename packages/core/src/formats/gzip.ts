@@ -13,6 +13,7 @@ import zlib from 'node:zlib';
 import type { FormatHandler } from './handler.js';
 import { inflateRawInto } from './archive/inflate.js';
 import { OutputBuffer } from './archive/output-buffer.js';
+import { fileBackingAvailable, SPILL_THRESHOLD } from '../util/file-backed.js';
 
 const FLAG_HCRC = 0x02;
 const FLAG_EXTRA = 0x04;
@@ -34,24 +35,22 @@ export const gzipHandler: FormatHandler = {
 
 /**
  * All members of a gzip stream, inflated into at most `limit` bytes. Node's zlib does the work
- * when the stream is clean; anything it rejects is redone by our decoder, which stops where zlib
- * stops and keeps the output before that point.
+ * when the stream is clean and its output small enough to hold in memory; anything it rejects,
+ * and large output (which our decoder spills to a temporary file), is done by our decoder, which
+ * stops where zlib stops and keeps the output before that point.
  */
 export function gunzip(data: Uint8Array, limit: number, debug: (message: string) => void = () => {}): Uint8Array {
-  if (limit >= 1) {
-    // zlib refuses a maxOutputLength above the largest Buffer Node can allocate.
-    const maxOutputLength = Math.min(limit, bufferConstants.MAX_LENGTH);
+  // zlib refuses a maxOutputLength above the largest Buffer Node can allocate.
+  const maxOutputLength = Math.min(limit, bufferConstants.MAX_LENGTH);
+  const expectedSize = expectedOutputSize(data, maxOutputLength);
+  if (limit >= 1 && (expectedSize <= SPILL_THRESHOLD || !fileBackingAvailable())) {
     try {
-      return zlib.gunzipSync(data, {
-        finishFlush: zlib.constants.Z_SYNC_FLUSH,
-        maxOutputLength,
-        chunkSize: outputChunkSize(data, maxOutputLength),
-      });
+      return zlib.gunzipSync(data, { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength, chunkSize: expectedSize });
     } catch {
       // Corrupt data, trailing garbage that looks like another member, or output over the limit.
     }
   }
-  const out = new OutputBuffer(limit, data.length * 4);
+  const out = new OutputBuffer(limit, expectedSize);
   for (let offset = 0; offset < data.length; ) {
     const next = inflateMember(data, offset, out);
     if (typeof next === 'string') {
@@ -64,11 +63,11 @@ export function gunzip(data: Uint8Array, limit: number, debug: (message: string)
 }
 
 /**
- * Node's zlib gathers its output in chunks and joins them at the end, holding the output twice.
- * The trailer of the last member gives its size (modulo 2^32): one chunk of that size, when the
- * limit allows, holds a single-member stream without any copy.
+ * The output size the last member's trailer gives (modulo 2^32), within the limit and deflate's
+ * largest ratio, and at least 64 KiB. As zlib's chunk size it spares the join of the chunks
+ * (which holds the output twice) for a single-member stream.
  */
-function outputChunkSize(data: Uint8Array, maxOutputLength: number): number {
+function expectedOutputSize(data: Uint8Array, maxOutputLength: number): number {
   const DEFAULT_CHUNK = 64 * 1024;
   const MAX_DEFLATE_RATIO = 1032;
   if (data.length < 18) return DEFAULT_CHUNK;

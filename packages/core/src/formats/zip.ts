@@ -34,6 +34,7 @@ import { bunzip2Into } from './archive/bzip2-decoder.js';
 import { explodeInto } from './archive/explode.js';
 import { inflateRawInto, type DeflateVariant } from './archive/inflate.js';
 import { OutputBuffer } from './archive/output-buffer.js';
+import { fileBackingAvailable, SPILL_THRESHOLD } from '../util/file-backed.js';
 
 const LOCAL_MAGIC = 0x04034b50;
 const CENTRAL_MAGIC = 0x02014b50;
@@ -317,11 +318,11 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
     // A "stored" member smaller than its size may really be deflated: ClamAV tries that first,
     // then scans the stored bytes too (or, when inflating fails, an empty file: nothing to yield).
     ctx.debug('cli_unzip: attempting to inflate stored file with inconsistent size');
-    const inflated = decompress(compressed, METHOD_DEFLATE, record.flags, ctx.maxObjectSize);
+    const inflated = decompress(compressed, METHOD_DEFLATE, record, ctx.maxObjectSize);
     const objects = inflated ? [object(inflated, METHOD_DEFLATE), object(stored)] : [];
     return { objects, unzipped: 2 };
   }
-  const output = decompress(compressed, record.method, record.flags, ctx.maxObjectSize);
+  const output = decompress(compressed, record.method, record, ctx.maxObjectSize);
   if (!output) {
     ctx.debug(`cli_unzip: extraction failed (method ${record.method})`);
     return none;
@@ -331,10 +332,16 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
 
 /**
  * The decompressed member, cut at `limit` bytes as ClamAV cuts it; undefined when ClamAV
- * would not scan it (corrupt data or an unsupported method).
+ * would not scan it (corrupt data or an unsupported method). Node's zlib inflates members
+ * declared small enough to hold in memory; larger ones go through our decoder, which spills.
  */
-function decompress(compressed: Uint8Array, method: number, flags: number, limit: number): Uint8Array | undefined {
-  if (method === METHOD_DEFLATE) {
+function decompress(
+  compressed: Uint8Array,
+  method: number,
+  { flags, uncompressedSize }: Pick<ZipRecord, 'flags' | 'uncompressedSize'>,
+  limit: number,
+): Uint8Array | undefined {
+  if (method === METHOD_DEFLATE && (uncompressedSize <= SPILL_THRESHOLD || !fileBackingAvailable())) {
     const fast = inflateWithZlib(compressed, limit);
     if (fast !== 'too-large') return fast;
   }

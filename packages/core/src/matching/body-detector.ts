@@ -13,6 +13,7 @@ import type { PcreLimits } from './pcre.js';
 import { StringList, TargetProgram, type SharedStringList, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
 import { SCAN_WINDOW } from './verify.js';
+import { ReleaseBehind } from '../util/file-backed.js';
 
 /**
  * The compiled body, logical and container-metadata signatures of an engine, as one Detector.
@@ -212,8 +213,10 @@ export class BodyScanRun {
    */
   matchContent(onWindow?: WindowObserver): boolean {
     const data = this.data;
+    const scanned = new ReleaseBehind(data);
     let offset = 0;
     while (offset < data.length) {
+      scanned.advance(offset);
       const length = Math.min(data.length - offset, SCAN_WINDOW);
       const window = data.subarray(offset, offset + length);
       onWindow?.(window, offset);

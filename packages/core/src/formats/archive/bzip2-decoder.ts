@@ -7,6 +7,7 @@
  * reach the output before its CRC is checked, as in libbzip2. Blocks marked "randomised"
  * (written only by bzip2 before 0.9.5) are reported as an error.
  */
+import { ReleaseBehind } from '../../util/file-backed.js';
 import { OutputBuffer } from './output-buffer.js';
 
 export type Bzip2End = 'stream-end' | 'input-end' | 'limit' | 'error';
@@ -103,6 +104,7 @@ function makeGroup(lengths: Uint8Array, alphaSize: number): Group {
 /** Decodes the first bzip2 stream of `input` into `out`. */
 export function bunzip2Into(input: Uint8Array, out: OutputBuffer): Bzip2Result {
   const bits = new Bits(input);
+  const inputRead = new ReleaseBehind(input);
   try {
     if (bits.read(8) !== 0x42 || bits.read(8) !== 0x5a || bits.read(8) !== 0x68) throw new DataError('bad magic');
     const level = bits.read(8) - 0x30;
@@ -111,6 +113,7 @@ export function bunzip2Into(input: Uint8Array, out: OutputBuffer): Bzip2Result {
     const tt = new Uint32Array(blockMax);
     let combinedCrc = 0;
     for (;;) {
+      inputRead.advance(bits.pos);
       const hi = bits.read(24);
       const lo = bits.read(24);
       if (hi === END_MAGIC_HI && lo === END_MAGIC_LO) {

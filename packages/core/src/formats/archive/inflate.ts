@@ -7,6 +7,7 @@
  * It reports errors where zlib does, with zlib's messages, so callers can mirror ClamAV, which
  * uses zlib for deflate and a zlib derivative (inflate64.c) for deflate64.
  */
+import { ReleaseBehind } from '../../util/file-backed.js';
 import { OutputBuffer } from './output-buffer.js';
 
 export type DeflateVariant = 'deflate' | 'deflate64';
@@ -155,9 +156,11 @@ export function inflateRawInto(input: Uint8Array, out: OutputBuffer, variant: De
     return entry >>> 4;
   };
   const consumed = (): number => pos - (bits >>> 3);
+  const inputRead = new ReleaseBehind(input);
 
   try {
     for (;;) {
+      inputRead.advance(pos);
       const header = take(3);
       const final = header & 1;
       const type = header >>> 1;

@@ -1,18 +1,28 @@
+import { FileBackedBuffer, ReleaseBehind, releasePages, SPILL_THRESHOLD } from '../../util/file-backed.js';
+/** The latest output stays in memory: back references mostly reach there. */
+const KEPT_BEHIND_WRITER = 8 * 1024 * 1024;
+
 /**
  * The growing output of a decompressor, capped at a byte limit.
  *
  * Decoders write into `bytes` directly (after `room`), because a method call per byte is too slow
  * on the hot path; the cap is how every decoder stops at `ExtractionContext.maxObjectSize` without
  * trusting any size declared in the file. `truncated` records that the stream had more to give.
+ *
+ * Past `SPILL_THRESHOLD` bytes the output moves to a file-backed buffer, as ClamAV writes large
+ * objects to a temporary file: the pages written are given back as the writer moves on, so a
+ * large object does not stay in the process's memory while it is decoded and scanned.
  */
 export class OutputBuffer {
-  bytes: Uint8Array;
+  bytes: Uint8Array = new Uint8Array(0);
   length = 0;
   /** Set when a decoder had more output than the limit allowed. */
   truncated = false;
+  private file: FileBackedBuffer | undefined;
+  private written: ReleaseBehind | undefined;
 
   constructor(readonly limit: number, sizeHint = 64 * 1024) {
-    this.bytes = new Uint8Array(Math.min(limit, sizeHint));
+    this.grow(Math.min(limit, sizeHint));
   }
 
   /**
@@ -22,13 +32,23 @@ export class OutputBuffer {
   room(wanted: number): number {
     const allowed = Math.max(0, Math.min(wanted, this.limit - this.length));
     const needed = this.length + allowed;
-    if (needed > this.bytes.length) {
-      const capacity = Math.min(this.limit, Math.max(needed, this.bytes.length * 2, 4096));
-      const next = new Uint8Array(capacity);
-      next.set(this.bytes.subarray(0, this.length));
-      this.bytes = next;
-    }
+    if (this.file !== undefined) this.fileRoom(needed);
+    else if (needed > this.bytes.length) this.grow(Math.min(this.limit, Math.max(needed, this.bytes.length * 2, 4096)));
     return allowed;
+  }
+
+  private grow(capacity: number): void {
+    this.file = capacity > SPILL_THRESHOLD ? FileBackedBuffer.create(this.limit) : undefined;
+    const next = this.file?.bytes ?? new Uint8Array(capacity);
+    this.file?.reserve(this.length);
+    next.set(this.bytes.subarray(0, this.length));
+    this.bytes = next;
+    if (this.file) this.written = new ReleaseBehind(next, KEPT_BEHIND_WRITER);
+  }
+
+  private fileRoom(needed: number): void {
+    this.file!.reserve(needed);
+    this.written!.advance(this.length);
   }
 
   /** Appends what fits of `source`; marks the buffer truncated when not all of it did. */
@@ -57,9 +77,17 @@ export class OutputBuffer {
     this.length = Math.min(this.length, length);
   }
 
-  /** The output so far; a view when it fills most of the buffer, else a right-sized copy. */
+  /**
+   * The output so far; a view when it fills most of the buffer or was spilled (then with all its
+   * pages given back), else a right-sized copy.
+   */
   result(): Uint8Array {
     const used = this.bytes.subarray(0, this.length);
+    if (this.file) {
+      this.file.seal();
+      releasePages(used);
+      return used;
+    }
     return this.length * 2 >= this.bytes.length ? used : used.slice();
   }
 }
