@@ -456,7 +456,7 @@ function runCoder(coder: Coder, input: Uint8Array, size: number, length: number)
     throw new SevenZipError('data', `7z: ${result.error ?? 'packed stream ended early'}`);
   }
   if (out.length < length) throw new SevenZipError('data', '7z: stream ended before its declared size');
-  return out.bytes;
+  return out.result();
 }
 
 class Archive {
