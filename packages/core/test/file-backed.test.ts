@@ -149,30 +149,26 @@ describe('scanning file-backed objects', () => {
 function oneMemberZip(name: string, payload: Buffer): Buffer {
   const data = zlib.deflateRawSync(payload, { level: 1 });
   const nameBytes = Buffer.from(name);
-  const crc = zlib.crc32(payload);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(8, 8);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(payload.length, 22);
-  local.writeUInt16LE(nameBytes.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(8, 10);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(payload.length, 24);
-  central.writeUInt16LE(nameBytes.length, 28);
-  const centralOffset = local.length + nameBytes.length + data.length;
+  // Local and central headers share their fields from "version needed" on; the central header
+  // has them 2 bytes further on.
+  const header = (signature: number, size: number, shared: number): Buffer => {
+    const bytes = Buffer.alloc(size);
+    bytes.writeUInt32LE(signature, 0);
+    bytes.writeUInt16LE(20, shared);
+    bytes.writeUInt16LE(8, shared + 4);
+    bytes.writeUInt32LE(zlib.crc32(payload), shared + 10);
+    bytes.writeUInt32LE(data.length, shared + 14);
+    bytes.writeUInt32LE(payload.length, shared + 18);
+    bytes.writeUInt16LE(nameBytes.length, shared + 22);
+    return bytes;
+  };
+  const local = header(0x04034b50, 30, 4);
+  const central = header(0x02014b50, 46, 6);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
   end.writeUInt16LE(1, 8);
   end.writeUInt16LE(1, 10);
   end.writeUInt32LE(central.length + nameBytes.length, 12);
-  end.writeUInt32LE(centralOffset, 16);
+  end.writeUInt32LE(local.length + nameBytes.length + data.length, 16);
   return Buffer.concat([local, nameBytes, data, central, nameBytes, end]);
 }
