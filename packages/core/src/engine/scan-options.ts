@@ -56,8 +56,8 @@ export interface ScanOptions {
   phishingScanUrls: boolean;
   limits: ScanLimits;
   /**
-   * Where large decompressed objects are spilled (`--tempdir`, `TemporaryDirectory`); the
-   * system's temporary directory when undefined.
+   * Where objects over 16 MiB (files read, decompressed output) get their file-backed memory
+   * (`--tempdir`, `TemporaryDirectory`); the system's temporary directory when undefined.
    */
   temporaryDirectory?: string;
 }

@@ -176,7 +176,13 @@ export class ReleaseBehind {
 export function readIntoFileBacked(fd: number, size: number, directory?: string): Uint8Array | undefined {
   const file = FileBackedBuffer.create(size, directory);
   if (!file) return undefined;
-  file.reserve(size);
+  try {
+    file.reserve(size);
+  } catch {
+    // No room on the disk for the copy: ordinary memory will do.
+    file.seal();
+    return undefined;
+  }
   const read = new ReleaseBehind(file.bytes);
   let length = 0;
   for (let count = 1; count > 0 && length < size; length += count) {
