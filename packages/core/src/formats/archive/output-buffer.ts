@@ -38,7 +38,10 @@ export class OutputBuffer {
   }
 
   private grow(capacity: number): void {
-    this.file = capacity > SPILL_THRESHOLD ? FileBackedBuffer.create(this.limit) : undefined;
+    // Spilling is tried once, when the output first passes the threshold: a directory that could
+    // not take the file then is not asked again at every doubling.
+    const crossing = capacity > SPILL_THRESHOLD && this.bytes.length <= SPILL_THRESHOLD;
+    this.file = crossing ? FileBackedBuffer.create(this.limit) : undefined;
     const next = this.file?.bytes ?? new Uint8Array(capacity);
     this.file?.reserve(this.length);
     next.set(this.bytes.subarray(0, this.length));
