@@ -112,6 +112,12 @@ describe('clamd protocol conformance (ClamTS vs ClamAV clamd)', { skip }, () => 
   /** Replies that come from parallel jobs arrive in either order, in both daemons. */
   const unordered = new Set(['MULTISCAN directory', 'IDSESSION', 'IDSESSION INSTREAM']);
   const inAnyOrder = (text: string) => text.split(/(?<=[\0\n])/).sort().join('');
+  /**
+   * clamd's receive thread replies to garbage after a command while a worker thread scans: when the
+   * worker closes the socket first, ClamAV's error reply is lost. ClamTS always sends it first, as
+   * ClamAV does when nothing races, so the error is checked in ours and left out of the comparison.
+   */
+  const racyError = new Map([['garbage after SCAN', 'Error processing command. ERROR\0']]);
 
   for (const [name, payload] of cases) {
     it(name, async () => {
@@ -122,6 +128,11 @@ describe('clamd protocol conformance (ClamTS vs ClamAV clamd)', { skip }, () => 
       let want = comparable(expected);
       let got = comparable(actual);
       if (unordered.has(name)) [want, got] = [inAnyOrder(want), inAnyOrder(got)];
+      const error = racyError.get(name);
+      if (error) {
+        assert.ok(got.startsWith(error), `ClamTS replies ${JSON.stringify(error)} first`);
+        [want, got] = [want.replace(error, ''), got.replace(error, '')];
+      }
       if (name.startsWith('VERSIONCOMMANDS')) want = want.replace('ALLMATCHSCAN', 'ALLMATCHSCAN RAWSCAN STREAM');
       assert.equal(JSON.stringify(got), JSON.stringify(want));
     });
