@@ -10,11 +10,15 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { isClamError } from '../src/errors.js';
 import { PCRE_DEFAULT_LIMITS, compilePcre, parsePcreFlags } from '../src/matching/pcre.js';
 import { openOracle } from './pcre-oracle.js';
+
+setFlagsFromString('--expose-gc');
 
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
 
@@ -193,6 +197,19 @@ describe('PCRE semantics (PCRE2, not JavaScript)', () => {
     assert.deepEqual(find('[A-Z]+Y\\.exe', '', 'ab.exe QWERTY XY.exe'), [14, 20]);
   });
 
+  it('does not keep the searched data alive after the search', async () => {
+    // A compiled program lives as long as the engine; the scanned objects must not.
+    const gc = runInNewContext('gc') as () => void;
+    const program = compilePcre('needle', '');
+    let subject: Uint8Array | undefined = bytes('hay needle hay');
+    const alive = new WeakRef(subject);
+    assert.deepEqual(program.exec(subject, 0), { start: 4, end: 10 });
+    assert.equal(program.exec(subject, 5), null);
+    subject = undefined;
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(alive.deref(), undefined);
+  });
 });
 
 describe('PCRE limits', () => {

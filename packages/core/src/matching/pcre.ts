@@ -218,14 +218,19 @@ class CompiledPcre implements PcreProgram {
   }
 
   search(data: Uint8Array, from: number, options?: PcreExecOptions): SearchResult {
-    return search(
-      this.interpreter,
-      this.info,
-      data,
-      from,
-      options?.anchored ?? false,
-      this.matchLimit,
-      this.depthLimit,
-    );
+    try {
+      return search(
+        this.interpreter,
+        this.info,
+        data,
+        from,
+        options?.anchored ?? false,
+        this.matchLimit,
+        this.depthLimit,
+      );
+    } finally {
+      // The program outlives the scan: it must not keep the scanned object alive.
+      this.interpreter.releaseSubject();
+    }
   }
 }

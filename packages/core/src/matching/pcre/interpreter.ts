@@ -226,6 +226,8 @@ export interface InterpreterOptions {
   hasThen: boolean;
 }
 
+const EMPTY_SUBJECT = new Uint8Array(0);
+
 /**
  * Runs a compiled program. One instance is reused for every search with the program; it is not
  * re-entrant.
@@ -237,7 +239,7 @@ export class Interpreter {
   private readonly frameSize: number;
   private frames: Int32Array;
 
-  private subject: Uint8Array = new Uint8Array(0);
+  private subject: Uint8Array = EMPTY_SUBJECT;
   private end = 0;
   private startOffset = 0;
   private callCount = 0;
@@ -275,6 +277,12 @@ export class Interpreter {
     this.matchLimit = matchLimit;
     this.depthLimit = depthLimit;
     this.depthLimitCells = Math.min(depthLimit, 0x7fffffff / this.frameSize) * this.frameSize;
+  }
+
+  /** Forgets the subject, so that the interpreter does not keep it alive between searches. */
+  releaseSubject(): void {
+    this.subject = EMPTY_SUBJECT;
+    this.end = 0;
   }
 
   /**
