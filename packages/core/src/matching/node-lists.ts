@@ -2,7 +2,7 @@ import { NOCASE_FLAG, SpecialKind, elementMask, isSpecialElement, specialIndex, 
 import { sharedArray } from '../util/shared-memory.js';
 import { forEachCaseVariant } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
-import { PatternEngine, type PatternTable } from './pattern-table.js';
+import { PatternEngine, wideElement, type PatternTable } from './pattern-table.js';
 
 /** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
 const THREE_BYTE_NODE = 0x0100_0000;
@@ -129,7 +129,7 @@ export class NodeLists {
       let key = 0;
       let nocase = 0;
       for (let k = 0; k < depth; k++) {
-        const e = table.elements[start + k]!;
+        const e = wideElement(table.elements[start + k]!, table.specialStart[p]!);
         key = ((key << 8) | (e & 0xff)) >>> 0;
         nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
       }
@@ -164,8 +164,8 @@ function identical(table: PatternTable, a: number, b: number): boolean {
   const sa = table.elementStart[a]!;
   const sb = table.elementStart[b]!;
   for (let i = 0; i < count; i++) {
-    const ea = table.elements[sa + i]!;
-    const eb = table.elements[sb + i]!;
+    const ea = wideElement(table.elements[sa + i]!, table.specialStart[a]!);
+    const eb = wideElement(table.elements[sb + i]!, table.specialStart[b]!);
     if (isSpecialElement(ea) !== isSpecialElement(eb)) return false;
     if (!isSpecialElement(ea)) {
       if (ea !== eb) return false;
@@ -182,7 +182,7 @@ function identityHash(table: PatternTable, p: number, specialHashes: readonly nu
   const start = table.elementStart[p]!;
   const count = table.prefixLength[p]! + table.length[p]!;
   for (let i = 0; i < count; i++) {
-    const e = table.elements[start + i]!;
+    const e = wideElement(table.elements[start + i]!, table.specialStart[p]!);
     hash = Math.imul(hash ^ (isSpecialElement(e) ? specialHashes[specialIndex(e)]! : e), 0x01000193);
   }
   return hash >>> 0;

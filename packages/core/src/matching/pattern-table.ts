@@ -34,6 +34,39 @@ export const WINDOW_MAX = 4;
 /** Marks "no single-byte anchor" in the anchor element arrays. */
 export const NO_ANCHOR = 0;
 
+// ---- Stored elements ---------------------------------------------------------------------------
+
+/**
+ * The table stores each element in 16 bits (a real database has millions of them): a byte element
+ * as its value, a 2-bit code of its mask (0xff, 0xf0, 0x0f, 0x00) and the nocase bit; a special as
+ * STORED_SPECIAL and its index among the pattern's own specials (from `specialStart`).
+ * `wideElement` gives back the element of body-pattern.ts, with its special index global.
+ */
+const STORED_SPECIAL = 0x8000;
+const STORED_NOCASE = 0x0400;
+const MASK_CODES = [0xff, 0xf0, 0x0f, 0x00];
+/** The element of each stored byte element (the low 11 bits). */
+const WIDE_BYTE_ELEMENTS = Uint32Array.from({ length: 0x800 }, (_, stored) =>
+  byteElement(stored & 0xff, MASK_CODES[(stored >> 8) & 3], (stored & STORED_NOCASE) !== 0),
+);
+
+/** Stores `element`, whose special index is global, for a pattern whose specials start at `specialStart`. */
+export function storedElement(element: number, specialStart: number): number {
+  if (isSpecialElement(element)) {
+    const local = specialIndex(element) - specialStart;
+    // A line of ClamAV's databases is too short to hold this many specials in one pattern.
+    if (local >= STORED_SPECIAL) throw new SignatureError('pattern has too many alternatives');
+    return STORED_SPECIAL | local;
+  }
+  const maskCode = MASK_CODES.indexOf(elementMask(element));
+  return (element & 0xff) | (maskCode << 8) | ((element & NOCASE_FLAG) !== 0 ? STORED_NOCASE : 0);
+}
+
+/** The element a stored element stands for, for a pattern whose specials start at `specialStart`. */
+export function wideElement(stored: number, specialStart: number): number {
+  return (stored & STORED_SPECIAL) !== 0 ? SPECIAL_FLAG | (specialStart + (stored & 0x7fff)) : WIDE_BYTE_ELEMENTS[stored]!;
+}
+
 /** What a pattern match does. */
 export const enum PatternAction {
   /** Detects: reports the signature's name (an .ndb signature). */
@@ -145,7 +178,7 @@ export type PatternColumns = { readonly [K in ColumnName]: InstanceType<(typeof 
  */
 export interface SharedPatternTable {
   columns: PatternColumns;
-  elements: Uint32Array;
+  elements: Uint16Array;
   specials: readonly Special[];
   longestPattern: number;
 }
@@ -189,8 +222,11 @@ export class PatternTable {
 
   constructor(
     columns: PatternColumns,
-    /** All elements: for pattern p, `elements[elementStart[p] .. + prefixLength[p] + length[p]]`. */
-    readonly elements: Uint32Array,
+    /**
+     * All elements, stored (see wideElement): for pattern p,
+     * `elements[elementStart[p] .. + prefixLength[p] + length[p]]`.
+     */
+    readonly elements: Uint16Array,
     readonly specials: readonly Special[],
     /** ClamAV's maxpatlen: the longest pattern (max lengths of prefix and pattern proper). */
     readonly longestPattern: number,
@@ -320,7 +356,7 @@ export class PatternTableBuilder {
   private columns = allocateColumns(1024);
   private capacity = 1024;
   private count = 0;
-  private elements = new Uint32Array(16 * 1024);
+  private elements = new Uint16Array(16 * 1024);
   private elementCount = 0;
   private readonly specials: Special[] = [];
   private longest = 0;
@@ -348,14 +384,14 @@ export class PatternTableBuilder {
     }
     const elements = prepared.elements;
     if (this.elementCount + elements.length > this.elements.length) {
-      const grown = new Uint32Array(Math.max(2 * this.elements.length, this.elementCount + elements.length));
+      const grown = new Uint16Array(Math.max(2 * this.elements.length, this.elementCount + elements.length));
       grown.set(this.elements.subarray(0, this.elementCount));
       this.elements = grown;
     }
     const c = this.columns;
     const { part } = prepared;
     c.elementStart[id] = this.elementCount;
-    this.elements.set(elements, this.elementCount);
+    for (let i = 0; i < elements.length; i++) this.elements[this.elementCount + i] = storedElement(elements[i]!, prepared.specialStart);
     this.elementCount += elements.length;
     for (const special of part.specials) this.specials.push(special);
     c.prefixLength[id] = prepared.prefixLength;
@@ -405,7 +441,7 @@ export class PatternTableBuilder {
     const elements = sharedPrefix(this.elements, this.elementCount);
     this.built = true;
     this.columns = allocateColumns(0);
-    this.elements = new Uint32Array(0);
+    this.elements = new Uint16Array(0);
     return new PatternTable(columns as PatternColumns, elements, this.specials, this.longest);
   }
 }

@@ -17,7 +17,7 @@ import {
   specialIndex,
   type Special,
 } from '../signatures/body-pattern.js';
-import { NO_ANCHOR, type PatternTable } from './pattern-table.js';
+import { NO_ANCHOR, wideElement, type PatternTable } from './pattern-table.js';
 
 /**
  * Checks whether a pattern matches at a position, with the exact semantics of ClamAV 1.4's
@@ -66,6 +66,7 @@ export class PatternVerifier {
   private pattern = 0;
   private elementBase = 0;
   private prefixBase = 0;
+  private specialStart = 0;
   /** Branches (element, position) known to fail in the current check; created on first need. */
   private failedBranches: Set<number> | null = null;
   private readonly specials: readonly Special[];
@@ -86,6 +87,7 @@ export class PatternVerifier {
     this.pattern = p;
     this.prefixBase = t.elementStart[p]!;
     this.elementBase = this.prefixBase + t.prefixLength[p]!;
+    this.specialStart = t.specialStart[p]!;
     this.failedBranches = null;
     return this.forward(at, at, 0) !== 0;
   }
@@ -103,7 +105,7 @@ export class PatternVerifier {
     const elements = t.elements;
     const count = t.length[p]!;
     for (; i < count && bp < length; i++) {
-      const e = elements[this.elementBase + i]!;
+      const e = wideElement(elements[this.elementBase + i]!, this.specialStart);
       if (isSpecialElement(e)) {
         const consumed = this.special(bp, origin, i, specialIndex(e), false);
         if (consumed <= 0) return consumed;
@@ -172,7 +174,7 @@ export class PatternVerifier {
       // ClamAV read outside the pattern; such a branch never matches there either.
       if (i < 0) return 0;
       for (;;) {
-        const e = t.elements[this.prefixBase + i]!;
+        const e = wideElement(t.elements[this.prefixBase + i]!, this.specialStart);
         if (isSpecialElement(e)) {
           const consumed = this.special(bp, origin, i, specialIndex(e), true);
           if (consumed <= 0) return consumed;
