@@ -13,7 +13,7 @@ export { silentLogger, type Logger } from './util/logger.js';
 export { errnoMessage, resolverMessage } from './util/strerror.js';
 export { listInDirectoryOrder } from './util/directory.js';
 export { readFileHead } from './util/file-head.js';
-export { readIntoFileBacked, SPILL_THRESHOLD } from './util/file-backed.js';
+export { FILE_READ_THRESHOLD, readIntoFileBacked } from './util/file-backed.js';
 export { Engine, type DatabaseVersion } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
 export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';

@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { engineFromShared, isClamError, readIntoFileBacked, Scanner, SPILL_THRESHOLD, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
+import { engineFromShared, isClamError, readIntoFileBacked, Scanner, FILE_READ_THRESHOLD, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
 import type { EngineMessage, ScanReply, ScanRequest, WorkerData, WorkerMessage } from './worker-messages.js';
 
 const data = workerData as WorkerData;
@@ -98,7 +98,7 @@ function readDescriptor(fd: number, options: ScanOptions): Uint8Array {
   try {
     const limit = options.limits.maxFileSize > 0 ? options.limits.maxFileSize + 1 : Number.MAX_SAFE_INTEGER;
     const size = Math.min(fstatSync(fd).size, limit);
-    const large = size > SPILL_THRESHOLD ? readIntoFileBacked(fd, size, options.temporaryDirectory) : undefined;
+    const large = size > FILE_READ_THRESHOLD ? readIntoFileBacked(fd, size, options.temporaryDirectory) : undefined;
     if (large) return large;
     const bytes = Buffer.allocUnsafe(size);
     let offset = 0;

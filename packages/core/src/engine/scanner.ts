@@ -4,7 +4,7 @@ import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../forma
 import { FormatHandlers } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
-import { readIntoFileBacked, releasePages, SPILL_THRESHOLD, withTemporaryDirectory } from '../util/file-backed.js';
+import { FILE_READ_THRESHOLD, readIntoFileBacked, releasePages, withTemporaryDirectory } from '../util/file-backed.js';
 import type { Engine } from './engine.js';
 import { normaliseTextForScan } from '../formats/normalise/text.js';
 import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type WindowObserver } from '../matching/body-detector.js';
@@ -30,12 +30,6 @@ const SMALLEST_SCANNED_SIZE = 5;
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
-/**
- * The largest file buffer a scanner keeps for the next file. Reading every file into a fresh
- * buffer leaves the previous one for the garbage collector, so two large files were in memory at
- * once; and buffers of ever-changing sizes fragment the C heap they come from.
- */
-const KEPT_READ_BUFFER = 32 * 1024 * 1024;
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -53,7 +47,11 @@ export function countedBlocks(size: number): number {
 export class Scanner {
   readonly options: ScanOptions;
   private readonly handlers: FormatHandlers;
-  /** The buffer the last file was read into, free for the next one (concurrent reads take their own). */
+  /**
+   * The buffer the last file was read into, free for the next one (concurrent reads take their
+   * own): a fresh buffer per file would leave the previous one to the garbage collector, so two
+   * would be in memory at once, and buffers of ever-changing sizes fragment the C heap.
+   */
   private spareReadBuffer: Buffer | undefined;
 
   constructor(
@@ -84,13 +82,13 @@ export class Scanner {
     try {
       const { size } = await handle.stat();
       if (this.exceedsFileSize(size)) return this.scanOversized();
-      const data = size > SPILL_THRESHOLD ? readIntoFileBacked(handle.fd, size, this.options.temporaryDirectory) : undefined;
+      const data = size > FILE_READ_THRESHOLD ? readIntoFileBacked(handle.fd, size, this.options.temporaryDirectory) : undefined;
       if (data) return this.scanBuffer(data);
       const buffer = this.takeReadBuffer(size);
       try {
         return this.scanBuffer(buffer.subarray(0, await readUpTo(handle, buffer, size)));
       } finally {
-        if (buffer.length <= KEPT_READ_BUFFER && buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
+        if (buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
       }
     } catch (error) {
       if (error instanceof ClamError) throw error;

@@ -19,7 +19,8 @@ export const bzip2Handler: FormatHandler = {
   fileTypes: ['CL_TYPE_BZ'],
   scanSwitch: 'archive',
   *extract(data, ctx) {
-    const out = new OutputBuffer(ctx.maxObjectSize + 1, data.length * 4);
+    // bzip2 never reads back its own output.
+    const out = new OutputBuffer(ctx.maxObjectSize + 1, data.length * 4, 0);
     const result = bunzip2Into(data, out);
     if (result.end === 'error' || result.end === 'input-end') {
       ctx.debug(`Bzip: ${result.error ?? 'premature end of compressed stream'}`);

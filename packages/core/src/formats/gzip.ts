@@ -11,7 +11,7 @@
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
 import type { FormatHandler } from './handler.js';
-import { inflateRawInto } from './archive/inflate.js';
+import { DEFLATE_WINDOW, inflateRawInto } from './archive/inflate.js';
 import { OutputBuffer } from './archive/output-buffer.js';
 import { fileBackingAvailable, SPILL_THRESHOLD } from '../util/file-backed.js';
 
@@ -50,7 +50,7 @@ export function gunzip(data: Uint8Array, limit: number, debug: (message: string)
       // Corrupt data, trailing garbage that looks like another member, or output over the limit.
     }
   }
-  const out = new OutputBuffer(limit, expectedSize);
+  const out = new OutputBuffer(limit, expectedSize, DEFLATE_WINDOW);
   for (let offset = 0; offset < data.length; ) {
     const next = inflateMember(data, offset, out);
     if (typeof next === 'string') {

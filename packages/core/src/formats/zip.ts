@@ -32,7 +32,7 @@ import { cString } from '../util/tar.js';
 import type { ExtractedObject, ExtractionContext, FormatHandler } from './handler.js';
 import { bunzip2Into } from './archive/bzip2-decoder.js';
 import { explodeInto } from './archive/explode.js';
-import { inflateRawInto, type DeflateVariant } from './archive/inflate.js';
+import { DEFLATE64_WINDOW, inflateRawInto, type DeflateVariant } from './archive/inflate.js';
 import { OutputBuffer } from './archive/output-buffer.js';
 import { fileBackingAvailable, SPILL_THRESHOLD } from '../util/file-backed.js';
 
@@ -345,7 +345,8 @@ function decompress(
     const fast = inflateWithZlib(compressed, limit);
     if (fast !== 'too-large') return fast;
   }
-  const out = new OutputBuffer(limit, compressed.length * 4);
+  // Deflate64's window is the longest reach of the methods below (implode's is 8 KiB).
+  const out = new OutputBuffer(limit, compressed.length * 4, DEFLATE64_WINDOW);
   let ok: boolean;
   if (method === METHOD_DEFLATE || method === METHOD_DEFLATE64) {
     const variant: DeflateVariant = method === METHOD_DEFLATE ? 'deflate' : 'deflate64';

@@ -26,12 +26,18 @@ interface FileMapAddon {
   releasePages(buffer: ArrayBuffer, offset: number, length: number): void;
 }
 
-/** Objects larger than this are file-backed: decompressed output past it, files read for scanning. */
+/** Decompressed output past this size moves to file-backed memory. */
 export const SPILL_THRESHOLD = 16 * 1024 * 1024;
+/**
+ * Files larger than this are read for scanning into file-backed memory, whose pages the scan gives
+ * back as it goes; smaller ones into ordinary memory, where a scanner keeps one buffer of at most
+ * this size for the next file.
+ */
+export const FILE_READ_THRESHOLD = 4 * 1024 * 1024;
 /** Disk blocks are reserved this far ahead of the writer. */
 const RESERVE_STEP = 16 * 1024 * 1024;
 /** Sequential passes give pages back in steps of this size. */
-export const RELEASE_STEP = 8 * 1024 * 1024;
+export const RELEASE_STEP = 1024 * 1024;
 
 let addon: FileMapAddon | null | undefined;
 function fileMap(): FileMapAddon | null {

@@ -12,6 +12,10 @@ import { OutputBuffer } from './output-buffer.js';
 
 export type DeflateVariant = 'deflate' | 'deflate64';
 
+/** How far back a deflate64 back reference reaches (32 KiB for plain deflate). */
+export const DEFLATE64_WINDOW = 64 * 1024;
+export const DEFLATE_WINDOW = 32 * 1024;
+
 /** Why decoding stopped, in zlib's terms. */
 export type InflateEnd =
   /** The final block ended (zlib's Z_STREAM_END). */

@@ -1,6 +1,10 @@
 import { FileBackedBuffer, ReleaseBehind, releasePages, SPILL_THRESHOLD } from '../../util/file-backed.js';
-/** The latest output stays in memory: back references mostly reach there. */
-const KEPT_BEHIND_WRITER = 8 * 1024 * 1024;
+/**
+ * How much of its latest output a decoder keeps in memory by default: the back references of
+ * LZMA, PPMd-era and RAR decoders mostly reach there. (Any byte stays readable: a page given back
+ * comes again from the page cache when a reference reaches further.)
+ */
+export const DEFAULT_HISTORY = 8 * 1024 * 1024;
 
 /**
  * The growing output of a decompressor, capped at a byte limit.
@@ -21,7 +25,15 @@ export class OutputBuffer {
   private file: FileBackedBuffer | undefined;
   private written: ReleaseBehind | undefined;
 
-  constructor(readonly limit: number, sizeHint = 64 * 1024) {
+  /**
+   * `sizeHint` is the expected output size; `history` how far back the decoder reads its own
+   * output (deflate's 32 KiB window, none for bzip2), kept in memory once the output spills.
+   */
+  constructor(
+    readonly limit: number,
+    sizeHint = 64 * 1024,
+    private readonly history = DEFAULT_HISTORY,
+  ) {
     this.grow(Math.min(limit, sizeHint));
   }
 
@@ -46,7 +58,7 @@ export class OutputBuffer {
     this.file?.reserve(this.length);
     next.set(this.bytes.subarray(0, this.length));
     this.bytes = next;
-    if (this.file) this.written = new ReleaseBehind(next, KEPT_BEHIND_WRITER);
+    if (this.file) this.written = new ReleaseBehind(next, this.history);
   }
 
   private fileRoom(needed: number): void {
