@@ -88,7 +88,8 @@ export class Scanner {
       try {
         return this.scanBuffer(buffer.subarray(0, await readUpTo(handle, buffer, size)));
       } finally {
-        if (buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
+        // (A larger buffer held a file that found no room in file-backed memory: not kept.)
+        if (buffer.length <= FILE_READ_THRESHOLD && buffer.length >= (this.spareReadBuffer?.length ?? 0)) this.spareReadBuffer = buffer;
       }
     } catch (error) {
       if (error instanceof ClamError) throw error;

@@ -1,10 +1,10 @@
 import { FileBackedBuffer, ReleaseBehind, releasePages, SPILL_THRESHOLD } from '../../util/file-backed.js';
 /**
- * How much of its latest output a decoder keeps in memory by default: the back references of
- * LZMA, PPMd-era and RAR decoders mostly reach there. (Any byte stays readable: a page given back
- * comes again from the page cache when a reference reaches further.)
+ * How much of its latest output a decoder keeps in memory by default: the back references of the
+ * LZMA and RAR decoders mostly reach there. (Any byte stays readable: a page given back comes
+ * again from the page cache when a reference reaches further.)
  */
-export const DEFAULT_HISTORY = 8 * 1024 * 1024;
+const DEFAULT_HISTORY = 8 * 1024 * 1024;
 
 /**
  * The growing output of a decompressor, capped at a byte limit.
