@@ -6,7 +6,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { engineFromShared, isClamError, readIntoFileBacked, Scanner, FILE_READ_THRESHOLD, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
+import { engineFromShared, FILE_READ_THRESHOLD, isClamError, readIntoFileBacked, Scanner, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
 import type { EngineMessage, ScanReply, ScanRequest, WorkerData, WorkerMessage } from './worker-messages.js';
 
 const data = workerData as WorkerData;
