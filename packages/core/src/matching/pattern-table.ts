@@ -45,6 +45,9 @@ export const NO_ANCHOR = 0;
 const STORED_SPECIAL = 0x8000;
 const STORED_NOCASE = 0x0400;
 const MASK_CODES = [0xff, 0xf0, 0x0f, 0x00];
+/** The code of each mask in MASK_CODES (masks are only those four). */
+const MASK_CODE_OF = new Uint8Array(256);
+MASK_CODES.forEach((mask, code) => (MASK_CODE_OF[mask] = code));
 /** The element of each stored byte element (the low 11 bits). */
 const WIDE_BYTE_ELEMENTS = Uint32Array.from({ length: 0x800 }, (_, stored) =>
   byteElement(stored & 0xff, MASK_CODES[(stored >> 8) & 3], (stored & STORED_NOCASE) !== 0),
@@ -58,8 +61,7 @@ export function storedElement(element: number, specialStart: number): number {
     if (local >= STORED_SPECIAL) throw new SignatureError('pattern has too many alternatives');
     return STORED_SPECIAL | local;
   }
-  const maskCode = MASK_CODES.indexOf(elementMask(element));
-  return (element & 0xff) | (maskCode << 8) | ((element & NOCASE_FLAG) !== 0 ? STORED_NOCASE : 0);
+  return (element & 0xff) | (MASK_CODE_OF[elementMask(element)]! << 8) | ((element & NOCASE_FLAG) !== 0 ? STORED_NOCASE : 0);
 }
 
 /** The element a stored element stands for, for a pattern whose specials start at `specialStart`. */
