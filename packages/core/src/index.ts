@@ -7,14 +7,14 @@
  * const result = await new Scanner(engine).scanFile('/tmp/upload.bin');
  * if (result.viruses.length) console.log(result.viruses[0]);
  * ```
+ *
+ * Programs that only talk to clamd or read configuration import `@clamts/core/client`, a part of
+ * this API that loads without the engine.
  */
-export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.js';
-export { silentLogger, type Logger } from './util/logger.js';
-export { errnoMessage, resolverMessage } from './util/strerror.js';
+export * from './client.js';
 export { listInDirectoryOrder } from './util/directory.js';
-export { readFileHead } from './util/file-head.js';
 export { FILE_READ_THRESHOLD, readIntoFileBacked } from './util/file-backed.js';
-export { Engine, type DatabaseVersion } from './engine/engine.js';
+export { Engine } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
 export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';
 export { loadEngineCached, engineCacheDirectory, LoadedEngine, type LoadFailure } from './engine/engine-cache.js';
@@ -22,25 +22,9 @@ export { Scanner, countedBlocks, COUNT_PRECISION, type ScanResult } from './engi
 export { scanOptions, DEFAULT_LIMITS, type Alert, type ScanOptions, type ScanLimits } from './engine/scan-options.js';
 export type { FormatHandler, ExtractedObject, ExtractionContext, HeuristicKind, ScanSwitch } from './formats/handler.js';
 export { registeredHandlers } from './formats/registry.js';
-export { ENGINE_VERSION, FUNCTIONALITY_LEVEL, CLAMTS_VERSION } from './engine/version.js';
 export { DatabaseLoader, loadEngine } from './signatures/loader.js';
 export type { LoadOptions } from './signatures/database-context.js';
 export type { PuaFilter } from './signatures/pua.js';
 export { defaultDatabasePaths, BUNDLED_DATABASE_DIR, SYSTEM_DATABASE_DIR } from './signatures/default-database.js';
-export {
-  parseCvdHeader,
-  readCvdHead,
-  readContainer,
-  verifyContainer,
-  type CvdHeader,
-  type CvdEntry,
-  type ContainerKind,
-} from './signatures/cvd.js';
-export * from './config/index.js';
-export { isWellFormed, convertArgument } from './config/arguments.js';
-export { CommandLineError, parseCommandLine, ParsedCommandLine } from './config/command-line.js';
-export { ctime, summaryDate, summaryTimeLines, type ScanTimes } from './util/time-format.js';
 export { isDirectoryDatabase } from './signatures/database-formats.js';
 export { databaseAge } from './signatures/database-age.js';
-export * from './clamd/index.js';
-export * from './clamd/client.js';

@@ -1,4 +1,4 @@
-import { ClamdClient, ClamError, parseStatsReply, resolverMessage, type ClamdSession, type ClamdStats } from '@clamts/core';
+import { ClamdClient, ClamError, parseStatsReply, resolverMessage, type ClamdSession, type ClamdStats } from '@clamts/core/client';
 import type { DaemonTarget } from './targets.js';
 import { parseVersion, type VersionInfo } from './version-info.js';
 

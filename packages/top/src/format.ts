@@ -2,7 +2,7 @@
  * The text of clamdtop's screen: column layouts and number formats are ClamAV's clamdtop's, so
  * that anyone used to it (or a script reading a capture of it) finds every figure where it was.
  */
-import type { ClamdMemoryStats } from '@clamts/core';
+import type { ClamdMemoryStats } from '@clamts/core/client';
 import type { DaemonView } from './dashboard.js';
 import type { TaskEntry } from './stats-summary.js';
 

@@ -1,4 +1,4 @@
-import { CLAMTS_VERSION } from '@clamts/core';
+import { CLAMTS_VERSION } from '@clamts/core/client';
 
 /** `clamdtop --version`. */
 export const VERSION_LINE = `ClamTS Monitoring Tool ${CLAMTS_VERSION}`;

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic */ // tsx compiles with the repository's tsconfig, which has no `jsx` setting.
-import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '@clamts/core';
-import { CLAMTS_VERSION, isClamError, loadConfigFile } from '@clamts/core';
+import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '@clamts/core/client';
+import { CLAMTS_VERSION, isClamError, loadConfigFile } from '@clamts/core/client';
 import { render } from 'ink';
 import { DaemonMonitor } from './daemon-monitor.js';
 import { Dashboard } from './dashboard.js';

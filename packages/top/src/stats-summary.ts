@@ -1,4 +1,4 @@
-import type { ClamdMemoryStats, ClamdStats } from '@clamts/core';
+import type { ClamdMemoryStats, ClamdStats } from '@clamts/core/client';
 
 /** The figures clamdtop derives from one STATS report. */
 export interface StatsSummary {

@@ -1,6 +1,6 @@
 import { accessSync } from 'node:fs';
 import { isAbsolute } from 'node:path';
-import type { ClamdEndpoint, Config } from '@clamts/core';
+import type { ClamdEndpoint, Config } from '@clamts/core/client';
 
 /** clamd's port when an address names none. */
 export const DEFAULT_PORT = '3310';

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { REPLY } from '@clamts/core';
+import { REPLY } from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 import type { DaemonLink } from './daemon-link.js';
 

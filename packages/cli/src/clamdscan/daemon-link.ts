@@ -7,7 +7,7 @@ import {
   resolverMessage,
   type ClamdEndpoint,
   type Config,
-} from '@clamts/core';
+} from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 
 /** sockaddr_un holds 108 bytes: clamdscan copies the LocalSocket path into it, cut to 107. */

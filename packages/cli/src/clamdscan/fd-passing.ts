@@ -1,4 +1,4 @@
-import type { FdSender } from '@clamts/core';
+import type { FdSender } from '@clamts/core/client';
 
 /** The native addon that passes descriptors over unix sockets (built when ClamTS is installed). */
 const FDPASS_PACKAGE = '@clamts/fdpass';

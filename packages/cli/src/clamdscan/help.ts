@@ -1,4 +1,4 @@
-import { CLAMTS_VERSION } from '@clamts/core';
+import { CLAMTS_VERSION } from '@clamts/core/client';
 
 /** `clamdscan --help`: ClamAV 1.4's clamdscan options and layout, described by ClamTS. */
 export function clamdscanHelp(): string {

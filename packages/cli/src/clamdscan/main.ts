@@ -1,6 +1,6 @@
 import { hrtime } from 'node:process';
-import { CLAMD_CONF, CLAMTS_VERSION, isClamError, loadConfigFile, type Config } from '@clamts/core';
-import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '@clamts/core';
+import { CLAMD_CONF, CLAMTS_VERSION, isClamError, loadConfigFile, type Config } from '@clamts/core/client';
+import { CommandLineError, parseCommandLine, type ParsedCommandLine } from '@clamts/core/client';
 import { ToolOutput } from '../common/output.js';
 import { quarantineFromOptions } from '../clamscan/quarantine.js';
 import { pingClamd, printDaemonVersion, reloadDatabase } from './daemon-commands.js';

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, read, readSync, statSync } from 'node:fs';
-import { STREAM_CHUNK_BYTES, errnoMessage, type ClamdClientConnection, type FdSender } from '@clamts/core';
+import { STREAM_CHUNK_BYTES, errnoMessage, type ClamdClientConnection, type FdSender } from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 import type { Quarantine } from '../clamscan/quarantine.js';
 import { readScanReply, SCAN_COMMANDS, type ScanType } from './replies.js';

@@ -1,6 +1,6 @@
 import { fstatSync } from 'node:fs';
-import { errnoMessage, type Config } from '@clamts/core';
-import type { ParsedCommandLine } from '@clamts/core';
+import { errnoMessage, type Config } from '@clamts/core/client';
+import type { ParsedCommandLine } from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 import { readFileList } from '../clamscan/file-list.js';
 import type { Quarantine } from '../clamscan/quarantine.js';

@@ -1,6 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
 import type { ToolOutput } from '../common/output.js';
-import { RegexFilter } from '../clamscan/scan-manager.js';
+import { RegexFilter } from '../common/regex-filter.js';
 import type { DaemonLink } from './daemon-link.js';
 import type { RequestSettings, RequestTally } from './request.js';
 import type { WalkOptions, WalkReason } from './tree-walk.js';

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { strerror } from '@clamts/core';
+import { strerror } from '@clamts/core/client';
 import { clientNamesFiles } from './replies.js';
 import { openActionSource, requestScan, type ActionSource, type RequestTally } from './request.js';
 import { realPathOf, reportWalkProblem, WalkPolicy, type ScanRun } from './scan-run.js';

@@ -1,5 +1,5 @@
 import { closeSync } from 'node:fs';
-import { ClamdSession, errnoMessage, type SessionReply } from '@clamts/core';
+import { ClamdSession, errnoMessage, type SessionReply } from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 import { readSessionReply } from './replies.js';
 import { openActionSource, sendRequest, type ActionSource, type RequestTally } from './request.js';

@@ -1,5 +1,5 @@
 import type { ToolOutput } from '../common/output.js';
-import { summaryTimeLines, type ScanTimes } from '@clamts/core';
+import { summaryTimeLines, type ScanTimes } from '@clamts/core/client';
 
 export interface ClamdscanSummary extends ScanTimes {
   infected: number;

@@ -19,7 +19,8 @@ import { ToolOutput } from '../common/output.js';
 import { clamscanHelp } from './help.js';
 import { quarantineFromOptions, type Quarantine } from './quarantine.js';
 import { readFileList } from './file-list.js';
-import { RegexFilter, ScanManager, type SymlinkPolicy, type WalkSettings } from './scan-manager.js';
+import { RegexFilter } from '../common/regex-filter.js';
+import { ScanManager, type SymlinkPolicy, type WalkSettings } from './scan-manager.js';
 import { printSummary } from './summary.js';
 
 const PRODUCT = `ClamTS ${CLAMTS_VERSION}`;

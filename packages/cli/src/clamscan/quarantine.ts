@@ -1,7 +1,7 @@
 import { closeSync, copyFileSync, constants, linkSync, openSync, realpathSync, statSync, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { errnoMessage } from '@clamts/core';
-import type { ParsedCommandLine } from '@clamts/core';
+import { errnoMessage } from '@clamts/core/client';
+import type { ParsedCommandLine } from '@clamts/core/client';
 import type { ToolOutput } from '../common/output.js';
 
 export type QuarantineMode = { kind: 'move' | 'copy'; directory: string } | { kind: 'remove' };

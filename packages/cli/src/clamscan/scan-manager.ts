@@ -9,6 +9,7 @@ import {
   type Scanner,
 } from '@clamts/core';
 import type { ToolOutput } from '../common/output.js';
+import type { RegexFilter } from '../common/regex-filter.js';
 import type { Quarantine } from './quarantine.js';
 
 /** Symlink policy, as `--follow-*-symlinks`: 0 never, 1 when named on the command line, 2 always. */
@@ -42,25 +43,6 @@ export interface ScanStats {
   scannedBlocks: number;
   /** "Data read", in 4 KiB blocks. */
   readBlocks: number;
-}
-
-/**
- * `--exclude`-style filters: POSIX extended regular expressions matched anywhere in the path;
- * a pattern ending in `/` is matched against the path with a `/` appended, so it can match
- * whole directory names (as ClamAV's match_regex does).
- */
-export class RegexFilter {
-  private readonly regex: RegExp;
-  private readonly wantsTrailingSlash: boolean;
-
-  constructor(readonly pattern: string) {
-    this.regex = new RegExp(pattern);
-    this.wantsTrailingSlash = pattern.endsWith('/');
-  }
-
-  matches(path: string): boolean {
-    return this.regex.test(this.wantsTrailingSlash ? `${path}/` : path);
-  }
 }
 
 /** Walks what clamscan was asked to scan, scans each file and prints what ClamAV prints. */

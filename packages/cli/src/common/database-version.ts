@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import { readCvdHead, readFileHead, type DatabaseVersion } from '@clamts/core';
-import { ctime } from '@clamts/core';
+import { readCvdHead, readFileHead, type DatabaseVersion } from '@clamts/core/client';
+import { ctime } from '@clamts/core/client';
 
 /**
  * The version of the daily database in `directory` (the newer of daily.cvd and daily.cld), as

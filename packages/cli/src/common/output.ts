@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { errnoMessage, type Logger } from '@clamts/core';
+import { errnoMessage, type Logger } from '@clamts/core/client';
 
 export interface OutputOptions {
   /** `--quiet`: only errors reach the console. */

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic */ // tsx compiles with the repository's tsconfig, which has no `jsx` setting.
-import { ctime } from '@clamts/core';
+import { ctime } from '@clamts/core/client';
 import { fullWidth, Line } from './line.js';
 import type { Theme } from './theme.js';
 
