@@ -19,6 +19,25 @@ describe('hash index', () => {
     assert.equal(index.count, 20000);
   });
 
+  it('tells apart digests that differ only within the leading bytes its buckets use', () => {
+    // A small table buckets on the first byte only, a large one on more bits than two bytes.
+    for (const filler of [0, 300_000]) {
+      const builder = new HashIndexBuilder();
+      const rest = 'ab'.repeat(14);
+      for (let i = 0; i < filler; i++) addHex(builder, createHash('md5').update(String(i)).digest('hex'), 5, 1000 + i);
+      addHex(builder, `0001${rest}`, 10, 1);
+      addHex(builder, `0002${rest}`, 10, 2);
+      addHex(builder, `000102${rest.slice(2)}`, 10, 3);
+      const index = builder.build();
+      const lookup = (digestHex: string) => index.lookup('md5', Buffer.from(digestHex, 'hex'), 10).sized;
+      assert.equal(lookup(`0001${rest}`), 1);
+      assert.equal(lookup(`0002${rest}`), 2);
+      assert.equal(lookup(`000102${rest.slice(2)}`), 3);
+      assert.equal(lookup(`0003${rest}`), -1);
+      assert.equal(lookup(`0101${rest}`), -1);
+    }
+  });
+
   it('keeps the last loaded name for a repeated hash and size, and reports any-size entries apart', () => {
     const builder = new HashIndexBuilder();
     const digest = createHash('sha256').update('x').digest('hex');

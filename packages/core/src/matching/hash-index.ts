@@ -99,9 +99,30 @@ export class HashIndexBuilder {
   }
 }
 
-const BUCKET_BITS = 16;
-/** Buckets up to this size are sorted by insertion (they average a few hundred entries at most). */
+/**
+ * Entries are bucketed on the leading bits of their digest, enough bits for about this many
+ * entries per bucket (a few bytes of bucket table per entry).
+ */
+const ENTRIES_PER_BUCKET = 8;
+const MIN_BUCKET_BITS = 8;
+const MAX_BUCKET_BITS = 22;
+/** Buckets up to this size are sorted by insertion (nearly all of them, with the sizing above). */
 const INSERTION_SORT_MAX = 48;
+
+function bucketBitsFor(entries: number): number {
+  const wanted = Math.ceil(Math.log2(Math.max(1, entries / ENTRIES_PER_BUCKET)));
+  return Math.min(MAX_BUCKET_BITS, Math.max(MIN_BUCKET_BITS, wanted));
+}
+
+/** The first digest byte not wholly given by a bucket of `bits` bits: where comparisons start. */
+function firstUnbucketedByte(bits: number): number {
+  return bits >> 3;
+}
+
+/** The bucket of the digest at `p` in `digests`: its leading `bits` bits. */
+function bucketOf(digests: Uint8Array, p: number, bits: number): number {
+  return ((digests[p]! << 16) | (digests[p + 1]! << 8) | digests[p + 2]!) >>> (24 - bits);
+}
 
 /** A sorted table as plain data in shared memory. */
 export interface SharedSortedTable {
@@ -109,6 +130,8 @@ export interface SharedSortedTable {
   digests: Uint8Array;
   sizes: Uint32Array;
   names: Uint32Array;
+  /** How many leading digest bits choose the bucket. */
+  bucketBits: number;
   bucketStarts: Uint32Array;
   /** The distinct exact sizes, ascending, to tell quickly whether hashing an object is useful. */
   distinctSizes: Uint32Array;
@@ -116,8 +139,8 @@ export interface SharedSortedTable {
 }
 
 /**
- * Entries sorted by (digest, size), in load order among equal keys. A 64 Ki-entry bucket table
- * on the first two digest bytes narrows each lookup to a handful of entries.
+ * Entries sorted by (digest, size), in load order among equal keys. A bucket table on the
+ * leading digest bits, sized to the entry count, narrows each lookup to a handful of entries.
  */
 class SortedTable {
   private constructor(private readonly t: SharedSortedTable) {}
@@ -136,29 +159,28 @@ class SortedTable {
     const rawDigests = builder.digests.bytes;
     const rawSizes = builder.sizes.finish();
     const rawNames = builder.names.finish();
-    // Stable counting sort on the first two digest bytes, then a sort on the rest of the key
+    // Stable counting sort on the leading digest bits, then a sort on the rest of the key
     // inside each (small) bucket.
-    const bucketStarts = sharedArray(Uint32Array, (1 << BUCKET_BITS) + 1);
-    for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
-      bucketStarts[((rawDigests[p]! << 8) | rawDigests[p + 1]!) + 1]!++;
-    }
-    for (let b = 0; b < 1 << BUCKET_BITS; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
+    const bucketBits = bucketBitsFor(n);
+    const bucketCount = 1 << bucketBits;
+    const bucketStarts = sharedArray(Uint32Array, bucketCount + 1);
+    for (let p = 0; p < n * digestLength; p += digestLength) bucketStarts[bucketOf(rawDigests, p, bucketBits) + 1]!++;
+    for (let b = 0; b < bucketCount; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
     const order = new Uint32Array(n);
-    const fill = bucketStarts.slice(0, 1 << BUCKET_BITS);
+    const fill = bucketStarts.slice(0, bucketCount);
     for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
-      order[fill[(rawDigests[p]! << 8) | rawDigests[p + 1]!]!++] = entry;
+      order[fill[bucketOf(rawDigests, p, bucketBits)]!++] = entry;
     }
 
+    const first = firstUnbucketedByte(bucketBits);
     const compare = (a: number, b: number): number => {
-      const pa = a * digestLength;
-      const pb = b * digestLength;
-      for (let i = 2; i < digestLength; i++) {
+      for (let i = first, pa = a * digestLength, pb = b * digestLength; i < digestLength; i++) {
         const d = rawDigests[pa + i]! - rawDigests[pb + i]!;
         if (d !== 0) return d;
       }
       return rawSizes[a]! - rawSizes[b]! || a - b;
     };
-    for (let b = 0; b < 1 << BUCKET_BITS; b++) {
+    for (let b = 0; b < bucketCount; b++) {
       const start = bucketStarts[b]!;
       const end = bucketStarts[b + 1]!;
       if (end - start <= 1) continue;
@@ -169,10 +191,7 @@ class SortedTable {
       for (let i = start + 1; i < end; i++) {
         const entry = order[i]!;
         let j = i - 1;
-        while (j >= start && compare(order[j]!, entry) > 0) {
-          order[j + 1] = order[j]!;
-          j--;
-        }
+        for (; j >= start && compare(order[j]!, entry) > 0; j--) order[j + 1] = order[j]!;
         order[j + 1] = entry;
       }
     }
@@ -191,7 +210,7 @@ class SortedTable {
     }
     // With any-size entries every object must be hashed anyway: the size list would go unused.
     const distinctSizes = hasAnySize ? sharedArray(Uint32Array, 0) : distinctSorted(rawSizes);
-    return new SortedTable({ digestLength, digests, sizes, names, bucketStarts, distinctSizes, hasAnySize });
+    return new SortedTable({ digestLength, digests, sizes, names, bucketBits, bucketStarts, distinctSizes, hasAnySize });
   }
 
   get count(): number {
@@ -215,7 +234,7 @@ class SortedTable {
   lookup(digest: Uint8Array, size: number): HashMatch {
     const { bucketStarts, sizes, names } = this.t;
     const result: HashMatch = { sized: -1, anySize: -1 };
-    const bucket = (digest[0]! << 8) | digest[1]!;
+    const bucket = bucketOf(digest, 0, this.t.bucketBits);
     let low = bucketStarts[bucket]!;
     let high = bucketStarts[bucket + 1]!;
     // Lower bound of the digest inside the bucket.
@@ -237,7 +256,7 @@ class SortedTable {
   private compareDigest(entry: number, digest: Uint8Array): number {
     const { digestLength, digests } = this.t;
     const base = entry * digestLength;
-    for (let i = 2; i < digestLength; i++) {
+    for (let i = firstUnbucketedByte(this.t.bucketBits); i < digestLength; i++) {
       const d = digests[base + i]! - digest[i]!;
       if (d !== 0) return d;
     }
