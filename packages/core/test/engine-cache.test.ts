@@ -146,6 +146,8 @@ describe('engine cache', { skip }, () => {
       writeFileSync(join(dir, 'real.ndb'), realLine('daily.ndb.gz', 'Win.Loader.PowerShellDecrypter-10007381-0:'));
       writeFileSync(join(dir, 'real.ldb'), realLine('main.ldb.gz', 'Win.Trojan.Andromeda-108;') + realLine('main.ldb.gz', 'Img.Exploit.CVE_2018_12838-6780360-0;'));
       writeFileSync(join(dir, 'eicar.hdb'), `${EICAR_MD5}:68:Eicar-Test-Signature\n`);
+      // A mail-target pattern with a 4-byte window only: that target's 3-byte window table is empty.
+      writeFileSync(join(dir, 'mail.ndb'), 'ClamTS.Mail.Test-1:4:*:436c616d54534d61696c\n');
       copyFileSync(join(DAILY, 'daily.ftm'), join(dir, 'daily.ftm'));
     }
     copyFileSync(join(CVD, 'test-1.cvd'), join(withCvd, 'daily.cvd'));

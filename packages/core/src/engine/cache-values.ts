@@ -58,6 +58,8 @@ export class UnstorableValueError extends Error {
  */
 export class ValueEncoder {
   readonly buffers: ArrayBufferLike[] = [];
+  /** How much of each buffer the views use: only that much is stored (a growable buffer has more). */
+  readonly extents: number[] = [];
   private readonly bufferIds = new Map<ArrayBufferLike, number>();
   private readonly objectIds = new Map<object, number>();
 
@@ -105,7 +107,9 @@ export class ValueEncoder {
     if (id === undefined) {
       id = this.buffers.push(view.buffer) - 1;
       this.bufferIds.set(view.buffer, id);
+      this.extents.push(0);
     }
+    this.extents[id] = Math.max(this.extents[id]!, view.byteOffset + view.byteLength);
     const length = (view as Uint8Array).length;
     return { $: 'v', t: type as TypedArrayName, b: id, o: view.byteOffset, l: length } as Tagged;
   }
@@ -161,8 +165,8 @@ function isTagged(json: Json): json is Tagged & { [key: string]: Json } {
   return typeof json === 'object' && json !== null && !Array.isArray(json) && Object.hasOwn(json, '$');
 }
 
-export function storedBuffer(buffer: ArrayBufferLike): StoredBuffer {
-  return { shared: buffer instanceof SharedArrayBuffer, byteLength: buffer.byteLength };
+export function storedBuffer(buffer: ArrayBufferLike, byteLength: number): StoredBuffer {
+  return { shared: buffer instanceof SharedArrayBuffer, byteLength };
 }
 
 /** A view over a new buffer to read a stored one into: SharedArrayBuffers stay shared. */

@@ -1,6 +1,5 @@
 import type { HashAlgorithm } from '../engine/scan-object.js';
-import { GrowableBytes, GrowableUint32 } from '../util/growable.js';
-import { sharedArray } from '../util/shared-memory.js';
+import { GrowableShared, sharedArray } from '../util/shared-memory.js';
 
 export const DIGEST_LENGTH: Record<HashAlgorithm, number> = { md5: 16, sha1: 20, sha256: 32 };
 export const HASH_ALGORITHMS: readonly HashAlgorithm[] = ['md5', 'sha1', 'sha256'];
@@ -39,9 +38,9 @@ export interface HashMatch {
 }
 
 class TableBuilder {
-  readonly digests = new GrowableBytes(1 << 12);
-  readonly sizes = new GrowableUint32(1 << 8);
-  readonly names = new GrowableUint32(1 << 8);
+  readonly digests = new GrowableShared(Uint8Array, 1 << 12);
+  readonly sizes = new GrowableShared(Uint32Array, 1 << 8);
+  readonly names = new GrowableShared(Uint32Array, 1 << 8);
 
   constructor(readonly digestLength: number) {}
 }
@@ -68,9 +67,8 @@ export class HashIndexBuilder {
     if (algorithm === undefined) return false;
     const table = this.table(algorithm);
     const digestLength = table.digestLength;
-    table.digests.reserve(digestLength);
-    const out = table.digests.bytes;
     const base = table.digests.length;
+    const out = table.digests.ensure(base + digestLength);
     for (let i = 0; i < digestLength; i++) {
       const high = HEX_VALUE[source[start + 2 * i]!]!;
       const low = HEX_VALUE[source[start + 2 * i + 1]!]!;
@@ -156,9 +154,9 @@ class SortedTable {
   static from(builder: TableBuilder): SortedTable {
     const n = builder.sizes.length;
     const digestLength = builder.digestLength;
-    const rawDigests = builder.digests.bytes;
-    const rawSizes = builder.sizes.finish();
-    const rawNames = builder.names.finish();
+    const rawDigests = builder.digests.used();
+    const rawSizes = builder.sizes.used();
+    const rawNames = builder.names.used();
     // Stable counting sort on the leading digest bits, then a sort on the rest of the key
     // inside each (small) bucket.
     const bucketBits = bucketBitsFor(n);

@@ -12,7 +12,7 @@ import {
   type ParsedPart,
   type Special,
 } from '../signatures/body-pattern.js';
-import { sharedArray } from '../util/shared-memory.js';
+import { GrowableShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 
 /**
@@ -294,72 +294,68 @@ export class PatternTable {
 
 type Column = InstanceType<(typeof COLUMNS)[ColumnName]>;
 type MutableColumns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
+type ColumnStorage = { [K in ColumnName]: GrowableShared<InstanceType<(typeof COLUMNS)[K]>> };
+type SharedColumnType<T extends Column> = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
 
-type SharedColumnType = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): Column; BYTES_PER_ELEMENT: number };
-
-/** Columns of `capacity` entries (private memory), holding the first `used` entries of `from`. */
-function allocateColumns(capacity: number, from?: MutableColumns, used = 0): MutableColumns {
-  // A literal, so that the object has a fixed shape: built key by key, its 34 properties would
-  // make V8 store it as a (slow) dictionary.
-  const columns: MutableColumns = {
-    elementStart: new Uint32Array(capacity),
-    prefixLength: new Uint16Array(capacity),
-    length: new Uint16Array(capacity),
-    minLength: new Uint32Array(capacity),
-    maxLength: new Uint32Array(capacity),
-    prefixMin: new Uint32Array(capacity),
-    prefixMax: new Uint32Array(capacity),
-    keyLength: new Uint8Array(capacity),
-    specialStart: new Uint32Array(capacity),
-    prefixSpecials: new Uint16Array(capacity),
-    leftAnchor: new Uint32Array(capacity),
-    leftMin: new Uint8Array(capacity),
-    leftMax: new Uint8Array(capacity),
-    rightAnchor: new Uint32Array(capacity),
-    rightMin: new Uint8Array(capacity),
-    rightMax: new Uint8Array(capacity),
-    flags: new Uint32Array(capacity),
-    engine: new Uint8Array(capacity),
-    action: new Uint8Array(capacity),
-    owner: new Uint32Array(capacity),
-    subsignature: new Uint8Array(capacity),
-    offsetKind: new Uint8Array(capacity),
-    offsetMin: new Uint32Array(capacity),
-    offsetMax: new Uint32Array(capacity),
-    partialId: new Uint32Array(capacity),
-    partNumber: new Uint16Array(capacity),
-    partCount: new Uint16Array(capacity),
-    gapMin: new Uint32Array(capacity),
-    gapMax: new Uint32Array(capacity),
-    handleOffset: new Uint32Array(capacity),
-    windowOffset: new Uint32Array(capacity),
-    windowLength: new Uint8Array(capacity),
-    windowKey: new Uint32Array(capacity),
-    windowNocase: new Uint8Array(capacity),
-  };
-  if (from) for (const name of COLUMN_NAMES) columns[name].set(from[name].subarray(0, used) as never);
-  return columns;
+function columnStorage(capacity: number): ColumnStorage {
+  const storage = {} as Record<ColumnName, GrowableShared<Column>>;
+  for (const name of COLUMN_NAMES) storage[name] = new GrowableShared(COLUMNS[name] as unknown as SharedColumnType<Column>, capacity);
+  return storage as ColumnStorage;
 }
 
-/** A copy of the first `length` entries of `array` in shared memory, at its final size. */
-function sharedPrefix<T extends Column>(array: T, length: number): T {
-  const copy = sharedArray(array.constructor as unknown as SharedColumnType, length) as T;
-  copy.set(array.subarray(0, length));
-  return copy;
+/** Views of the grown part of every column, for the builder's writes. */
+function columnViews(s: ColumnStorage): MutableColumns {
+  // A literal, so that the object has a fixed shape: built key by key, its 34 properties would
+  // make V8 store it as a (slow) dictionary.
+  return {
+    elementStart: s.elementStart.array,
+    prefixLength: s.prefixLength.array,
+    length: s.length.array,
+    minLength: s.minLength.array,
+    maxLength: s.maxLength.array,
+    prefixMin: s.prefixMin.array,
+    prefixMax: s.prefixMax.array,
+    keyLength: s.keyLength.array,
+    specialStart: s.specialStart.array,
+    prefixSpecials: s.prefixSpecials.array,
+    leftAnchor: s.leftAnchor.array,
+    leftMin: s.leftMin.array,
+    leftMax: s.leftMax.array,
+    rightAnchor: s.rightAnchor.array,
+    rightMin: s.rightMin.array,
+    rightMax: s.rightMax.array,
+    flags: s.flags.array,
+    engine: s.engine.array,
+    action: s.action.array,
+    owner: s.owner.array,
+    subsignature: s.subsignature.array,
+    offsetKind: s.offsetKind.array,
+    offsetMin: s.offsetMin.array,
+    offsetMax: s.offsetMax.array,
+    partialId: s.partialId.array,
+    partNumber: s.partNumber.array,
+    partCount: s.partCount.array,
+    gapMin: s.gapMin.array,
+    gapMax: s.gapMax.array,
+    handleOffset: s.handleOffset.array,
+    windowOffset: s.windowOffset.array,
+    windowLength: s.windowLength.array,
+    windowKey: s.windowKey.array,
+    windowNocase: s.windowNocase.array,
+  };
 }
 
 /**
  * Collects patterns while signatures load, straight into typed columns that grow by doubling:
  * a real database has some 10^5 patterns and 10^7 elements, for which arrays of JavaScript
- * numbers take several times the memory and time. Building copies the used part to shared
- * memory at its final size, so the engine keeps no spare capacity.
+ * numbers take several times the memory and time. The columns grow in place in shared memory
+ * (GrowableShared), and the built table is their used part: nothing is copied.
  */
 export class PatternTableBuilder {
-  private columns = allocateColumns(1024);
-  private capacity = 1024;
+  private readonly storage = columnStorage(1024);
+  private columns = columnViews(this.storage);
   private count = 0;
-  private elements = new Uint16Array(16 * 1024);
-  private elementCount = 0;
+  private readonly elements = new GrowableShared(Uint16Array, 16 * 1024);
   private readonly specials: Special[] = [];
   private longest = 0;
   private built = false;
@@ -380,21 +376,18 @@ export class PatternTableBuilder {
   add(prepared: PreparedPattern, entry: PatternEntry): number {
     if (this.built) throw new Error('PatternTableBuilder: the table is already built');
     const id = this.count;
-    if (id === this.capacity) {
-      this.capacity *= 2;
-      this.columns = allocateColumns(this.capacity, this.columns, id);
+    if (id === this.columns.engine.length) {
+      for (const name of COLUMN_NAMES) this.storage[name].ensure(id + 1);
+      this.columns = columnViews(this.storage);
     }
     const elements = prepared.elements;
-    if (this.elementCount + elements.length > this.elements.length) {
-      const grown = new Uint16Array(Math.max(2 * this.elements.length, this.elementCount + elements.length));
-      grown.set(this.elements.subarray(0, this.elementCount));
-      this.elements = grown;
-    }
+    const start = this.elements.length;
+    const stored = this.elements.ensure(start + elements.length);
     const c = this.columns;
     const { part } = prepared;
-    c.elementStart[id] = this.elementCount;
-    for (let i = 0; i < elements.length; i++) this.elements[this.elementCount + i] = storedElement(elements[i]!, prepared.specialStart);
-    this.elementCount += elements.length;
+    c.elementStart[id] = start;
+    for (let i = 0; i < elements.length; i++) stored[start + i] = storedElement(elements[i]!, prepared.specialStart);
+    this.elements.length += elements.length;
     for (const special of part.specials) this.specials.push(special);
     c.prefixLength[id] = prepared.prefixLength;
     c.length[id] = elements.length - prepared.prefixLength;
@@ -435,16 +428,12 @@ export class PatternTableBuilder {
     return id;
   }
 
-  /** The table, in shared memory. The builder lets go of its arrays and cannot be used afterwards. */
+  /** The table, in the shared memory the builder wrote (no copy); the builder cannot be used afterwards. */
   build(): PatternTable {
-    const used = this.count;
     const columns = {} as Record<ColumnName, Column>;
-    for (const name of COLUMN_NAMES) columns[name] = sharedPrefix(this.columns[name], used);
-    const elements = sharedPrefix(this.elements, this.elementCount);
+    for (const name of COLUMN_NAMES) columns[name] = this.storage[name].used(this.count);
     this.built = true;
-    this.columns = allocateColumns(0);
-    this.elements = new Uint16Array(0);
-    return new PatternTable(columns as PatternColumns, elements, this.specials, this.longest);
+    return new PatternTable(columns as PatternColumns, this.elements.used(), this.specials, this.longest);
   }
 }
 

@@ -1,6 +1,5 @@
-import { GrowableBytes, GrowableUint32 } from './growable.js';
 import { latin1 } from './latin1.js';
-import { toShared } from './shared-memory.js';
+import { GrowableShared } from './shared-memory.js';
 
 /** A frozen name table as plain data in shared memory (see `NameTable.fromShared`). */
 export interface SharedNameTable {
@@ -18,9 +17,9 @@ const UNOFFICIAL_SUFFIX = '.UNOFFICIAL';
  * Filled while loading, then `freeze()`d; `get` works on a frozen table only.
  */
 export class NameTable {
-  private heapBuilder = new GrowableBytes(1 << 16);
-  private startsBuilder = new GrowableUint32(1 << 12);
-  private unofficialBuilder = new GrowableBytes(1 << 12);
+  private readonly heapBuilder = new GrowableShared(Uint8Array, 1 << 16);
+  private readonly startsBuilder = new GrowableShared(Uint32Array, 1 << 12);
+  private readonly unofficialBuilder = new GrowableShared(Uint8Array, 1 << 12);
   private heap = new Uint8Array(0);
   private starts = new Uint32Array(0);
   private unofficial = new Uint8Array(0);
@@ -44,12 +43,9 @@ export class NameTable {
   }
 
   freeze(): void {
-    this.heap = toShared(Uint8Array, this.heapBuilder.bytes.subarray(0, this.heapBuilder.length));
-    this.starts = toShared(Uint32Array, this.startsBuilder.finish());
-    this.unofficial = toShared(Uint8Array, this.unofficialBuilder.finish());
-    this.heapBuilder = new GrowableBytes(1);
-    this.startsBuilder = new GrowableUint32(1);
-    this.unofficialBuilder = new GrowableBytes(1);
+    this.heap = this.heapBuilder.used();
+    this.starts = this.startsBuilder.used();
+    this.unofficial = this.unofficialBuilder.used();
   }
 
   toShared(): SharedNameTable {

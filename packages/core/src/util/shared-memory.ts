@@ -17,3 +17,61 @@ export function toShared<T extends Uint8Array | Uint32Array | Int32Array>(
   (copy as unknown as Uint8Array).set(source as unknown as Uint8Array);
   return copy;
 }
+
+/** Address space reserved for a growable shared array: only reserved, a page counts once written. */
+const GROWABLE_RESERVE_BYTES = 2 ** 32;
+
+/** The growable SharedArrayBuffer of ES2024, which Node 20 has and this TypeScript's lib lacks. */
+interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
+  grow(byteLength: number): void;
+}
+const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (
+  byteLength: number,
+  options: { maxByteLength: number },
+) => GrowableSharedArrayBuffer;
+
+/**
+ * An append-only typed array in shared memory for an engine builder that does not know its
+ * final size. Its buffer reserves address space up front, so growing copies nothing, and the
+ * used part is handed over as it is: no copy at the end either, and the reserved but unwritten
+ * rest costs no memory. (Without this, a builder holds its array, the doubled copy it grows into
+ * and the final shared copy, and copies everything twice.)
+ */
+export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array> {
+  private readonly buffer: GrowableSharedArrayBuffer;
+  /** The grown part: write entries below `array.length` after `ensure`. */
+  array: T;
+  length = 0;
+
+  constructor(
+    private readonly Type: TypedArrayConstructor<T>,
+    initialCapacity = 1024,
+  ) {
+    this.buffer = new GrowableSharedArrayBuffer(initialCapacity * Type.BYTES_PER_ELEMENT, { maxByteLength: GROWABLE_RESERVE_BYTES });
+    this.array = new Type(this.buffer, 0, initialCapacity);
+  }
+
+  /** Makes room for `capacity` entries in all (at least doubling) and returns the array. */
+  ensure(capacity: number): T {
+    if (capacity > this.array.length) {
+      const grown = Math.max(capacity, 2 * this.array.length);
+      this.buffer.grow(grown * this.Type.BYTES_PER_ELEMENT);
+      this.array = new this.Type(this.buffer, 0, grown);
+    }
+    return this.array;
+  }
+
+  push(value: number): void {
+    this.ensure(this.length + 1)[this.length++] = value;
+  }
+
+  append(source: T, start = 0, end = source.length): void {
+    this.ensure(this.length + end - start).set(source.subarray(start, end) as never, this.length);
+    this.length += end - start;
+  }
+
+  /** The first `length` entries, shared, without a copy (the builder must not write any more). */
+  used(length = this.length): T {
+    return new this.Type(this.buffer, 0, length);
+  }
+}
