@@ -18,11 +18,15 @@ export function toShared<T extends Uint8Array | Uint32Array | Int32Array>(
   return copy;
 }
 
-/** Address space reserved for a growable shared array: only reserved, a page counts once written. */
-const GROWABLE_RESERVE_BYTES = 2 ** 32;
+/**
+ * Address space reserved for a growable shared array: only reserved, a page counts once written.
+ * An array that outgrows it moves to a larger reservation.
+ */
+const GROWABLE_RESERVE_BYTES = 2 ** 30;
 
 /** The growable SharedArrayBuffer of ES2024, which Node 20 has and this TypeScript's lib lacks. */
 interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
+  readonly maxByteLength: number;
   grow(byteLength: number): void;
 }
 const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (
@@ -38,7 +42,7 @@ const GrowableSharedArrayBuffer = SharedArrayBuffer as unknown as new (
  * and the final shared copy, and copies everything twice.)
  */
 export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | Int32Array> {
-  private readonly buffer: GrowableSharedArrayBuffer;
+  private buffer: GrowableSharedArrayBuffer;
   /** The grown part: write entries below `array.length` after `ensure`. */
   array: T;
   length = 0;
@@ -46,8 +50,9 @@ export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | I
   constructor(
     private readonly Type: TypedArrayConstructor<T>,
     initialCapacity = 1024,
+    reserveBytes = GROWABLE_RESERVE_BYTES,
   ) {
-    this.buffer = new GrowableSharedArrayBuffer(initialCapacity * Type.BYTES_PER_ELEMENT, { maxByteLength: GROWABLE_RESERVE_BYTES });
+    this.buffer = new GrowableSharedArrayBuffer(initialCapacity * Type.BYTES_PER_ELEMENT, { maxByteLength: Math.max(reserveBytes, initialCapacity * Type.BYTES_PER_ELEMENT) });
     this.array = new Type(this.buffer, 0, initialCapacity);
   }
 
@@ -55,7 +60,13 @@ export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | I
   ensure(capacity: number): T {
     if (capacity > this.array.length) {
       const grown = Math.max(capacity, 2 * this.array.length);
-      this.buffer.grow(grown * this.Type.BYTES_PER_ELEMENT);
+      const bytes = grown * this.Type.BYTES_PER_ELEMENT;
+      if (bytes <= this.buffer.maxByteLength) this.buffer.grow(bytes);
+      else {
+        const moved = new GrowableSharedArrayBuffer(bytes, { maxByteLength: 2 * bytes });
+        new Uint8Array(moved).set(new Uint8Array(this.buffer));
+        this.buffer = moved;
+      }
       this.array = new this.Type(this.buffer, 0, grown);
     }
     return this.array;
