@@ -297,9 +297,14 @@ type MutableColumns = { [K in ColumnName]: InstanceType<(typeof COLUMNS)[K]> };
 type ColumnStorage = { [K in ColumnName]: GrowableShared<InstanceType<(typeof COLUMNS)[K]>> };
 type SharedColumnType<T extends Column> = { new (buffer: SharedArrayBuffer, byteOffset?: number, length?: number): T; BYTES_PER_ELEMENT: number };
 
+/** Address space each column reserves: room for 4 M patterns (a real database has 10^5 per target). */
+const COLUMN_RESERVE_BYTES = 16 * 1024 * 1024;
+
 function columnStorage(capacity: number): ColumnStorage {
   const storage = {} as Record<ColumnName, GrowableShared<Column>>;
-  for (const name of COLUMN_NAMES) storage[name] = new GrowableShared(COLUMNS[name] as unknown as SharedColumnType<Column>, capacity);
+  for (const name of COLUMN_NAMES) {
+    storage[name] = new GrowableShared(COLUMNS[name] as unknown as SharedColumnType<Column>, capacity, COLUMN_RESERVE_BYTES);
+  }
   return storage as ColumnStorage;
 }
 

@@ -19,10 +19,11 @@ export function toShared<T extends Uint8Array | Uint32Array | Int32Array>(
 }
 
 /**
- * Address space reserved for a growable shared array: only reserved, a page counts once written.
- * An array that outgrows it moves to a larger reservation.
+ * Address space reserved for a growable shared array by default: only reserved, a page counts
+ * once written. An array that outgrows its reservation moves, once, to one eight times larger.
  */
-const GROWABLE_RESERVE_BYTES = 2 ** 30;
+const GROWABLE_RESERVE_BYTES = 256 * 1024 * 1024;
+const RESERVE_GROWTH = 8;
 
 /** The growable SharedArrayBuffer of ES2024, which Node 20 has and this TypeScript's lib lacks. */
 interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
@@ -63,7 +64,7 @@ export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | I
       const bytes = grown * this.Type.BYTES_PER_ELEMENT;
       if (bytes <= this.buffer.maxByteLength) this.buffer.grow(bytes);
       else {
-        const moved = new GrowableSharedArrayBuffer(bytes, { maxByteLength: 2 * bytes });
+        const moved = new GrowableSharedArrayBuffer(bytes, { maxByteLength: RESERVE_GROWTH * bytes });
         new Uint8Array(moved).set(new Uint8Array(this.buffer));
         this.buffer = moved;
       }
