@@ -218,6 +218,46 @@ describe('refused patterns', () => {
   });
 });
 
+describe("patterns ClamAV's q-gram prefilter cannot use", () => {
+  // Generic-target patterns that reach ClamAV's filter_add_acpatt (checked with clamscan 1.4.6).
+  const cases: [string, string][] = [
+    ['A:0:*:????(41|4243)4445', 'filter rejecting A due to very bad score: -2147483647'],
+    ['A:0:*:(41|4243)44', 'Subpattern too short: A'],
+    ['A:0:*:44(41|4243)4546', "Don't know how to create filter for: A"],
+    ['A:0:*:4?(41|4243)4546', "Don't know how to create filter for: A"],
+  ];
+  const messages = (line: string) => {
+    const logger = new CaptureLogger();
+    assert.throws(() => new BodySignatureBuilder().addNdb(line, signatureContext('t.ndb', 1, logger)), ClamError);
+    return [...logger.warnings.map((w) => `Warning: ${w}`), ...logger.errors.map((e) => `Error: ${e}`)];
+  };
+
+  for (const [line, why] of cases) {
+    it(`refuses ${line}`, () => {
+      assert.deepEqual(messages(line), [
+        `Warning: ${why}`,
+        'Warning: cli_ac_addsig: cannot use filter for trie',
+        'Error: cli_add_content_match_pattern: Problem adding signature (3).',
+        'Error: Problem parsing database at line 1',
+      ]);
+    });
+  }
+
+  it('accepts a pattern with one usable pair among wildcards', () => {
+    for (const line of ['A:0:*:????(41|42)4344', 'A:0:*:(41|4243)4445', 'A:0:*:41??(42|43)4445']) {
+      new BodySignatureBuilder().addNdb(line, signatureContext('t.ndb', 1, new CaptureLogger()));
+    }
+  });
+
+  it('says what clamscan says for each', { skip: !hasClamscan }, () => {
+    for (const [line] of cases) {
+      const oracle = runClamscan([{ name: 't.ndb', lines: [line] }], new Map());
+      const clam = oracle.errors.filter((l) => l.startsWith('LibClamAV ')).map((l) => l.slice('LibClamAV '.length));
+      assert.deepEqual(messages(line), clam.slice(0, -1), line);
+    }
+  });
+});
+
 /** The error lines ClamTS logs when loading a one-line .ndb database (ending with the loader's line). */
 function refusalLog(line: string): string[] {
   const logger = new CaptureLogger();

@@ -27,31 +27,37 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
 
   let i = 0;
   while (i < n && isSpecialElement(elements[i]!) && specials[specialIndex(elements[i]!)]!.kind !== SpecialKind.AltByte) i++;
-  /** How many byte values each representable element stands for. */
-  const widths: number[] = [];
+  // Each representable element stands for `width` byte values; one adjacent pair that is not
+  // two `??` (256 x 256) gives the filter a viable choice, and the pattern is accepted.
+  let count = 0;
+  let previous = 0;
   let stopped = false;
   for (; i < n; i++) {
     const e = elements[i]!;
+    let width: number;
     if (isSpecialElement(e)) {
       const special = specials[specialIndex(e)]!;
       if (special.kind !== SpecialKind.AltByte) {
         stopped = true;
         break;
       }
-      widths.push(special.bytes.length * (special.negative ? 254 : 1));
+      width = special.bytes.length * (special.negative ? 254 : 1);
     } else {
       const mask = elementMask(e);
       const b = e & 0xff;
       const letter = (e & 0x0001_0000) !== 0 && ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a));
-      widths.push(mask === 0 ? 256 : mask !== 0xff ? 16 : letter ? 2 : 1);
+      width = mask === 0 ? 256 : mask !== 0xff ? 16 : letter ? 2 : 1;
     }
+    if (count > 0 && previous * width !== 0x10000) return;
+    previous = width;
+    count++;
   }
   const refuse = (why: string) => SignatureError.warned(why, 'cli_ac_addsig: cannot use filter for trie');
-  if (widths.length < 2) {
+  if (count < 2) {
     throw refuse(stopped ? `Don't know how to create filter for: ${rawName}` : `Subpattern too short: ${rawName}`);
   }
-  for (let k = 0; k + 1 < widths.length; k++) if (widths[k]! * widths[k + 1]! !== 0x10000) return;
-  throw refuse(`filter rejecting ${rawName} because there are no viable choices`);
+  // ClamAV has no choice of q-grams then, so its best score stays at its initial value.
+  throw refuse(`filter rejecting ${rawName} due to very bad score: -2147483647`);
 }
 
 /** Are the first `n` elements exact bytes (no special, wildcard nibble or case-insensitive letter)? */
