@@ -5,6 +5,7 @@ import { gunzipSync } from 'node:zlib';
 import { ClamError } from '../src/errors.js';
 import { ObjectHashes, type ScanObject } from '../src/engine/scan-object.js';
 import { BodySignatureBuilder } from '../src/matching/body-signature-builder.js';
+import { tokenizeOutsideRegex } from '../src/matching/regex-subsig.js';
 import { SignatureError } from '../src/matching/signature-error.js';
 import { classifySubsignature, parseTargetDescription, splitLogicalLine } from '../src/signatures/ldb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
@@ -72,6 +73,35 @@ describe('target description block', () => {
 describe('logical signature lines', () => {
   it('splits fields, keeping ; inside regexes', () => {
     assert.deepEqual(splitLogicalLine('A;Target:0;0&1;41424344;0/a;b/i'), ['A', 'Target:0', '0&1', '41424344', '0/a;b/i']);
+  });
+
+  it('tokenizes as cli_ldbtokenize does, on any mix of delimiters, slashes and backslashes', () => {
+    // cli_ldbtokenize, character by character: the definition the indexOf-based tokenizer keeps.
+    const reference = (text: string, delimiter: string, max: number, regexFrom: number): string[] => {
+      const fields: string[] = [];
+      let inRegex = false;
+      let i = 0;
+      while (fields.length < max) {
+        const start = i;
+        const field = fields.length + 1;
+        for (; i < text.length; i++) {
+          if (!inRegex && text[i] === delimiter) break;
+          if (text[i] === '/' && field > regexFrom && i > 0 && text[i - 1] !== '\\') inRegex = !inRegex;
+        }
+        fields.push(text.slice(start, i));
+        if (i >= text.length) break;
+        i++;
+      }
+      return fields;
+    };
+    let seed = 7;
+    const random = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8) % n;
+    const alphabet = ['a', 'b', ';', ':', '/', '\\', '/'];
+    for (let round = 0; round < 20_000; round++) {
+      const text = Array.from({ length: random(24) }, () => alphabet[random(alphabet.length)]).join('');
+      const [delimiter, max, regexFrom] = [random(2) ? ';' : ':', 1 + random(8), random(4)];
+      assert.deepEqual(tokenizeOutsideRegex(text, delimiter, max, regexFrom), reference(text, delimiter, max, regexFrom), JSON.stringify([text, delimiter, max, regexFrom]));
+    }
   });
 
   it('tells subsignature forms apart', () => {

@@ -113,17 +113,40 @@ export function uncompiledRegexSubsignature(compiled: CompiledRegexSubsignature)
  */
 export function tokenizeOutsideRegex(text: string, delimiter: string, max: number, regexFrom = 0): string[] {
   const fields: string[] = [];
-  const stop = delimiter.charCodeAt(0);
+  // Searches with indexOf: a line has few slashes, and most fields none.
+  let slashAt = -1;
+  const nextSlash = (from: number): number => {
+    if (slashAt < from) {
+      const found = text.indexOf('/', from);
+      slashAt = found < 0 ? text.length : found;
+    }
+    return slashAt;
+  };
   let inRegex = false;
   let i = 0;
   while (fields.length < max) {
     const start = i;
     const field = fields.length + 1;
     while (i < text.length) {
-      const c = text.charCodeAt(i);
-      if (!inRegex && c === stop) break;
-      if (c === SLASH && field > regexFrom && i > 0 && text.charCodeAt(i - 1) !== BACKSLASH) inRegex = !inRegex;
-      i++;
+      const slash = nextSlash(i);
+      if (inRegex) {
+        // Inside a regex only its closing slash counts, not the delimiters.
+        if (slash >= text.length) {
+          i = text.length;
+          break;
+        }
+        if (text.charCodeAt(slash - 1) !== BACKSLASH) inRegex = false;
+        i = slash + 1;
+        continue;
+      }
+      const found = text.indexOf(delimiter, i);
+      const end = found < 0 ? text.length : found;
+      if (field <= regexFrom || slash >= end) {
+        i = end;
+        break;
+      }
+      if (slash > 0 && text.charCodeAt(slash - 1) !== BACKSLASH) inRegex = true;
+      i = slash + 1;
     }
     fields.push(text.slice(start, i));
     if (i >= text.length) break;
@@ -132,5 +155,4 @@ export function tokenizeOutsideRegex(text: string, delimiter: string, max: numbe
   return fields;
 }
 
-const SLASH = 0x2f;
 const BACKSLASH = 0x5c;
