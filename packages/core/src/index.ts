@@ -13,7 +13,7 @@
  */
 export * from './client.js';
 export { listInDirectoryOrder } from './util/directory.js';
-export { FILE_READ_THRESHOLD, readIntoFileBacked } from './util/file-backed.js';
+export { readForScan } from './util/file-backed.js';
 export { Engine } from './engine/engine.js';
 export { EngineBuilder } from './engine/engine-builder.js';
 export { shareEngine, engineFromShared, type SharedEngineDescriptor } from './engine/shared-engine.js';

@@ -3,10 +3,10 @@
  * memory (rebuilt here with engineFromShared, never copied). The main thread drives everything
  * else (walks, replies, logs); a worker only answers "scan this" messages.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { engineFromShared, FILE_READ_THRESHOLD, isClamError, readIntoFileBacked, Scanner, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
+import { engineFromShared, isClamError, readForScan, Scanner, type ClamErrorCode, type Engine, type Logger, type ScanOptions, type ScanSwitch } from '@clamts/core';
 import type { EngineMessage, ScanReply, ScanRequest, WorkerData, WorkerMessage } from './worker-messages.js';
 
 const data = workerData as WorkerData;
@@ -92,22 +92,12 @@ function contentOf(target: ScanRequest['target'], options: ScanOptions): Uint8Ar
  * Reads a descriptor with positional reads (a passed descriptor shares its offset with the
  * client, which must not move) and only up to one byte past MaxFileSize: enough for the scanner
  * to see that the file is too large without reading all of it. A large file goes to file-backed
- * memory, as in clamscan.
+ * memory, as in clamscan (see readForScan).
  */
 function readDescriptor(fd: number, options: ScanOptions): Uint8Array {
   try {
     const limit = options.limits.maxFileSize > 0 ? options.limits.maxFileSize + 1 : Number.MAX_SAFE_INTEGER;
-    const size = Math.min(fstatSync(fd).size, limit);
-    const large = size > FILE_READ_THRESHOLD ? readIntoFileBacked(fd, size, options.temporaryDirectory) : undefined;
-    if (large) return large;
-    const bytes = Buffer.allocUnsafe(size);
-    let offset = 0;
-    while (offset < size) {
-      const read = readSync(fd, bytes, offset, size - offset, offset);
-      if (read === 0) break;
-      offset += read;
-    }
-    return bytes.subarray(0, offset);
+    return readForScan(fd, Math.min(fstatSync(fd).size, limit), options.temporaryDirectory);
   } catch {
     throw new ScanFailure('EREAD');
   }

@@ -1,5 +1,4 @@
-import { GrowableUint32 } from '../util/growable.js';
-import { sharedArray } from '../util/shared-memory.js';
+import { GrowableShared, sharedArray } from '../util/shared-memory.js';
 
 const SLOT_MULTIPLIER = 0x85ebca6b;
 
@@ -66,9 +65,9 @@ export class KeyedLists {
  * first appearance. No Map and no array per key, so building stays cheap with 10^5-10^6 pairs.
  */
 export class KeyedListsBuilder {
-  private readonly keys = new GrowableUint32();
+  private readonly keys = new GrowableShared(Uint32Array);
   /** The values (non-negative numbers), parallel to `keys`. */
-  private readonly values = new GrowableUint32();
+  private readonly values = new GrowableShared(Uint32Array);
 
   add(key: number, value: number): void {
     this.keys.push(key);
@@ -76,7 +75,7 @@ export class KeyedListsBuilder {
   }
 
   build(order?: (a: number, b: number) => number): KeyedLists {
-    const { keys } = this;
+    const keys = this.keys.used();
     const count = keys.length;
     // Number the distinct keys in order of first appearance, through a temporary slot table.
     const tempBits = slotBitsFor(count);
@@ -89,7 +88,7 @@ export class KeyedListsBuilder {
     const distinctCount = new Uint32Array(count);
     let distinct = 0;
     for (let i = 0; i < count; i++) {
-      const key = keys.get(i);
+      const key = keys[i]!;
       let slot = Math.imul(key, SLOT_MULTIPLIER) >>> tempShift;
       while (tempDistinct[slot] !== -1 && tempKeys[slot] !== key) slot = (slot + 1) & tempMask;
       if (tempDistinct[slot] === -1) {
@@ -106,7 +105,8 @@ export class KeyedListsBuilder {
     for (let d = 1; d < distinct; d++) distinctStart[d] = distinctStart[d - 1]! + distinctCount[d - 1]!;
     const values = sharedArray(Int32Array, count);
     const cursor = distinctStart.slice();
-    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = this.values.get(i);
+    const added = this.values.used();
+    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = added[i]!;
     const slotBits = slotBitsFor(distinct);
     const slotShift = 32 - slotBits;
     const slotMask = (1 << slotBits) - 1;

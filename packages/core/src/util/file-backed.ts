@@ -190,12 +190,34 @@ export function readIntoFileBacked(fd: number, size: number, directory?: string)
     return undefined;
   }
   const read = new ReleaseBehind(file.bytes);
-  let length = 0;
-  for (let count = 1; count > 0 && length < size; length += count) {
-    count = readSync(fd, file.bytes, length, Math.min(size - length, RELEASE_STEP), length);
-    read.advance(length + count);
-  }
+  const length = readPositional(fd, file.bytes, size, (done) => read.advance(done));
   file.seal();
   releasePages(file.bytes, 0, length);
   return file.bytes.subarray(0, length);
+}
+
+/**
+ * Reads the first `size` bytes of the file `fd` for a scan, with positional reads: into
+ * file-backed memory when it is larger than FILE_READ_THRESHOLD and such memory can be made in
+ * `directory`, else into ordinary memory. Returns the bytes read (fewer if the file shrank).
+ */
+export function readForScan(fd: number, size: number, directory?: string): Uint8Array {
+  const fileBacked = size > FILE_READ_THRESHOLD ? readIntoFileBacked(fd, size, directory) : undefined;
+  if (fileBacked) return fileBacked;
+  const bytes = Buffer.allocUnsafe(size);
+  return bytes.subarray(0, readPositional(fd, bytes, size));
+}
+
+/**
+ * Reads the first `size` bytes of `fd` into `into` in steps of RELEASE_STEP, at positions from 0
+ * (a descriptor passed by a client keeps its offset); `afterStep` hears how many are read so far.
+ * Returns how many bytes were read: fewer than `size` if the file ended sooner.
+ */
+function readPositional(fd: number, into: Uint8Array, size: number, afterStep?: (done: number) => void): number {
+  let length = 0;
+  for (let count = 1; count > 0 && length < size; length += count) {
+    count = readSync(fd, into, length, Math.min(size - length, RELEASE_STEP), length);
+    afterStep?.(length + count);
+  }
+  return length;
 }

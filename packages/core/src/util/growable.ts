@@ -1,4 +1,4 @@
-/** Append-only typed-array buffers that double when full; `finish()` trims to the used length. */
+/** An append-only byte buffer that doubles when full; `finish()` trims to the used length. */
 export class GrowableBytes {
   private buffer: Uint8Array;
   length = 0;
@@ -34,32 +34,6 @@ export class GrowableBytes {
   }
 
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
-  }
-}
-
-export class GrowableUint32 {
-  private buffer: Uint32Array;
-  length = 0;
-
-  constructor(initialCapacity = 1024) {
-    this.buffer = new Uint32Array(initialCapacity);
-  }
-
-  push(value: number): void {
-    if (this.length === this.buffer.length) {
-      const next = new Uint32Array(this.buffer.length * 2);
-      next.set(this.buffer);
-      this.buffer = next;
-    }
-    this.buffer[this.length++] = value;
-  }
-
-  get(index: number): number {
-    return this.buffer[index]!;
-  }
-
-  finish(): Uint32Array {
     return this.buffer.slice(0, this.length);
   }
 }
