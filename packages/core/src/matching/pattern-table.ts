@@ -377,14 +377,14 @@ export class PatternTableBuilder {
     return prepare(part, engine, this.specials.length);
   }
 
+  /** The minimum byte length of pattern `id`'s pattern proper (see COLUMNS). */
+  minLength(id: number): number {
+    return this.columns.minLength[id]!;
+  }
+
   /** Adds a pattern prepared by the last `prepare` call and returns its id. */
   add(prepared: PreparedPattern, entry: PatternEntry): number {
-    if (this.built) throw new Error('PatternTableBuilder: the table is already built');
-    const id = this.count;
-    if (id === this.columns.engine.length) {
-      for (const name of COLUMN_NAMES) this.storage[name].ensure(id + 1);
-      this.columns = columnViews(this.storage);
-    }
+    const id = this.nextId();
     const elements = prepared.elements;
     const start = this.elements.length;
     const stored = this.elements.ensure(start + elements.length);
@@ -411,6 +411,64 @@ export class PatternTableBuilder {
     c.rightMax[id] = part.right ? part.right.max : 0;
     c.flags[id] = part.boundary | (part.wide ? Flag.Wide : 0);
     c.engine[id] = prepared.engine;
+    c.handleOffset[id] = prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1;
+    chooseWindow(prepared, WINDOW);
+    c.windowOffset[id] = WINDOW.offset;
+    c.windowLength[id] = WINDOW.length;
+    c.windowKey[id] = WINDOW.key;
+    c.windowNocase[id] = WINDOW.nocase;
+    this.longest = Math.max(this.longest, prepared.maxLength + prepared.prefixMax);
+    this.writeEntry(id, entry);
+    return id;
+  }
+
+  /**
+   * Adds a pattern written exactly like Aho-Corasick pattern `like` (the same part text and
+   * options): it shares that pattern's elements, specials and compiled columns, and only its
+   * entry differs. Returns its id.
+   */
+  addLike(like: number, entry: PatternEntry): number {
+    const id = this.nextId();
+    const c = this.columns;
+    c.elementStart[id] = c.elementStart[like]!;
+    c.prefixLength[id] = c.prefixLength[like]!;
+    c.length[id] = c.length[like]!;
+    c.minLength[id] = c.minLength[like]!;
+    c.maxLength[id] = c.maxLength[like]!;
+    c.prefixMin[id] = c.prefixMin[like]!;
+    c.prefixMax[id] = c.prefixMax[like]!;
+    c.keyLength[id] = c.keyLength[like]!;
+    c.specialStart[id] = c.specialStart[like]!;
+    c.prefixSpecials[id] = c.prefixSpecials[like]!;
+    c.leftAnchor[id] = c.leftAnchor[like]!;
+    c.leftMin[id] = c.leftMin[like]!;
+    c.leftMax[id] = c.leftMax[like]!;
+    c.rightAnchor[id] = c.rightAnchor[like]!;
+    c.rightMin[id] = c.rightMin[like]!;
+    c.rightMax[id] = c.rightMax[like]!;
+    c.flags[id] = c.flags[like]!;
+    c.engine[id] = c.engine[like]!;
+    c.handleOffset[id] = c.handleOffset[like]!;
+    c.windowOffset[id] = c.windowOffset[like]!;
+    c.windowLength[id] = c.windowLength[like]!;
+    c.windowKey[id] = c.windowKey[like]!;
+    c.windowNocase[id] = c.windowNocase[like]!;
+    this.writeEntry(id, entry);
+    return id;
+  }
+
+  private nextId(): number {
+    if (this.built) throw new Error('PatternTableBuilder: the table is already built');
+    const id = this.count++;
+    if (id === this.columns.engine.length) {
+      for (const name of COLUMN_NAMES) this.storage[name].ensure(id + 1);
+      this.columns = columnViews(this.storage);
+    }
+    return id;
+  }
+
+  private writeEntry(id: number, entry: PatternEntry): void {
+    const c = this.columns;
     c.action[id] = entry.action;
     c.owner[id] = entry.owner;
     c.subsignature[id] = entry.subsignature;
@@ -422,15 +480,6 @@ export class PatternTableBuilder {
     c.partCount[id] = entry.partCount;
     c.gapMin[id] = entry.gapMin;
     c.gapMax[id] = entry.gapMax;
-    c.handleOffset[id] = prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1;
-    chooseWindow(prepared, WINDOW);
-    c.windowOffset[id] = WINDOW.offset;
-    c.windowLength[id] = WINDOW.length;
-    c.windowKey[id] = WINDOW.key;
-    c.windowNocase[id] = WINDOW.nocase;
-    this.longest = Math.max(this.longest, prepared.maxLength + prepared.prefixMax);
-    this.count++;
-    return id;
   }
 
   /** The table, in the shared memory the builder wrote (no copy); the builder cannot be used afterwards. */
@@ -484,8 +533,6 @@ function choosePrefixLength(elements: Uint32Array): number {
   }
   if (!wildcardStart && !zeroStart) return 0;
 
-  const at = (i: number): number | undefined => elements[i];
-  const startsNonZero = (pos: number): boolean => !isZero(at(pos)) || (n > pos + 1 && !isZero(at(pos + 1)));
   let runLength = 0;
   let runStart = 0;
   let nonZeroLength = 0;
@@ -498,7 +545,7 @@ function choosePrefixLength(elements: Uint32Array): number {
         runLength = j - i + 1;
         runStart = i;
       }
-      if (startsNonZero(runStart)) {
+      if (!isZero(elements[runStart]) || (n > runStart + 1 && !isZero(elements[runStart + 1]))) {
         if (runLength >= KEY_MAX) break;
         if (runLength >= MIN_STATIC_BYTES && runLength > nonZeroLength) {
           nonZeroLength = runLength;
@@ -506,9 +553,9 @@ function choosePrefixLength(elements: Uint32Array): number {
         }
       }
     }
-    if (runLength >= KEY_MAX && (!isZero(at(runStart)) || !isZero(at(runStart + 1)))) break;
+    if (runLength >= KEY_MAX && (!isZero(elements[runStart]) || !isZero(elements[runStart + 1]))) break;
   }
-  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(at(runStart)) && isZero(at(runStart + 1))) {
+  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(elements[runStart]) && isZero(elements[runStart + 1])) {
     runLength = nonZeroLength;
     runStart = nonZeroStart;
   }

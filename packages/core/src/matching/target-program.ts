@@ -29,6 +29,7 @@ import {
   PatternTable,
   PatternTableBuilder,
   type PatternEntry,
+  type PreparedPattern,
   type SharedPatternTable,
 } from './pattern-table.js';
 import type { PcreLimits } from './pcre.js';
@@ -377,10 +378,14 @@ export class TargetProgramBuilder {
   private readonly logical = new LogicalTableBuilder();
   /** Logical signatures true without any match, in load order. */
   private readonly alwaysEvaluated: number[] = [];
+  /** Whether each expression (by its text) is true without any match: a database repeats a few hundred. */
+  private readonly trueWithoutMatches = new Map<string, boolean>();
   private readonly regexes: SubsignatureRef<RegexSubsignature>[] = [];
   private readonly byteCompares: SubsignatureRef<ByteCompare>[] = [];
   private readonly fileTypes: FileTypeRule[] = [];
   private readonly occupiedBmBuckets = new Set<number>();
+  /** The first part of each Aho-Corasick pattern by its text, one map per combination of PartOptions. */
+  private readonly patternsByText = Array.from({ length: 8 }, () => new Map<string, number>());
   private partialCount = 0;
 
   constructor(readonly target: number) {}
@@ -404,6 +409,11 @@ export class TargetProgramBuilder {
    * or a plain pattern for the Boyer-Moore matcher. Throws SignatureError with ClamAV's messages.
    */
   addPattern(hex: string, options: PartOptions, offsetText: string, owner: PatternOwner, names: PatternNames): void {
+    // A pattern written like an earlier one (same text and options) shares its compiled parts:
+    // main.ldb repeats a quarter of its subsignatures, one of them 15,000 times.
+    const sameText = this.patternsByText[partOptionsIndex(options)]!;
+    const like = sameText.get(hex);
+    const first = this.table.size;
     const split = splitPattern(hex);
     if (split.kind === SplitKind.Single) {
       // The pattern after `{n}` became `??`s.
@@ -421,8 +431,9 @@ export class TargetProgramBuilder {
         this.addBoyerMoore(single, offsetText, owner, names);
       } else {
         withContext('cli_add_content_match_pattern: Problem adding signature (3).', () =>
-          this.addPart(parsePart(single, options, names.raw), offsetText, owner, names, NOT_SPLIT),
+          this.addPart(single, options, offsetText, owner, names, NOT_SPLIT, like),
         );
+        if (like === undefined) sameText.set(hex, first);
       }
       return;
     }
@@ -442,30 +453,41 @@ export class TargetProgramBuilder {
         if (partHex === null) {
           throw new SignatureError(`cli_add_content_match_pattern: Can't extract part ${i + 1} of partial signature.`);
         }
-        withContext(addFailure, () =>
-          this.addPart(parsePart(partHex, options, names.raw), offsetText, owner, names, {
-            partialId,
-            partNumber: i + 1,
-            partCount,
-            gapMin: gap.min,
-            gapMax: gap.max,
-          }),
-        );
+        const columns = { partialId, partNumber: i + 1, partCount, gapMin: gap.min, gapMax: gap.max };
+        const likePart = like === undefined ? undefined : like + i;
+        withContext(addFailure, () => this.addPart(partHex, options, offsetText, owner, names, columns, likePart));
       }
     });
+    if (like === undefined) sameText.set(hex, first);
   }
 
-  /** cli_ac_addsig after parsing: prefix and key, name, offset. */
-  private addPart(part: ParsedPart, offsetText: string, owner: PatternOwner, names: PatternNames, split: SplitColumns): void {
-    if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
-    const prepared = this.table.prepare(part, PatternEngine.AhoCorasick);
+  /**
+   * cli_ac_addsig: parses the part, then prefix and key, name, offset. `like` is the same part
+   * of an earlier pattern written the same way, whose compiled form the part shares.
+   */
+  private addPart(
+    hex: string,
+    options: PartOptions,
+    offsetText: string,
+    owner: PatternOwner,
+    names: PatternNames,
+    split: SplitColumns,
+    like: number | undefined,
+  ): void {
+    let prepared: PreparedPattern | undefined;
+    if (like === undefined) {
+      const part = parsePart(hex, options, names.raw);
+      if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
+      prepared = this.table.prepare(part, PatternEngine.AhoCorasick);
+    }
     names.display?.();
     const offset = parseOffset(offsetText, this.target);
     // Only an unsplit pattern or the first part of a split one is checked against its offset.
     const checksOffset = split.partialId === 0 || split.partNumber === 1;
     const relative = checksOffset && isRelativeOffset(offset) && offset.kind !== OffsetKind.VersionInfo;
-    this.table.add(prepared, this.entry(macroOwner(offset, owner), offset, relative, split, 0));
-    if (relative) this.relativeOffsets.push({ spec: offset, fitLength: prepared.minLength });
+    const entry = this.entry(macroOwner(offset, owner), offset, relative, split, 0);
+    const id = prepared ? this.table.add(prepared, entry) : this.table.addLike(like!, entry);
+    if (relative) this.relativeOffsets.push({ spec: offset, fitLength: this.table.minLength(id) });
   }
 
   /** The table entry: what the pattern does, its offset (bounds or relative slot), its part. */
@@ -528,7 +550,12 @@ export class TargetProgramBuilder {
 
   addLogical(signature: LogicalSignature): void {
     // ClamAV evaluates every logical signature; those true without any match must always be checked.
-    if (evaluateExpression(signature.expression, [])) this.alwaysEvaluated.push(this.logical.count);
+    let alwaysTrue = this.trueWithoutMatches.get(signature.expressionKey);
+    if (alwaysTrue === undefined) {
+      alwaysTrue = evaluateExpression(signature.expression, []);
+      this.trueWithoutMatches.set(signature.expressionKey, alwaysTrue);
+    }
+    if (alwaysTrue) this.alwaysEvaluated.push(this.logical.count);
     this.logical.add(signature);
   }
 
@@ -577,6 +604,11 @@ interface SplitColumns {
   readonly partCount: number;
   readonly gapMin: number;
   readonly gapMax: number;
+}
+
+/** The index of a combination of part options (among 8). */
+function partOptionsIndex(options: PartOptions): number {
+  return (options.nocase ? 1 : 0) | (options.wide ? 2 : 0) | (options.modified ? 4 : 0);
 }
 
 const NOT_SPLIT: SplitColumns = { partialId: 0, partNumber: 0, partCount: 0, gapMin: 0, gapMax: 0 };
