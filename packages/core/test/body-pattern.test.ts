@@ -145,6 +145,19 @@ describe('subsignature modifiers', () => {
     assert.equal(wide!.options.wide, true);
   });
 
+  it('widens like cli_sigopts_handler around markers, anchors, gaps and a lone last digit', () => {
+    const widened = (hex: string) => applyModifiers(hex, { ...all, wide: true }, 'T')[0]!.hex;
+    assert.equal(widened('414'), '41004');
+    assert.equal(widened('41!(B)42'), '4100!(B)4200');
+    assert.equal(widened('41[1-2]42'), '4100{1-2}4200');
+    assert.equal(widened('ab(W)cd(L)'), 'ab00(W)cd00(L)');
+    assert.equal(widened('41{5'), '4100{5}');
+    assert.equal(widened('(41|42)*4344'), '(4100|4200)*43004400');
+    assert.throws(() => widened('41(4'), SignatureError);
+    // Longer than the first output buffer.
+    assert.equal(widened('41'.repeat(2000)), '4100'.repeat(2000));
+  });
+
   it('wraps fullword patterns in (W) markers and turns [x-y] into {x-y}', () => {
     const [word] = applyModifiers('41[1-2]4243', { ...all, fullword: true }, 'T');
     assert.equal(word!.hex, '(W)41{1-2}4243(W)');

@@ -1,8 +1,8 @@
-import { NOCASE_FLAG, SpecialKind, elementMask, isSpecialElement, specialIndex, type Special } from '../signatures/body-pattern.js';
+import { NOCASE_FLAG, SpecialKind, elementMask, type Special } from '../signatures/body-pattern.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { forEachCaseVariant } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
-import { PatternEngine, wideElement, type PatternTable } from './pattern-table.js';
+import { PatternEngine, isStoredSpecial, storedSpecialIndex, wideElement, type PatternTable } from './pattern-table.js';
 
 /** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
 const THREE_BYTE_NODE = 0x0100_0000;
@@ -133,7 +133,9 @@ export class NodeLists {
         key = ((key << 8) | (e & 0xff)) >>> 0;
         nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
       }
-      forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
+      const node = depth === 3 ? threeByteNode(key) : key;
+      if (nocase === 0) nodes.add(node, p);
+      else forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
     }
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
@@ -160,16 +162,20 @@ function identical(table: PatternTable, a: number, b: number): boolean {
   ) {
     return false;
   }
-  const count = table.prefixLength[a]! + table.length[a]!;
   const sa = table.elementStart[a]!;
   const sb = table.elementStart[b]!;
+  const specialsA = table.specialStart[a]!;
+  const specialsB = table.specialStart[b]!;
+  // Patterns written alike share their elements and specials (PatternTableBuilder.addLike).
+  if (sa === sb && specialsA === specialsB) return true;
+  const count = table.prefixLength[a]! + table.length[a]!;
   for (let i = 0; i < count; i++) {
-    const ea = wideElement(table.elements[sa + i]!, table.specialStart[a]!);
-    const eb = wideElement(table.elements[sb + i]!, table.specialStart[b]!);
-    if (isSpecialElement(ea) !== isSpecialElement(eb)) return false;
-    if (!isSpecialElement(ea)) {
+    const ea = table.elements[sa + i]!;
+    const eb = table.elements[sb + i]!;
+    if (isStoredSpecial(ea) !== isStoredSpecial(eb)) return false;
+    if (!isStoredSpecial(ea)) {
       if (ea !== eb) return false;
-    } else if (!sameSpecial(table.specials[specialIndex(ea)]!, table.specials[specialIndex(eb)]!)) {
+    } else if (!sameSpecial(table.specials[storedSpecialIndex(ea, specialsA)]!, table.specials[storedSpecialIndex(eb, specialsB)]!)) {
       return false;
     }
   }
@@ -180,10 +186,11 @@ function identityHash(table: PatternTable, p: number, specialHashes: readonly nu
   let hash = Math.imul(table.prefixLength[p]! + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
   hash ^= table.boundary(p) << 13;
   const start = table.elementStart[p]!;
+  const specials = table.specialStart[p]!;
   const count = table.prefixLength[p]! + table.length[p]!;
   for (let i = 0; i < count; i++) {
-    const e = wideElement(table.elements[start + i]!, table.specialStart[p]!);
-    hash = Math.imul(hash ^ (isSpecialElement(e) ? specialHashes[specialIndex(e)]! : e), 0x01000193);
+    const e = table.elements[start + i]!;
+    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHashes[storedSpecialIndex(e, specials)]! : e), 0x01000193);
   }
   return hash >>> 0;
 }

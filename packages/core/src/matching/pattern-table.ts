@@ -64,9 +64,19 @@ export function storedElement(element: number, specialStart: number): number {
   return (element & 0xff) | (MASK_CODE_OF[elementMask(element)]! << 8) | ((element & NOCASE_FLAG) !== 0 ? STORED_NOCASE : 0);
 }
 
+/** Whether a stored element is a special (whose index is `storedSpecialIndex`); a byte element is stored in one canonical way. */
+export function isStoredSpecial(stored: number): boolean {
+  return (stored & STORED_SPECIAL) !== 0;
+}
+
+/** The index in `specials` of a stored special, for a pattern whose specials start at `specialStart`. */
+export function storedSpecialIndex(stored: number, specialStart: number): number {
+  return specialStart + (stored & 0x7fff);
+}
+
 /** The element a stored element stands for, for a pattern whose specials start at `specialStart`. */
 export function wideElement(stored: number, specialStart: number): number {
-  return (stored & STORED_SPECIAL) !== 0 ? SPECIAL_FLAG | (specialStart + (stored & 0x7fff)) : WIDE_BYTE_ELEMENTS[stored]!;
+  return isStoredSpecial(stored) ? SPECIAL_FLAG | storedSpecialIndex(stored, specialStart) : WIDE_BYTE_ELEMENTS[stored]!;
 }
 
 /** What a pattern match does. */

@@ -93,14 +93,24 @@ export class StringList {
     let wide = false;
     for (const text of strings) {
       length += text.length;
-      for (let i = 0; i < text.length && !wide; i++) wide = text.charCodeAt(i) > 0xff;
+      wide ||= WIDE_CHARACTER.test(text);
     }
-    const units = wide ? sharedArray(Uint16Array, length) : sharedArray(Uint8Array, length);
     const starts = sharedArray(Uint32Array, strings.length + 1);
     let at = 0;
+    if (wide) {
+      const units = sharedArray(Uint16Array, length);
+      strings.forEach((text, index) => {
+        starts[index] = at;
+        for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
+      });
+      starts[strings.length] = at;
+      return new StringList(units, starts);
+    }
+    const units = sharedArray(Uint8Array, length);
+    const bytes = Buffer.from(units.buffer);
     strings.forEach((text, index) => {
       starts[index] = at;
-      for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
+      at += bytes.write(text, at, 'latin1');
     });
     starts[strings.length] = at;
     return new StringList(units, starts);
@@ -126,6 +136,8 @@ export class StringList {
 }
 
 const STRING_SLICE = 4096;
+/** A character beyond latin1, which makes a StringList store 16-bit units. */
+const WIDE_CHARACTER = /[^\u0000-\u00ff]/;
 
 /**
  * A LogicalTable as plain data: the per-signature columns in shared memory; the expressions and

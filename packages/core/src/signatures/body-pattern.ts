@@ -361,38 +361,59 @@ export function applyModifiers(hex: string, modifiers: Modifiers, rawName: strin
   return variants;
 }
 
+const STAR = 0x2a;
+const PIPE = 0x7c;
+const OPEN_PAREN = 0x28;
+const CLOSE_PAREN = 0x29;
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const BANG = 0x21;
+const ZERO = 0x30;
+
+/** The output buffer of `widen`, grown as needed (a widened pattern is at most twice as long). */
+let widened = Buffer.alloc(1024);
+
 function widen(hex: string): string {
-  let out = '';
+  if (widened.length < 2 * hex.length + 2) widened = Buffer.alloc(4 * hex.length + 2);
+  const out = widened;
+  let n = 0;
   for (let i = 0; i < hex.length; i++) {
-    const c = hex[i]!;
-    if (c === '*' || c === '|' || c === ')') {
-      out += c;
-    } else if (c === '[' || c === '{') {
-      const close = hex.indexOf(c === '[' ? ']' : '}', i + 1);
+    const c = hex.charCodeAt(i);
+    if (c === STAR || c === PIPE || c === CLOSE_PAREN) {
+      out[n++] = c;
+    } else if (c === OPEN_BRACKET || c === OPEN_BRACE) {
+      const close = hex.indexOf(c === OPEN_BRACKET ? ']' : '}', i + 1);
       const end = close < 0 ? hex.length : close;
-      out += '{' + hex.slice(i + 1, end) + '}';
+      out[n++] = OPEN_BRACE;
+      for (let k = i + 1; k < end; k++) out[n++] = hex.charCodeAt(k);
+      out[n++] = CLOSE_BRACE;
       i = end;
-    } else if (c === '!' || c === '(') {
-      if (c === '!') {
-        out += '!';
+    } else if (c === BANG || c === OPEN_PAREN) {
+      if (c === BANG) {
+        out[n++] = BANG;
         i++;
       }
       if (i + 2 >= hex.length) throw new SignatureError();
-      out += hex[i]!;
+      out[n++] = hex.charCodeAt(i);
       const next = hex[i + 1];
       if (next === 'B' || next === 'L' || next === 'W') {
         if (hex[i + 2] !== ')') throw new SignatureError();
-        out += next + ')';
+        out[n++] = hex.charCodeAt(i + 1);
+        out[n++] = CLOSE_PAREN;
         i += 2;
       }
     } else {
       // A lone last hex digit ends the string (ClamAV writes it, then a NUL).
-      if (i + 1 >= hex.length) return out + c;
-      out += c + hex[i + 1]! + '00';
+      out[n++] = c;
+      if (i + 1 >= hex.length) break;
+      out[n++] = hex.charCodeAt(i + 1);
+      out[n++] = ZERO;
+      out[n++] = ZERO;
       i++;
     }
   }
-  return out;
+  return out.toString('latin1', 0, n);
 }
 
 // ---- Parsing one part ----------------------------------------------------------------------------
@@ -569,7 +590,7 @@ function decodeElements(text: string, specialCount: number): Uint32Array {
     } else if (a === 0x3f) {
       if (low < 0) throw new SignatureError();
       element = byteElement(low, 0x0f);
-    } else if (a === 0x28 /* ( */) {
+    } else if (a === OPEN_PAREN) {
       if (special >= specialCount) throw new SignatureError();
       element = SPECIAL_FLAG | special++;
     } else {
