@@ -40,6 +40,7 @@ import {
   type CompiledRegexSubsignature,
   type RegexSubsignature,
 } from './regex-subsig.js';
+import { RepeatedTexts } from './repeated-texts.js';
 import { SignatureError, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 
@@ -396,8 +397,8 @@ export class TargetProgramBuilder {
   private readonly byteCompares: SubsignatureRef<ByteCompare>[] = [];
   private readonly fileTypes: FileTypeRule[] = [];
   private readonly occupiedBmBuckets = new Set<number>();
-  /** The first part of each Aho-Corasick pattern by its text, one map per combination of PartOptions. */
-  private readonly patternsByText = Array.from({ length: 8 }, () => new Map<string, number>());
+  /** The first part of each repeated Aho-Corasick pattern by its text, one map per combination of PartOptions. */
+  private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts());
   private partialCount = 0;
 
   constructor(readonly target: number) {}
