@@ -13,7 +13,11 @@ export interface SharedKeyedLists {
 
 /** Slot-table size (as a power of two) for `keys` distinct keys: at most half full. */
 function slotBitsFor(keys: number): number {
-  return Math.max(4, Math.ceil(Math.log2(Math.max(1, keys) * 2)));
+  // Plain arithmetic: a call of Math's functions here, inlined without type feedback (the
+  // function runs a few times per build), made V8 deoptimize the whole build each time.
+  let bits = 4;
+  while (bits < 30 && 2 ** bits < 2 * keys) bits++;
+  return bits;
 }
 
 /**

@@ -35,8 +35,11 @@ export class RepeatedTexts {
     for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
     const fingerprint = hash >>> 0 || 1;
     const mask = this.fingerprints.length - 1;
-    let slot = Math.imul(fingerprint, 0x9e3779b1) >>> this.shift;
-    while (this.fingerprints[slot] !== 0 && this.fingerprints[slot] !== fingerprint) slot = (slot + 1) & mask;
+    // The probe steps at least once, so that V8 has type feedback for it when a collision comes
+    // (a rarely taken step made it deoptimize on every collision).
+    let slot = ((Math.imul(fingerprint, 0x9e3779b1) >>> this.shift) - 1) & mask;
+    do slot = (slot + 1) & mask;
+    while (this.fingerprints[slot] !== 0 && this.fingerprints[slot] !== fingerprint);
     if (this.fingerprints[slot] === 0 && insert) {
       this.fingerprints[slot] = fingerprint;
       if (++this.used * 2 > this.fingerprints.length) return this.grow(fingerprint);
