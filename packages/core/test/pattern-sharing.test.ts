@@ -42,6 +42,13 @@ describe('patterns written alike', () => {
     assert.deepEqual(starts(2), starts(1));
     assert.deepEqual(starts(3), starts(1), 'an offset of its own does not change the pattern');
     assert.equal(table.offsetKind[first(3) + 1] === table.offsetKind[first(2) + 1], false);
+    // Every column but the entry's own is the template's.
+    const entryColumns = ['action', 'owner', 'subsignature', 'offsetKind', 'offsetMin', 'offsetMax', 'partialId', 'partNumber', 'partCount', 'gapMin', 'gapMax'];
+    const columns = Object.entries(table.toShared().columns).filter(([name]) => !entryColumns.includes(name));
+    assert.ok(columns.length > 20);
+    for (let k = 0; k < 4; k++) {
+      for (const [name, column] of columns) assert.equal(column[first(2) + k], column[first(1) + k], `${name} of pattern ${first(2) + k}`);
+    }
   });
 
   it('still match, each for its own signature and offset', () => {

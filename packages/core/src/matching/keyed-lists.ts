@@ -12,7 +12,7 @@ export interface SharedKeyedLists {
 }
 
 /** Slot-table size (as a power of two) for `keys` distinct keys: at most half full. */
-function slotBitsFor(keys: number): number {
+export function slotBitsFor(keys: number): number {
   // Plain arithmetic: a call of Math's functions here, inlined without type feedback (the
   // function runs a few times per build), made V8 deoptimize the whole build each time.
   let bits = 4;

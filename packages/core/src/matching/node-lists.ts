@@ -1,7 +1,7 @@
 import { NOCASE_FLAG, SpecialKind, elementMask, type Special } from '../signatures/body-pattern.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { forEachCaseVariant } from './candidate-index.js';
-import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
+import { KeyedLists, KeyedListsBuilder, slotBitsFor, type SharedKeyedLists } from './keyed-lists.js';
 import { PatternEngine, isStoredSpecial, storedSpecialIndex, wideElement, type PatternTable } from './pattern-table.js';
 
 /** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
@@ -65,7 +65,7 @@ export class NodeLists {
     for (let p = 0; p < n; p++) chainTail[p] = p;
     // Group identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
     // heads of one hash are linked through nextHead from their hash's slot.
-    const slotBits = Math.max(4, Math.ceil(Math.log2(Math.max(1, n) * 2)));
+    const slotBits = slotBitsFor(n);
     const slotShift = 32 - slotBits;
     const slotMask = (1 << slotBits) - 1;
     const slotHash = new Uint32Array(1 << slotBits);
