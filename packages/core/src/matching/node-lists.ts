@@ -71,7 +71,9 @@ export class NodeLists {
     const slotHash = new Uint32Array(1 << slotBits);
     const slotFirstHead = new Int32Array(1 << slotBits).fill(-1);
     const nextHead = new Int32Array(n).fill(-1);
-    const specialHashes = table.specials.map(specialHash);
+    // A typed array: an Array of these hashes would hold small integers or doubles depending on
+    // the values, and each target's mix would deoptimize the code compiled for the previous one.
+    const specialHashes = Uint32Array.from(table.specials, specialHash);
     for (let p = 0; p < n; p++) {
       if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
       const hash = identityHash(table, p, specialHashes);
@@ -182,7 +184,7 @@ function identical(table: PatternTable, a: number, b: number): boolean {
   return true;
 }
 
-function identityHash(table: PatternTable, p: number, specialHashes: readonly number[]): number {
+function identityHash(table: PatternTable, p: number, specialHashes: Uint32Array): number {
   let hash = Math.imul(table.prefixLength[p]! + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
   hash ^= table.boundary(p) << 13;
   const start = table.elementStart[p]!;
