@@ -480,4 +480,22 @@ describe('engine cache', { skip }, () => {
     assert.equal(used.ino, written.ino, 'the second run did not rewrite the cache');
     assert.ok(used.mtimeMs > longAgo.getTime() + 60_000, 'the second run read it (a hit marks it used)');
   });
+
+  it('is shared between the bundled clamscan and the library as clamd runs it', { skip: !CLI_BUILT && 'packages/cli is not built' }, () => {
+    useNewCacheDir();
+    const env = { ...process.env, CLAMTS_CACHE_DIR: cacheDir };
+    const scan = spawnSync(process.execPath, [CLAMSCAN, '--no-summary', '-d', db, join(files, 'clean.txt')], { encoding: 'utf8', env });
+    assert.equal(scan.status, 0, scan.stderr);
+    assert.equal(cacheFiles().length, 1, 'clamscan wrote the cache');
+    // clamd's load worker imports the built modules of @clamts/core one by one, unbundled, and
+    // loads with the options of its default settings, which are clamscan's too.
+    const DEFAULT_TOOL_OPTIONS: LoadOptions = { detectPua: false, officialOnly: false, phishingSignatures: true, bytecode: true };
+    const library = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+    const script = `const { loadEngineCached } = await import(${JSON.stringify(library)});
+      const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(DEFAULT_TOOL_OPTIONS)});
+      console.log(result.ok && result.fromCache);`;
+    const load = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
+    assert.equal(load.stdout, 'true\n', load.stderr);
+    assert.equal(cacheFiles().length, 1);
+  });
 });

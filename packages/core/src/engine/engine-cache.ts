@@ -22,7 +22,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { endianness } from 'node:os';
-import { basename, dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { isClamError, type ClamError } from '../errors.js';
@@ -249,9 +249,13 @@ function twinOf(path: string): string | undefined {
 
 /**
  * Stamps of this library's own modules: the engine's data layout changes with the code, and a
- * development build changes the code without changing CLAMTS_VERSION. In the package this module
- * is engine/engine-cache.js and the library is the directory above; bundled, the bundle is.
+ * development build changes the code without changing CLAMTS_VERSION. This module is
+ * engine/engine-cache.js and the library the directory above, which a bundled tool still names
+ * (scripts/bundle.mjs keeps such URLs pointing at the same place): clamscan's bundle and clamd's
+ * modules then stamp alike and share their cache files.
  */
+const LIBRARY_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
+
 let codeStamp: string | undefined;
 function libraryCodeStamp(): string {
   if (codeStamp === undefined) {
@@ -268,9 +272,7 @@ function libraryCodeStamp(): string {
         else if (/\.[cm]?[jt]s$/.test(entry.name) && !/\.d\.[cm]?ts$/.test(entry.name)) stamp(path);
       }
     };
-    const self = fileURLToPath(import.meta.url);
-    if (basename(dirname(self)) === 'engine') walk(dirname(dirname(self)));
-    else stamp(self);
+    walk(LIBRARY_DIRECTORY);
     codeStamp = digest(stamps.join('\n')).toString('hex');
   }
   return codeStamp;

@@ -1,0 +1,54 @@
+#!/usr/bin/env node
+// Bundles the tools whose start-up time people feel — clamscan and clamconf, run once per scan
+// or report — into one module each. Node then reads one file instead of resolving, loading and
+// linking about 220 modules, which takes several times longer (see docs/benchmarks.md).
+//
+// Input is tsc's output (`packages/*/dist`), so this runs after `tsc -b`. clamd (long-lived, with
+// worker threads that load their own modules), clamdscan (already small) and clamdtop (a
+// long-running screen) stay unbundled.
+import { readFile } from 'node:fs/promises';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cliDist = resolve(root, 'packages/cli/dist');
+const BUNDLE_DIR = resolve(cliDist, 'bundles');
+
+const TOOLS = ['clamscan', 'clamconf'];
+
+await build({
+  entryPoints: Object.fromEntries(TOOLS.map((tool) => [tool, resolve(cliDist, tool, 'main.js')])),
+  outdir: BUNDLE_DIR,
+  bundle: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  // Packages with native addons are loaded from their own directories at run time.
+  external: ['@clamts/filemap', '@clamts/fdpass'],
+  plugins: [keepModuleRelativeUrls()],
+  logLevel: 'warning',
+});
+
+/**
+ * A module that finds a file next to itself with `new URL('<relative path>', import.meta.url)`
+ * would, once bundled, look relative to the bundle instead. This rewrites each such literal
+ * path so that it still names the same file from the bundle's directory.
+ */
+function keepModuleRelativeUrls() {
+  const pattern = /new URL\((['"])([^'"]+)\1, import\.meta\.url\)/g;
+  return {
+    name: 'keep-module-relative-urls',
+    setup(context) {
+      context.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async ({ path }) => {
+        const source = await readFile(path, 'utf8');
+        if (!source.includes('import.meta.url')) return undefined;
+        const contents = source.replace(pattern, (_match, quote, target) => {
+          const fromBundle = relative(BUNDLE_DIR, resolve(dirname(path), target)).split('\\').join('/');
+          return `new URL(${quote}${fromBundle}${quote}, import.meta.url)`;
+        });
+        return { contents, loader: 'js' };
+      });
+    },
+  };
+}
