@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Bundles the tools whose start-up time people feel — clamscan and clamconf, run once per scan
-// or report — into one module each. Node then reads one file instead of resolving, loading and
-// linking about 220 modules, which takes several times longer (see docs/benchmarks.md).
+// Bundles the tools whose start-up time people feel — clamscan, clamconf and clamdscan, run once
+// per scan, report or file — into one module each. Node then reads one file instead of
+// resolving, loading and linking up to 220 modules, which takes several times longer (see
+// docs/benchmarks.md).
 //
 // Input is tsc's output (`packages/*/dist`), so this runs after `tsc -b`. clamd (long-lived, with
-// worker threads that load their own modules), clamdscan (already small) and clamdtop (a
-// long-running screen) stay unbundled.
+// worker threads that load their own modules) and clamdtop (a long-running screen) stay
+// unbundled.
 import { readFile } from 'node:fs/promises';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +16,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cliDist = resolve(root, 'packages/cli/dist');
 const BUNDLE_DIR = resolve(cliDist, 'bundles');
 
-const TOOLS = ['clamscan', 'clamconf'];
+const TOOLS = ['clamscan', 'clamconf', 'clamdscan'];
 
 await build({
   entryPoints: Object.fromEntries(TOOLS.map((tool) => [tool, resolve(cliDist, tool, 'main.js')])),
