@@ -32,12 +32,13 @@ await build({
 });
 
 /**
- * A module that finds a file next to itself with `new URL('<relative path>', import.meta.url)`
+ * A module that finds a file near itself with `new URL('<relative path>', import.meta.url)`
  * would, once bundled, look relative to the bundle instead. This rewrites each such literal
  * path so that it still names the same file from the bundle's directory.
  */
 function keepModuleRelativeUrls() {
-  const pattern = /new URL\((['"])([^'"]+)\1, import\.meta\.url\)/g;
+  // Only relative paths ('./x', '../x', '..'): an absolute URL means the same from anywhere.
+  const pattern = /new URL\((['"])(\.\.?(?:\/[^'"]*)?)\1, import\.meta\.url\)/g;
   return {
     name: 'keep-module-relative-urls',
     setup(context) {

@@ -489,10 +489,10 @@ describe('engine cache', { skip }, () => {
     assert.equal(cacheFiles().length, 1, 'clamscan wrote the cache');
     // clamd's load worker imports the built modules of @clamts/core one by one, unbundled, and
     // loads with the options of its default settings, which are clamscan's too.
-    const DEFAULT_TOOL_OPTIONS: LoadOptions = { detectPua: false, officialOnly: false, phishingSignatures: true, bytecode: true };
+    const toolDefaults: LoadOptions = { detectPua: false, officialOnly: false, phishingSignatures: true, bytecode: true };
     const library = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `const { loadEngineCached } = await import(${JSON.stringify(library)});
-      const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(DEFAULT_TOOL_OPTIONS)});
+      const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(toolDefaults)});
       console.log(result.ok && result.fromCache);`;
     const load = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
     assert.equal(load.stdout, 'true\n', load.stderr);

@@ -248,14 +248,16 @@ function twinOf(path: string): string | undefined {
 }
 
 /**
- * Stamps of this library's own modules: the engine's data layout changes with the code, and a
- * development build changes the code without changing CLAMTS_VERSION. This module is
- * engine/engine-cache.js and the library the directory above, which a bundled tool still names
- * (scripts/bundle.mjs keeps such URLs pointing at the same place): clamscan's bundle and clamd's
- * modules then stamp alike and share their cache files.
+ * The engine library's directory, above this module's engine/. A bundled tool still names it
+ * (scripts/bundle.mjs keeps such URLs pointing at the same place), so that clamscan's bundle
+ * and clamd's unbundled modules stamp alike and share their cache files.
  */
 const LIBRARY_DIRECTORY = fileURLToPath(new URL('..', import.meta.url));
 
+/**
+ * Stamps of this library's own modules: the engine's data layout changes with the code, and a
+ * development build changes the code without changing CLAMTS_VERSION.
+ */
 let codeStamp: string | undefined;
 function libraryCodeStamp(): string {
   if (codeStamp === undefined) {
