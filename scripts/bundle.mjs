@@ -43,8 +43,8 @@ function keepModuleRelativeUrls() {
     name: 'keep-module-relative-urls',
     setup(context) {
       context.onLoad({ filter: /[\\/]dist[\\/].*\.js$/ }, async ({ path }) => {
+        // The file is read here once, whether or not it has such a URL to rewrite.
         const source = await readFile(path, 'utf8');
-        if (!source.includes('import.meta.url')) return undefined;
         const contents = source.replace(pattern, (_match, quote, target) => {
           const fromBundle = relative(BUNDLE_DIR, resolve(dirname(path), target)).split('\\').join('/');
           return `new URL(${quote}${fromBundle}${quote}, import.meta.url)`;
