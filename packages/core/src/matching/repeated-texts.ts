@@ -16,17 +16,23 @@ export class RepeatedTexts {
   private shift = 22;
   private used = 0;
   private readonly values = new Map<string, number>();
+  /** The text of the last `get` and its slot: `set` usually follows with the same text. */
+  private lastText = '';
+  private lastSlot = -1;
 
   /** The value remembered for `text`, if any; counts the occurrence. */
   get(text: string): number | undefined {
     const slot = this.slotOf(text, true);
+    this.lastText = text;
+    this.lastSlot = slot;
     if (this.seen[slot]! < 255) this.seen[slot]!++;
     return this.seen[slot]! > 1 ? this.values.get(text) : undefined;
   }
 
   /** Remembers `value` for `text` when the text (by its fingerprint) was looked up more than once. */
   set(text: string, value: number): void {
-    if (this.seen[this.slotOf(text, false)]! > 1) this.values.set(detachedCopy(text), value);
+    const slot = text === this.lastText && this.lastSlot >= 0 ? this.lastSlot : this.slotOf(text, false);
+    if (this.seen[slot]! > 1) this.values.set(detachedCopy(text), value);
   }
 
   /** The slot of the text's fingerprint; a new one is taken when `insert` is true. */
@@ -34,15 +40,20 @@ export class RepeatedTexts {
     let hash = 0x811c9dc5;
     for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
     const fingerprint = hash >>> 0 || 1;
-    const mask = this.fingerprints.length - 1;
+    const fingerprints = this.fingerprints;
+    const mask = fingerprints.length - 1;
     // The probe steps at least once, so that V8 has type feedback for it when a collision comes
-    // (a rarely taken step made it deoptimize on every collision).
+    // (a rarely taken step made it deoptimize on every collision); the table is read through a
+    // local, as a property read only in the loop's condition deoptimized the same way.
     let slot = ((Math.imul(fingerprint, 0x9e3779b1) >>> this.shift) - 1) & mask;
-    do slot = (slot + 1) & mask;
-    while (this.fingerprints[slot] !== 0 && this.fingerprints[slot] !== fingerprint);
-    if (this.fingerprints[slot] === 0 && insert) {
-      this.fingerprints[slot] = fingerprint;
-      if (++this.used * 2 > this.fingerprints.length) return this.grow(fingerprint);
+    let current: number;
+    do {
+      slot = (slot + 1) & mask;
+      current = fingerprints[slot]!;
+    } while (current !== 0 && current !== fingerprint);
+    if (current === 0 && insert) {
+      fingerprints[slot] = fingerprint;
+      if (++this.used * 2 > fingerprints.length) return this.grow(fingerprint);
     }
     return slot;
   }
