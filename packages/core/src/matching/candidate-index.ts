@@ -105,31 +105,9 @@ export class CandidateIndex {
 
   /** Indexes the search windows of the patterns for which `searched` holds. */
   static build(table: PatternTable, searched: (pattern: number) => boolean): CandidateIndex {
-    const entries = [new KeyedListsBuilder(), new KeyedListsBuilder(), new KeyedListsBuilder()];
-    const windowEnd = new Uint32Array(table.count);
-    for (let p = 0; p < table.count; p++) {
-      if (!searched(p)) continue;
-      const length = table.windowLength[p]!;
-      windowEnd[p] = table.windowOffset[p]! + length - 1;
-      const byKey = entries[length - 2]!;
-      forEachCaseVariant(table.windowKey[p]!, length, table.windowNocase[p]!, (key) => byKey.add(key, p));
-    }
+    const { entries, windowEnd } = windowEntries(table, searched);
     const [two, three, four] = entries.map((byKey) => WindowTable.build(byKey, windowEnd)) as [WindowTable, WindowTable, WindowTable];
-    let tailCount = 0;
-    three.forEachKey(() => tailCount++);
-    four.forEachKey(() => tailCount++);
-    const tailBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, tailCount) * 32))));
-    const tailShift = 32 - tailBits;
-    const pairFlags = sharedArray(Uint8Array, 1 << 16);
-    const tails = sharedArray(Int32Array, 1 << (tailBits - 5));
-    two.forEachKey((key) => (pairFlags[key]! |= PAIR_WINDOW));
-    const addTail = (key: number): void => {
-      pairFlags[key & 0xffff]! |= PAIR_TAIL;
-      const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
-      tails[h >>> 5]! |= 1 << (h & 31);
-    };
-    three.forEachKey(addTail);
-    four.forEachKey(addTail);
+    const { pairFlags, tails, tailShift } = positionFilters(two, three, four);
     return new CandidateIndex(two, three, four, pairFlags, tails, tailShift);
   }
 
@@ -163,6 +141,43 @@ export class CandidateIndex {
       }
     }
   }
+}
+
+// The steps of CandidateIndex.build: one loop per function, for V8's on-stack replacement (see
+// the build steps in node-lists.ts).
+
+/** The searched patterns under their window keys, by window length (2, 3, 4), and where each window ends. */
+function windowEntries(table: PatternTable, searched: (pattern: number) => boolean): { entries: KeyedListsBuilder[]; windowEnd: Uint32Array } {
+  const entries = [new KeyedListsBuilder(), new KeyedListsBuilder(), new KeyedListsBuilder()];
+  const windowEnd = new Uint32Array(table.count);
+  for (let p = 0; p < table.count; p++) {
+    if (!searched(p)) continue;
+    const length = table.windowLength[p]!;
+    windowEnd[p] = table.windowOffset[p]! + length - 1;
+    const byKey = entries[length - 2]!;
+    forEachCaseVariant(table.windowKey[p]!, length, table.windowNocase[p]!, (key) => byKey.add(key, p));
+  }
+  return { entries, windowEnd };
+}
+
+/** The pair flags and the bitmap of 3-byte tails that let a scan skip most positions. */
+function positionFilters(two: WindowTable, three: WindowTable, four: WindowTable): { pairFlags: Uint8Array; tails: Int32Array; tailShift: number } {
+  let tailCount = 0;
+  three.forEachKey(() => tailCount++);
+  four.forEachKey(() => tailCount++);
+  const tailBits = Math.min(24, Math.max(10, Math.ceil(Math.log2(Math.max(1, tailCount) * 32))));
+  const tailShift = 32 - tailBits;
+  const pairFlags = sharedArray(Uint8Array, 1 << 16);
+  const tails = sharedArray(Int32Array, 1 << (tailBits - 5));
+  two.forEachKey((key) => (pairFlags[key]! |= PAIR_WINDOW));
+  const addTail = (key: number): void => {
+    pairFlags[key & 0xffff]! |= PAIR_TAIL;
+    const h = Math.imul(key & 0xff_ffff, HASH_MULTIPLIER) >>> tailShift;
+    tails[h >>> 5]! |= 1 << (h & 31);
+  };
+  three.forEachKey(addTail);
+  four.forEachKey(addTail);
+  return { pairFlags, tails, tailShift };
 }
 
 /**

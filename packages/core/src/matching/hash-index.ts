@@ -156,56 +156,20 @@ class SortedTable {
     const digestLength = builder.digestLength;
     const rawDigests = builder.digests.used();
     const rawSizes = builder.sizes.used();
-    const rawNames = builder.names.used();
     // Stable counting sort on the leading digest bits, then a sort on the rest of the key
     // inside each (small) bucket.
     const bucketBits = bucketBitsFor(n);
-    const bucketCount = 1 << bucketBits;
-    const bucketStarts = sharedArray(Uint32Array, bucketCount + 1);
-    for (let p = 0; p < n * digestLength; p += digestLength) bucketStarts[bucketOf(rawDigests, p, bucketBits) + 1]!++;
-    for (let b = 0; b < bucketCount; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
-    const order = new Uint32Array(n);
-    const fill = bucketStarts.slice(0, bucketCount);
-    for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
-      order[fill[bucketOf(rawDigests, p, bucketBits)]!++] = entry;
-    }
-
+    const bucketStarts = bucketStartsOf(rawDigests, n, digestLength, bucketBits);
+    const order = orderByBucket(rawDigests, n, digestLength, bucketBits, bucketStarts);
     const first = firstUnbucketedByte(bucketBits);
-    const compare = (a: number, b: number): number => {
+    sortBuckets(order, bucketStarts, (a: number, b: number): number => {
       for (let i = first, pa = a * digestLength, pb = b * digestLength; i < digestLength; i++) {
         const d = rawDigests[pa + i]! - rawDigests[pb + i]!;
         if (d !== 0) return d;
       }
       return rawSizes[a]! - rawSizes[b]! || a - b;
-    };
-    for (let b = 0; b < bucketCount; b++) {
-      const start = bucketStarts[b]!;
-      const end = bucketStarts[b + 1]!;
-      if (end - start <= 1) continue;
-      if (end - start > INSERTION_SORT_MAX) {
-        order.subarray(start, end).sort(compare);
-        continue;
-      }
-      for (let i = start + 1; i < end; i++) {
-        const entry = order[i]!;
-        let j = i - 1;
-        for (; j >= start && compare(order[j]!, entry) > 0; j--) order[j + 1] = order[j]!;
-        order[j + 1] = entry;
-      }
-    }
-
-    const digests = sharedArray(Uint8Array, n * digestLength);
-    const sizes = sharedArray(Uint32Array, n);
-    const names = sharedArray(Uint32Array, n);
-    let hasAnySize = false;
-    for (let i = 0, q = 0; i < n; i++) {
-      const entry = order[i]!;
-      for (let k = 0, p = entry * digestLength; k < digestLength; k++) digests[q++] = rawDigests[p + k]!;
-      const size = rawSizes[entry]!;
-      sizes[i] = size;
-      names[i] = rawNames[entry]!;
-      if (size === ANY_SIZE) hasAnySize = true;
-    }
+    });
+    const { digests, sizes, names, hasAnySize } = entriesInOrder(builder, order);
     // With any-size entries every object must be hashed anyway: the size list would go unused.
     const distinctSizes = hasAnySize ? sharedArray(Uint32Array, 0) : distinctSorted(rawSizes);
     return new SortedTable({ digestLength, digests, sizes, names, bucketBits, bucketStarts, distinctSizes, hasAnySize });
@@ -263,6 +227,69 @@ class SortedTable {
 }
 
 export type SharedHashIndex = Partial<Record<HashAlgorithm, SharedSortedTable>>;
+
+// The steps of SortedTable.from: one loop per function, for V8's on-stack replacement (see the
+// build steps in node-lists.ts).
+
+/** Where each bucket's entries start once sorted by bucket (bucketCount + 1 offsets). */
+function bucketStartsOf(digests: Uint8Array, n: number, digestLength: number, bucketBits: number): Uint32Array {
+  const bucketCount = 1 << bucketBits;
+  const bucketStarts = sharedArray(Uint32Array, bucketCount + 1);
+  for (let p = 0; p < n * digestLength; p += digestLength) bucketStarts[bucketOf(digests, p, bucketBits) + 1]!++;
+  for (let b = 0; b < bucketCount; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
+  return bucketStarts;
+}
+
+/** The entries in bucket order, load order within each bucket (a stable counting sort). */
+function orderByBucket(digests: Uint8Array, n: number, digestLength: number, bucketBits: number, bucketStarts: Uint32Array): Uint32Array {
+  const order = new Uint32Array(n);
+  const fill = bucketStarts.slice(0, bucketStarts.length - 1);
+  for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
+    order[fill[bucketOf(digests, p, bucketBits)]!++] = entry;
+  }
+  return order;
+}
+
+/** Sorts each bucket's part of `order` with `compare`: by insertion when small, as most are. */
+function sortBuckets(order: Uint32Array, bucketStarts: Uint32Array, compare: (a: number, b: number) => number): void {
+  for (let b = 0; b + 1 < bucketStarts.length; b++) {
+    const start = bucketStarts[b]!;
+    const end = bucketStarts[b + 1]!;
+    if (end - start <= 1) continue;
+    if (end - start > INSERTION_SORT_MAX) {
+      order.subarray(start, end).sort(compare);
+      continue;
+    }
+    for (let i = start + 1; i < end; i++) {
+      const entry = order[i]!;
+      let j = i - 1;
+      for (; j >= start && compare(order[j]!, entry) > 0; j--) order[j + 1] = order[j]!;
+      order[j + 1] = entry;
+    }
+  }
+}
+
+/** The builder's entries in `order`, in shared memory; whether any has no size. */
+function entriesInOrder(builder: TableBuilder, order: Uint32Array): { digests: Uint8Array; sizes: Uint32Array; names: Uint32Array; hasAnySize: boolean } {
+  const { digestLength } = builder;
+  const rawDigests = builder.digests.used();
+  const rawSizes = builder.sizes.used();
+  const rawNames = builder.names.used();
+  const n = order.length;
+  const digests = sharedArray(Uint8Array, n * digestLength);
+  const sizes = sharedArray(Uint32Array, n);
+  const names = sharedArray(Uint32Array, n);
+  let hasAnySize = false;
+  for (let i = 0, q = 0; i < n; i++) {
+    const entry = order[i]!;
+    for (let k = 0, p = entry * digestLength; k < digestLength; k++) digests[q++] = rawDigests[p + k]!;
+    const size = rawSizes[entry]!;
+    sizes[i] = size;
+    names[i] = rawNames[entry]!;
+    if (size === ANY_SIZE) hasAnySize = true;
+  }
+  return { digests, sizes, names, hasAnySize };
+}
 
 /** The distinct values of `values`, ascending, in shared memory. */
 function distinctSorted(values: Uint32Array): Uint32Array {

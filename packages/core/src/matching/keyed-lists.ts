@@ -80,51 +80,86 @@ export class KeyedListsBuilder {
 
   build(order?: (a: number, b: number) => number): KeyedLists {
     const keys = this.keys.used();
-    const count = keys.length;
-    // Number the distinct keys in order of first appearance, through a temporary slot table.
-    const tempBits = slotBitsFor(count);
-    const tempShift = 32 - tempBits;
-    const tempMask = (1 << tempBits) - 1;
-    const tempKeys = new Uint32Array(1 << tempBits);
-    const tempDistinct = new Int32Array(1 << tempBits).fill(-1);
-    const pairDistinct = new Int32Array(count);
-    const distinctKeys = new Uint32Array(count);
-    const distinctCount = new Uint32Array(count);
-    let distinct = 0;
-    for (let i = 0; i < count; i++) {
-      const key = keys[i]!;
-      let slot = Math.imul(key, SLOT_MULTIPLIER) >>> tempShift;
-      while (tempDistinct[slot] !== -1 && tempKeys[slot] !== key) slot = (slot + 1) & tempMask;
-      if (tempDistinct[slot] === -1) {
-        tempKeys[slot] = key;
-        tempDistinct[slot] = distinct;
-        distinctKeys[distinct++] = key;
-      }
-      const d = tempDistinct[slot]!;
-      pairDistinct[i] = d;
-      distinctCount[d]!++;
-    }
-    // Lay the lists out one after the other, then place each key in the final slot table.
-    const distinctStart = new Int32Array(distinct);
-    for (let d = 1; d < distinct; d++) distinctStart[d] = distinctStart[d - 1]! + distinctCount[d - 1]!;
-    const values = sharedArray(Int32Array, count);
-    const cursor = distinctStart.slice();
-    const added = this.values.used();
-    for (let i = 0; i < count; i++) values[cursor[pairDistinct[i]!]!++] = added[i]!;
-    const slotBits = slotBitsFor(distinct);
-    const slotShift = 32 - slotBits;
-    const slotMask = (1 << slotBits) - 1;
-    const slotKeys = sharedArray(Uint32Array, 1 << slotBits);
-    const slotStart = sharedArray(Int32Array, 1 << slotBits).fill(-1);
-    const slotCount = sharedArray(Uint32Array, 1 << slotBits);
-    for (let d = 0; d < distinct; d++) {
-      let slot = Math.imul(distinctKeys[d]!, SLOT_MULTIPLIER) >>> slotShift;
-      while (slotStart[slot] !== -1) slot = (slot + 1) & slotMask;
-      slotKeys[slot] = distinctKeys[d]!;
-      slotStart[slot] = distinctStart[d]!;
-      slotCount[slot] = distinctCount[d]!;
-      if (order && distinctCount[d]! > 1) values.subarray(distinctStart[d]!, distinctStart[d]! + distinctCount[d]!).sort(order);
-    }
-    return new KeyedLists({ slotKeys, slotStart, slotCount, values });
+    const distinct = numberDistinctKeys(keys);
+    const values = groupValues(this.values.used(), distinct);
+    return new KeyedLists({ ...slotTable(distinct, values, order), values });
   }
+}
+
+// The steps of KeyedListsBuilder.build: one loop per function, for V8's on-stack replacement
+// (see the build steps in node-lists.ts).
+
+/** The distinct keys in order of first appearance, with the distinct key of each pair. */
+interface DistinctKeys {
+  readonly count: number;
+  /** Per distinct key: the key, how many pairs have it, where its list starts. */
+  readonly keys: Uint32Array;
+  readonly counts: Uint32Array;
+  readonly starts: Int32Array;
+  /** Per pair: its distinct key. */
+  readonly ofPair: Int32Array;
+}
+
+/** Numbers the distinct keys in order of first appearance, through a temporary slot table. */
+function numberDistinctKeys(keys: Uint32Array): DistinctKeys {
+  const count = keys.length;
+  const tempBits = slotBitsFor(count);
+  const tempShift = 32 - tempBits;
+  const tempMask = (1 << tempBits) - 1;
+  const tempKeys = new Uint32Array(1 << tempBits);
+  const tempDistinct = new Int32Array(1 << tempBits).fill(-1);
+  const ofPair = new Int32Array(count);
+  const distinctKeys = new Uint32Array(count);
+  const counts = new Uint32Array(count);
+  let distinct = 0;
+  for (let i = 0; i < count; i++) {
+    const key = keys[i]!;
+    let slot = Math.imul(key, SLOT_MULTIPLIER) >>> tempShift;
+    while (tempDistinct[slot] !== -1 && tempKeys[slot] !== key) slot = (slot + 1) & tempMask;
+    if (tempDistinct[slot] === -1) {
+      tempKeys[slot] = key;
+      tempDistinct[slot] = distinct;
+      distinctKeys[distinct++] = key;
+    }
+    const d = tempDistinct[slot]!;
+    ofPair[i] = d;
+    counts[d]!++;
+  }
+  return { count: distinct, keys: distinctKeys, counts, starts: listStarts(counts, distinct), ofPair };
+}
+
+/** Where each list starts when the lists are laid out one after the other. */
+function listStarts(counts: Uint32Array, distinct: number): Int32Array {
+  const starts = new Int32Array(distinct);
+  for (let d = 1; d < distinct; d++) starts[d] = starts[d - 1]! + counts[d - 1]!;
+  return starts;
+}
+
+/** The values, list by list, each list in the order its values were added. */
+function groupValues(added: Uint32Array, distinct: DistinctKeys): Int32Array {
+  const values = sharedArray(Int32Array, added.length);
+  const cursor = distinct.starts.slice();
+  for (let i = 0; i < added.length; i++) values[cursor[distinct.ofPair[i]!]!++] = added[i]!;
+  return values;
+}
+
+/** Places each distinct key in the final slot table; sorts its list by `order` if given. */
+function slotTable(distinct: DistinctKeys, values: Int32Array, order: ((a: number, b: number) => number) | undefined): Omit<SharedKeyedLists, 'values'> {
+  const slotBits = slotBitsFor(distinct.count);
+  const slotShift = 32 - slotBits;
+  const slotMask = (1 << slotBits) - 1;
+  const slotKeys = sharedArray(Uint32Array, 1 << slotBits);
+  const slotStart = sharedArray(Int32Array, 1 << slotBits).fill(-1);
+  const slotCount = sharedArray(Uint32Array, 1 << slotBits);
+  for (let d = 0; d < distinct.count; d++) {
+    const start = distinct.starts[d]!;
+    const count = distinct.counts[d]!;
+    let slot = Math.imul(distinct.keys[d]!, SLOT_MULTIPLIER) >>> slotShift;
+    while (slotStart[slot] !== -1) slot = (slot + 1) & slotMask;
+    slotKeys[slot] = distinct.keys[d]!;
+    slotStart[slot] = start;
+    slotCount[slot] = count;
+    if (order && count > 1) values.subarray(start, start + count).sort(order);
+  }
+  return { slotKeys, slotStart, slotCount };
 }

@@ -55,94 +55,118 @@ export class NodeLists {
   }
 
   static build(table: PatternTable): NodeLists {
-    const n = table.count;
-    const chainNext = sharedArray(Int32Array, n).fill(-1);
-    const chainHead = sharedArray(Int32Array, n);
-    for (let p = 0; p < n; p++) chainHead[p] = p;
-    const chainLength = new Uint32Array(n).fill(1);
-    /** Last member of each head's chain. */
-    const chainTail = new Int32Array(n);
-    for (let p = 0; p < n; p++) chainTail[p] = p;
-    // Group identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
-    // heads of one hash are linked through nextHead from their hash's slot.
-    const slotBits = slotBitsFor(n);
-    const slotShift = 32 - slotBits;
-    const slotMask = (1 << slotBits) - 1;
-    const slotHash = new Uint32Array(1 << slotBits);
-    const slotFirstHead = new Int32Array(1 << slotBits).fill(-1);
-    const nextHead = new Int32Array(n).fill(-1);
-    // A typed array: an Array of these hashes would hold small integers or doubles depending on
-    // the values, and each target's mix would deoptimize the code compiled for the previous one.
-    const specialHashes = Uint32Array.from(table.specials, specialHash);
-    for (let p = 0; p < n; p++) {
-      if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-      const hash = identityHash(table, p, specialHashes);
-      let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
-      while (slotFirstHead[slot] !== -1 && slotHash[slot] !== hash) slot = (slot + 1) & slotMask;
-      let head = slotFirstHead[slot]!;
-      while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
-      if (head === -1) {
-        slotHash[slot] = hash;
-        nextHead[p] = slotFirstHead[slot]!;
-        slotFirstHead[slot] = p;
-        continue;
-      }
-      // Chains are ordered by part number, then load order; patterns arrive in load order, so
-      // they usually go at the end.
-      const tail = chainTail[head]!;
-      if (table.partNumber[tail]! <= table.partNumber[p]!) {
-        chainNext[tail] = p;
-        chainTail[head] = p;
-        chainHead[p] = head;
-        chainLength[head]!++;
-        continue;
-      }
-      let previous = -1;
-      let member = head;
-      while (member !== -1 && table.partNumber[member]! <= table.partNumber[p]!) {
-        previous = member;
-        member = chainNext[member]!;
-      }
-      if (previous === -1) {
-        // p becomes the new head, in head's place among the heads of its hash.
-        nextHead[p] = nextHead[head]!;
-        if (slotFirstHead[slot] === head) slotFirstHead[slot] = p;
-        else {
-          let before = slotFirstHead[slot]!;
-          while (nextHead[before] !== head) before = nextHead[before]!;
-          nextHead[before] = p;
-        }
-        chainNext[p] = head;
-        chainLength[p] = chainLength[head]! + 1;
-        chainTail[p] = chainTail[head]!;
-        for (let m = head; m !== -1; m = chainNext[m]!) chainHead[m] = p;
-      } else {
-        chainNext[p] = member;
-        chainNext[previous] = p;
-        chainHead[p] = head;
-        chainLength[head]!++;
-      }
-    }
-    const nodes = new KeyedListsBuilder();
-    for (let p = 0; p < n; p++) {
-      if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
-      const depth = table.keyLength[p]! as 2 | 3;
-      const start = table.elementStart[p]! + table.prefixLength[p]!;
-      let key = 0;
-      let nocase = 0;
-      for (let k = 0; k < depth; k++) {
-        const e = wideElement(table.elements[start + k]!, table.specialStart[p]!);
-        key = ((key << 8) | (e & 0xff)) >>> 0;
-        nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
-      }
-      const node = depth === 3 ? threeByteNode(key) : key;
-      if (nocase === 0) nodes.add(node, p);
-      else forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
-    }
+    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table);
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
-    return new NodeLists(chainNext, chainHead, nodes.build(order));
+    return new NodeLists(chainNext, chainHead, nodeEntries(table, chainHead).build(order));
   }
+}
+
+/** The chains of identical patterns (see NodeLists), with each head's chain length. */
+interface Chains {
+  readonly chainNext: Int32Array;
+  readonly chainHead: Int32Array;
+  readonly chainLength: Uint32Array;
+}
+
+/*
+ * The build steps below are separate functions, one loop each, because they run once per target
+ * over 10^5 patterns: V8 optimizes such a loop while it runs (on-stack replacement), and code
+ * compiled that way for a longer function also covers its later statements, which have not run
+ * yet; the first of them to run then discards the optimized code.
+ */
+
+function chainIdenticalPatterns(table: PatternTable): Chains {
+  const n = table.count;
+  const chainNext = sharedArray(Int32Array, n).fill(-1);
+  const chainHead = sharedArray(Int32Array, n);
+  for (let p = 0; p < n; p++) chainHead[p] = p;
+  const chainLength = new Uint32Array(n).fill(1);
+  /** Last member of each head's chain. */
+  const chainTail = new Int32Array(n);
+  for (let p = 0; p < n; p++) chainTail[p] = p;
+  // Group identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
+  // heads of one hash are linked through nextHead from their hash's slot.
+  const slotBits = slotBitsFor(n);
+  const slotShift = 32 - slotBits;
+  const slotMask = (1 << slotBits) - 1;
+  const slotHash = new Uint32Array(1 << slotBits);
+  const slotFirstHead = new Int32Array(1 << slotBits).fill(-1);
+  const nextHead = new Int32Array(n).fill(-1);
+  // A typed array: an Array of these hashes would hold small integers or doubles depending on
+  // the values, and each target's mix would deoptimize the code compiled for the previous one.
+  const specialHashes = Uint32Array.from(table.specials, specialHash);
+  for (let p = 0; p < n; p++) {
+    if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
+    const hash = identityHash(table, p, specialHashes);
+    let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
+    while (slotFirstHead[slot] !== -1 && slotHash[slot] !== hash) slot = (slot + 1) & slotMask;
+    let head = slotFirstHead[slot]!;
+    while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
+    if (head === -1) {
+      slotHash[slot] = hash;
+      nextHead[p] = slotFirstHead[slot]!;
+      slotFirstHead[slot] = p;
+      continue;
+    }
+    // Chains are ordered by part number, then load order; patterns arrive in load order, so
+    // they usually go at the end.
+    const tail = chainTail[head]!;
+    if (table.partNumber[tail]! <= table.partNumber[p]!) {
+      chainNext[tail] = p;
+      chainTail[head] = p;
+      chainHead[p] = head;
+      chainLength[head]!++;
+      continue;
+    }
+    let previous = -1;
+    let member = head;
+    while (member !== -1 && table.partNumber[member]! <= table.partNumber[p]!) {
+      previous = member;
+      member = chainNext[member]!;
+    }
+    if (previous === -1) {
+      // p becomes the new head, in head's place among the heads of its hash.
+      nextHead[p] = nextHead[head]!;
+      if (slotFirstHead[slot] === head) slotFirstHead[slot] = p;
+      else {
+        let before = slotFirstHead[slot]!;
+        while (nextHead[before] !== head) before = nextHead[before]!;
+        nextHead[before] = p;
+      }
+      chainNext[p] = head;
+      chainLength[p] = chainLength[head]! + 1;
+      chainTail[p] = chainTail[head]!;
+      for (let m = head; m !== -1; m = chainNext[m]!) chainHead[m] = p;
+    } else {
+      chainNext[p] = member;
+      chainNext[previous] = p;
+      chainHead[p] = head;
+      chainLength[head]!++;
+    }
+  }
+  return { chainNext, chainHead, chainLength };
+}
+
+/** Each chain head under the node of its static key (every case variant of a nocase key). */
+function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuilder {
+  const nodes = new KeyedListsBuilder();
+  for (let p = 0; p < table.count; p++) {
+    if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
+    const depth = table.keyLength[p]! as 2 | 3;
+    const start = table.elementStart[p]! + table.prefixLength[p]!;
+    let key = 0;
+    let nocase = 0;
+    for (let k = 0; k < depth; k++) {
+      const e = wideElement(table.elements[start + k]!, table.specialStart[p]!);
+      key = ((key << 8) | (e & 0xff)) >>> 0;
+      nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
+    }
+    const node = depth === 3 ? threeByteNode(key) : key;
+    if (nocase === 0) nodes.add(node, p);
+    else forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
+  }
+  return nodes;
 }
 
 /** The key of the node of the 3-byte key `key` (bytes big-endian) in `NodeLists.nodes`. */
