@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -372,7 +373,7 @@ describe('clamd client against real clamd', { skip: HAVE_REAL_CLAMD ? false : 'r
 
 async function loadSendFd(): Promise<FdSender | undefined> {
   try {
-    return ((await import('../../fdpass/index.js')) as { sendFd: FdSender }).sendFd;
+    return (createRequire(import.meta.url)('../../fdpass/index.js') as { sendFd: FdSender }).sendFd;
   } catch {
     return undefined;
   }

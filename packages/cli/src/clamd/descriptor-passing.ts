@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /**
  * The native descriptor-passing addon (packages/fdpass), loaded when it was built. Without it clamd
  * still serves everything but FILDES, which then answers "FILDES support not compiled in.", as a
@@ -20,7 +22,7 @@ const ADDON = '@clamts/fdpass';
 
 export async function loadDescriptorPassing(): Promise<DescriptorPassing | undefined> {
   try {
-    const addon = (await import(ADDON)) as {
+    const addon = createRequire(import.meta.url)(ADDON) as {
       Reader: new (socketFd: number, maxRead: number, callback: ReadCallback) => DescriptorReader;
     };
     return { reader: (socketFd, maxRead, callback) => new addon.Reader(socketFd, maxRead, callback) };

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import type { FdSender } from '@clamts/core/client';
 
 /** The native addon that passes descriptors over unix sockets (built when ClamTS is installed). */
@@ -10,7 +11,7 @@ const FDPASS_PACKAGE = '@clamts/fdpass';
  */
 export async function loadFdSender(): Promise<FdSender | undefined> {
   try {
-    const addon = (await import(FDPASS_PACKAGE)) as { sendFd?: FdSender };
+    const addon = createRequire(import.meta.url)(FDPASS_PACKAGE) as { sendFd?: FdSender };
     return typeof addon.sendFd === 'function' ? addon.sendFd : undefined;
   } catch {
     return undefined;
