@@ -22,7 +22,13 @@ await build({
   entryPoints: Object.fromEntries(TOOLS.map((tool) => [tool, resolve(cliDist, tool, 'main.js')])),
   outdir: BUNDLE_DIR,
   bundle: true,
-  format: 'esm',
+  // A classic script, which V8 can cache compiled (see packages/cli/src/bundle-launcher.ts).
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  // The modules' import.meta.url becomes the bundle's own URL (the launcher passes its path as
+  // __filename).
+  define: { 'import.meta.url': 'bundleUrl' },
+  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   platform: 'node',
   target: 'node20',
   // Packages with native addons are loaded from their own directories at run time.
@@ -30,6 +36,12 @@ await build({
   plugins: [keepModuleRelativeUrls()],
   logLevel: 'warning',
 });
+
+// The launcher runs a bundle as a classic script, which cannot import() in Node 20.
+for (const tool of TOOLS) {
+  const bundle = await readFile(resolve(BUNDLE_DIR, `${tool}.cjs`), 'utf8');
+  if (/(?<![\w$.])import\(/.test(bundle)) throw new Error(`${tool}.cjs calls import(), which bundle-launcher.ts cannot serve`);
+}
 
 /**
  * A module that finds a file near itself with `new URL('<relative path>', import.meta.url)`

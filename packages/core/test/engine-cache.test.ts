@@ -14,9 +14,9 @@ import { before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { engineCacheDirectory } from '../src/engine/cache-directory.js';
 import {
   ENGINE_CACHE_FORMAT,
-  engineCacheDirectory,
   loadEngineCached,
   MIN_CACHED_DATABASE_BYTES,
   type LoadedEngine,

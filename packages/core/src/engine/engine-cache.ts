@@ -22,7 +22,7 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { endianness } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32 } from 'node:zlib';
 import { isClamError, type ClamError } from '../errors.js';
@@ -36,6 +36,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { Engine } from './engine.js';
 import { engineFromShared, shareEngine, type SharedEngineDescriptor } from './shared-engine.js';
 import { CLAMTS_VERSION } from './version.js';
+import { engineCacheDirectory } from './cache-directory.js';
 import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
 
 /** Bumped whenever the file layout or the encoding of values changes. */
@@ -159,14 +160,6 @@ function recordingLogger(target: Logger, messages: LoggedMessage[]): Logger {
 // ---------------------------------------------------------------------------------------------
 // Where a database set's cache file is, and what it must match
 // ---------------------------------------------------------------------------------------------
-
-/** `CLAMTS_CACHE_DIR`, else `$XDG_CACHE_HOME/clamts`, else `$HOME/.cache/clamts`. */
-export function engineCacheDirectory(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.CLAMTS_CACHE_DIR) return env.CLAMTS_CACHE_DIR;
-  // The XDG specification says to ignore a relative XDG_CACHE_HOME.
-  if (env.XDG_CACHE_HOME && isAbsolute(env.XDG_CACHE_HOME)) return join(env.XDG_CACHE_HOME, 'clamts');
-  return env.HOME ? join(env.HOME, '.cache', 'clamts') : undefined;
-}
 
 /** The cache file of a database set, or undefined when the cache does not apply to it. */
 function cacheEntryFor(paths: readonly string[], options: LoadOptions): CacheEntry | undefined {
