@@ -1,6 +1,6 @@
 import { ClamError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
-import { PLAIN_PART, applyModifiers, type ModifiedPattern } from '../signatures/body-pattern.js';
+import { PLAIN_PART, applyModifiers } from '../signatures/body-pattern.js';
 import { parseCdbLine, type ContainerSignature } from '../signatures/cdb.js';
 import { LogicalTextCache, classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
 import { parseNdbLine } from '../signatures/ndb.js';
@@ -9,7 +9,7 @@ import { parseByteCompare } from './byte-compare.js';
 import { PCRE_DEFAULT_LIMITS, type PcreLimits } from './pcre.js';
 import { PatternAction } from './pattern-table.js';
 import { parseRegexSubsignature } from './regex-subsig.js';
-import { SignatureError, withContext } from './signature-error.js';
+import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 import { StringList, TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
 import { DEFAULT_PCRE_MAX_FILESIZE } from './target-scan.js';
@@ -135,44 +135,17 @@ export class BodySignatureBuilder {
   }
 
   private addLogical(line: LogicalSignatureLine, name: string): void {
-    const target = line.description.target;
-    const program = this.target(target);
+    const program = this.target(line.description.target);
     const signature = program.nextLogicalIndex;
     const macros: (MacroLink | undefined)[] = [];
     const names: PatternNames = { raw: line.name, display: null };
-    line.subsignatures.forEach((text, index) => {
-      withContext(() => `cli_loadldb: failed to parse subsignature ${index} in ${line.name}`, () => {
-        const form = classifySubsignature(text, line.name);
-        switch (form.kind) {
-          case 'macro':
-            // ClamAV links a macro to the subsignature before it; a leading macro never counts.
-            if (index > 0) macros[index - 1] = form;
-            break;
-          case 'regex':
-            program.addRegex(signature, index, parseRegexSubsignature(text, index, target));
-            break;
-          case 'byte-compare':
-            program.addByteCompare(
-              signature,
-              index,
-              withContext(`Problem adding byte compare subsignature: ${text}`, () => parseByteCompare(text)),
-            );
-            break;
-          case 'image-fuzzy-hash':
-            // Image fuzzy hashes are not computed by ClamTS: such subsignatures never match.
-            break;
-          case 'content': {
-            const variants: ModifiedPattern[] = form.modifiers
-              ? applyModifiers(form.hex, form.modifiers, line.name)
-              : [{ hex: form.hex, options: PLAIN_PART }];
-            for (const { hex, options } of variants) {
-              program.addPattern(hex, options, form.offset, { action: PatternAction.Subsignature, owner: signature, subsignature: index }, names);
-            }
-            break;
-          }
-        }
-      });
-    });
+    for (let index = 0; index < line.subsignatures.length; index++) {
+      try {
+        this.addSubsignature(program, signature, index, line.subsignatures[index]!, names, macros);
+      } catch (error) {
+        throw inContext(error, `cli_loadldb: failed to parse subsignature ${index} in ${line.name}`);
+      }
+    }
     program.addLogical({
       name,
       description: line.description,
@@ -182,6 +155,48 @@ export class BodySignatureBuilder {
       subsignatureCount: line.subsignatures.length,
       macros: macros.length > 0 ? macros : [],
     });
+  }
+
+  /** Adds subsignature `index` of logical signature `signature`; a macro is recorded in `macros`. */
+  private addSubsignature(
+    program: TargetProgramBuilder,
+    signature: number,
+    index: number,
+    text: string,
+    names: PatternNames,
+    macros: (MacroLink | undefined)[],
+  ): void {
+    const form = classifySubsignature(text, names.raw);
+    switch (form.kind) {
+      case 'macro':
+        // ClamAV links a macro to the subsignature before it; a leading macro never counts.
+        if (index > 0) macros[index - 1] = form;
+        break;
+      case 'regex':
+        program.addRegex(signature, index, parseRegexSubsignature(text, index, program.target));
+        break;
+      case 'byte-compare':
+        program.addByteCompare(
+          signature,
+          index,
+          withContext(`Problem adding byte compare subsignature: ${text}`, () => parseByteCompare(text)),
+        );
+        break;
+      case 'image-fuzzy-hash':
+        // Image fuzzy hashes are not computed by ClamTS: such subsignatures never match.
+        break;
+      case 'content': {
+        const owner = { action: PatternAction.Subsignature, owner: signature, subsignature: index };
+        if (!form.modifiers) {
+          program.addPattern(form.hex, PLAIN_PART, form.offset, owner, names);
+          break;
+        }
+        for (const { hex, options } of applyModifiers(form.hex, form.modifiers, names.raw)) {
+          program.addPattern(hex, options, form.offset, owner, names);
+        }
+        break;
+      }
+    }
   }
 
   /**

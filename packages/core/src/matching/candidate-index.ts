@@ -154,10 +154,20 @@ function windowEntries(table: PatternTable, searched: (pattern: number) => boole
     if (!searched(p)) continue;
     const length = table.windowLength[p]!;
     windowEnd[p] = table.windowOffset[p]! + length - 1;
-    const byKey = entries[length - 2]!;
-    forEachCaseVariant(table.windowKey[p]!, length, table.windowNocase[p]!, (key) => byKey.add(key, p));
+    addCaseVariants(entries[length - 2]!, table.windowKey[p]!, length, table.windowNocase[p]!, p);
   }
   return { entries, windowEnd };
+}
+
+const sameKey = (key: number): number => key;
+
+/**
+ * Adds `value` under every case variant of `key` (see forEachCaseVariant). A function of its own,
+ * so that the loops calling it allocate no closure per pattern.
+ */
+export function addCaseVariants(lists: KeyedListsBuilder, key: number, length: number, nocase: number, value: number, keyOf = sameKey): void {
+  if (nocase === 0) lists.add(keyOf(key), value);
+  else forEachCaseVariant(key, length, nocase, (variant) => lists.add(keyOf(variant), value));
 }
 
 /** The pair flags and the bitmap of 3-byte tails that let a scan skip most positions. */

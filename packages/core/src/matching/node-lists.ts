@@ -1,6 +1,6 @@
 import { NOCASE_FLAG, SpecialKind, elementMask, type Special } from '../signatures/body-pattern.js';
 import { sharedArray } from '../util/shared-memory.js';
-import { forEachCaseVariant } from './candidate-index.js';
+import { addCaseVariants } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, slotBitsFor, type SharedKeyedLists } from './keyed-lists.js';
 import { PatternEngine, isStoredSpecial, storedSpecialIndex, wideElement, type PatternTable } from './pattern-table.js';
 
@@ -162,9 +162,7 @@ function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuil
       key = ((key << 8) | (e & 0xff)) >>> 0;
       nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
     }
-    const node = depth === 3 ? threeByteNode(key) : key;
-    if (nocase === 0) nodes.add(node, p);
-    else forEachCaseVariant(key, depth, nocase, (variant) => nodes.add(depth === 3 ? threeByteNode(variant) : variant, p));
+    addCaseVariants(nodes, key, depth, nocase, p, depth === 3 ? threeByteNode : undefined);
   }
   return nodes;
 }

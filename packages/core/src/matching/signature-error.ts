@@ -49,7 +49,15 @@ export function withContext<T>(outerMessage: string | (() => string), step: () =
   try {
     return step();
   } catch (error) {
-    if (error instanceof SignatureError) throw error.because(typeof outerMessage === 'string' ? outerMessage : outerMessage());
-    throw error;
+    throw inContext(error, outerMessage);
   }
+}
+
+/**
+ * What a caller that caught `error` throws: a refusal with the caller's own ClamAV message
+ * appended, anything else as it is. For the per-pattern paths, where withContext's closures would
+ * be allocated for every pattern.
+ */
+export function inContext(error: unknown, outerMessage: string | (() => string)): unknown {
+  return error instanceof SignatureError ? error.because(typeof outerMessage === 'string' ? outerMessage : outerMessage()) : error;
 }

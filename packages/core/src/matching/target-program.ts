@@ -41,7 +41,7 @@ import {
   type RegexSubsignature,
 } from './regex-subsig.js';
 import { RepeatedTexts } from './repeated-texts.js';
-import { SignatureError, withContext } from './signature-error.js';
+import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 
 /**
@@ -427,27 +427,21 @@ export class TargetProgramBuilder {
     const sameText = this.patternsByText[partOptionsIndex(options)]!;
     const like = sameText.get(hex);
     const first = this.table.size;
-    const split = splitPattern(hex);
-    if (split.kind === SplitKind.Single) {
+    // Without `{` or `*` a pattern is one part, as splitPattern would say (most are).
+    const split = hex.includes('{') || hex.includes('*') ? splitPattern(hex) : undefined;
+    if (split === undefined || split.kind === SplitKind.Single) {
       // The pattern after `{n}` became `??`s.
-      const single = split.parts[0]!.hex!;
-      const bmEligible =
-        !this.acOnly &&
-        owner.action !== PatternAction.Subsignature &&
-        owner.action !== PatternAction.FileType &&
-        !options.modified &&
-        !hasWildcardSyntax(single) &&
-        !(this.target === 1 && (offsetText === '*' || offsetText.includes(','))) &&
-        !offsetText.includes('VI') &&
-        !offsetText.includes('$');
-      if (bmEligible) {
+      const single = split === undefined ? hex : split.parts[0]!.hex!;
+      if (this.takesBoyerMoore(single, options, offsetText, owner)) {
         this.addBoyerMoore(single, offsetText, owner, names);
-      } else {
-        withContext('cli_add_content_match_pattern: Problem adding signature (3).', () =>
-          this.addPart(single, options, offsetText, owner, names, NOT_SPLIT, like),
-        );
-        if (like === undefined) sameText.set(hex, first);
+        return;
       }
+      try {
+        this.addPart(single, options, offsetText, owner, names, NOT_SPLIT, like);
+      } catch (error) {
+        throw inContext(error, 'cli_add_content_match_pattern: Problem adding signature (3).');
+      }
+      if (like === undefined) sameText.set(hex, first);
       return;
     }
     const partialId = ++this.partialCount;
@@ -472,6 +466,20 @@ export class TargetProgramBuilder {
       }
     });
     if (like === undefined) sameText.set(hex, first);
+  }
+
+  /** Whether ClamAV gives a single-part pattern to its Boyer-Moore matcher rather than to Aho-Corasick. */
+  private takesBoyerMoore(hex: string, options: PartOptions, offsetText: string, owner: PatternOwner): boolean {
+    return (
+      !this.acOnly &&
+      owner.action !== PatternAction.Subsignature &&
+      owner.action !== PatternAction.FileType &&
+      !options.modified &&
+      !hasWildcardSyntax(hex) &&
+      !(this.target === 1 && (offsetText === '*' || offsetText.includes(','))) &&
+      !offsetText.includes('VI') &&
+      !offsetText.includes('$')
+    );
   }
 
   /**

@@ -229,6 +229,8 @@ export function classifySubsignature(text: string, rawName: string): Subsignatur
   if (text.includes('/')) return { kind: 'regex' };
   if (text.includes('(') && text.indexOf('#') !== text.lastIndexOf('#')) return { kind: 'byte-compare' };
   if (text.startsWith('fuzzy_img#')) return parseImageFuzzyHash(text);
+  // Most subsignatures are a bare pattern.
+  if (!text.includes(':')) return { kind: 'content', offset: '*', hex: text, modifiers: null };
   const fields = tokenizeOutsideRegex(text, ':', 5);
   const offset = fields.length % 2 === 0 ? fields[0]! : '*';
   const hex = fields.length % 2 === 0 ? fields[1]! : fields[0]!;
