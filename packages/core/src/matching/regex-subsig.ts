@@ -112,6 +112,8 @@ export function uncompiledRegexSubsignature(compiled: CompiledRegexSubsignature)
  * over from field to field, as in ClamAV. `regexFrom` is the first field where `/` counts.
  */
 export function tokenizeOutsideRegex(text: string, delimiter: string, max: number, regexFrom = 0): string[] {
+  // Without a slash there is no regex: a plain split (as common as it is faster).
+  if (!text.includes('/')) return text.split(delimiter, max);
   const fields: string[] = [];
   // Searches with indexOf: a line has few slashes, and most fields none.
   let slashAt = -1;
