@@ -15,16 +15,18 @@ export type BodyFormat = 'ndb' | 'ldb' | 'cdb';
 export function loadBodyDatabase(input: DatabaseInput, format: BodyFormat, builder: BodySignatureBuilder, ctx: DatabaseContext): number {
   const { engine, logger, path, puaFilter } = ctx;
   const before = builder.signatureCount;
+  // One context for the file, told each line's number: the builder only reads it while it adds that line.
+  const signatureContext: { -readonly [K in keyof SignatureContext]: SignatureContext[K] } = {
+    path,
+    line: 0,
+    logger,
+    name: (raw) => displayName(raw, ctx.official),
+    ignored: (name, entry) =>
+      (puaFilter !== undefined && skippedByPuaFilter(name, puaFilter)) || engine.ignored.ignores(name, entry, logger),
+    functionalityLevel: engine.functionalityLevel,
+  };
   const lines = forEachLine(input.whole(), (text, line) => {
-    const signatureContext: SignatureContext = {
-      path,
-      line,
-      logger,
-      name: (raw) => displayName(raw, ctx.official),
-      ignored: (name, entry) =>
-        (puaFilter !== undefined && skippedByPuaFilter(name, puaFilter)) || engine.ignored.ignores(name, entry, logger),
-      functionalityLevel: engine.functionalityLevel,
-    };
+    signatureContext.line = line;
     if (format === 'ndb') builder.addNdb(text, signatureContext);
     else if (format === 'ldb') builder.addLdb(text, signatureContext);
     else builder.addCdb(text, signatureContext);
