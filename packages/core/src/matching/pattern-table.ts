@@ -395,24 +395,47 @@ export class PatternTableBuilder {
   /** Adds a pattern prepared by the last `prepare` call and returns its id. */
   add(prepared: PreparedPattern, entry: PatternEntry): number {
     const id = this.nextId();
-    const elements = prepared.elements;
+    const { elements, prefixLength, part } = prepared;
     const start = this.elements.length;
     const stored = this.elements.ensure(start + elements.length);
     const c = this.columns;
-    const { part } = prepared;
     c.elementStart[id] = start;
-    for (let i = 0; i < elements.length; i++) stored[start + i] = storedElement(elements[i]!, prepared.specialStart);
+    // One pass stores the elements and adds up the byte lengths ClamAV accounts for them.
+    let prefixSpecials = 0;
+    let minLength = 0;
+    let maxLength = 0;
+    let prefixMin = 0;
+    let prefixMax = 0;
+    for (let i = 0; i < elements.length; i++) {
+      const e = elements[i]!;
+      stored[start + i] = storedElement(e, 0);
+      let min = 1;
+      let max = 1;
+      if (isSpecialElement(e)) {
+        const lengths = specialLengths(part.specials[specialIndex(e)]!);
+        min = lengths[0];
+        max = lengths[1];
+        if (i < prefixLength) prefixSpecials++;
+      }
+      if (i < prefixLength) {
+        prefixMin += min;
+        prefixMax += max;
+      } else {
+        minLength += min;
+        maxLength += max;
+      }
+    }
     this.elements.length += elements.length;
     for (const special of part.specials) this.specials.push(special);
-    c.prefixLength[id] = prepared.prefixLength;
-    c.length[id] = elements.length - prepared.prefixLength;
-    c.minLength[id] = prepared.minLength;
-    c.maxLength[id] = prepared.maxLength;
-    c.prefixMin[id] = prepared.prefixMin;
-    c.prefixMax[id] = prepared.prefixMax;
+    c.prefixLength[id] = prefixLength;
+    c.length[id] = elements.length - prefixLength;
+    c.minLength[id] = minLength;
+    c.maxLength[id] = maxLength;
+    c.prefixMin[id] = prefixMin;
+    c.prefixMax[id] = prefixMax;
     c.keyLength[id] = prepared.keyLength;
     c.specialStart[id] = prepared.specialStart;
-    c.prefixSpecials[id] = prepared.prefixSpecials;
+    c.prefixSpecials[id] = prefixSpecials;
     c.leftAnchor[id] = part.left ? part.left.element : NO_ANCHOR;
     c.leftMin[id] = part.left ? part.left.min : 0;
     c.leftMax[id] = part.left ? part.left.max : 0;
@@ -427,7 +450,7 @@ export class PatternTableBuilder {
     c.windowLength[id] = WINDOW.length;
     c.windowKey[id] = WINDOW.key;
     c.windowNocase[id] = WINDOW.nocase;
-    this.longest = Math.max(this.longest, prepared.maxLength + prepared.prefixMax);
+    this.longest = Math.max(this.longest, maxLength + prefixMax);
     this.writeEntry(id, entry);
     return id;
   }
@@ -505,16 +528,12 @@ export class PatternTableBuilder {
 export interface PreparedPattern {
   readonly part: ParsedPart;
   readonly engine: PatternEngine;
-  /** Prefix then pattern proper, special indexes made global. */
+  /** Prefix then pattern proper; special elements index the part's own specials. */
   readonly elements: Uint32Array;
   readonly prefixLength: number;
-  readonly minLength: number;
-  readonly maxLength: number;
-  readonly prefixMin: number;
-  readonly prefixMax: number;
   readonly keyLength: number;
+  /** Where the part's specials will start in the table's list. */
   readonly specialStart: number;
-  readonly prefixSpecials: number;
 }
 
 /**
@@ -575,34 +594,9 @@ function choosePrefixLength(elements: Uint32Array): number {
   return runStart;
 }
 
-function prepare(part: ParsedPart, engine: PatternEngine, specialBase: number): PreparedPattern {
-  // The parsed part belongs to this pattern alone: its special indexes are made global in place.
+function prepare(part: ParsedPart, engine: PatternEngine, specialStart: number): PreparedPattern {
   const elements = part.elements;
   const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(elements);
-  let prefixSpecials = 0;
-  let minLength = 0;
-  let maxLength = 0;
-  let prefixMin = 0;
-  let prefixMax = 0;
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
-    let min = 1;
-    let max = 1;
-    if (isSpecialElement(e)) {
-      const lengths = specialLengths(part.specials[specialIndex(e)]!);
-      min = lengths[0];
-      max = lengths[1];
-      elements[i] = e + specialBase;
-      if (i < prefixLength) prefixSpecials++;
-    }
-    if (i < prefixLength) {
-      prefixMin += min;
-      prefixMax += max;
-    } else {
-      minLength += min;
-      maxLength += max;
-    }
-  }
   let keyLength = 0;
   while (keyLength < KEY_MAX && prefixLength + keyLength < elements.length) {
     if (isWildcardElement(elements[prefixLength + keyLength]!)) break;
@@ -610,19 +604,7 @@ function prepare(part: ParsedPart, engine: PatternEngine, specialBase: number): 
   }
   // ClamAV's automaton refuses such a pattern without a message of its own.
   if (keyLength < MIN_STATIC_BYTES) throw new SignatureError();
-  return {
-    part,
-    engine,
-    elements,
-    prefixLength,
-    minLength,
-    maxLength,
-    prefixMin,
-    prefixMax,
-    keyLength,
-    specialStart: specialBase,
-    prefixSpecials,
-  };
+  return { part, engine, elements, prefixLength, keyLength, specialStart };
 }
 
 /**
@@ -657,7 +639,7 @@ const WINDOW: Window = { offset: 0, length: 0, key: 0, nocase: 0 };
  * one: the pattern starts with its 2 or 3 byte static key.
  */
 function chooseWindow(prepared: PreparedPattern, out: Window): void {
-  const { elements, prefixLength, specialStart } = prepared;
+  const { elements, prefixLength } = prepared;
   const specials = prepared.part.specials;
   let bestScore = 0;
   let runStart = prefixLength;
@@ -691,7 +673,7 @@ function chooseWindow(prepared: PreparedPattern, out: Window): void {
     }
     if (i === elements.length) break;
     if (isSpecialElement(e)) {
-      const special = specials[specialIndex(e) - specialStart]!;
+      const special = specials[specialIndex(e)]!;
       const [min, max] = specialLengths(special);
       if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
       offset += min;
