@@ -77,7 +77,7 @@ describe('shared engine', () => {
     dir.write('b.hsb', `${EICAR_SHA256}:*:Sha256Sig:73\n`);
     const engine = await loadEngine([dir.root]);
     const descriptor = shareEngine(engine);
-    for (const table of [descriptor.names.heap, descriptor.fileHashes.md5!.digests]) {
+    for (const table of [descriptor.names.heap, descriptor.fileHashes.md5!.digests, descriptor.fileHashes.md5!.order]) {
       assert.ok(table.buffer instanceof SharedArrayBuffer);
     }
     const reply = await scanInWorker(descriptor, [EICAR]);

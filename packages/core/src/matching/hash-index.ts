@@ -252,9 +252,9 @@ function bucketStartsOf(digests: Uint8Array, n: number, digestLength: number, bu
   return bucketStarts;
 }
 
-/** The entries in bucket order, load order within each bucket (a stable counting sort). */
+/** The entries in bucket order, load order within each bucket (a stable counting sort), in shared memory. */
 function orderByBucket(digests: Uint8Array, n: number, digestLength: number, bucketBits: number, bucketStarts: Uint32Array): Uint32Array {
-  const order = new Uint32Array(n);
+  const order = sharedArray(Uint32Array, n);
   const fill = bucketStarts.slice(0, bucketStarts.length - 1);
   for (let entry = 0, p = 0; entry < n; entry++, p += digestLength) {
     order[fill[bucketOf(digests, p, bucketBits)]!++] = entry;
