@@ -15,6 +15,7 @@
  * this way cannot import() (Node 20 wants an experimental flag for that): the packages left out
  * of the bundles, the native addons, are CommonJS and required (scripts/bundle.mjs checks).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -53,7 +54,10 @@ function codeCacheFile(tool: BundledTool, bundle: string): string | undefined {
   if (directory === undefined) return undefined;
   try {
     const { size, mtimeMs } = statSync(bundle);
-    const key = fnv1a([bundle, size, mtimeMs, process.version, process.platform, process.arch, ...process.execArgv].join('\0'));
+    const key = createHash('sha256')
+      .update([bundle, size, mtimeMs, process.version, process.platform, process.arch, ...process.execArgv].join('\0'))
+      .digest('hex')
+      .slice(0, 16);
     return join(directory, `${tool}.${key}.code`);
   } catch {
     return undefined;
@@ -84,7 +88,7 @@ function writeCodeCache(path: string, script: Script): void {
 /** Keeps the tool's KEPT_CODE_CACHES most recently written code caches; clears dead writers' leftovers. */
 function pruneCodeCaches(directory: string, tool: string): void {
   const files = readdirSync(directory)
-    .filter((name) => name.startsWith(`${tool}.`) && /^[a-z]+\.[0-9a-f]{8}\.code(\.\d+\.tmp)?$/.test(name))
+    .filter((name) => name.startsWith(`${tool}.`) && /^[a-z]+\.[0-9a-f]{16}\.code(\.\d+\.tmp)?$/.test(name))
     .map((name) => ({ name, path: join(directory, name), mtimeMs: statSync(join(directory, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
   const caches = files.filter(({ name }) => name.endsWith('.code')).sort((a, b) => b.mtimeMs - a.mtimeMs);
   for (const { path } of caches.slice(KEPT_CODE_CACHES)) removeQuietly(path);
@@ -98,11 +102,4 @@ function removeQuietly(path: string): void {
   } catch {
     // Already gone, or not ours to remove.
   }
-}
-
-/** 32-bit FNV-1a of a string's UTF-16 code units, as 8 hex digits. */
-function fnv1a(text: string): string {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
-  return (hash >>> 0).toString(16).padStart(8, '0');
 }

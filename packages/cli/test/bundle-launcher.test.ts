@@ -41,7 +41,7 @@ describe('the code cache of the bundled tools', () => {
     const cacheDir = newCacheDir();
     clamscan(cacheDir);
     const [name, ...others] = codeCaches(cacheDir);
-    assert.match(name ?? '', /^clamscan\.[0-9a-f]{8}\.code$/);
+    assert.match(name ?? '', /^clamscan\.[0-9a-f]{16}\.code$/);
     assert.deepEqual(others, []);
     const written = statSync(join(cacheDir, name!));
     assert.ok(written.size > 100_000, `a cache of the compiled bundle (${written.size} bytes)`);
