@@ -408,6 +408,7 @@ export class PatternTableBuilder {
     let prefixMax = 0;
     for (let i = 0; i < elements.length; i++) {
       const e = elements[i]!;
+      // The part's special elements index its own specials: stored relative to a start of 0.
       stored[start + i] = storedElement(e, 0);
       let min = 1;
       let max = 1;
