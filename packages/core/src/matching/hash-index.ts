@@ -245,11 +245,20 @@ export type SharedHashIndex = Partial<Record<HashAlgorithm, SharedSortedTable>>;
 
 /** Where each bucket's entries start once sorted by bucket (bucketCount + 1 offsets). */
 function bucketStartsOf(digests: Uint8Array, n: number, digestLength: number, bucketBits: number): Uint32Array {
-  const bucketCount = 1 << bucketBits;
-  const bucketStarts = sharedArray(Uint32Array, bucketCount + 1);
-  for (let p = 0; p < n * digestLength; p += digestLength) bucketStarts[bucketOf(digests, p, bucketBits) + 1]!++;
-  for (let b = 0; b < bucketCount; b++) bucketStarts[b + 1]! += bucketStarts[b]!;
-  return bucketStarts;
+  return runningTotals(bucketSizes(digests, n, digestLength, bucketBits));
+}
+
+/** How many entries each bucket has, at the index after the bucket's (index 0 stays 0). */
+function bucketSizes(digests: Uint8Array, n: number, digestLength: number, bucketBits: number): Uint32Array {
+  const sizes = sharedArray(Uint32Array, (1 << bucketBits) + 1);
+  for (let p = 0; p < n * digestLength; p += digestLength) sizes[bucketOf(digests, p, bucketBits) + 1]!++;
+  return sizes;
+}
+
+/** Replaces each count by the sum of the counts up to it. */
+function runningTotals(counts: Uint32Array): Uint32Array {
+  for (let i = 1; i < counts.length; i++) counts[i]! += counts[i - 1]!;
+  return counts;
 }
 
 /** The entries in bucket order, load order within each bucket (a stable counting sort), in shared memory. */
@@ -284,11 +293,17 @@ function sortBuckets(order: Uint32Array, bucketStarts: Uint32Array, compare: (a:
 /** The distinct values of `values`, ascending, in shared memory. */
 function distinctSorted(values: Uint32Array): Uint32Array {
   const sorted = values.slice().sort();
-  let count = 0;
-  for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) sorted[count++] = sorted[i]!;
+  const count = keepDistinct(sorted);
   const distinct = sharedArray(Uint32Array, count);
   distinct.set(sorted.subarray(0, count));
   return distinct;
+}
+
+/** Moves the distinct values of sorted `values` to its start; returns how many there are. */
+function keepDistinct(values: Uint32Array): number {
+  let count = 0;
+  for (let i = 0; i < values.length; i++) if (i === 0 || values[i] !== values[i - 1]) values[count++] = values[i]!;
+  return count;
 }
 
 /** Immutable hash lookup for whole-file (hdb/hsb/fp/sfp) or PE-section (mdb/msb) signatures. */

@@ -42,15 +42,15 @@ export class RepeatedTexts {
     const fingerprint = hash >>> 0 || 1;
     const fingerprints = this.fingerprints;
     const mask = fingerprints.length - 1;
-    // The probe steps at least once, so that V8 has type feedback for it when a collision comes
-    // (a rarely taken step made it deoptimize on every collision); the table is read through a
-    // local, as a property read only in the loop's condition deoptimized the same way.
+    // The probe steps at least once, and its condition compares with the fingerprint first, so
+    // that V8 has type feedback for every part of it before the first collision or repeat comes
+    // (a part first run after the code was optimized discards that code).
     let slot = ((Math.imul(fingerprint, 0x9e3779b1) >>> this.shift) - 1) & mask;
     let current: number;
     do {
       slot = (slot + 1) & mask;
       current = fingerprints[slot]!;
-    } while (current !== 0 && current !== fingerprint);
+    } while (current !== fingerprint && current !== 0);
     if (current === 0 && insert) {
       fingerprints[slot] = fingerprint;
       if (++this.used * 2 > fingerprints.length) return this.grow(fingerprint);
