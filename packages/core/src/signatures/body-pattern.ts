@@ -564,6 +564,20 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
   return { end: -1, nest };
 }
 
+/** The buffer of latin1Bytes, grown as needed. */
+let textBytes = Buffer.alloc(1024);
+
+/**
+ * The text's characters as bytes, in a buffer reused by the next call: reading a typed array is
+ * cheaper than reading characters of a string that is a slice of its line. Signature text comes
+ * from database bytes decoded as latin1, so every character is below 256 and written as is.
+ */
+function latin1Bytes(text: string): Buffer {
+  if (textBytes.length < text.length) textBytes = Buffer.alloc(2 * text.length);
+  textBytes.write(text, 0, 'latin1');
+  return textBytes;
+}
+
 /**
  * Decodes hex pairs into elements: `??`, `a?`, `?a`, `()` (the next special) and exact bytes.
  * Odd length is reported like ClamAV's mpool hex decoder; other bad characters silently.
@@ -572,11 +586,12 @@ function decodeElements(text: string, specialCount: number): Uint32Array {
   if (text.length % 2 !== 0) {
     throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
   }
+  const bytes = latin1Bytes(text);
   const elements = new Uint32Array(text.length >> 1);
   let special = 0;
   for (let i = 0; i < elements.length; i++) {
-    const a = text.charCodeAt(2 * i);
-    const b = text.charCodeAt(2 * i + 1);
+    const a = bytes[2 * i]!;
+    const b = bytes[2 * i + 1]!;
     const high = hexValue(a);
     const low = hexValue(b);
     let element: number;
