@@ -400,43 +400,18 @@ export class PatternTableBuilder {
     const stored = this.elements.ensure(start + elements.length);
     const c = this.columns;
     c.elementStart[id] = start;
-    // One pass stores the elements and adds up the byte lengths ClamAV accounts for them.
-    let prefixSpecials = 0;
-    let minLength = 0;
-    let maxLength = 0;
-    let prefixMin = 0;
-    let prefixMax = 0;
-    for (let i = 0; i < elements.length; i++) {
-      const e = elements[i]!;
-      // The part's special elements index its own specials: stored relative to a start of 0.
-      stored[start + i] = storedElement(e, 0);
-      let min = 1;
-      let max = 1;
-      if (isSpecialElement(e)) {
-        const lengths = specialLengths(part.specials[specialIndex(e)]!);
-        min = lengths[0];
-        max = lengths[1];
-        if (i < prefixLength) prefixSpecials++;
-      }
-      if (i < prefixLength) {
-        prefixMin += min;
-        prefixMax += max;
-      } else {
-        minLength += min;
-        maxLength += max;
-      }
-    }
+    storeElements(stored, start, prepared, LENGTHS);
     this.elements.length += elements.length;
-    for (const special of part.specials) this.specials.push(special);
+    this.specials.push(...part.specials);
     c.prefixLength[id] = prefixLength;
     c.length[id] = elements.length - prefixLength;
-    c.minLength[id] = minLength;
-    c.maxLength[id] = maxLength;
-    c.prefixMin[id] = prefixMin;
-    c.prefixMax[id] = prefixMax;
+    c.minLength[id] = LENGTHS.min;
+    c.maxLength[id] = LENGTHS.max;
+    c.prefixMin[id] = LENGTHS.prefixMin;
+    c.prefixMax[id] = LENGTHS.prefixMax;
     c.keyLength[id] = prepared.keyLength;
     c.specialStart[id] = prepared.specialStart;
-    c.prefixSpecials[id] = prefixSpecials;
+    c.prefixSpecials[id] = LENGTHS.prefixSpecials;
     c.leftAnchor[id] = part.left ? part.left.element : NO_ANCHOR;
     c.leftMin[id] = part.left ? part.left.min : 0;
     c.leftMax[id] = part.left ? part.left.max : 0;
@@ -451,7 +426,7 @@ export class PatternTableBuilder {
     c.windowLength[id] = WINDOW.length;
     c.windowKey[id] = WINDOW.key;
     c.windowNocase[id] = WINDOW.nocase;
-    this.longest = Math.max(this.longest, maxLength + prefixMax);
+    this.longest = Math.max(this.longest, LENGTHS.max + LENGTHS.prefixMax);
     this.writeEntry(id, entry);
     return id;
   }
@@ -522,6 +497,48 @@ export class PatternTableBuilder {
     for (const name of COLUMN_NAMES) columns[name] = this.storage[name].used(this.count);
     this.built = true;
     return new PatternTable(columns as PatternColumns, this.elements.used(), this.specials, this.longest);
+  }
+}
+
+/** The byte lengths ClamAV accounts for a pattern (see COLUMNS), as storeElements sums them. */
+interface Lengths {
+  min: number;
+  max: number;
+  prefixMin: number;
+  prefixMax: number;
+  prefixSpecials: number;
+}
+
+const LENGTHS: Lengths = { min: 0, max: 0, prefixMin: 0, prefixMax: 0, prefixSpecials: 0 };
+
+/**
+ * Stores a prepared part's elements at `start` and sums their byte lengths into `out`. A function
+ * that ends with its loop: V8 compiles a long pattern's loop while it runs, and code compiled that
+ * way for a longer function also covers the statements after the loop, which then discard it
+ * again and again (see the build steps in node-lists.ts).
+ */
+function storeElements(stored: Uint16Array, start: number, prepared: PreparedPattern, out: Lengths): void {
+  const { elements, prefixLength, part } = prepared;
+  out.min = out.max = out.prefixMin = out.prefixMax = out.prefixSpecials = 0;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i]!;
+    // The part's special elements index its own specials: stored relative to a start of 0.
+    stored[start + i] = storedElement(e, 0);
+    let min = 1;
+    let max = 1;
+    if (isSpecialElement(e)) {
+      const lengths = specialLengths(part.specials[specialIndex(e)]!);
+      min = lengths[0];
+      max = lengths[1];
+      out.prefixSpecials += i < prefixLength ? 1 : 0;
+    }
+    if (i < prefixLength) {
+      out.prefixMin += min;
+      out.prefixMax += max;
+    } else {
+      out.min += min;
+      out.max += max;
+    }
   }
 }
 
