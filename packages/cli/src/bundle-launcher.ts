@@ -16,19 +16,17 @@
  * of the bundles, the native addons, are CommonJS and required (scripts/bundle.mjs checks).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
-import { engineCacheDirectory } from '@clamts/core/cache-directory';
+import { engineCacheDirectory, pruneCacheFiles, removeQuietly } from '@clamts/core/cache-directory';
 
 export type BundledTool = 'clamscan' | 'clamconf' | 'clamdscan';
 
 /** Code caches kept per tool: one per way of running it (Node version, flags) in recent use. */
 const KEPT_CODE_CACHES = 3;
-/** A temporary file this old is a dead writer's. */
-const STALE_TEMPORARY_MS = 3600_000;
 
 type ToolMain = (argv: readonly string[]) => Promise<number>;
 
@@ -43,7 +41,7 @@ export async function runBundle(tool: BundledTool, argv: readonly string[]): Pro
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   const status = await (module.exports[`${tool}Main`] as ToolMain)(argv);
-  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) writeCodeCache(cacheFile, script);
+  if (cacheFile !== undefined && (cachedData === undefined || script.cachedDataRejected)) writeCodeCache(tool, cacheFile, script);
   return status;
 }
 
@@ -73,33 +71,14 @@ function readQuietly(path: string): Buffer | undefined {
 }
 
 /** Writes the script's code cache (through a temporary file and a rename), then prunes the tool's caches. */
-function writeCodeCache(path: string, script: Script): void {
+function writeCodeCache(tool: BundledTool, path: string, script: Script): void {
   const temporary = `${path}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     writeFileSync(temporary, script.createCachedData(), { mode: 0o600 });
     renameSync(temporary, path);
-    pruneCodeCaches(dirname(path), basename(path).slice(0, basename(path).indexOf('.')));
+    pruneCacheFiles(dirname(path), basename(path), new RegExp(`^${tool}\\.[0-9a-f]{16}\\.code(\\.\\d+\\.tmp)?$`), KEPT_CODE_CACHES);
   } catch {
     removeQuietly(temporary);
-  }
-}
-
-/** Keeps the tool's KEPT_CODE_CACHES most recently written code caches; clears dead writers' leftovers. */
-function pruneCodeCaches(directory: string, tool: string): void {
-  const files = readdirSync(directory)
-    .filter((name) => name.startsWith(`${tool}.`) && /^[a-z]+\.[0-9a-f]{16}\.code(\.\d+\.tmp)?$/.test(name))
-    .map((name) => ({ name, path: join(directory, name), mtimeMs: statSync(join(directory, name), { throwIfNoEntry: false })?.mtimeMs ?? 0 }));
-  const caches = files.filter(({ name }) => name.endsWith('.code')).sort((a, b) => b.mtimeMs - a.mtimeMs);
-  for (const { path } of caches.slice(KEPT_CODE_CACHES)) removeQuietly(path);
-  const staleBefore = Date.now() - STALE_TEMPORARY_MS;
-  for (const { name, path, mtimeMs } of files) if (name.endsWith('.tmp') && mtimeMs < staleBefore) removeQuietly(path);
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone, or not ours to remove.
   }
 }

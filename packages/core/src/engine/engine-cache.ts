@@ -16,7 +16,6 @@ import {
   readvSync,
   renameSync,
   statSync,
-  unlinkSync,
   utimesSync,
   writevSync,
   type BigIntStats,
@@ -36,7 +35,7 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { Engine } from './engine.js';
 import { engineFromShared, shareEngine, type SharedEngineDescriptor } from './shared-engine.js';
 import { CLAMTS_VERSION } from './version.js';
-import { engineCacheDirectory } from './cache-directory.js';
+import { engineCacheDirectory, pruneCacheFiles, removeQuietly } from './cache-directory.js';
 import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
 
 /** Bumped whenever the file layout or the encoding of values changes. */
@@ -54,9 +53,6 @@ const KEPT_CACHE_FILES = 8;
  * the cache was keyed with.
  */
 const SETTLE_NS = 1_000_000_000n;
-
-/** A temporary file this old was left by a writer that died. */
-const STALE_TEMP_MS = 3600_000;
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -403,7 +399,7 @@ class CacheEntry {
       closeSync(fd);
       fd = undefined;
       renameSync(temporary, this.path);
-      pruneCacheDirectory(this.directory, this.name);
+      pruneCacheFiles(this.directory, this.name, /^[0-9a-f]{32}\.engine(\.\d+\.[0-9a-f]{8}\.tmp)?$/, KEPT_CACHE_FILES);
     } catch {
       if (fd !== undefined) closeSync(fd);
       removeQuietly(temporary);
@@ -434,33 +430,11 @@ function checksum(header: Uint8Array, views: readonly Uint8Array[]): number {
   return crc;
 }
 
-/** Keeps the KEPT_CACHE_FILES most recently used cache files, and clears dead writers' leftovers. */
-function pruneCacheDirectory(directory: string, current: string): void {
-  const files = readdirSync(directory)
-    .filter((name) => /^[0-9a-f]{32}\.engine(\.\d+\.[0-9a-f]{8}\.tmp)?$/.test(name) && name !== current)
-    .map((name) => ({ name, stats: statSync(join(directory, name), { throwIfNoEntry: false }) }));
-  const now = Date.now();
-  const caches = files.filter(({ name, stats }) => stats && name.endsWith('.engine'));
-  caches.sort((a, b) => b.stats!.mtimeMs - a.stats!.mtimeMs);
-  for (const { name } of caches.slice(KEPT_CACHE_FILES - 1)) removeQuietly(join(directory, name));
-  for (const { name, stats } of files) {
-    if (stats && name.endsWith('.tmp') && now - stats.mtimeMs > STALE_TEMP_MS) removeQuietly(join(directory, name));
-  }
-}
-
 function touch(path: string): void {
   try {
     const now = new Date();
     utimesSync(path, now, now);
   } catch {
     // Only the pruning order suffers.
-  }
-}
-
-function removeQuietly(path: string): void {
-  try {
-    unlinkSync(path);
-  } catch {
-    // Already gone, or not ours to remove.
   }
 }
