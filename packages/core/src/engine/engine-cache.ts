@@ -36,6 +36,7 @@ import { Engine } from './engine.js';
 import { engineFromShared, shareEngine, type SharedEngineDescriptor } from './shared-engine.js';
 import { CLAMTS_VERSION } from './version.js';
 import { engineCacheDirectory, pruneCacheFiles, removeQuietly } from './cache-directory.js';
+import { withLoadingInliningBudget } from './inlining-budget.js';
 import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
 
 /** Bumped whenever the file layout or the encoding of values changes. */
@@ -117,7 +118,11 @@ export async function loadEngineCached(paths: readonly string[], options: LoadOp
   return result;
 }
 
-async function loadAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
+function loadAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
+  return withLoadingInliningBudget(() => parseAndBuild(paths, options));
+}
+
+async function parseAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
   const loader = new DatabaseLoader(options);
   const failure = (stage: LoadFailure['stage'], error: unknown): LoadFailure => {
     if (!isClamError(error)) throw error;

@@ -1,7 +1,9 @@
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Engine } from '../engine/engine.js';
 import { EngineBuilder } from '../engine/engine-builder.js';
+import { withLoadingInliningBudget } from '../engine/inlining-budget.js';
 import { ClamError } from '../errors.js';
 import { listInDirectoryOrder } from '../util/directory.js';
 import { readFileHead } from '../util/file-head.js';
@@ -210,8 +212,10 @@ function statErrorMessage(path: string, error: unknown): string {
 }
 
 /** Loads every path (files or directories) into one engine. */
-export async function loadEngine(paths: readonly string[], options: LoadOptions = {}) {
-  const loader = new DatabaseLoader(options);
-  for (const path of paths) await loader.load(path);
-  return loader.builder.build(options.logger);
+export function loadEngine(paths: readonly string[], options: LoadOptions = {}): Promise<Engine> {
+  return withLoadingInliningBudget(async () => {
+    const loader = new DatabaseLoader(options);
+    for (const path of paths) await loader.load(path);
+    return loader.builder.build(options.logger);
+  });
 }

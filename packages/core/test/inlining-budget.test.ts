@@ -1,0 +1,66 @@
+/**
+ * The loading inlining budget: set when a load starts, restored when the last overlapping load
+ * ends (also when it fails), and never set when Node's command line chose a budget.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { withLoadingInliningBudget } from '../src/engine/inlining-budget.js';
+
+const SMALL = '--max-inlined-bytecode-size-cumulative=115';
+const DEFAULT = '--max-inlined-bytecode-size-cumulative=920';
+
+describe('loading inlining budget', () => {
+  it('is set for a load and restored after it, returning its result', async () => {
+    const flags: string[] = [];
+    const result = await withLoadingInliningBudget(async () => {
+      assert.deepEqual(flags, [SMALL]);
+      return 42;
+    }, (f) => flags.push(f));
+    assert.equal(result, 42);
+    assert.deepEqual(flags, [SMALL, DEFAULT]);
+  });
+
+  it('stays small until the last of overlapping loads ends', async () => {
+    const flags: string[] = [];
+    const setFlags = (f: string) => flags.push(f);
+    let finishFirst!: () => void;
+    const first = withLoadingInliningBudget(() => new Promise<void>((resolve) => (finishFirst = resolve)), setFlags);
+    const second = withLoadingInliningBudget(async () => {
+      finishFirst();
+      await first;
+      assert.deepEqual(flags, [SMALL]);
+    }, setFlags);
+    await second;
+    assert.deepEqual(flags, [SMALL, DEFAULT]);
+  });
+
+  it('is restored when the load fails', async () => {
+    const flags: string[] = [];
+    await assert.rejects(
+      withLoadingInliningBudget(async () => {
+        throw new Error('unreadable database');
+      }, (f) => flags.push(f)),
+      /unreadable database/,
+    );
+    assert.deepEqual(flags, [SMALL, DEFAULT]);
+  });
+
+  it('leaves a budget given on the command line alone', () => {
+    const module = fileURLToPath(new URL('../src/engine/inlining-budget.ts', import.meta.url));
+    const script = `
+      const { withLoadingInliningBudget } = await import(${JSON.stringify(module)});
+      const flags = [];
+      await withLoadingInliningBudget(async () => {}, (f) => flags.push(f));
+      console.log(JSON.stringify(flags));
+    `;
+    const run = spawnSync(
+      process.execPath,
+      [...process.execArgv, '--max-inlined-bytecode-size-cumulative=500', '--input-type=module', '--eval', script],
+      { encoding: 'utf8' },
+    );
+    assert.equal(run.stderr, '');
+    assert.equal(run.stdout.trim(), '[]');
+  });
+});
