@@ -1,4 +1,4 @@
-import { detachedCopy } from '../util/latin1.js';
+import { Latin1Scratch, detachedCopy } from '../util/latin1.js';
 
 /**
  * A map from texts to numbers that only keeps the texts seen more than once. Loading a database
@@ -19,6 +19,7 @@ export class RepeatedTexts {
   /** The text of the last `get` and its slot: `set` usually follows with the same text. */
   private lastText = '';
   private lastSlot = -1;
+  private readonly textBytes = new Latin1Scratch();
 
   /** The value remembered for `text`, if any; counts the occurrence. */
   get(text: string): number | undefined {
@@ -37,8 +38,9 @@ export class RepeatedTexts {
 
   /** The slot of the text's fingerprint; a new one is taken when `insert` is true. */
   private slotOf(text: string, insert: boolean): number {
+    const bytes = this.textBytes.bytes(text);
     let hash = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
     const fingerprint = hash >>> 0 || 1;
     const fingerprints = this.fingerprints;
     const mask = fingerprints.length - 1;

@@ -2,6 +2,7 @@ import { atoi, isDigits, strtokField } from '../util/c-numbers.js';
 import { decodeBytes } from '../filetypes/type-pattern.js';
 import { hexValue, scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
+import { Latin1Scratch } from '../util/latin1.js';
 
 /**
  * ClamAV's body-pattern language (the hex signatures of .ndb, .ldb, .db, .ftm): parsing into
@@ -564,19 +565,8 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
   return { end: -1, nest };
 }
 
-/** The buffer of latin1Bytes, grown as needed. */
-let textBytes = Buffer.alloc(1024);
-
-/**
- * The text's characters as bytes, in a buffer reused by the next call: reading a typed array is
- * cheaper than reading characters of a string that is a slice of its line. Signature text comes
- * from database bytes decoded as latin1, so every character is below 256 and written as is.
- */
-function latin1Bytes(text: string): Buffer {
-  if (textBytes.length < text.length) textBytes = Buffer.alloc(2 * text.length);
-  textBytes.write(text, 0, 'latin1');
-  return textBytes;
-}
+/** The bytes of the text decodeElements decodes. */
+const textBytes = new Latin1Scratch();
 
 /**
  * Decodes hex pairs into elements: `??`, `a?`, `?a`, `()` (the next special) and exact bytes.
@@ -586,7 +576,7 @@ function decodeElements(text: string, specialCount: number): Uint32Array {
   if (text.length % 2 !== 0) {
     throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
   }
-  const bytes = latin1Bytes(text);
+  const bytes = textBytes.bytes(text);
   const elements = new Uint32Array(text.length >> 1);
   let special = 0;
   for (let i = 0; i < elements.length; i++) {

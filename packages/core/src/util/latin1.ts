@@ -14,3 +14,19 @@ export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string
 export function detachedCopy(text: string): string {
   return Buffer.from(text, 'latin1').toString('latin1');
 }
+
+/**
+ * A reusable buffer that receives a text's characters as bytes, one per character: reading a
+ * typed array is cheaper than reading the characters of a string that is a slice of its line.
+ * For latin1 texts (database text is decoded as latin1, so every character is below 256).
+ */
+export class Latin1Scratch {
+  private buffer = Buffer.alloc(1024);
+
+  /** `text` as bytes at the start of the buffer, valid until the next call. */
+  bytes(text: string): Buffer {
+    if (this.buffer.length < text.length) this.buffer = Buffer.alloc(2 * text.length);
+    this.buffer.write(text, 0, 'latin1');
+    return this.buffer;
+  }
+}
