@@ -10,7 +10,8 @@ import {
 } from '../signatures/cdb.js';
 import { isExecutableTarget } from '../signatures/offset.js';
 import type { PcreLimits } from './pcre.js';
-import { StringList, TargetProgram, type SharedStringList, type SharedTargetProgram } from './target-program.js';
+import { StringList, type SharedStringList } from './string-list.js';
+import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
 import { SCAN_WINDOW } from './verify.js';
 import { ReleaseBehind } from '../util/file-backed.js';

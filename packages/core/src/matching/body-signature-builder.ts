@@ -11,7 +11,8 @@ import { PatternAction } from './pattern-table.js';
 import { parseRegexSubsignature } from './regex-subsig.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
-import { StringList, TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
+import { StringListBuilder } from './string-list.js';
+import { TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
 import { DEFAULT_PCRE_MAX_FILESIZE } from './target-scan.js';
 
 /**
@@ -60,7 +61,7 @@ function signatureName(raw: string): string {
 
 export class BodySignatureBuilder {
   private readonly targets: (TargetProgramBuilder | undefined)[] = [];
-  private readonly reportNames: string[] = [];
+  private readonly reportNames = new StringListBuilder();
   /** ClamAV prepends each container signature to its list, so the last loaded is checked first. */
   private readonly containerSignatures: ContainerSignature[] = [];
   /** Signatures loaded: what ClamAV counts as "Known viruses" for these formats. */
@@ -92,13 +93,13 @@ export class BodySignatureBuilder {
     }
     const { name: raw, target, offset, hex } = parsed;
     const display = () => ctx.name(signatureName(raw));
-    const owner = { action: PatternAction.Report, owner: this.reportNames.length, subsignature: 0 };
+    const owner = { action: PatternAction.Report, owner: this.reportNames.count, subsignature: 0 };
     try {
       this.target(target).addPattern(hex, PLAIN_PART, offset, owner, { raw, display });
     } catch (error) {
       return fail(ctx, error, 'EMALFDB');
     }
-    this.reportNames.push(display());
+    this.reportNames.add(display());
     this.signatureCount++;
     return true;
   }
@@ -250,7 +251,7 @@ export class BodySignatureBuilder {
         throw new ClamError('EMALFDB');
       }
     });
-    return new BodyDetector(programs, StringList.from(this.reportNames), this.containerSignatures, {
+    return new BodyDetector(programs, this.reportNames.build(), this.containerSignatures, {
       iconsMatch: this.options.iconsMatch,
       pcreMaxFileSize: this.options.pcreMaxFileSize ?? DEFAULT_PCRE_MAX_FILESIZE,
       pcreLimits: limits,

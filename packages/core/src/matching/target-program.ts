@@ -17,7 +17,7 @@ import {
   parseOffset,
   type OffsetSpec,
 } from '../signatures/offset.js';
-import { sharedArray, toShared } from '../util/shared-memory.js';
+import { toShared } from '../util/shared-memory.js';
 import type { ByteCompare } from './byte-compare.js';
 import { CandidateIndex, type SharedCandidateIndex } from './candidate-index.js';
 import { evaluateExpression, type Expression } from './logical-expression.js';
@@ -42,6 +42,7 @@ import {
 } from './regex-subsig.js';
 import { RepeatedTexts } from './repeated-texts.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
+import { StringList, StringListBuilder, type SharedStringList } from './string-list.js';
 import type { MacroLink } from './subsignature-counts.js';
 
 /**
@@ -73,72 +74,6 @@ export interface LogicalSignature {
   /** For each subsignature, the macro subsignature that follows it (empty when there are none). */
   readonly macros: readonly (MacroLink | undefined)[];
 }
-
-/** A StringList as plain data in shared memory. */
-export interface SharedStringList {
-  /** The UTF-16 code units of all strings, one after the other (bytes when they all fit). */
-  units: Uint8Array | Uint16Array;
-  /** Where each string starts in `units`, and a last entry for the end. */
-  starts: Uint32Array;
-}
-
-/** Strings (signature names) in shared memory, made into JavaScript strings when reported. */
-export class StringList {
-  private constructor(
-    private readonly units: Uint8Array | Uint16Array,
-    private readonly starts: Uint32Array,
-  ) {}
-
-  static from(strings: readonly string[]): StringList {
-    let length = 0;
-    let wide = false;
-    for (const text of strings) {
-      length += text.length;
-      wide ||= WIDE_CHARACTER.test(text);
-    }
-    const starts = sharedArray(Uint32Array, strings.length + 1);
-    let at = 0;
-    if (wide) {
-      const units = sharedArray(Uint16Array, length);
-      strings.forEach((text, index) => {
-        starts[index] = at;
-        for (let i = 0; i < text.length; i++) units[at++] = text.charCodeAt(i);
-      });
-      starts[strings.length] = at;
-      return new StringList(units, starts);
-    }
-    const units = sharedArray(Uint8Array, length);
-    const bytes = Buffer.from(units.buffer);
-    strings.forEach((text, index) => {
-      starts[index] = at;
-      at += bytes.write(text, at, 'latin1');
-    });
-    starts[strings.length] = at;
-    return new StringList(units, starts);
-  }
-
-  static fromShared(shared: SharedStringList): StringList {
-    return new StringList(shared.units, shared.starts);
-  }
-
-  toShared(): SharedStringList {
-    return { units: this.units, starts: this.starts };
-  }
-
-  get(index: number): string {
-    const end = this.starts[index + 1]!;
-    let text = '';
-    // In slices, as String.fromCharCode takes one argument per code unit.
-    for (let at = this.starts[index]!; at < end; at += STRING_SLICE) {
-      text += String.fromCharCode.apply(null, this.units.subarray(at, Math.min(end, at + STRING_SLICE)) as unknown as number[]);
-    }
-    return text;
-  }
-}
-
-const STRING_SLICE = 4096;
-/** A character beyond latin1, which makes a StringList store 16-bit units. */
-const WIDE_CHARACTER = /[^\u0000-\u00ff]/;
 
 /**
  * A LogicalTable as plain data: the per-signature columns in shared memory; the expressions and
@@ -222,7 +157,7 @@ class DistinctValues<T> {
 }
 
 class LogicalTableBuilder {
-  private readonly names: string[] = [];
+  private readonly names = new StringListBuilder();
   private readonly expressionIds: number[] = [];
   private readonly descriptionIds: number[] = [];
   private readonly subsignatureCounts: number[] = [];
@@ -231,12 +166,12 @@ class LogicalTableBuilder {
   private readonly macros: [number, readonly (MacroLink | undefined)[]][] = [];
 
   get count(): number {
-    return this.names.length;
+    return this.names.count;
   }
 
   add(signature: LogicalSignature): void {
     if (signature.macros.length > 0) this.macros.push([this.count, signature.macros]);
-    this.names.push(signature.name);
+    this.names.add(signature.name);
     this.expressionIds.push(this.expressions.id(signature.expression, signature.expressionKey));
     this.descriptionIds.push(this.descriptions.id(signature.description, signature.descriptionKey));
     this.subsignatureCounts.push(signature.subsignatureCount);
@@ -244,7 +179,7 @@ class LogicalTableBuilder {
 
   build(): LogicalTable {
     return LogicalTable.fromShared({
-      names: StringList.from(this.names).toShared(),
+      names: this.names.build().toShared(),
       expressionIds: toShared(Uint32Array, this.expressionIds),
       descriptionIds: toShared(Uint32Array, this.descriptionIds),
       subsignatureCounts: toShared(Uint8Array, this.subsignatureCounts),

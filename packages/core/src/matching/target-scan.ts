@@ -7,7 +7,8 @@ import { threeByteNode } from './node-lists.js';
 import { PartialTracker } from './partial-tracker.js';
 import { PatternAction, PatternEngine } from './pattern-table.js';
 import { SubsignatureCounts } from './subsignature-counts.js';
-import type { StringList, TargetProgram } from './target-program.js';
+import type { StringList } from './string-list.js';
+import type { TargetProgram } from './target-program.js';
 import { PatternVerifier } from './verify.js';
 
 /**
