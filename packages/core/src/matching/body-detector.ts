@@ -10,11 +10,11 @@ import {
 } from '../signatures/cdb.js';
 import { isExecutableTarget } from '../signatures/offset.js';
 import type { PcreLimits } from './pcre.js';
-import { StringList, type SharedStringList } from './string-list.js';
 import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
 import { SCAN_WINDOW } from './verify.js';
 import { ReleaseBehind } from '../util/file-backed.js';
+import { NameTable, type SharedNameTable } from '../util/names.js';
 
 /**
  * The compiled body, logical and container-metadata signatures of an engine, as one Detector.
@@ -95,7 +95,7 @@ export interface BodyDetectorOptions {
  */
 export interface SharedBodyDetector {
   programs: readonly (SharedTargetProgram | null)[];
-  reportNames: SharedStringList;
+  reportNames: SharedNameTable;
   containerSignatures: readonly SharedContainerSignature[];
   pcreMaxFileSize: number;
   pcreLimits: PcreLimits;
@@ -106,7 +106,7 @@ export class BodyDetector implements Detector {
     /** Indexed by target type; undefined where no signature of that type was loaded. */
     readonly programs: readonly (TargetProgram | undefined)[],
     /** Names reported by .ndb signatures, indexed by the patterns' owner. */
-    private readonly reportNames: StringList,
+    private readonly reportNames: NameTable,
     /** In the order ClamAV checks them (the reverse of the load order). */
     private readonly containerSignatures: readonly ContainerSignature[],
     private readonly options: BodyDetectorOptions,
@@ -130,7 +130,7 @@ export class BodyDetector implements Detector {
     const { pcreMaxFileSize, pcreLimits } = shared;
     return new BodyDetector(
       shared.programs.map((program) => (program === null ? undefined : TargetProgram.fromShared(program, pcreLimits))),
-      StringList.fromShared(shared.reportNames),
+      NameTable.fromShared(shared.reportNames),
       shared.containerSignatures.map(containerSignatureFromShared),
       { iconsMatch: options.iconsMatch, pcreMaxFileSize, pcreLimits },
     );

@@ -1,5 +1,6 @@
 import { ClamError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
+import { NameTable } from '../util/names.js';
 import { PLAIN_PART, applyModifiers } from '../signatures/body-pattern.js';
 import { parseCdbLine, type ContainerSignature } from '../signatures/cdb.js';
 import { LogicalTextCache, classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
@@ -11,7 +12,6 @@ import { PatternAction } from './pattern-table.js';
 import { parseRegexSubsignature } from './regex-subsig.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
-import { StringListBuilder } from './string-list.js';
 import { TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
 import { DEFAULT_PCRE_MAX_FILESIZE } from './target-scan.js';
 
@@ -61,7 +61,7 @@ function signatureName(raw: string): string {
 
 export class BodySignatureBuilder {
   private readonly targets: (TargetProgramBuilder | undefined)[] = [];
-  private readonly reportNames = new StringListBuilder();
+  private readonly reportNames = new NameTable();
   /** ClamAV prepends each container signature to its list, so the last loaded is checked first. */
   private readonly containerSignatures: ContainerSignature[] = [];
   /** Signatures loaded: what ClamAV counts as "Known viruses" for these formats. */
@@ -93,13 +93,13 @@ export class BodySignatureBuilder {
     }
     const { name: raw, target, offset, hex } = parsed;
     const display = () => ctx.name(signatureName(raw));
-    const owner = { action: PatternAction.Report, owner: this.reportNames.count, subsignature: 0 };
+    const owner = { action: PatternAction.Report, owner: this.reportNames.size, subsignature: 0 };
     try {
       this.target(target).addPattern(hex, PLAIN_PART, offset, owner, { raw, display });
     } catch (error) {
       return fail(ctx, error, 'EMALFDB');
     }
-    this.reportNames.add(display());
+    this.reportNames.addReported(display());
     this.signatureCount++;
     return true;
   }
@@ -251,7 +251,8 @@ export class BodySignatureBuilder {
         throw new ClamError('EMALFDB');
       }
     });
-    return new BodyDetector(programs, this.reportNames.build(), this.containerSignatures, {
+    this.reportNames.freeze();
+    return new BodyDetector(programs, this.reportNames, this.containerSignatures, {
       iconsMatch: this.options.iconsMatch,
       pcreMaxFileSize: this.options.pcreMaxFileSize ?? DEFAULT_PCRE_MAX_FILESIZE,
       pcreLimits: limits,

@@ -17,6 +17,7 @@ import {
   parseOffset,
   type OffsetSpec,
 } from '../signatures/offset.js';
+import { NameTable, type SharedNameTable } from '../util/names.js';
 import { toShared } from '../util/shared-memory.js';
 import type { ByteCompare } from './byte-compare.js';
 import { CandidateIndex, type SharedCandidateIndex } from './candidate-index.js';
@@ -42,7 +43,6 @@ import {
 } from './regex-subsig.js';
 import { RepeatedTexts } from './repeated-texts.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
-import { StringList, StringListBuilder, type SharedStringList } from './string-list.js';
 import type { MacroLink } from './subsignature-counts.js';
 
 /**
@@ -81,7 +81,7 @@ export interface LogicalSignature {
  * thousands of signatures, and the rare macro links as plain objects, which are copied.
  */
 export interface SharedLogicalTable {
-  names: SharedStringList;
+  names: SharedNameTable;
   expressionIds: Uint32Array;
   descriptionIds: Uint32Array;
   subsignatureCounts: Uint8Array;
@@ -93,11 +93,11 @@ export interface SharedLogicalTable {
 
 /** The logical signatures of a target program, by index in load order. */
 export class LogicalTable {
-  private readonly names: StringList;
+  private readonly names: NameTable;
   private readonly macroLinks: ReadonlyMap<number, readonly (MacroLink | undefined)[]>;
 
   private constructor(private readonly shared: SharedLogicalTable) {
-    this.names = StringList.fromShared(shared.names);
+    this.names = NameTable.fromShared(shared.names);
     this.macroLinks = new Map(shared.macros);
   }
 
@@ -157,7 +157,7 @@ class DistinctValues<T> {
 }
 
 class LogicalTableBuilder {
-  private readonly names = new StringListBuilder();
+  private readonly names = new NameTable();
   private readonly expressionIds: number[] = [];
   private readonly descriptionIds: number[] = [];
   private readonly subsignatureCounts: number[] = [];
@@ -166,20 +166,21 @@ class LogicalTableBuilder {
   private readonly macros: [number, readonly (MacroLink | undefined)[]][] = [];
 
   get count(): number {
-    return this.names.count;
+    return this.names.size;
   }
 
   add(signature: LogicalSignature): void {
     if (signature.macros.length > 0) this.macros.push([this.count, signature.macros]);
-    this.names.add(signature.name);
+    this.names.addReported(signature.name);
     this.expressionIds.push(this.expressions.id(signature.expression, signature.expressionKey));
     this.descriptionIds.push(this.descriptions.id(signature.description, signature.descriptionKey));
     this.subsignatureCounts.push(signature.subsignatureCount);
   }
 
   build(): LogicalTable {
+    this.names.freeze();
     return LogicalTable.fromShared({
-      names: this.names.build().toShared(),
+      names: this.names.toShared(),
       expressionIds: toShared(Uint32Array, this.expressionIds),
       descriptionIds: toShared(Uint32Array, this.descriptionIds),
       subsignatureCounts: toShared(Uint8Array, this.subsignatureCounts),

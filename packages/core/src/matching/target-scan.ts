@@ -7,7 +7,7 @@ import { threeByteNode } from './node-lists.js';
 import { PartialTracker } from './partial-tracker.js';
 import { PatternAction, PatternEngine } from './pattern-table.js';
 import { SubsignatureCounts } from './subsignature-counts.js';
-import type { StringList } from './string-list.js';
+import type { NameTable } from '../util/names.js';
 import type { TargetProgram } from './target-program.js';
 import { PatternVerifier } from './verify.js';
 
@@ -102,7 +102,7 @@ export class TargetScan {
   constructor(
     private readonly program: TargetProgram,
     private readonly facts: ObjectFacts,
-    private readonly reportNames: StringList,
+    private readonly reportNames: NameTable,
     private readonly callbacks: ScanCallbacks,
     private readonly options: TargetScanOptions,
   ) {

@@ -37,9 +37,23 @@ export class NameTable {
     return id;
   }
 
-  addString(name: string, official: boolean): number {
-    const bytes = Buffer.from(name, 'latin1');
-    return this.add(bytes, 0, bytes.length, official);
+  /**
+   * Adds a name exactly as it is reported (its `.UNOFFICIAL` suffix, if any, included) and returns
+   * its id. Names are database text decoded as latin1: a wider character is refused, not cut.
+   */
+  addReported(name: string): number {
+    const id = this.startsBuilder.length;
+    const at = this.heapBuilder.length;
+    const heap = this.heapBuilder.ensure(at + name.length);
+    for (let i = 0; i < name.length; i++) {
+      const unit = name.charCodeAt(i);
+      if (unit > 0xff) throw new RangeError(`NameTable: a name beyond latin1: ${name}`);
+      heap[at + i] = unit;
+    }
+    this.heapBuilder.length += name.length;
+    this.startsBuilder.push(at);
+    this.unofficialBuilder.push(0);
+    return id;
   }
 
   freeze(): void {
