@@ -150,8 +150,8 @@ describe('shared engine', () => {
       generic.index.three.lists.values,
       generic.lists.nodes.values,
       generic.logical.expressionIds,
-      generic.logical.names.units,
-      descriptor.body.reportNames.units,
+      generic.logical.names.heap,
+      descriptor.body.reportNames.heap,
     ]) {
       assert.ok(table.buffer instanceof SharedArrayBuffer);
     }
