@@ -159,6 +159,16 @@ async function waitUntilServing(daemon: RunningDaemon): Promise<void> {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Polls `condition` every `interval` ms until it holds or `timeout` ms have passed; returns whether it held. */
+export async function waitFor(condition: () => boolean, timeout: number, interval = 20): Promise<boolean> {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(interval);
+  }
+}
+
 export type Target = string | { host: string; port: number };
 
 export function connectTo(target: Target): Promise<Socket> {

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLAMTS_VERSION } from '../../packages/core/src/engine/version.js';
-import { connectTo, exchange, instreamBody, REPO_ROOT, SAMPLE, SAMPLE_VIRUS, sleep, startClamTS, Workspace, type RunningDaemon } from './harness.js';
+import { connectTo, exchange, instreamBody, REPO_ROOT, SAMPLE, SAMPLE_VIRUS, sleep, startClamTS, waitFor, Workspace, type RunningDaemon } from './harness.js';
 
 const workspace = new Workspace();
 let daemon: RunningDaemon;
@@ -198,10 +198,10 @@ describe('clamd with misbehaving clients', () => {
     socket.on('error', () => undefined);
     // Far more replies than the socket buffers hold; the client reads none of them.
     socket.write(`zIDSESSION\0${'zVERSIONCOMMANDS\0'.repeat(4000)}`);
-    const deadline = Date.now() + 15000;
-    while (openDescriptors() > before && Date.now() < deadline) await sleep(100);
-    // The daemon has let go of the connection although the client still holds its end.
-    assert.ok(openDescriptors() <= before, `descriptors: ${before} before, ${openDescriptors()} now`);
+    // The daemon holds the connection for at least SendBufTimeout (500 ms) once its buffers fill.
+    assert.ok(await waitFor(() => openDescriptors() > before, 5000), 'the daemon never accepted the connection');
+    // Then it lets go of the connection although the client still holds its end.
+    assert.ok(await waitFor(() => openDescriptors() <= before, 15000), `descriptors: ${before} before, ${openDescriptors()} now`);
     assert.equal(socket.destroyed, false);
     assert.equal((await exchange(daemon.socket, 'zPING\0')).toString(), 'PONG\0<EOF>');
     socket.destroy();
