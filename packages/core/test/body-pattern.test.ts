@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  ANY_BYTE,
   BOUNDARY_LEFT,
   BOUNDARY_RIGHT_NEGATIVE,
   BOUNDARY_RIGHT,
@@ -11,13 +10,15 @@ import {
   SpecialKind,
   WORD_MARKER_RIGHT,
   applyModifiers,
-  byteElement,
-  byteMatches,
   parseGap,
   parsePart,
   splitPattern,
   type GenericAlternative,
+  type ParsedPart,
+  type PartOptions,
 } from '../src/signatures/body-pattern.js';
+import { ANY_BYTE, byteElement, byteMatches, wideElement } from '../src/signatures/pattern-elements.js';
+import { GrowableShared } from '../src/util/shared-memory.js';
 import { ClamError } from '../src/errors.js';
 import { BodySignatureBuilder } from '../src/matching/body-signature-builder.js';
 import { SignatureError } from '../src/matching/signature-error.js';
@@ -35,39 +36,49 @@ function refusal(run: () => unknown): string[] {
   assert.fail('expected a refusal');
 }
 
+/** Parses a part into a storage of its own. */
+function parse(hex: string, options: PartOptions): ParsedPart {
+  return parsePart(hex, options, 'T', new GrowableShared(Uint16Array));
+}
+
+/** A parsed part's elements as 32-bit elements. */
+function wideElements(part: ParsedPart): number[] {
+  return Array.from(part.elements.subarray(part.start, part.start + part.length), (stored) => wideElement(stored, 0));
+}
+
 describe('body pattern elements', () => {
   it('decodes bytes, ?? and nibble wildcards', () => {
-    const part = parsePart('41??4??2', PLAIN_PART, 'T');
-    assert.deepEqual([...part.elements], [byteElement(0x41), ANY_BYTE, byteElement(0x40, 0xf0), byteElement(0x02, 0x0f)]);
-    assert.ok(byteMatches(part.elements[2]!, 0x4f));
-    assert.ok(!byteMatches(part.elements[2]!, 0x5f));
-    assert.ok(byteMatches(part.elements[3]!, 0xf2));
-    assert.ok(!byteMatches(part.elements[3]!, 0xf3));
+    const elements = wideElements(parse('41??4??2', PLAIN_PART));
+    assert.deepEqual(elements, [byteElement(0x41), ANY_BYTE, byteElement(0x40, 0xf0), byteElement(0x02, 0x0f)]);
+    assert.ok(byteMatches(elements[2]!, 0x4f));
+    assert.ok(!byteMatches(elements[2]!, 0x5f));
+    assert.ok(byteMatches(elements[3]!, 0xf2));
+    assert.ok(!byteMatches(elements[3]!, 0xf3));
   });
 
   it('folds case only for ASCII letters with nocase', () => {
-    const part = parsePart('4162c9', { nocase: true, wide: false, modified: true }, 'T');
-    assert.ok(byteMatches(part.elements[0]!, 0x61));
-    assert.ok(byteMatches(part.elements[1]!, 0x42));
-    assert.ok(byteMatches(part.elements[2]!, 0xc9));
-    assert.ok(!byteMatches(part.elements[2]!, 0xe9));
+    const elements = wideElements(parse('4162c9', { nocase: true, wide: false, modified: true }));
+    assert.ok(byteMatches(elements[0]!, 0x61));
+    assert.ok(byteMatches(elements[1]!, 0x42));
+    assert.ok(byteMatches(elements[2]!, 0xc9));
+    assert.ok(!byteMatches(elements[2]!, 0xe9));
   });
 
   it('classifies alternatives like ClamAV', () => {
-    const single = parsePart('41(42|43)44', PLAIN_PART, 'T').specials[0]!;
+    const single = parse('41(42|43)44', PLAIN_PART).specials[0]!;
     assert.equal(single.kind, SpecialKind.AltByte);
-    const fixed = parsePart('41!(4243|4445)46', PLAIN_PART, 'T').specials[0]!;
+    const fixed = parse('41!(4243|4445)46', PLAIN_PART).specials[0]!;
     assert.equal(fixed.kind, SpecialKind.AltFixed);
     assert.equal(fixed.negative, true);
-    const generic = parsePart('41(42|4343)44', PLAIN_PART, 'T').specials[0]!;
+    const generic = parse('41(42|4343)44', PLAIN_PART).specials[0]!;
     assert.equal(generic.kind, SpecialKind.AltGeneric);
     // Any modifier makes even fixed-length alternatives generic.
-    const modified = parsePart('41(42|43)44', { nocase: true, wide: false, modified: true }, 'T').specials[0]!;
+    const modified = parse('41(42|43)44', { nocase: true, wide: false, modified: true }).specials[0]!;
     assert.equal(modified.kind, SpecialKind.AltGeneric);
   });
 
   it('expands nested generic alternatives depth-first and marks prefixes as not unique', () => {
-    const special = parsePart('41(42(43|44)|45|4545)46', PLAIN_PART, 'T').specials[0]!;
+    const special = parse('41(42(43|44)|45|4545)46', PLAIN_PART).specials[0]!;
     assert.equal(special.kind, SpecialKind.AltGeneric);
     const alternatives = (special as { alternatives: readonly GenericAlternative[] }).alternatives;
     const hex = alternatives.map((a) => [...a.elements].map((e) => (e & 0xff).toString(16)).join(''));
@@ -79,23 +90,23 @@ describe('body pattern elements', () => {
   });
 
   it('turns (B), (L), (W) at the ends into boundary conditions and keeps them inside as specials', () => {
-    assert.equal(parsePart('(B)4142(B)', PLAIN_PART, 'T').boundary, BOUNDARY_LEFT | BOUNDARY_RIGHT);
-    assert.equal(parsePart('(L)4142!(B)', PLAIN_PART, 'T').boundary, LINE_MARKER_LEFT | BOUNDARY_RIGHT | BOUNDARY_RIGHT_NEGATIVE);
-    assert.equal(parsePart('4142(W)', PLAIN_PART, 'T').boundary, WORD_MARKER_RIGHT);
+    assert.equal(parse('(B)4142(B)', PLAIN_PART).boundary, BOUNDARY_LEFT | BOUNDARY_RIGHT);
+    assert.equal(parse('(L)4142!(B)', PLAIN_PART).boundary, LINE_MARKER_LEFT | BOUNDARY_RIGHT | BOUNDARY_RIGHT_NEGATIVE);
+    assert.equal(parse('4142(W)', PLAIN_PART).boundary, WORD_MARKER_RIGHT);
     // A negated class at the very start is not at index 0 of the text: ClamAV keeps it inside.
-    const inside = parsePart('!(B)4142', PLAIN_PART, 'T');
+    const inside = parse('!(B)4142', PLAIN_PART);
     assert.equal(inside.boundary, 0);
     assert.equal(inside.specials[0]!.kind, SpecialKind.Boundary);
     assert.equal(inside.specials[0]!.negative, true);
   });
 
   it('reads single-byte anchors on either side, ignoring a ?? anchor', () => {
-    const left = parsePart('41[2-4]424344', PLAIN_PART, 'T');
+    const left = parse('41[2-4]424344', PLAIN_PART);
     assert.deepEqual(left.left, { element: byteElement(0x41), min: 2, max: 4 });
-    assert.equal(left.elements.length, 3);
-    const right = parsePart('424344[0-1]45', PLAIN_PART, 'T');
+    assert.equal(left.length, 3);
+    const right = parse('424344[0-1]45', PLAIN_PART);
     assert.deepEqual(right.right, { element: byteElement(0x45), min: 0, max: 1 });
-    assert.equal(parsePart('??[1-2]424344', PLAIN_PART, 'T').left, null);
+    assert.equal(parse('??[1-2]424344', PLAIN_PART).left, null);
   });
 });
 
@@ -227,7 +238,7 @@ describe('refused patterns', () => {
   });
 
   it('refuses through SignatureError with the inner message first', () => {
-    assert.deepEqual(refusal(() => parsePart('41(42', PLAIN_PART, 'T')), ['cli_ac_addsig: Missing closing parenthesis']);
+    assert.deepEqual(refusal(() => parse('41(42', PLAIN_PART)), ['cli_ac_addsig: Missing closing parenthesis']);
   });
 });
 

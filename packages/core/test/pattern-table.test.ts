@@ -1,30 +1,48 @@
-// The pattern table's 16-bit element storage gives back every element the pattern parser makes.
+// The 16-bit stored elements the pattern parser writes give back every 32-bit element.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SPECIAL_FLAG, byteElement } from '../src/signatures/body-pattern.js';
-import { storedElement, wideElement } from '../src/matching/pattern-table.js';
+import { PLAIN_PART, parsePart, type PartOptions } from '../src/signatures/body-pattern.js';
+import { ANY_BYTE, SPECIAL_FLAG, byteElement, wideElement } from '../src/signatures/pattern-elements.js';
+import { GrowableShared } from '../src/util/shared-memory.js';
+
+/** The elements of `hex` parsed as one part, stored, widened again with its specials starting at `specialStart`. */
+function parsedElements(hex: string, options: PartOptions = PLAIN_PART, specialStart = 0): number[] {
+  const part = parsePart(hex, options, 'T', new GrowableShared(Uint16Array));
+  return Array.from(part.elements.subarray(part.start, part.start + part.length), (stored) => wideElement(stored, specialStart));
+}
+
+const hex = (b: number) => b.toString(16).padStart(2, '0');
 
 describe('stored pattern elements', () => {
-  it('keep every byte, nibble, wildcard and nocase element', () => {
-    const elements = [byteElement(0), byteElement(0xff), byteElement(0x61, 0xff, true), byteElement(0, 0)];
-    for (let b = 0; b < 256; b++) elements.push(byteElement(b), byteElement(b, 0xf0), byteElement(b, 0x0f), byteElement(b, 0xff, true));
-    for (const element of elements) {
-      const stored = storedElement(element, 7);
-      assert.ok(stored < 0x10000);
-      assert.equal(wideElement(stored, 7), element);
+  it('keep every byte, nibble and wildcard element', () => {
+    for (let b = 0; b < 256; b++) {
+      const text = `${hex(b)}${hex(b)[0]}?${'?'}${hex(b)[1]}??`;
+      assert.deepEqual(parsedElements(text), [byteElement(b), byteElement(b, 0xf0), byteElement(b, 0x0f), ANY_BYTE], text);
+    }
+  });
+
+  it('keep case-insensitive bytes folded to lower case', () => {
+    const nocase: PartOptions = { nocase: true, wide: false, modified: true };
+    for (let b = 0; b < 256; b++) {
+      const lower = b >= 0x41 && b <= 0x5a ? b + 0x20 : b;
+      assert.deepEqual(parsedElements(`${hex(b)}${hex(b)}4?`, nocase), [byteElement(lower, 0xff, true), byteElement(lower, 0xff, true), byteElement(0x40, 0xf0)]);
     }
   });
 
   it('keep specials by their index among the pattern own specials', () => {
     for (const start of [0, 5, 123_456]) {
-      for (const local of [0, 1, 0x7fff]) {
-        const element = SPECIAL_FLAG | (start + local);
-        assert.equal(wideElement(storedElement(element, start), start), element);
-      }
+      assert.deepEqual(parsedElements('4142(43|44)45(46|47)', PLAIN_PART, start), [
+        byteElement(0x41),
+        byteElement(0x42),
+        SPECIAL_FLAG | start,
+        byteElement(0x45),
+        SPECIAL_FLAG | (start + 1),
+      ]);
     }
   });
 
-  it('refuse a pattern with more specials than 15 bits can count', () => {
-    assert.throws(() => storedElement(SPECIAL_FLAG | 0x8000, 0), /too many alternatives/);
+  it('refuse a part with more specials than 15 bits can count', () => {
+    assert.throws(() => parsedElements(`4142${'(43|44)'.repeat(0x8001)}`), /too many alternatives/);
+    assert.equal(parsedElements(`4142${'(43|44)'.repeat(0x8000)}`).length, 2 + 0x8000);
   });
 });

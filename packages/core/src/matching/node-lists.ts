@@ -1,8 +1,9 @@
-import { NOCASE_FLAG, SpecialKind, elementMask, type Special } from '../signatures/body-pattern.js';
+import { SpecialKind, type Special } from '../signatures/body-pattern.js';
+import { NOCASE_FLAG, elementMask, isStoredSpecial, storedSpecialIndex, wideElement } from '../signatures/pattern-elements.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { addCaseVariants } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, slotBitsFor, type SharedKeyedLists } from './keyed-lists.js';
-import { PatternEngine, isStoredSpecial, storedSpecialIndex, wideElement, type PatternTable } from './pattern-table.js';
+import { PatternEngine, type PatternTable } from './pattern-table.js';
 
 /** Sets 3-byte node keys apart from 2-byte ones, whatever their bytes. */
 const THREE_BYTE_NODE = 0x0100_0000;

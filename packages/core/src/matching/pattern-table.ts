@@ -1,17 +1,5 @@
-import {
-  MIN_STATIC_BYTES,
-  NOCASE_FLAG,
-  SPECIAL_FLAG,
-  SpecialKind,
-  byteElement,
-  elementMask,
-  isSpecialElement,
-  isWildcardElement,
-  specialIndex,
-  specialLengths,
-  type ParsedPart,
-  type Special,
-} from '../signatures/body-pattern.js';
+import { MIN_STATIC_BYTES, SpecialKind, specialLengths, type ParsedPart, type Special } from '../signatures/body-pattern.js';
+import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 
@@ -33,51 +21,6 @@ const KEY_MAX = 3;
 export const WINDOW_MAX = 4;
 /** Marks "no single-byte anchor" in the anchor element arrays. */
 export const NO_ANCHOR = 0;
-
-// ---- Stored elements ---------------------------------------------------------------------------
-
-/**
- * The table stores each element in 16 bits (a real database has millions of them): a byte element
- * as its value, a 2-bit code of its mask (0xff, 0xf0, 0x0f, 0x00) and the nocase bit; a special as
- * STORED_SPECIAL and its index among the pattern's own specials (from `specialStart`).
- * `wideElement` gives back the element of body-pattern.ts, with its special index global.
- */
-const STORED_SPECIAL = 0x8000;
-const STORED_NOCASE = 0x0400;
-const MASK_CODES = [0xff, 0xf0, 0x0f, 0x00];
-/** The code of each mask in MASK_CODES (masks are only those four). */
-const MASK_CODE_OF = new Uint8Array(256);
-MASK_CODES.forEach((mask, code) => (MASK_CODE_OF[mask] = code));
-/** The element of each stored byte element (the low 11 bits). */
-const WIDE_BYTE_ELEMENTS = Uint32Array.from({ length: 0x800 }, (_, stored) =>
-  byteElement(stored & 0xff, MASK_CODES[(stored >> 8) & 3], (stored & STORED_NOCASE) !== 0),
-);
-
-/** Stores `element`, whose special index is global, for a pattern whose specials start at `specialStart`. */
-export function storedElement(element: number, specialStart: number): number {
-  if (isSpecialElement(element)) {
-    const local = specialIndex(element) - specialStart;
-    // A line of ClamAV's databases is too short to hold this many specials in one pattern.
-    if (local >= STORED_SPECIAL) throw new SignatureError('pattern has too many alternatives');
-    return STORED_SPECIAL | local;
-  }
-  return (element & 0xff) | (MASK_CODE_OF[elementMask(element)]! << 8) | ((element & NOCASE_FLAG) !== 0 ? STORED_NOCASE : 0);
-}
-
-/** Whether a stored element is a special (whose index is `storedSpecialIndex`); a byte element is stored in one canonical way. */
-export function isStoredSpecial(stored: number): boolean {
-  return (stored & STORED_SPECIAL) !== 0;
-}
-
-/** The index in `specials` of a stored special, for a pattern whose specials start at `specialStart`. */
-export function storedSpecialIndex(stored: number, specialStart: number): number {
-  return specialStart + (stored & 0x7fff);
-}
-
-/** The element a stored element stands for, for a pattern whose specials start at `specialStart`. */
-export function wideElement(stored: number, specialStart: number): number {
-  return isStoredSpecial(stored) ? SPECIAL_FLAG | storedSpecialIndex(stored, specialStart) : WIDE_BYTE_ELEMENTS[stored]!;
-}
 
 /** What a pattern match does. */
 export const enum PatternAction {
@@ -392,19 +335,28 @@ export class PatternTableBuilder {
     return this.columns.minLength[id]!;
   }
 
-  /** Adds a pattern prepared by the last `prepare` call and returns its id. */
+  /**
+   * The storage the next pattern's elements go to: parsePart writes a part's elements after its
+   * used entries, and `add` counts them in.
+   */
+  get pendingElements(): GrowableShared<Uint16Array> {
+    return this.elements;
+  }
+
+  /** Adds a pattern prepared by the last `prepare` call, its part parsed into `pendingElements`, and returns its id. */
   add(prepared: PreparedPattern, entry: PatternEntry): number {
+    const { part, prefixLength } = prepared;
+    if (part.elements !== this.elements.array || part.start !== this.elements.length) {
+      throw new Error('PatternTableBuilder: the part was not parsed into pendingElements');
+    }
     const id = this.nextId();
-    const { elements, prefixLength, part } = prepared;
-    const start = this.elements.length;
-    const stored = this.elements.ensure(start + elements.length);
     const c = this.columns;
-    c.elementStart[id] = start;
-    storeElements(stored, start, prepared, LENGTHS);
-    this.elements.length += elements.length;
-    this.specials.push(...part.specials);
+    c.elementStart[id] = part.start;
+    this.elements.length += part.length;
+    sumLengths(prepared, LENGTHS);
+    if (part.specials.length > 0) this.specials.push(...part.specials);
     c.prefixLength[id] = prefixLength;
-    c.length[id] = elements.length - prefixLength;
+    c.length[id] = part.length - prefixLength;
     c.minLength[id] = LENGTHS.min;
     c.maxLength[id] = LENGTHS.max;
     c.prefixMin[id] = LENGTHS.prefixMin;
@@ -500,7 +452,7 @@ export class PatternTableBuilder {
   }
 }
 
-/** The byte lengths ClamAV accounts for a pattern (see COLUMNS), as storeElements sums them. */
+/** The byte lengths ClamAV accounts for a pattern (see COLUMNS), as sumLengths sums them. */
 interface Lengths {
   min: number;
   max: number;
@@ -511,43 +463,44 @@ interface Lengths {
 
 const LENGTHS: Lengths = { min: 0, max: 0, prefixMin: 0, prefixMax: 0, prefixSpecials: 0 };
 
+/** Sums a prepared part's byte lengths into `out`: one byte per element, but a special's own. */
+function sumLengths(prepared: PreparedPattern, out: Lengths): void {
+  const { part, prefixLength } = prepared;
+  out.prefixMin = out.prefixMax = prefixLength;
+  out.min = out.max = part.length - prefixLength;
+  out.prefixSpecials = 0;
+  if (part.specials.length > 0) addSpecialLengths(prepared, out);
+}
+
 /**
- * Stores a prepared part's elements at `start` and sums their byte lengths into `out`. A function
- * that ends with its loop: V8 compiles a long pattern's loop while it runs, and code compiled that
- * way for a longer function also covers the statements after the loop, which then discard it
- * again and again (see the build steps in node-lists.ts).
+ * Corrects the sums for the part's specials. A function that ends with its loop: V8 compiles a
+ * long pattern's loop while it runs, and code compiled that way for a longer function also covers
+ * the statements after the loop, which then discard it again and again (see the build steps in
+ * node-lists.ts).
  */
-function storeElements(stored: Uint16Array, start: number, prepared: PreparedPattern, out: Lengths): void {
-  const { elements, prefixLength, part } = prepared;
-  out.min = out.max = out.prefixMin = out.prefixMax = out.prefixSpecials = 0;
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
-    // The part's special elements index its own specials: stored relative to a start of 0.
-    stored[start + i] = storedElement(e, 0);
-    let min = 1;
-    let max = 1;
-    if (isSpecialElement(e)) {
-      const lengths = specialLengths(part.specials[specialIndex(e)]!);
-      min = lengths[0];
-      max = lengths[1];
-      out.prefixSpecials += i < prefixLength ? 1 : 0;
-    }
+function addSpecialLengths(prepared: PreparedPattern, out: Lengths): void {
+  const { part, prefixLength } = prepared;
+  const { elements, start } = part;
+  for (let i = 0; i < part.length; i++) {
+    const e = elements[start + i]!;
+    if (!isStoredSpecial(e)) continue;
+    const [min, max] = specialLengths(part.specials[storedSpecialIndex(e, 0)]!);
     if (i < prefixLength) {
-      out.prefixMin += min;
-      out.prefixMax += max;
+      out.prefixMin += min - 1;
+      out.prefixMax += max - 1;
+      out.prefixSpecials++;
     } else {
-      out.min += min;
-      out.max += max;
+      out.min += min - 1;
+      out.max += max - 1;
     }
   }
 }
 
 /** A part split into prefix and pattern proper, ready to be added. */
 export interface PreparedPattern {
+  /** Its elements are the prefix, then the pattern proper. */
   readonly part: ParsedPart;
   readonly engine: PatternEngine;
-  /** Prefix then pattern proper; special elements index the part's own specials. */
-  readonly elements: Uint32Array;
   readonly prefixLength: number;
   readonly keyLength: number;
   /** Where the part's specials will start in the table's list. */
@@ -555,28 +508,24 @@ export interface PreparedPattern {
 }
 
 /**
- * ClamAV's zero test on its 16-bit pattern encoding: an exact 0x00 byte (not a case-insensitive
- * one, not a wildcard).
- */
-function isZero(element: number | undefined): boolean {
-  return element === undefined || element === byteElement(0);
-}
-
-/**
  * Chooses the start of the pattern proper like ClamAV's cli_ac_addsig: when the first bytes
  * contain a wildcard or are all zero, the pattern is shifted right to a run of static bytes
  * (preferring runs that do not start with two zeros) and the skipped elements become the prefix.
  */
-function choosePrefixLength(elements: Uint32Array): number {
-  const n = elements.length;
+function choosePrefixLength(part: ParsedPart): number {
+  const { elements, start, length: n } = part;
+  const isWildcard = (i: number): boolean => !isStoredStatic(elements[start + i]!);
+  // ClamAV's zero test on its own 16-bit encoding: an exact 0x00 byte (not a case-insensitive
+  // one, not a wildcard), or past the end.
+  const isZero = (i: number): boolean => i >= n || elements[start + i] === 0;
   let wildcardStart = false;
   let zeroStart = true;
   for (let i = 0; i < KEY_MAX && i < n; i++) {
-    if (isWildcardElement(elements[i]!)) {
+    if (isWildcard(i)) {
       wildcardStart = true;
       break;
     }
-    if (zeroStart && !isZero(elements[i])) zeroStart = false;
+    if (zeroStart && !isZero(i)) zeroStart = false;
   }
   if (!wildcardStart && !zeroStart) return 0;
 
@@ -587,12 +536,12 @@ function choosePrefixLength(elements: Uint32Array): number {
   const last = n - MIN_STATIC_BYTES + 1;
   for (let i = 0; i < last; i++) {
     for (let j = i; j < i + KEY_MAX && j < n; j++) {
-      if (isWildcardElement(elements[j]!)) break;
+      if (isWildcard(j)) break;
       if (j - i + 1 >= runLength) {
         runLength = j - i + 1;
         runStart = i;
       }
-      if (!isZero(elements[runStart]) || (n > runStart + 1 && !isZero(elements[runStart + 1]))) {
+      if (!isZero(runStart) || (n > runStart + 1 && !isZero(runStart + 1))) {
         if (runLength >= KEY_MAX) break;
         if (runLength >= MIN_STATIC_BYTES && runLength > nonZeroLength) {
           nonZeroLength = runLength;
@@ -600,9 +549,9 @@ function choosePrefixLength(elements: Uint32Array): number {
         }
       }
     }
-    if (runLength >= KEY_MAX && (!isZero(elements[runStart]) || !isZero(elements[runStart + 1]))) break;
+    if (runLength >= KEY_MAX && (!isZero(runStart) || !isZero(runStart + 1))) break;
   }
-  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(elements[runStart]) && isZero(elements[runStart + 1])) {
+  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(runStart) && isZero(runStart + 1)) {
     runLength = nonZeroLength;
     runStart = nonZeroStart;
   }
@@ -613,16 +562,15 @@ function choosePrefixLength(elements: Uint32Array): number {
 }
 
 function prepare(part: ParsedPart, engine: PatternEngine, specialStart: number): PreparedPattern {
-  const elements = part.elements;
-  const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(elements);
+  const { elements, start, length } = part;
+  const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(part);
   let keyLength = 0;
-  while (keyLength < KEY_MAX && prefixLength + keyLength < elements.length) {
-    if (isWildcardElement(elements[prefixLength + keyLength]!)) break;
+  while (keyLength < KEY_MAX && prefixLength + keyLength < length && isStoredStatic(elements[start + prefixLength + keyLength]!)) {
     keyLength++;
   }
   // ClamAV's automaton refuses such a pattern without a message of its own.
   if (keyLength < MIN_STATIC_BYTES) throw new SignatureError();
-  return { part, engine, elements, prefixLength, keyLength, specialStart };
+  return { part, engine, prefixLength, keyLength, specialStart };
 }
 
 /**
@@ -639,6 +587,9 @@ const RARITY = new Uint8Array(256).map((_, b) => {
   if (b >= 0x41 && b <= 0x5a) return 11;
   return 16;
 });
+
+/** The rarity of the rarest possible window. */
+const RAREST_WINDOW = WINDOW_MAX * Math.max(...RARITY);
 
 /** A pattern's search window (see COLUMNS). */
 interface Window {
@@ -657,41 +608,41 @@ const WINDOW: Window = { offset: 0, length: 0, key: 0, nocase: 0 };
  * one: the pattern starts with its 2 or 3 byte static key.
  */
 function chooseWindow(prepared: PreparedPattern, out: Window): void {
-  const { elements, prefixLength } = prepared;
-  const specials = prepared.part.specials;
+  const { part, prefixLength } = prepared;
+  const { elements, start, length } = part;
   let bestScore = 0;
   let runStart = prefixLength;
   /** Rarity of the last (up to WINDOW_MAX) bytes of the current run of static bytes. */
   let runScore = 0;
   let offset = 0;
-  for (let i = prefixLength; i <= elements.length; i++) {
-    const e = i < elements.length ? elements[i]! : SPECIAL_FLAG;
-    const isStatic = !isSpecialElement(e) && elementMask(e) === 0xff;
-    if (isStatic) {
+  for (let i = prefixLength; i < length; i++) {
+    const e = elements[start + i]!;
+    if (isStoredStatic(e)) {
       // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
-      const length = Math.min(WINDOW_MAX, i - runStart + 1);
+      const windowLength = Math.min(WINDOW_MAX, i - runStart + 1);
       runScore += RARITY[e & 0xff]!;
-      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[i - WINDOW_MAX]! & 0xff]!;
+      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[start + i - WINDOW_MAX]! & 0xff]!;
       // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
-      if (length >= 2 && runScore > bestScore) {
+      if (windowLength >= 2 && runScore > bestScore) {
         bestScore = runScore;
-        out.offset = offset - length + 1;
-        out.length = length;
+        out.offset = offset - windowLength + 1;
+        out.length = windowLength;
         let key = 0;
         let nocase = 0;
-        for (let k = i - length + 1; k <= i; k++) {
+        for (let k = start + i - windowLength + 1; k <= start + i; k++) {
           key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
-          nocase = (nocase << 1) | ((elements[k]! & NOCASE_FLAG) !== 0 ? 1 : 0);
+          nocase = (nocase << 1) | ((elements[k]! & STORED_NOCASE) !== 0 ? 1 : 0);
         }
         out.key = key;
         out.nocase = nocase;
+        // No later window can be rarer.
+        if (bestScore === RAREST_WINDOW) return;
       }
       offset++;
       continue;
     }
-    if (i === elements.length) break;
-    if (isSpecialElement(e)) {
-      const special = specials[specialIndex(e)]!;
+    if (isStoredSpecial(e)) {
+      const special = part.specials[storedSpecialIndex(e, 0)]!;
       const [min, max] = specialLengths(special);
       if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
       offset += min;

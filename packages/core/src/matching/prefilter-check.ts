@@ -1,4 +1,5 @@
-import { SpecialKind, elementMask, isSpecialElement, specialIndex, type ParsedPart } from '../signatures/body-pattern.js';
+import { SpecialKind, type ParsedPart, type Special } from '../signatures/body-pattern.js';
+import { STORED_ANY, STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { SignatureError } from './signature-error.js';
 
 /**
@@ -20,33 +21,43 @@ export function isPrefilteredTarget(target: number): boolean {
 const MAX_ELEMENTS = 255;
 
 export function checkPrefilter(part: ParsedPart, rawName: string): void {
-  const { elements, specials } = part;
-  const n = Math.min(elements.length, MAX_ELEMENTS);
+  const { elements, start, specials } = part;
+  const n = Math.min(part.length, MAX_ELEMENTS);
   // All plain bytes: ClamAV's static filter path, which accepts anything of 2 bytes or more.
-  if (allPlainBytes(elements, n)) return;
+  if (allPlainBytes(part, n)) return;
 
   let i = 0;
-  while (i < n && isSpecialElement(elements[i]!) && specials[specialIndex(elements[i]!)]!.kind !== SpecialKind.AltByte) i++;
+  const specialAt = (i: number): Special | undefined => {
+    const e = elements[start + i]!;
+    return isStoredSpecial(e) ? specials[storedSpecialIndex(e, 0)]! : undefined;
+  };
+  for (; i < n; i++) {
+    const special = specialAt(i);
+    if (special === undefined || special.kind === SpecialKind.AltByte) break;
+  }
   // Each representable element stands for `width` byte values; one adjacent pair that is not
   // two `??` (256 x 256) gives the filter a viable choice, and the pattern is accepted.
   let count = 0;
   let previous = 0;
   let stopped = false;
   for (; i < n; i++) {
-    const e = elements[i]!;
+    const e = elements[start + i]!;
+    const special = specialAt(i);
     let width: number;
-    if (isSpecialElement(e)) {
-      const special = specials[specialIndex(e)]!;
+    if (special !== undefined) {
       if (special.kind !== SpecialKind.AltByte) {
         stopped = true;
         break;
       }
       width = special.bytes.length * (special.negative ? 254 : 1);
+    } else if (e === STORED_ANY) {
+      width = 256;
+    } else if (!isStoredStatic(e)) {
+      width = 16;
     } else {
-      const mask = elementMask(e);
       const b = e & 0xff;
-      const letter = (e & 0x0001_0000) !== 0 && ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a));
-      width = mask === 0 ? 256 : mask !== 0xff ? 16 : letter ? 2 : 1;
+      const letter = (e & STORED_NOCASE) !== 0 && ((b >= 0x61 && b <= 0x7a) || (b >= 0x41 && b <= 0x5a));
+      width = letter ? 2 : 1;
     }
     if (count > 0 && previous * width !== 0x10000) return;
     previous = width;
@@ -61,10 +72,9 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
 }
 
 /** Are the first `n` elements exact bytes (no special, wildcard nibble or case-insensitive letter)? */
-function allPlainBytes(elements: Uint32Array, n: number): boolean {
-  for (let i = 0; i < n; i++) {
-    const e = elements[i]!;
-    if (isSpecialElement(e) || elementMask(e) !== 0xff || (e & 0x0001_0000) !== 0) return false;
-  }
+function allPlainBytes(part: ParsedPart, n: number): boolean {
+  const { elements, start } = part;
+  // An exact byte that is not case-insensitive is stored as its value.
+  for (let i = 0; i < n; i++) if (elements[start + i]! > 0xff) return false;
   return true;
 }

@@ -1,7 +1,6 @@
 import {
   SplitKind,
   UNBOUNDED_GAP,
-  byteElement,
   decodePlainHex,
   hasWildcardSyntax,
   parseGap,
@@ -433,7 +432,7 @@ export class TargetProgramBuilder {
   ): void {
     let prepared: PreparedPattern | undefined;
     if (like === undefined) {
-      const part = parsePart(hex, options, names.raw);
+      const part = parsePart(hex, options, names.raw, this.table.pendingElements);
       if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
       prepared = this.table.prepare(part, PatternEngine.AhoCorasick);
     }
@@ -486,14 +485,11 @@ export class TargetProgramBuilder {
       }
     }
     this.occupiedBmBuckets.add(bmHash(bytes[shift]!, bytes[shift + 1]!, bytes[shift + 2]!));
-    const part: ParsedPart = {
-      elements: Uint32Array.from(bytes, (b) => byteElement(b)),
-      specials: [],
-      left: null,
-      right: null,
-      boundary: 0,
-      wide: false,
-    };
+    // An exact byte is stored as its value.
+    const elements = this.table.pendingElements;
+    const start = elements.length;
+    elements.ensure(start + bytes.length).set(bytes, start);
+    const part: ParsedPart = { elements: elements.array, start, length: bytes.length, specials: [], left: null, right: null, boundary: 0, wide: false };
     const prepared = this.table.prepare(part, PatternEngine.BoyerMoore);
     const relative = isRelativeOffset(offset);
     this.table.add(prepared, this.entry(owner, offset, relative, NOT_SPLIT, shift));

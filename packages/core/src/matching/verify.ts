@@ -12,12 +12,10 @@ import {
   WORD_MARKER_LEFT_NEGATIVE,
   WORD_MARKER_RIGHT,
   WORD_MARKER_RIGHT_NEGATIVE,
-  byteMatches,
-  isSpecialElement,
-  specialIndex,
   type Special,
 } from '../signatures/body-pattern.js';
-import { NO_ANCHOR, wideElement, type PatternTable } from './pattern-table.js';
+import { byteMatches, isSpecialElement, specialIndex, wideElement } from '../signatures/pattern-elements.js';
+import { NO_ANCHOR, type PatternTable } from './pattern-table.js';
 
 /**
  * Checks whether a pattern matches at a position, with the exact semantics of ClamAV 1.4's

@@ -1,8 +1,19 @@
-import { atoi, isDigits, strtokField } from '../util/c-numbers.js';
+import { atoi, hexValue, isDigits, scanUnsigned, strtokField } from '../util/c-numbers.js';
 import { decodeBytes } from '../filetypes/type-pattern.js';
-import { hexValue, scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
 import { Latin1Scratch } from '../util/latin1.js';
+import { GrowableShared } from '../util/shared-memory.js';
+import {
+  MAX_STORED_SPECIALS,
+  STORED_ANY,
+  STORED_HIGH_NIBBLE,
+  STORED_LOW_NIBBLE,
+  STORED_NOCASE,
+  STORED_SPECIAL,
+  elementMask,
+  lowerByte,
+  wideElement,
+} from './pattern-elements.js';
 
 /**
  * ClamAV's body-pattern language (the hex signatures of .ndb, .ldb, .db, .ftm): parsing into
@@ -13,53 +24,6 @@ import { Latin1Scratch } from '../util/latin1.js';
  * the whole byte unknown, or a "special": an alternative set or a boundary class), plus optional
  * single-byte anchors `aa[x-y]` / `[x-y]aa` and word/line boundary conditions at its ends.
  */
-
-// ---- Elements ---------------------------------------------------------------------------------
-
-/**
- * An element is a 32-bit number. A byte element matches data byte `b` when
- * `((nocase ? lower(b) : b) & mask) === value`: exact bytes have mask 0xff, `a?` 0xf0, `?a`
- * 0x0f and `??` 0. A special element carries SPECIAL_FLAG and the index of its special.
- */
-export const SPECIAL_FLAG = 0x0100_0000;
-export const NOCASE_FLAG = 0x0001_0000;
-export const ANY_BYTE = 0;
-
-/** The mask bits of an exact byte element: `EXACT_BYTE | b` is byteElement(b). */
-const EXACT_BYTE = 0xff << 8;
-
-export function byteElement(value: number, mask = 0xff, nocase = false): number {
-  return (value & mask) | (mask << 8) | (nocase ? NOCASE_FLAG : 0);
-}
-
-export function isSpecialElement(element: number): boolean {
-  return (element & SPECIAL_FLAG) !== 0;
-}
-
-export function specialIndex(element: number): number {
-  return element & 0xff_ffff;
-}
-
-export function elementMask(element: number): number {
-  return (element >>> 8) & 0xff;
-}
-
-/** Whether the element is a wildcard in ClamAV's sense: a special, `??` or a nibble. */
-export function isWildcardElement(element: number): boolean {
-  return isSpecialElement(element) || elementMask(element) !== 0xff;
-}
-
-const LOWER = new Uint8Array(256).map((_, b) => (b >= 0x41 && b <= 0x5a ? b + 0x20 : b));
-
-/** C's tolower in the "C" locale, as a table. */
-export function lowerByte(b: number): number {
-  return LOWER[b]!;
-}
-
-export function byteMatches(element: number, b: number): boolean {
-  const input = (element & NOCASE_FLAG) !== 0 ? LOWER[b]! : b;
-  return (input & (element >>> 8) & 0xff) === (element & 0xff);
-}
 
 // ---- Specials ---------------------------------------------------------------------------------
 
@@ -149,9 +113,15 @@ export interface ByteAnchor {
   readonly max: number;
 }
 
-/** One part of a pattern after parsing: what ClamAV's cli_ac_addsig builds. */
+/**
+ * One part of a pattern after parsing: what ClamAV's cli_ac_addsig builds. Its elements are
+ * stored (pattern-elements.ts; a special indexes `specials`) in `elements`, from entry `start`
+ * on, where parsePart wrote them.
+ */
 export interface ParsedPart {
-  readonly elements: Uint32Array;
+  readonly elements: Uint16Array;
+  readonly start: number;
+  readonly length: number;
   readonly specials: readonly Special[];
   readonly left: ByteAnchor | null;
   readonly right: ByteAnchor | null;
@@ -421,9 +391,10 @@ function widen(hex: string): string {
 
 /**
  * Parses one part like ClamAV's cli_ac_addsig: single-byte anchors, specials, then the elements.
- * `rawName` appears in ClamAV's "too short" message.
+ * The elements are written to `into` after its used entries, without counting them in: a caller
+ * that keeps the part adds its length. `rawName` appears in ClamAV's "too short" message.
  */
-export function parsePart(hex: string, options: PartOptions, rawName: string): ParsedPart {
+export function parsePart(hex: string, options: PartOptions, rawName: string, into: GrowableShared<Uint16Array>): ParsedPart {
   if (hex.length >> 1 < MIN_STATIC_BYTES) throw new SignatureError(`cli_ac_addsig: Signature for ${rawName} is too short`);
   let text = hex;
   let left: ByteAnchor | null = null;
@@ -435,21 +406,14 @@ export function parsePart(hex: string, options: PartOptions, rawName: string): P
   let placeholders = text;
   if (hex.includes('(')) ({ placeholders, boundary } = parseSpecials(text, options, specials));
 
-  const elements = decodeElements(placeholders, specials.length);
-  if (elements.length < MIN_STATIC_BYTES) {
+  const start = into.length;
+  const length = decodeElements(placeholders, specials.length, options.nocase, into, start);
+  if (length < MIN_STATIC_BYTES) {
     throw new SignatureError(
-      `cli_ac_addsig: Subpattern in signature is shorter than the minimum depth of the AC trie. (${elements.length} < ${MIN_STATIC_BYTES})`,
+      `cli_ac_addsig: Subpattern in signature is shorter than the minimum depth of the AC trie. (${length} < ${MIN_STATIC_BYTES})`,
     );
   }
-  if (options.nocase) applyNocase(elements);
-  return { elements, specials, left, right, boundary, wide: options.wide };
-}
-
-function applyNocase(elements: Uint32Array): void {
-  for (let i = 0; i < elements.length; i++) {
-    const e = elements[i]!;
-    if (!isSpecialElement(e) && elementMask(e) === 0xff) elements[i] = byteElement(LOWER[e & 0xff]!, 0xff, true);
-  }
+  return { elements: into.array, start, length, specials, left, right, boundary, wide: options.wide };
 }
 
 function parseAnchors(hex: string, nocase: boolean): { text: string; left: ByteAnchor | null; right: ByteAnchor | null } {
@@ -496,11 +460,7 @@ function anchor(element: number, min: number, max: number): ByteAnchor | null {
 }
 
 function anchorElement(hex: string, nocase: boolean): number {
-  const decoded = decodeElements(hex, 0);
-  let element = decoded[0]!;
-  if (isSpecialElement(element)) throw new SignatureError();
-  if (nocase && elementMask(element) === 0xff) element = byteElement(LOWER[element & 0xff]!, 0xff, true);
-  return element;
+  return decodeWideElements(hex, nocase)[0]!;
 }
 
 /**
@@ -567,43 +527,59 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
 
 /** The bytes of the text decodeElements decodes. */
 const textBytes = new Latin1Scratch();
+const QUESTION_MARK = 0x3f;
 
 /**
- * Decodes hex pairs into elements: `??`, `a?`, `?a`, `()` (the next special) and exact bytes.
- * Odd length is reported like ClamAV's mpool hex decoder; other bad characters silently.
+ * Decodes hex pairs into stored elements, written to `out` from entry `at`, and returns how many:
+ * `??`, `a?`, `?a`, `()` (the next of `specialCount` specials) and exact bytes, folded to lower
+ * case with `nocase`. Odd length is reported like ClamAV's mpool hex decoder; other bad
+ * characters silently.
  */
-function decodeElements(text: string, specialCount: number): Uint32Array {
+function decodeElements(text: string, specialCount: number, nocase: boolean, out: GrowableShared<Uint16Array>, at: number): number {
   if (text.length % 2 !== 0) {
     throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
   }
+  const count = text.length >> 1;
   const bytes = textBytes.bytes(text);
-  const elements = new Uint32Array(text.length >> 1);
+  const stored = out.ensure(at + count);
   let special = 0;
-  for (let i = 0; i < elements.length; i++) {
+  for (let i = 0; i < count; i++) {
     const a = bytes[2 * i]!;
     const b = bytes[2 * i + 1]!;
     const high = hexValue(a);
     const low = hexValue(b);
     let element: number;
     if (high >= 0 && low >= 0) {
-      element = EXACT_BYTE | (high << 4) | low;
-    } else if (a === 0x3f && b === 0x3f) {
-      element = ANY_BYTE;
-    } else if (b === 0x3f) {
+      element = (high << 4) | low;
+      if (nocase) element = lowerByte(element) | STORED_NOCASE;
+    } else if (a === QUESTION_MARK && b === QUESTION_MARK) {
+      element = STORED_ANY;
+    } else if (b === QUESTION_MARK) {
       if (high < 0) throw new SignatureError();
-      element = byteElement(high << 4, 0xf0);
-    } else if (a === 0x3f) {
+      element = STORED_HIGH_NIBBLE | (high << 4);
+    } else if (a === QUESTION_MARK) {
       if (low < 0) throw new SignatureError();
-      element = byteElement(low, 0x0f);
+      element = STORED_LOW_NIBBLE | low;
     } else if (a === OPEN_PAREN) {
       if (special >= specialCount) throw new SignatureError();
-      element = SPECIAL_FLAG | special++;
+      // A line of ClamAV's databases is too short to hold this many specials in one part.
+      if (special === MAX_STORED_SPECIALS) throw new SignatureError('pattern has too many alternatives');
+      element = STORED_SPECIAL | special++;
     } else {
       throw new SignatureError();
     }
-    elements[i] = element;
+    stored[at + i] = element;
   }
-  return elements;
+  return count;
+}
+
+/** Where anchors and generic alternatives are decoded, before they are widened. */
+const wideScratch = new GrowableShared(Uint16Array, 256, 1024 * 1024);
+
+/** Decodes hex pairs without specials into 32-bit elements. */
+function decodeWideElements(text: string, nocase: boolean): Uint32Array {
+  const count = decodeElements(text, 0, nocase, wideScratch, 0);
+  return Uint32Array.from(wideScratch.array.subarray(0, count), (stored) => wideElement(stored, 0));
 }
 
 // ---- Alternatives ------------------------------------------------------------------------------
@@ -704,8 +680,7 @@ function expandAlternatives(content: string): string[] {
 
 /** Adds one expanded alternative, dropping exact duplicates and marking prefix relations. */
 function addGenericAlternative(list: GenericAlternative[], text: string, nocase: boolean): void {
-  const elements = decodeElements(text, 0);
-  if (nocase) applyNocase(elements);
+  const elements = decodeWideElements(text, nocase);
   const candidate: GenericAlternative = { elements, unique: true };
   for (const existing of list) {
     const relation = compareAlternatives(existing.elements, elements);
