@@ -91,23 +91,24 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
   const slotBits = slotBitsFor(n);
   const slotShift = 32 - slotBits;
   const slotMask = (1 << slotBits) - 1;
-  const slotHash = new Uint32Array(1 << slotBits);
-  const slotFirstHead = new Int32Array(1 << slotBits).fill(-1);
+  // Each slot is a hash and the first chain head with that hash, side by side: one cache miss.
+  const slots = new Int32Array(2 << slotBits).fill(-1);
   const nextHead = new Int32Array(n).fill(-1);
   // A typed array: an Array of these hashes would hold small integers or doubles depending on
   // the values, and each target's mix would deoptimize the code compiled for the previous one.
   const specialHashes = Uint32Array.from(table.specials, specialHash);
   for (let p = 0; p < n; p++) {
     if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-    const hash = identityHash(table, p, specialHashes);
+    const hash = identityHash(table, p, specialHashes) | 0;
     let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
-    while (slotFirstHead[slot] !== -1 && slotHash[slot] !== hash) slot = (slot + 1) & slotMask;
-    let head = slotFirstHead[slot]!;
+    while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & slotMask;
+    const firstHead = 2 * slot + 1;
+    let head = slots[firstHead]!;
     while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
     if (head === -1) {
-      slotHash[slot] = hash;
-      nextHead[p] = slotFirstHead[slot]!;
-      slotFirstHead[slot] = p;
+      slots[2 * slot] = hash;
+      nextHead[p] = slots[firstHead]!;
+      slots[firstHead] = p;
       continue;
     }
     // Chains are ordered by part number, then load order; patterns arrive in load order, so
@@ -129,9 +130,9 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
     if (previous === -1) {
       // p becomes the new head, in head's place among the heads of its hash.
       nextHead[p] = nextHead[head]!;
-      if (slotFirstHead[slot] === head) slotFirstHead[slot] = p;
+      if (slots[firstHead] === head) slots[firstHead] = p;
       else {
-        let before = slotFirstHead[slot]!;
+        let before = slots[firstHead]!;
         while (nextHead[before] !== head) before = nextHead[before]!;
         nextHead[before] = p;
       }
@@ -178,6 +179,11 @@ export function threeByteNode(key: number): number {
  * single-byte anchors' bytes, the boundary flags and the specials' contents.
  */
 function identical(table: PatternTable, a: number, b: number): boolean {
+  const sa = table.elementStart[a]!;
+  const sb = table.elementStart[b]!;
+  // Patterns written alike share their compiled form (PatternTableBuilder.addLike); no two
+  // others share elements.
+  if (sa === sb) return true;
   if (
     table.prefixLength[a] !== table.prefixLength[b] ||
     table.length[a] !== table.length[b] ||
@@ -187,12 +193,8 @@ function identical(table: PatternTable, a: number, b: number): boolean {
   ) {
     return false;
   }
-  const sa = table.elementStart[a]!;
-  const sb = table.elementStart[b]!;
   const specialsA = table.specialStart[a]!;
   const specialsB = table.specialStart[b]!;
-  // Patterns written alike share their elements and specials (PatternTableBuilder.addLike).
-  if (sa === sb && specialsA === specialsB) return true;
   const count = table.prefixLength[a]! + table.length[a]!;
   for (let i = 0; i < count; i++) {
     const ea = table.elements[sa + i]!;

@@ -64,8 +64,9 @@
  * ClamTS rejects those.
  */
 import { ClamError } from '../errors.js';
+import type { ParsedPattern } from './pcre/ast.js';
 import { autoPossessify } from './pcre/autopossess.js';
-import { generateCode } from './pcre/codegen.js';
+import { type CodeProgram, generateCode } from './pcre/codegen.js';
 import { PcreCompileError } from './pcre/compile-error.js';
 import { Interpreter } from './pcre/interpreter.js';
 import { type PatternOptions, parsePattern } from './pcre/parse.js';
@@ -180,18 +181,11 @@ export function compilePcre(pattern: string, flags: string, limits: PcreLimits =
   try {
     const parsed = parsePattern(pattern, options);
     resolvePattern(parsed);
+    // Code generation is the last step that can refuse a pattern (one too large).
     const program = generateCode(parsed);
-    if (!parsed.settings.noAutoPossess) autoPossessify(program);
-    const info = studyPattern(parsed, program);
     const matchLimit = Math.min(limits.matchLimit, parsed.settings.limitMatch ?? Infinity);
     const depthLimit = Math.min(limits.recursionLimit, parsed.settings.limitDepth ?? Infinity);
-    const interpreter = new Interpreter(program, {
-      notEmpty: parsed.settings.notEmpty,
-      notEmptyAtStart: parsed.settings.notEmptyAtStart,
-      dollarEndOnly: parsed.dollarEndOnly,
-      hasThen: parsed.hasThen,
-    });
-    return new CompiledPcre(pattern, parsedFlags, interpreter, info, matchLimit, depthLimit);
+    return new CompiledPcre(pattern, parsedFlags, parsed, program, matchLimit, depthLimit);
   } catch (e) {
     if (e instanceof PcreCompileError) {
       throw new ClamError('EMALFDB', {
@@ -202,15 +196,44 @@ export function compilePcre(pattern: string, flags: string, limits: PcreLimits =
   }
 }
 
+/** The interpreter of a compiled pattern, with the start-of-match analysis it searches with. */
+interface Matcher {
+  readonly interpreter: Interpreter;
+  readonly info: StartInfo;
+}
+
+/**
+ * A pattern that compiled. Its matcher is finished when first searched with: a database has
+ * hundreds of regexes, most of which a scan never runs, and nothing after code generation can
+ * refuse a pattern.
+ */
 class CompiledPcre implements PcreProgram {
+  private matcher: Matcher | undefined;
+
   constructor(
     readonly pattern: string,
     readonly flags: Readonly<PcreFlags>,
-    private readonly interpreter: Interpreter,
-    private readonly info: StartInfo,
+    private parsed: ParsedPattern | undefined,
+    private program: CodeProgram | undefined,
     private readonly matchLimit: number,
     private readonly depthLimit: number,
   ) {}
+
+  private finishedMatcher(): Matcher {
+    if (this.matcher !== undefined) return this.matcher;
+    const parsed = this.parsed!;
+    const program = this.program!;
+    if (!parsed.settings.noAutoPossess) autoPossessify(program);
+    const info = studyPattern(parsed, program);
+    const interpreter = new Interpreter(program, {
+      notEmpty: parsed.settings.notEmpty,
+      notEmptyAtStart: parsed.settings.notEmptyAtStart,
+      dollarEndOnly: parsed.dollarEndOnly,
+      hasThen: parsed.hasThen,
+    });
+    this.parsed = this.program = undefined;
+    return (this.matcher = { interpreter, info });
+  }
 
   exec(data: Uint8Array, from: number, options?: PcreExecOptions): PcreMatch | null {
     const result = this.search(data, from, options);
@@ -218,19 +241,12 @@ class CompiledPcre implements PcreProgram {
   }
 
   search(data: Uint8Array, from: number, options?: PcreExecOptions): SearchResult {
+    const { interpreter, info } = this.finishedMatcher();
     try {
-      return search(
-        this.interpreter,
-        this.info,
-        data,
-        from,
-        options?.anchored ?? false,
-        this.matchLimit,
-        this.depthLimit,
-      );
+      return search(interpreter, info, data, from, options?.anchored ?? false, this.matchLimit, this.depthLimit);
     } finally {
       // The program outlives the scan: it must not keep the scanned object alive.
-      this.interpreter.releaseSubject();
+      interpreter.releaseSubject();
     }
   }
 }
