@@ -513,19 +513,15 @@ export interface PreparedPattern {
  * (preferring runs that do not start with two zeros) and the skipped elements become the prefix.
  */
 function choosePrefixLength(part: ParsedPart): number {
-  const { elements, start, length: n } = part;
-  const isWildcard = (i: number): boolean => !isStoredStatic(elements[start + i]!);
-  // ClamAV's zero test on its own 16-bit encoding: an exact 0x00 byte (not a case-insensitive
-  // one, not a wildcard), or past the end.
-  const isZero = (i: number): boolean => i >= n || elements[start + i] === 0;
+  const n = part.length;
   let wildcardStart = false;
   let zeroStart = true;
   for (let i = 0; i < KEY_MAX && i < n; i++) {
-    if (isWildcard(i)) {
+    if (isWildcardAt(part, i)) {
       wildcardStart = true;
       break;
     }
-    if (zeroStart && !isZero(i)) zeroStart = false;
+    if (zeroStart && !isZeroAt(part, i)) zeroStart = false;
   }
   if (!wildcardStart && !zeroStart) return 0;
 
@@ -536,12 +532,12 @@ function choosePrefixLength(part: ParsedPart): number {
   const last = n - MIN_STATIC_BYTES + 1;
   for (let i = 0; i < last; i++) {
     for (let j = i; j < i + KEY_MAX && j < n; j++) {
-      if (isWildcard(j)) break;
+      if (isWildcardAt(part, j)) break;
       if (j - i + 1 >= runLength) {
         runLength = j - i + 1;
         runStart = i;
       }
-      if (!isZero(runStart) || (n > runStart + 1 && !isZero(runStart + 1))) {
+      if (!isZeroAt(part, runStart) || (n > runStart + 1 && !isZeroAt(part, runStart + 1))) {
         if (runLength >= KEY_MAX) break;
         if (runLength >= MIN_STATIC_BYTES && runLength > nonZeroLength) {
           nonZeroLength = runLength;
@@ -549,9 +545,9 @@ function choosePrefixLength(part: ParsedPart): number {
         }
       }
     }
-    if (runLength >= KEY_MAX && (!isZero(runStart) || !isZero(runStart + 1))) break;
+    if (runLength >= KEY_MAX && (!isZeroAt(part, runStart) || !isZeroAt(part, runStart + 1))) break;
   }
-  if (nonZeroLength !== 0 && n > runStart + 1 && isZero(runStart) && isZero(runStart + 1)) {
+  if (nonZeroLength !== 0 && n > runStart + 1 && isZeroAt(part, runStart) && isZeroAt(part, runStart + 1)) {
     runLength = nonZeroLength;
     runStart = nonZeroStart;
   }
@@ -559,6 +555,18 @@ function choosePrefixLength(part: ParsedPart): number {
     throw new SignatureError(`cli_ac_addsig: Can't find a static subpattern of length ${MIN_STATIC_BYTES}`);
   }
   return runStart;
+}
+
+function isWildcardAt(part: ParsedPart, i: number): boolean {
+  return !isStoredStatic(part.elements[part.start + i]!);
+}
+
+/**
+ * ClamAV's zero test on its own 16-bit encoding: an exact 0x00 byte (not a case-insensitive one,
+ * not a wildcard), or past the end.
+ */
+function isZeroAt(part: ParsedPart, i: number): boolean {
+  return i >= part.length || part.elements[part.start + i] === 0;
 }
 
 function prepare(part: ParsedPart, engine: PatternEngine, specialStart: number): PreparedPattern {

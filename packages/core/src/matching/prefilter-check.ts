@@ -21,18 +21,14 @@ export function isPrefilteredTarget(target: number): boolean {
 const MAX_ELEMENTS = 255;
 
 export function checkPrefilter(part: ParsedPart, rawName: string): void {
-  const { elements, start, specials } = part;
+  const { elements, start } = part;
   const n = Math.min(part.length, MAX_ELEMENTS);
   // All plain bytes: ClamAV's static filter path, which accepts anything of 2 bytes or more.
   if (allPlainBytes(part, n)) return;
 
   let i = 0;
-  const specialAt = (i: number): Special | undefined => {
-    const e = elements[start + i]!;
-    return isStoredSpecial(e) ? specials[storedSpecialIndex(e, 0)]! : undefined;
-  };
   for (; i < n; i++) {
-    const special = specialAt(i);
+    const special = specialAt(part, i);
     if (special === undefined || special.kind === SpecialKind.AltByte) break;
   }
   // Each representable element stands for `width` byte values; one adjacent pair that is not
@@ -42,7 +38,7 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
   let stopped = false;
   for (; i < n; i++) {
     const e = elements[start + i]!;
-    const special = specialAt(i);
+    const special = specialAt(part, i);
     let width: number;
     if (special !== undefined) {
       if (special.kind !== SpecialKind.AltByte) {
@@ -69,6 +65,12 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
   }
   // ClamAV has no choice of q-grams then, so its best score stays at its initial value.
   throw refuse(`filter rejecting ${rawName} due to very bad score: -2147483647`);
+}
+
+/** The special at element `i`, if it is one. */
+function specialAt(part: ParsedPart, i: number): Special | undefined {
+  const e = part.elements[part.start + i]!;
+  return isStoredSpecial(e) ? part.specials[storedSpecialIndex(e, 0)]! : undefined;
 }
 
 /** Are the first `n` elements exact bytes (no special, wildcard nibble or case-insensitive letter)? */

@@ -8,6 +8,7 @@ import {
   splitPattern,
   type ParsedPart,
   type PartOptions,
+  type SplitPattern,
 } from '../signatures/body-pattern.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import {
@@ -379,6 +380,19 @@ export class TargetProgramBuilder {
       if (like === undefined) sameText.set(hex, first);
       return;
     }
+    this.addSplitPattern(split, options, offsetText, owner, names, like);
+    if (like === undefined) sameText.set(hex, first);
+  }
+
+  /** The parts of a pattern split at `*` and ranges, each added with its place in the whole. */
+  private addSplitPattern(
+    split: SplitPattern,
+    options: PartOptions,
+    offsetText: string,
+    owner: PatternOwner,
+    names: PatternNames,
+    like: number | undefined,
+  ): void {
     const partialId = ++this.partialCount;
     const partCount = split.parts.length;
     const addFailure =
@@ -400,7 +414,6 @@ export class TargetProgramBuilder {
         withContext(addFailure, () => this.addPart(partHex, options, offsetText, owner, names, columns, likePart));
       }
     });
-    if (like === undefined) sameText.set(hex, first);
   }
 
   /** Whether ClamAV gives a single-part pattern to its Boyer-Moore matcher rather than to Aho-Corasick. */
@@ -446,26 +459,28 @@ export class TargetProgramBuilder {
     if (relative) this.relativeOffsets.push({ spec: offset, fitLength: this.table.minLength(id) });
   }
 
-  /** The table entry: what the pattern does, its offset (bounds or relative slot), its part. */
+  /**
+   * The table entry: what the pattern does, its offset (bounds or relative slot), its part. One
+   * object, filled again for each pattern (the table copies it into its columns).
+   */
   private entry(owner: PatternOwner, offset: OffsetSpec, relative: boolean, split: SplitColumns, bmShift: number): PatternEntry {
     let offsetMin = offset.value;
     let offsetMax = 0;
     if (relative) offsetMin = this.relativeOffsets.length;
     else if (offset.kind === OffsetKind.Absolute) offsetMax = (offset.value + offset.shift) >>> 0;
-    return {
-      action: owner.action,
-      owner: owner.owner,
-      subsignature: owner.subsignature,
-      offsetKind: offset.kind,
-      offsetMin,
-      offsetMax,
-      partialId: split.partialId,
-      partNumber: split.partNumber,
-      partCount: split.partCount,
-      gapMin: split.gapMin,
-      gapMax: split.gapMax,
-      bmShift,
-    };
+    ENTRY.action = owner.action;
+    ENTRY.owner = owner.owner;
+    ENTRY.subsignature = owner.subsignature;
+    ENTRY.offsetKind = offset.kind;
+    ENTRY.offsetMin = offsetMin;
+    ENTRY.offsetMax = offsetMax;
+    ENTRY.partialId = split.partialId;
+    ENTRY.partNumber = split.partNumber;
+    ENTRY.partCount = split.partCount;
+    ENTRY.gapMin = split.gapMin;
+    ENTRY.gapMax = split.gapMax;
+    ENTRY.bmShift = bmShift;
+    return ENTRY;
   }
 
   /** The Boyer-Moore path: plain hex of .ndb signatures in the generic and PE targets. */
@@ -563,5 +578,20 @@ interface SplitColumns {
 function partOptionsIndex(options: PartOptions): number {
   return (options.nocase ? 1 : 0) | (options.wide ? 2 : 0) | (options.modified ? 4 : 0);
 }
+
+const ENTRY: { -readonly [K in keyof PatternEntry]: PatternEntry[K] } = {
+  action: PatternAction.Report,
+  owner: 0,
+  subsignature: 0,
+  offsetKind: 0,
+  offsetMin: 0,
+  offsetMax: 0,
+  partialId: 0,
+  partNumber: 0,
+  partCount: 0,
+  gapMin: 0,
+  gapMax: 0,
+  bmShift: 0,
+};
 
 const NOT_SPLIT: SplitColumns = { partialId: 0, partNumber: 0, partCount: 0, gapMin: 0, gapMax: 0 };

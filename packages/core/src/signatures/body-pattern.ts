@@ -217,14 +217,15 @@ export function splitPattern(hex: string): SplitPattern {
 
 function countSeparators(hex: string): number {
   let count = 0;
-  for (const c of hex) if (c === '*' || c === '{') count++;
+  for (let i = 0; i < hex.length; i++) if (hex[i] === '*' || hex[i] === '{') count++;
   return count;
 }
 
 /** ClamAV refuses `*` and ranges inside `( )`, counting nesting with a counter that may go negative. */
 function checkNoSeparatorInAlternatives(hex: string, rangesToo: boolean): void {
   let nest = 0;
-  for (const c of hex) {
+  for (let i = 0; i < hex.length; i++) {
+    const c = hex[i];
     if (c === '(') nest++;
     else if (c === ')') nest--;
     else if (nest !== 0 && c === '{' && rangesToo) {
@@ -322,15 +323,20 @@ export function applyModifiers(hex: string, modifiers: Modifiers, rawName: strin
     }
     text = out + text.slice(i);
   }
-  const options = (wide: boolean): PartOptions => ({ nocase: modifiers.nocase, wide, modified: true });
+  const nocase = modifiers.nocase ? 1 : 0;
   const variants: ModifiedPattern[] = [];
   if (modifiers.wide) {
-    variants.push({ hex: widen(text), options: options(true) });
+    variants.push({ hex: widen(text), options: MODIFIED_PART[nocase]![1]! });
     if (!modifiers.ascii) return variants;
   }
-  variants.push({ hex: text, options: options(false) });
+  variants.push({ hex: text, options: MODIFIED_PART[nocase]![0]! });
   return variants;
 }
+
+/** The options of a part with modifiers, by nocase and wide (0 or 1). */
+const MODIFIED_PART: readonly (readonly PartOptions[])[] = [0, 1].map((nocase) =>
+  [0, 1].map((wide) => Object.freeze({ nocase: nocase === 1, wide: wide === 1, modified: true })),
+);
 
 const STAR = 0x2a;
 const PIPE = 0x7c;
@@ -389,6 +395,8 @@ function widen(hex: string): string {
 
 // ---- Parsing one part ----------------------------------------------------------------------------
 
+const NO_SPECIALS: readonly Special[] = Object.freeze([]);
+
 /**
  * Parses one part like ClamAV's cli_ac_addsig: single-byte anchors, specials, then the elements.
  * The elements are written to `into` after its used entries, without counting them in: a caller
@@ -401,10 +409,10 @@ export function parsePart(hex: string, options: PartOptions, rawName: string, in
   let right: ByteAnchor | null = null;
   if (hex.includes('[')) ({ text, left, right } = parseAnchors(hex, options.nocase));
 
-  const specials: Special[] = [];
+  let specials: readonly Special[] = NO_SPECIALS;
   let boundary = 0;
   let placeholders = text;
-  if (hex.includes('(')) ({ placeholders, boundary } = parseSpecials(text, options, specials));
+  if (hex.includes('(')) ({ placeholders, boundary, specials } = parseSpecials(text, options));
 
   const start = into.length;
   const length = decodeElements(placeholders, specials.length, options.nocase, into, start);
@@ -467,11 +475,8 @@ function anchorElement(hex: string, nocase: boolean): number {
  * Replaces each `( )` group by a `()` placeholder element and records its special; `(B)`, `(L)`,
  * `(W)` at the very start or end become boundary conditions of the part instead.
  */
-function parseSpecials(
-  text: string,
-  options: PartOptions,
-  specials: Special[],
-): { placeholders: string; boundary: number } {
+function parseSpecials(text: string, options: PartOptions): { placeholders: string; boundary: number; specials: Special[] } {
+  const specials: Special[] = [];
   let out = '';
   let boundary = 0;
   let start = 0;
@@ -500,7 +505,7 @@ function parseSpecials(
     out += '()';
     specials.push(classFlags ? { kind: classFlags.kind, negative } : parseAlternatives(content, negative, options));
   }
-  return { placeholders: out + text.slice(start), boundary };
+  return { placeholders: out + text.slice(start), boundary, specials };
 }
 
 const CLASS_FLAGS: Record<string, { kind: SpecialKind.Boundary | SpecialKind.LineMarker | SpecialKind.WordMarker; left: number; right: number }> = {
@@ -598,7 +603,8 @@ function analyzeAlternatives(text: string): { count: number; fixed: boolean; lon
       if (length > longest) longest = length;
     }
   };
-  for (const c of text) {
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
     if (c === '(') {
       fixed = false;
       level++;
