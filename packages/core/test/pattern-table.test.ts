@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { PLAIN_PART, parsePart, type PartOptions } from '../src/signatures/body-pattern.js';
 import { ANY_BYTE, SPECIAL_FLAG, byteElement, wideElement } from '../src/signatures/pattern-elements.js';
+import { SignatureError } from '../src/matching/signature-error.js';
 import { GrowableShared } from '../src/util/shared-memory.js';
 
 /** The elements of `hex` parsed as one part, stored, widened again with its specials starting at `specialStart`. */
@@ -19,6 +20,11 @@ describe('stored pattern elements', () => {
       const text = `${hex(b)}${hex(b)[0]}?${'?'}${hex(b)[1]}??`;
       assert.deepEqual(parsedElements(text), [byteElement(b), byteElement(b, 0xf0), byteElement(b, 0x0f), ANY_BYTE], text);
     }
+  });
+
+  it('read upper-case digits and refuse characters that are not hex', () => {
+    assert.deepEqual(parsedElements('ABcDeF?A'), [byteElement(0xab), byteElement(0xcd), byteElement(0xef), byteElement(0x0a, 0x0f)]);
+    for (const bad of ['4g41', '41g?', '41?g', '41 42', '41(?']) assert.throws(() => parsedElements(bad), SignatureError, bad);
   });
 
   it('keep case-insensitive bytes folded to lower case', () => {

@@ -38,10 +38,7 @@ export class RepeatedTexts {
 
   /** The slot of the text's fingerprint; a new one is taken when `insert` is true. */
   private slotOf(text: string, insert: boolean): number {
-    const bytes = this.textBytes.bytes(text);
-    let hash = 0x811c9dc5;
-    for (let i = 0; i < text.length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
-    const fingerprint = hash >>> 0 || 1;
+    const fingerprint = this.fingerprintOf(text);
     const fingerprints = this.fingerprints;
     const mask = fingerprints.length - 1;
     // The probe steps at least once, and its condition compares with the fingerprint first, so
@@ -58,6 +55,21 @@ export class RepeatedTexts {
       if (++this.used * 2 > fingerprints.length) return this.grow(fingerprint);
     }
     return slot;
+  }
+
+  /** A 32-bit hash of the text, never 0; four characters at a time. */
+  private fingerprintOf(text: string): number {
+    const length = text.length;
+    const bytes = this.textBytes.bytes(text);
+    const words = this.textBytes.words;
+    let hash = 0x811c9dc5 ^ length;
+    const whole = length >> 2;
+    for (let i = 0; i < whole; i++) {
+      hash = Math.imul(hash ^ words[i]!, 0x5bd1e995);
+      hash ^= hash >>> 15;
+    }
+    for (let i = whole << 2; i < length; i++) hash = Math.imul(hash ^ bytes[i]!, 0x01000193);
+    return hash >>> 0 || 1;
   }
 
   /** Doubles the table; returns the new slot of `fingerprint`. */

@@ -534,6 +534,28 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
 const textBytes = new Latin1Scratch();
 const QUESTION_MARK = 0x3f;
 
+/** In PAIR_ELEMENTS: a pair that is not a byte element (a special's `()`, or an error). */
+const NOT_A_BYTE = 0xffff;
+
+/**
+ * The stored element of every pair of characters that is a byte element (`4a`, `??`, `4?`,
+ * `?a`), indexed by the pair read as a 16-bit unit of Latin1Scratch.pairs; NOT_A_BYTE for the
+ * others.
+ */
+const PAIR_ELEMENTS = (() => {
+  const table = new Uint16Array(0x10000).fill(NOT_A_BYTE);
+  const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
+  const set = (a: number, b: number, element: number) => (table[littleEndian ? a | (b << 8) : (a << 8) | b] = element);
+  const digits = [...'0123456789abcdefABCDEF'].map((c) => c.charCodeAt(0));
+  for (const a of digits) {
+    for (const b of digits) set(a, b, (hexValue(a) << 4) | hexValue(b));
+    set(a, QUESTION_MARK, STORED_HIGH_NIBBLE | (hexValue(a) << 4));
+    set(QUESTION_MARK, a, STORED_LOW_NIBBLE | hexValue(a));
+  }
+  set(QUESTION_MARK, QUESTION_MARK, STORED_ANY);
+  return table;
+})();
+
 /**
  * Decodes hex pairs into stored elements, written to `out` from entry `at`, and returns how many:
  * `??`, `a?`, `?a`, `()` (the next of `specialCount` specials) and exact bytes, folded to lower
@@ -546,32 +568,19 @@ function decodeElements(text: string, specialCount: number, nocase: boolean, out
   }
   const count = text.length >> 1;
   const bytes = textBytes.bytes(text);
+  const pairs = textBytes.pairs;
   const stored = out.ensure(at + count);
   let special = 0;
   for (let i = 0; i < count; i++) {
-    const a = bytes[2 * i]!;
-    const b = bytes[2 * i + 1]!;
-    const high = hexValue(a);
-    const low = hexValue(b);
-    let element: number;
-    if (high >= 0 && low >= 0) {
-      element = (high << 4) | low;
-      if (nocase) element = lowerByte(element) | STORED_NOCASE;
-    } else if (a === QUESTION_MARK && b === QUESTION_MARK) {
-      element = STORED_ANY;
-    } else if (b === QUESTION_MARK) {
-      if (high < 0) throw new SignatureError();
-      element = STORED_HIGH_NIBBLE | (high << 4);
-    } else if (a === QUESTION_MARK) {
-      if (low < 0) throw new SignatureError();
-      element = STORED_LOW_NIBBLE | low;
-    } else if (a === OPEN_PAREN) {
-      if (special >= specialCount) throw new SignatureError();
+    let element = PAIR_ELEMENTS[pairs[i]!]!;
+    if (element === NOT_A_BYTE) {
+      // The placeholder of a special; anything else is refused.
+      if (bytes[2 * i] !== OPEN_PAREN || special >= specialCount) throw new SignatureError();
       // A line of ClamAV's databases is too short to hold this many specials in one part.
       if (special === MAX_STORED_SPECIALS) throw new SignatureError('pattern has too many alternatives');
       element = STORED_SPECIAL | special++;
-    } else {
-      throw new SignatureError();
+    } else if (nocase && element < 0x100) {
+      element = lowerByte(element) | STORED_NOCASE;
     }
     stored[at + i] = element;
   }

@@ -18,15 +18,32 @@ export function detachedCopy(text: string): string {
 /**
  * A reusable buffer that receives a text's characters as bytes, one per character: reading a
  * typed array is cheaper than reading the characters of a string that is a slice of its line.
- * For latin1 texts (database text is decoded as latin1, so every character is below 256).
+ * For latin1 texts (database text is decoded as latin1, so every character is below 256). The
+ * same memory is also seen as 16-bit and 32-bit units (in the platform's byte order), for code
+ * that reads the text two or four characters at a time.
  */
 export class Latin1Scratch {
-  private buffer = Buffer.alloc(1024);
+  private buffer!: Buffer;
+  /** The buffer as 16-bit units: unit i holds characters 2i and 2i+1. */
+  pairs!: Uint16Array;
+  /** The buffer as 32-bit units: unit i holds characters 4i to 4i+3. */
+  words!: Int32Array;
 
-  /** `text` as bytes at the start of the buffer, valid until the next call. */
+  constructor() {
+    this.allocate(1024);
+  }
+
+  /** `text` as bytes at the start of the buffer, valid until the next call (`pairs` and `words` too). */
   bytes(text: string): Buffer {
-    if (this.buffer.length < text.length) this.buffer = Buffer.alloc(2 * text.length);
+    if (this.buffer.length < text.length) this.allocate(2 * text.length);
     this.buffer.write(text, 0, 'latin1');
     return this.buffer;
+  }
+
+  private allocate(size: number): void {
+    const memory = new ArrayBuffer(Math.ceil(size / 4) * 4);
+    this.buffer = Buffer.from(memory);
+    this.pairs = new Uint16Array(memory);
+    this.words = new Int32Array(memory);
   }
 }
