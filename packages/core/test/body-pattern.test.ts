@@ -11,19 +11,16 @@ import {
   WORD_MARKER_RIGHT,
   applyModifiers,
   parseGap,
-  parsePart,
   splitPattern,
   type GenericAlternative,
-  type ParsedPart,
-  type PartOptions,
 } from '../src/signatures/body-pattern.js';
-import { ANY_BYTE, byteElement, byteMatches, wideElement } from '../src/signatures/pattern-elements.js';
-import { GrowableShared } from '../src/util/shared-memory.js';
+import { ANY_BYTE, byteElement, byteMatches } from '../src/signatures/pattern-elements.js';
 import { ClamError } from '../src/errors.js';
 import { BodySignatureBuilder } from '../src/matching/body-signature-builder.js';
 import { SignatureError } from '../src/matching/signature-error.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
+import { parseTestPart, wideElementsOf } from './support/parsed-part.js';
 
 /** The messages ClamAV prints for a refused pattern (without the loader's final lines). */
 function refusal(run: () => unknown): string[] {
@@ -36,19 +33,9 @@ function refusal(run: () => unknown): string[] {
   assert.fail('expected a refusal');
 }
 
-/** Parses a part into a storage of its own. */
-function parse(hex: string, options: PartOptions): ParsedPart {
-  return parsePart(hex, options, 'T', new GrowableShared(Uint16Array));
-}
-
-/** A parsed part's elements as 32-bit elements. */
-function wideElements(part: ParsedPart): number[] {
-  return Array.from(part.elements.subarray(part.start, part.start + part.length), (stored) => wideElement(stored, 0));
-}
-
 describe('body pattern elements', () => {
   it('decodes bytes, ?? and nibble wildcards', () => {
-    const elements = wideElements(parse('41??4??2', PLAIN_PART));
+    const elements = wideElementsOf(parseTestPart('41??4??2', PLAIN_PART));
     assert.deepEqual(elements, [byteElement(0x41), ANY_BYTE, byteElement(0x40, 0xf0), byteElement(0x02, 0x0f)]);
     assert.ok(byteMatches(elements[2]!, 0x4f));
     assert.ok(!byteMatches(elements[2]!, 0x5f));
@@ -57,7 +44,7 @@ describe('body pattern elements', () => {
   });
 
   it('folds case only for ASCII letters with nocase', () => {
-    const elements = wideElements(parse('4162c9', { nocase: true, wide: false, modified: true }));
+    const elements = wideElementsOf(parseTestPart('4162c9', { nocase: true, wide: false, modified: true }));
     assert.ok(byteMatches(elements[0]!, 0x61));
     assert.ok(byteMatches(elements[1]!, 0x42));
     assert.ok(byteMatches(elements[2]!, 0xc9));
@@ -65,20 +52,20 @@ describe('body pattern elements', () => {
   });
 
   it('classifies alternatives like ClamAV', () => {
-    const single = parse('41(42|43)44', PLAIN_PART).specials[0]!;
+    const single = parseTestPart('41(42|43)44', PLAIN_PART).specials[0]!;
     assert.equal(single.kind, SpecialKind.AltByte);
-    const fixed = parse('41!(4243|4445)46', PLAIN_PART).specials[0]!;
+    const fixed = parseTestPart('41!(4243|4445)46', PLAIN_PART).specials[0]!;
     assert.equal(fixed.kind, SpecialKind.AltFixed);
     assert.equal(fixed.negative, true);
-    const generic = parse('41(42|4343)44', PLAIN_PART).specials[0]!;
+    const generic = parseTestPart('41(42|4343)44', PLAIN_PART).specials[0]!;
     assert.equal(generic.kind, SpecialKind.AltGeneric);
     // Any modifier makes even fixed-length alternatives generic.
-    const modified = parse('41(42|43)44', { nocase: true, wide: false, modified: true }).specials[0]!;
+    const modified = parseTestPart('41(42|43)44', { nocase: true, wide: false, modified: true }).specials[0]!;
     assert.equal(modified.kind, SpecialKind.AltGeneric);
   });
 
   it('expands nested generic alternatives depth-first and marks prefixes as not unique', () => {
-    const special = parse('41(42(43|44)|45|4545)46', PLAIN_PART).specials[0]!;
+    const special = parseTestPart('41(42(43|44)|45|4545)46', PLAIN_PART).specials[0]!;
     assert.equal(special.kind, SpecialKind.AltGeneric);
     const alternatives = (special as { alternatives: readonly GenericAlternative[] }).alternatives;
     const hex = alternatives.map((a) => [...a.elements].map((e) => (e & 0xff).toString(16)).join(''));
@@ -90,23 +77,23 @@ describe('body pattern elements', () => {
   });
 
   it('turns (B), (L), (W) at the ends into boundary conditions and keeps them inside as specials', () => {
-    assert.equal(parse('(B)4142(B)', PLAIN_PART).boundary, BOUNDARY_LEFT | BOUNDARY_RIGHT);
-    assert.equal(parse('(L)4142!(B)', PLAIN_PART).boundary, LINE_MARKER_LEFT | BOUNDARY_RIGHT | BOUNDARY_RIGHT_NEGATIVE);
-    assert.equal(parse('4142(W)', PLAIN_PART).boundary, WORD_MARKER_RIGHT);
+    assert.equal(parseTestPart('(B)4142(B)', PLAIN_PART).boundary, BOUNDARY_LEFT | BOUNDARY_RIGHT);
+    assert.equal(parseTestPart('(L)4142!(B)', PLAIN_PART).boundary, LINE_MARKER_LEFT | BOUNDARY_RIGHT | BOUNDARY_RIGHT_NEGATIVE);
+    assert.equal(parseTestPart('4142(W)', PLAIN_PART).boundary, WORD_MARKER_RIGHT);
     // A negated class at the very start is not at index 0 of the text: ClamAV keeps it inside.
-    const inside = parse('!(B)4142', PLAIN_PART);
+    const inside = parseTestPart('!(B)4142', PLAIN_PART);
     assert.equal(inside.boundary, 0);
     assert.equal(inside.specials[0]!.kind, SpecialKind.Boundary);
     assert.equal(inside.specials[0]!.negative, true);
   });
 
   it('reads single-byte anchors on either side, ignoring a ?? anchor', () => {
-    const left = parse('41[2-4]424344', PLAIN_PART);
+    const left = parseTestPart('41[2-4]424344', PLAIN_PART);
     assert.deepEqual(left.left, { element: byteElement(0x41), min: 2, max: 4 });
     assert.equal(left.length, 3);
-    const right = parse('424344[0-1]45', PLAIN_PART);
+    const right = parseTestPart('424344[0-1]45', PLAIN_PART);
     assert.deepEqual(right.right, { element: byteElement(0x45), min: 0, max: 1 });
-    assert.equal(parse('??[1-2]424344', PLAIN_PART).left, null);
+    assert.equal(parseTestPart('??[1-2]424344', PLAIN_PART).left, null);
   });
 });
 
@@ -238,7 +225,7 @@ describe('refused patterns', () => {
   });
 
   it('refuses through SignatureError with the inner message first', () => {
-    assert.deepEqual(refusal(() => parse('41(42', PLAIN_PART)), ['cli_ac_addsig: Missing closing parenthesis']);
+    assert.deepEqual(refusal(() => parseTestPart('41(42', PLAIN_PART)), ['cli_ac_addsig: Missing closing parenthesis']);
   });
 });
 

@@ -1,15 +1,14 @@
 // The 16-bit stored elements the pattern parser writes give back every 32-bit element.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { PLAIN_PART, parsePart, type PartOptions } from '../src/signatures/body-pattern.js';
-import { ANY_BYTE, SPECIAL_FLAG, byteElement, wideElement } from '../src/signatures/pattern-elements.js';
+import { PLAIN_PART, type PartOptions } from '../src/signatures/body-pattern.js';
+import { ANY_BYTE, SPECIAL_FLAG, byteElement } from '../src/signatures/pattern-elements.js';
 import { SignatureError } from '../src/matching/signature-error.js';
-import { GrowableShared } from '../src/util/shared-memory.js';
+import { parseTestPart, wideElementsOf } from './support/parsed-part.js';
 
 /** The elements of `hex` parsed as one part, stored, widened again with its specials starting at `specialStart`. */
 function parsedElements(hex: string, options: PartOptions = PLAIN_PART, specialStart = 0): number[] {
-  const part = parsePart(hex, options, 'T', new GrowableShared(Uint16Array));
-  return Array.from(part.elements.subarray(part.start, part.start + part.length), (stored) => wideElement(stored, specialStart));
+  return wideElementsOf(parseTestPart(hex, options), specialStart);
 }
 
 const hex = (b: number) => b.toString(16).padStart(2, '0');

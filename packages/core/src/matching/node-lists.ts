@@ -99,7 +99,7 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
   const specialHashes = Uint32Array.from(table.specials, specialHash);
   for (let p = 0; p < n; p++) {
     if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-    const hash = identityHash(table, p, specialHashes) | 0;
+    const hash = identityHash(table, p, specialHashes);
     let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
     while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & slotMask;
     const firstHead = 2 * slot + 1;
@@ -209,6 +209,7 @@ function identical(table: PatternTable, a: number, b: number): boolean {
   return true;
 }
 
+/** A hash (a signed 32-bit integer) of what `identical` compares. */
 function identityHash(table: PatternTable, p: number, specialHashes: Uint32Array): number {
   let hash = Math.imul(table.prefixLength[p]! + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
   hash ^= table.boundary(p) << 13;
@@ -219,7 +220,7 @@ function identityHash(table: PatternTable, p: number, specialHashes: Uint32Array
     const e = table.elements[start + i]!;
     hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHashes[storedSpecialIndex(e, specials)]! : e), 0x01000193);
   }
-  return hash >>> 0;
+  return hash;
 }
 
 /** A hash of what `sameSpecial` compares. */
