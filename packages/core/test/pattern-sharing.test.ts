@@ -58,3 +58,30 @@ describe('patterns written alike', () => {
     assert.deepEqual(names('..EFGH..ABCD..ST..QR'), ['Same.Single-1.UNOFFICIAL', 'Same.Single-2.UNOFFICIAL', 'Same.Single-3.UNOFFICIAL']);
   });
 });
+
+describe('patterns ClamAV takes for one', () => {
+  // Written differently, compiled alike: upper- and lower-case hex, and the same alternatives in
+  // another order. Not alike: another alternative, or a boundary condition.
+  const lines = [
+    'Case.Lower;Engine:51-255,Target:0;0;6a6b6c(61|62)6d',
+    'Case.Upper;Engine:51-255,Target:0;0;6A6B6C(62|61)6D',
+    'Other.Alternative;Engine:51-255,Target:0;0;6a6b6c(61|63)6d',
+    'Other.Boundary;Engine:51-255,Target:0;0;(B)6a6b6c(61|62)6d',
+  ];
+  const { detector } = buildDetector([{ name: 'alike.ldb', lines }]);
+
+  it('share one chain, whatever their texts', () => {
+    const { lists } = detector.programs[0]!;
+    // One pattern per line, in load order.
+    assert.equal(lists.chainHead[1], 0, 'the same elements and specials');
+    assert.equal(lists.chainNext[0], 1);
+    assert.equal(lists.chainHead[2], 2, 'another alternative');
+    assert.equal(lists.chainHead[3], 3, 'a boundary condition');
+  });
+
+  it('are still reported each for its own signature', () => {
+    const names = (text: string) => [...new Set(scanNames(detector, new TextEncoder().encode(text), { allMatch: true }))].sort();
+    assert.deepEqual(names('..jklbm..'), ['Case.Lower.UNOFFICIAL', 'Case.Upper.UNOFFICIAL', 'Other.Boundary.UNOFFICIAL']);
+    assert.deepEqual(names('..jklcm..'), ['Other.Alternative.UNOFFICIAL']);
+  });
+});

@@ -55,8 +55,9 @@ export class NodeLists {
     return { chainNext: this.chainNext, chainHead: this.chainHead, nodes: this.nodes.toShared() };
   }
 
-  static build(table: PatternTable): NodeLists {
-    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table);
+  /** `identities`: each pattern's identity hash (PatternTableBuilder.identityHashes). */
+  static build(table: PatternTable, identities: Int32Array): NodeLists {
+    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table, identities);
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
     return new NodeLists(chainNext, chainHead, nodeEntries(table, chainHead).build(order));
@@ -77,7 +78,7 @@ interface Chains {
  * yet; the first of them to run then discards the optimized code.
  */
 
-function chainIdenticalPatterns(table: PatternTable): Chains {
+function chainIdenticalPatterns(table: PatternTable, identities: Int32Array): Chains {
   const n = table.count;
   const chainNext = sharedArray(Int32Array, n).fill(-1);
   const chainHead = sharedArray(Int32Array, n);
@@ -94,12 +95,9 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
   // Each slot is a hash and the first chain head with that hash, side by side: one cache miss.
   const slots = new Int32Array(2 << slotBits).fill(-1);
   const nextHead = new Int32Array(n).fill(-1);
-  // A typed array: an Array of these hashes would hold small integers or doubles depending on
-  // the values, and each target's mix would deoptimize the code compiled for the previous one.
-  const specialHashes = Uint32Array.from(table.specials, specialHash);
   for (let p = 0; p < n; p++) {
     if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-    const hash = identityHash(table, p, specialHashes);
+    const hash = identities[p]!;
     let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
     while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & slotMask;
     const firstHead = 2 * slot + 1;
@@ -207,40 +205,6 @@ function identical(table: PatternTable, a: number, b: number): boolean {
     }
   }
   return true;
-}
-
-/** A hash (a signed 32-bit integer) of what `identical` compares. */
-function identityHash(table: PatternTable, p: number, specialHashes: Uint32Array): number {
-  let hash = Math.imul(table.prefixLength[p]! + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
-  hash ^= table.boundary(p) << 13;
-  const start = table.elementStart[p]!;
-  const specials = table.specialStart[p]!;
-  const count = table.prefixLength[p]! + table.length[p]!;
-  for (let i = 0; i < count; i++) {
-    const e = table.elements[start + i]!;
-    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHashes[storedSpecialIndex(e, specials)]! : e), 0x01000193);
-  }
-  return hash;
-}
-
-/** A hash of what `sameSpecial` compares. */
-function specialHash(special: Special): number {
-  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
-  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
-  switch (special.kind) {
-    case SpecialKind.AltByte:
-      // Order-independent, as sameSpecial compares the sets.
-      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
-      break;
-    case SpecialKind.AltFixed:
-      mix(special.length);
-      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
-      break;
-    case SpecialKind.AltGeneric:
-      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
-      break;
-  }
-  return hash >>> 0;
 }
 
 function sameSpecial(a: Special, b: Special): boolean {

@@ -315,6 +315,8 @@ export class PatternTableBuilder {
   private count = 0;
   private readonly elements = new GrowableShared(Uint16Array, 16 * 1024);
   private readonly specials: Special[] = [];
+  /** Each pattern's identity hash (see identityHash); not part of the table. */
+  private readonly identities = new GrowableShared(Int32Array, 1024, COLUMN_RESERVE_BYTES);
   private longest = 0;
   private built = false;
 
@@ -328,6 +330,14 @@ export class PatternTableBuilder {
    */
   prepare(part: ParsedPart, engine: PatternEngine): PreparedPattern {
     return prepare(part, engine, this.specials.length);
+  }
+
+  /**
+   * Each pattern's identity hash, which NodeLists.build chains identical patterns by: computed
+   * as a pattern is added, while its elements are at hand.
+   */
+  get identityHashes(): Int32Array {
+    return this.identities.used(this.count);
   }
 
   /** The minimum byte length of pattern `id`'s pattern proper (see COLUMNS). */
@@ -379,6 +389,7 @@ export class PatternTableBuilder {
     c.windowKey[id] = WINDOW.key;
     c.windowNocase[id] = WINDOW.nocase;
     this.longest = Math.max(this.longest, LENGTHS.max + LENGTHS.prefixMax);
+    this.identities.push(prepared.engine === PatternEngine.AhoCorasick ? identityHash(prepared) : 0);
     this.writeEntry(id, entry);
     return id;
   }
@@ -414,6 +425,7 @@ export class PatternTableBuilder {
     c.windowLength[id] = c.windowLength[like]!;
     c.windowKey[id] = c.windowKey[like]!;
     c.windowNocase[id] = c.windowNocase[like]!;
+    this.identities.push(this.identities.array[like]!);
     this.writeEntry(id, entry);
     return id;
   }
@@ -505,6 +517,45 @@ export interface PreparedPattern {
   readonly keyLength: number;
   /** Where the part's specials will start in the table's list. */
   readonly specialStart: number;
+}
+
+/**
+ * A hash (a signed 32-bit integer) of what makes ClamAV's automaton take two patterns for one
+ * (NodeLists' `identical`): prefix and pattern lengths, anchors, boundaries, elements and the
+ * specials' contents.
+ */
+function identityHash(prepared: PreparedPattern): number {
+  const { part, prefixLength } = prepared;
+  const { elements, start, length, specials } = part;
+  const left = part.left ? part.left.element : NO_ANCHOR;
+  const right = part.right ? part.right.element : NO_ANCHOR;
+  let hash = Math.imul(prefixLength + 31 * (length - prefixLength), 0x9e3779b1) ^ left ^ (right << 7);
+  hash ^= part.boundary << 13;
+  for (let i = 0; i < length; i++) {
+    const e = elements[start + i]!;
+    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHash(specials[storedSpecialIndex(e, 0)]!) : e), 0x01000193);
+  }
+  return hash;
+}
+
+/** A hash of the special's content, as NodeLists' `sameSpecial` compares it. */
+function specialHash(special: Special): number {
+  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
+  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
+  switch (special.kind) {
+    case SpecialKind.AltByte:
+      // Order-independent, as sameSpecial compares the sets.
+      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
+      break;
+    case SpecialKind.AltFixed:
+      mix(special.length);
+      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
+      break;
+    case SpecialKind.AltGeneric:
+      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
+      break;
+  }
+  return hash >>> 0;
 }
 
 /**

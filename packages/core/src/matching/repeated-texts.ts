@@ -19,7 +19,9 @@ export class RepeatedTexts {
   /** The text of the last `get` and its slot: `set` usually follows with the same text. */
   private lastText = '';
   private lastSlot = -1;
-  private readonly textBytes = new Latin1Scratch();
+
+  /** `textBytes` receives the texts' bytes; a scratch shared with a later reader of the same texts spares it writing them again. */
+  constructor(private readonly textBytes = new Latin1Scratch()) {}
 
   /** The value remembered for `text`, if any; counts the occurrence. */
   get(text: string): number | undefined {

@@ -1,4 +1,5 @@
 import {
+  PATTERN_TEXT_BYTES,
   SplitKind,
   UNBOUNDED_GAP,
   decodePlainHex,
@@ -334,7 +335,7 @@ export class TargetProgramBuilder {
   private readonly fileTypes: FileTypeRule[] = [];
   private readonly occupiedBmBuckets = new Set<number>();
   /** The first part of each repeated Aho-Corasick pattern by its text, one map per combination of PartOptions. */
-  private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts());
+  private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts(PATTERN_TEXT_BYTES));
   private partialCount = 0;
 
   constructor(readonly target: number) {}
@@ -542,7 +543,7 @@ export class TargetProgramBuilder {
   build(pcreLimits: PcreLimits): TargetProgram {
     const regexes = compileRegexes(this.regexes, pcreLimits);
     const patterns = this.table.build();
-    const lists = NodeLists.build(patterns);
+    const lists = NodeLists.build(patterns, this.table.identityHashes);
     // Only chain heads are searched for; the other members of a chain take their head's result.
     const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
     return new TargetProgram(

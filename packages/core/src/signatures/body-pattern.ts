@@ -530,8 +530,11 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
   return { end: -1, nest };
 }
 
-/** The bytes of the text decodeElements decodes. */
-const textBytes = new Latin1Scratch();
+/**
+ * The bytes of the text decodeElements decodes. Shared with whoever reads pattern texts as bytes
+ * just before (the repeated-text lookup of target-program.ts): a text both read is written once.
+ */
+export const PATTERN_TEXT_BYTES = new Latin1Scratch();
 const QUESTION_MARK = 0x3f;
 
 /** In PAIR_ELEMENTS: a pair that is not a byte element (a special's `()`, or an error). */
@@ -567,8 +570,8 @@ function decodeElements(text: string, specialCount: number, nocase: boolean, out
     throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
   }
   const count = text.length >> 1;
-  const bytes = textBytes.bytes(text);
-  const pairs = textBytes.pairs;
+  const bytes = PATTERN_TEXT_BYTES.bytes(text);
+  const pairs = PATTERN_TEXT_BYTES.pairs;
   const stored = out.ensure(at + count);
   let special = 0;
   for (let i = 0; i < count; i++) {

@@ -24,6 +24,8 @@ export function detachedCopy(text: string): string {
  */
 export class Latin1Scratch {
   private buffer!: Buffer;
+  /** The text the buffer holds: asked for again, it is not written again. */
+  private text = '';
   /** The buffer as 16-bit units: unit i holds characters 2i and 2i+1. */
   pairs!: Uint16Array;
   /** The buffer as 32-bit units: unit i holds characters 4i to 4i+3. */
@@ -33,10 +35,15 @@ export class Latin1Scratch {
     this.allocate(1024);
   }
 
-  /** `text` as bytes at the start of the buffer, valid until the next call (`pairs` and `words` too). */
+  /**
+   * `text` as bytes at the start of the buffer, valid until the next call with another text
+   * (`pairs` and `words` too).
+   */
   bytes(text: string): Buffer {
+    if (text === this.text) return this.buffer;
     if (this.buffer.length < text.length) this.allocate(2 * text.length);
     this.buffer.write(text, 0, 'latin1');
+    this.text = text;
     return this.buffer;
   }
 
