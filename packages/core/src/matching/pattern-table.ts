@@ -389,7 +389,7 @@ export class PatternTableBuilder {
     c.windowKey[id] = WINDOW.key;
     c.windowNocase[id] = WINDOW.nocase;
     this.longest = Math.max(this.longest, LENGTHS.max + LENGTHS.prefixMax);
-    this.identities.push(prepared.engine === PatternEngine.AhoCorasick ? identityHash(prepared) : 0);
+    this.identities.push(prepared.engine === PatternEngine.AhoCorasick ? identityHash(prepared, c.leftAnchor[id]!, c.rightAnchor[id]!) : 0);
     this.writeEntry(id, entry);
     return id;
   }
@@ -521,14 +521,12 @@ export interface PreparedPattern {
 
 /**
  * A hash (a signed 32-bit integer) of what makes ClamAV's automaton take two patterns for one
- * (NodeLists' `identical`): prefix and pattern lengths, anchors, boundaries, elements and the
- * specials' contents.
+ * (NodeLists' `identical`): prefix and pattern lengths, anchor elements (as the table stores
+ * them), boundaries, elements and the specials' contents.
  */
-function identityHash(prepared: PreparedPattern): number {
+function identityHash(prepared: PreparedPattern, left: number, right: number): number {
   const { part, prefixLength } = prepared;
   const { elements, start, length, specials } = part;
-  const left = part.left ? part.left.element : NO_ANCHOR;
-  const right = part.right ? part.right.element : NO_ANCHOR;
   let hash = Math.imul(prefixLength + 31 * (length - prefixLength), 0x9e3779b1) ^ left ^ (right << 7);
   hash ^= part.boundary << 13;
   for (let i = 0; i < length; i++) {
@@ -555,7 +553,7 @@ function specialHash(special: Special): number {
       for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
       break;
   }
-  return hash >>> 0;
+  return hash;
 }
 
 /**
