@@ -20,7 +20,10 @@ export class RepeatedTexts {
   private lastText = '';
   private lastSlot = -1;
 
-  /** `textBytes` receives the texts' bytes; a scratch shared with a later reader of the same texts spares it writing them again. */
+  /**
+   * `textBytes` receives the texts' bytes. A scratch shared with the next reader of the same
+   * texts (the hex decoder) spares that reader writing them again.
+   */
   constructor(private readonly textBytes = new Latin1Scratch()) {}
 
   /** The value remembered for `text`, if any; counts the occurrence. */
