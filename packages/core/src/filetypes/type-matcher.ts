@@ -1,16 +1,6 @@
+import { byteMatches, isStoredSpecial, storedSpecialIndex, wideElement } from '../signatures/pattern-elements.js';
 import type { Logger } from '../util/logger.js';
-import {
-  ELEMENT_ANY,
-  ELEMENT_BYTE,
-  ELEMENT_HIGH_NIBBLE,
-  ELEMENT_KIND,
-  ELEMENT_LOW_NIBBLE,
-  ELEMENT_SPECIAL,
-  MAX_KEY,
-  type Alternative,
-  type PatternPart,
-  type TypePattern,
-} from './type-pattern.js';
+import { MAX_KEY, type Alternative, type PatternPart, type TypePattern } from './type-pattern.js';
 import type { TypeOffset } from './type-offset.js';
 import { T, TYPE_ANY } from './types.js';
 
@@ -349,23 +339,12 @@ function findMatch(buf: Uint8Array, keyStart: number, part: PatternPart): MatchS
 }
 
 function elementWidth(code: number, alternatives: readonly Alternative[]): number {
-  return (code & ELEMENT_KIND) === ELEMENT_SPECIAL ? alternatives[code & 0xff].width : 1;
+  return isStoredSpecial(code) ? alternatives[storedSpecialIndex(code, 0)]!.width : 1;
 }
 
 function elementMatches(buf: Uint8Array, at: number, code: number, alternatives: readonly Alternative[]): boolean {
-  const byte = buf[at];
-  switch (code & ELEMENT_KIND) {
-    case ELEMENT_BYTE:
-      return byte === (code & 0xff);
-    case ELEMENT_ANY:
-      return true;
-    case ELEMENT_HIGH_NIBBLE:
-      return (byte & 0xf0) === (code & 0xf0);
-    case ELEMENT_LOW_NIBBLE:
-      return (byte & 0x0f) === (code & 0x0f);
-    default:
-      return alternativeMatches(buf, at, alternatives[code & 0xff]);
-  }
+  if (isStoredSpecial(code)) return alternativeMatches(buf, at, alternatives[storedSpecialIndex(code, 0)]!);
+  return byteMatches(wideElement(code, 0), buf[at]!);
 }
 
 function alternativeMatches(buf: Uint8Array, at: number, alternative: Alternative): boolean {

@@ -1,3 +1,12 @@
+import {
+  STORED_ANY,
+  STORED_HIGH_NIBBLE,
+  STORED_LOW_NIBBLE,
+  STORED_SPECIAL,
+  isStoredSpecial,
+  isStoredStatic,
+  storedSpecialIndex,
+} from '../signatures/pattern-elements.js';
 import { atoi, hexValue, isDigits, strtokField } from '../util/c-numbers.js';
 import { PatternError, refuse } from './pattern-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
@@ -13,16 +22,9 @@ import { parseTypeOffset, type TypeOffset } from './type-offset.js';
  * malformed (ClamAV accepts them; no type signature uses them). Everything else is refused or
  * accepted exactly as ClamAV does, with its messages, including the limits of its prefilter.
  *
- * A pattern element is a 16-bit code like ClamAV's: the byte in the low 8 bits, the kind above;
- * for ELEMENT_SPECIAL the low bits index the part's alternatives.
+ * A pattern element has the 16-bit stored form of every body pattern (signatures/
+ * pattern-elements.ts): an exact byte is its value, and a special indexes the part's alternatives.
  */
-
-export const ELEMENT_KIND = 0x0f00;
-export const ELEMENT_BYTE = 0x0000;
-export const ELEMENT_ANY = 0x0100;
-export const ELEMENT_SPECIAL = 0x0200;
-export const ELEMENT_HIGH_NIBBLE = 0x0300;
-export const ELEMENT_LOW_NIBBLE = 0x0400;
 
 /** The AC trie indexes 2 or 3 static bytes of every pattern part. */
 export const MIN_KEY = 2;
@@ -50,7 +52,7 @@ export interface PatternPart {
   /** The key (first `keyLength` elements, all literal bytes) and the elements after it. */
   readonly body: Uint16Array;
   readonly keyLength: number;
-  /** Alternatives referenced by ELEMENT_SPECIAL codes. */
+  /** Alternatives referenced by the special elements. */
   readonly alternatives: readonly Alternative[];
   /** Byte length of the prefix and of the body. */
   readonly prefixBytes: number;
@@ -220,8 +222,8 @@ function buildPart(name: string, hex: string, offset: string, partNo: number, mi
  * multi-byte alternative (leading ones are skipped), and a pair of them that is not `????`.
  */
 function checkPrefilter(name: string, codes: Uint16Array, alternatives: readonly Alternative[]): void {
-  const isMultiByte = (code: number) => (code & ELEMENT_KIND) === ELEMENT_SPECIAL && alternatives[code & 0xff].width > 1;
-  if (codes.every((code) => (code & ELEMENT_KIND) === ELEMENT_BYTE)) return;
+  const isMultiByte = (code: number) => isStoredSpecial(code) && alternatives[storedSpecialIndex(code, 0)]!.width > 1;
+  if (codes.every(isStoredStatic)) return;
   let start = 0;
   while (start < codes.length && isMultiByte(codes[start])) start++;
   let end = start;
@@ -233,7 +235,7 @@ function checkPrefilter(name: string, codes: Uint16Array, alternatives: readonly
   ]);
   if (end - start < 2) throw warn(stopped ? `Don't know how to create filter for: ${name}` : `Subpattern too short: ${name}`);
   let usablePair = false;
-  for (let i = start; i + 1 < end; i++) if (codes[i] !== ELEMENT_ANY || codes[i + 1] !== ELEMENT_ANY) usablePair = true;
+  for (let i = start; i + 1 < end; i++) if (codes[i] !== STORED_ANY || codes[i + 1] !== STORED_ANY) usablePair = true;
   if (!usablePair) throw warn(`filter rejecting ${name} because there are no viable choices`);
 }
 
@@ -327,11 +329,11 @@ function decodeHex(text: string): Uint16Array {
     const hi = text[i];
     const lo = text[i + 1];
     let code: number;
-    if (hi === '?' && lo === '?') code = ELEMENT_ANY;
-    else if (lo === '?') code = ELEMENT_HIGH_NIBBLE | (digitValue(hi) << 4);
-    else if (hi === '?') code = ELEMENT_LOW_NIBBLE | digitValue(lo);
-    else if (hi === '(') code = ELEMENT_SPECIAL | alternative++;
-    else code = ELEMENT_BYTE | (digitValue(hi) << 4) | digitValue(lo);
+    if (hi === '?' && lo === '?') code = STORED_ANY;
+    else if (lo === '?') code = STORED_HIGH_NIBBLE | (digitValue(hi) << 4);
+    else if (hi === '?') code = STORED_LOW_NIBBLE | digitValue(lo);
+    else if (hi === '(') code = STORED_SPECIAL | alternative++;
+    else code = (digitValue(hi) << 4) | digitValue(lo);
     codes[i / 2] = code;
   }
   return codes;
@@ -349,7 +351,7 @@ function malformedHex(decoder: string, hex: string): PatternError {
   return refuse(`${decoder}(): Malformed hexstring: ${hex} (length: ${hex.length})`);
 }
 
-const isWildcard = (code: number) => (code & ELEMENT_KIND) !== 0;
+const isWildcard = (code: number) => !isStoredStatic(code);
 
 /**
  * ClamAV's choice of the bytes that go into the trie: normally the start of the pattern, but when
@@ -409,7 +411,7 @@ function staticRunLength(codes: Uint16Array): number {
 
 function byteLength(codes: Uint16Array, alternatives: readonly Alternative[]): number {
   let bytes = 0;
-  for (const code of codes) bytes += (code & ELEMENT_KIND) === ELEMENT_SPECIAL ? alternatives[code & 0xff].width : 1;
+  for (const code of codes) bytes += isStoredSpecial(code) ? alternatives[storedSpecialIndex(code, 0)]!.width : 1;
   return bytes;
 }
 
