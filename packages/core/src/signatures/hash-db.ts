@@ -47,9 +47,8 @@ export function loadHashDatabase(
   for (const data of input.chunks()) {
     let position = 0;
     while (position < data.length) {
-      let lineEnd = data.indexOf(0x0a, position);
-      const next = lineEnd < 0 ? data.length : lineEnd + 1;
-      if (lineEnd < 0) lineEnd = data.length;
+      let lineEnd = findByte(data, 0x0a, position, data.length);
+      const next = lineEnd + 1;
       const lineStart = position;
       position = next;
       lineNumber++;
@@ -60,8 +59,8 @@ export function loadHashDatabase(
       let count = 0;
       let tokenStart = lineStart;
       while (count < MAX_TOKENS) {
-        const colon = data.indexOf(COLON, tokenStart);
-        if (colon < 0 || colon >= lineEnd) break;
+        const colon = findByte(data, COLON, tokenStart, lineEnd);
+        if (colon === lineEnd) break;
         starts[count] = tokenStart;
         ends[count++] = colon;
         tokenStart = colon + 1;
@@ -114,6 +113,15 @@ export function loadHashDatabase(
     throw new ClamError('EMALFDB', { path: ctx.path });
   }
   return loaded;
+}
+
+/**
+ * The first position of `byte` in `data[from, to)`, or `to`. Hash database lines are short: a
+ * loop costs less than Buffer#indexOf's call into C++ for every line and field.
+ */
+function findByte(data: Uint8Array, byte: number, from: number, to: number): number {
+  while (from < to && data[from] !== byte) from++;
+  return from;
 }
 
 /** C's atoi: optional sign and leading digits, 0 when there are none. */

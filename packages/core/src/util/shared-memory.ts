@@ -24,6 +24,8 @@ export function toShared<T extends Uint8Array | Uint32Array | Int32Array>(
  */
 const GROWABLE_RESERVE_BYTES = 256 * 1024 * 1024;
 const RESERVE_GROWTH = 8;
+/** Appends of up to this many entries copy in a loop rather than through a subarray. */
+const SHORT_COPY = 64;
 
 /** The growable SharedArrayBuffer of ES2024, which Node 20 has and this TypeScript's lib lacks. */
 interface GrowableSharedArrayBuffer extends SharedArrayBuffer {
@@ -78,7 +80,12 @@ export class GrowableShared<T extends Uint8Array | Uint16Array | Uint32Array | I
   }
 
   append(source: T, start = 0, end = source.length): void {
-    this.ensure(this.length + end - start).set(source.subarray(start, end) as never, this.length);
+    const at = this.length;
+    const target = this.ensure(at + end - start);
+    // A short run (a signature name) is copied in a loop: a subarray of a Buffer is a new
+    // Buffer object, which costs more than the copy.
+    if (end - start <= SHORT_COPY) for (let i = start; i < end; i++) target[at + i - start] = source[i]!;
+    else target.set(source.subarray(start, end) as never, at);
     this.length += end - start;
   }
 
