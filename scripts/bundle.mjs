@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Bundles the tools whose start-up time people feel — clamscan, clamconf and clamdscan, run once
-// per scan, report or file — into one module each. Node then reads one file instead of
-// resolving, loading and linking up to 220 modules, which takes several times longer (see
-// docs/benchmarks.md).
+// per scan, report or file — into one module each, and their launcher into another. Node then
+// reads one file instead of resolving, loading and linking up to 220 modules, which takes several
+// times longer (see docs/benchmarks.md).
 //
 // Input is tsc's output (`packages/*/dist`), so this runs after `tsc -b`. clamd (long-lived, with
 // worker threads that load their own modules) and clamdtop (a long-running screen) stay
@@ -18,23 +18,36 @@ const BUNDLE_DIR = resolve(cliDist, 'bundles');
 
 const TOOLS = ['clamscan', 'clamconf', 'clamdscan'];
 
-await build({
-  entryPoints: Object.fromEntries(TOOLS.map((tool) => [tool, resolve(cliDist, tool, 'main.js')])),
-  outdir: BUNDLE_DIR,
+// Classic (CommonJS) scripts: V8 caches their compiled code (see packages/cli/src/bundle-launcher.ts),
+// and Node runs them without its ES module loader.
+const classicScript = {
   bundle: true,
-  // A classic script, which V8 can cache compiled (see packages/cli/src/bundle-launcher.ts).
   format: 'cjs',
-  outExtension: { '.js': '.cjs' },
-  // The modules' import.meta.url becomes the bundle's own URL (the launcher passes its path as
-  // __filename).
-  define: { 'import.meta.url': 'bundleUrl' },
-  banner: { js: "const bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   platform: 'node',
   target: 'node20',
+  // The modules' import.meta.url becomes the output file's own URL (the launcher runs a bundle
+  // with the bundle's path as __filename).
+  define: { 'import.meta.url': 'scriptUrl' },
+  banner: { js: "const scriptUrl = require('node:url').pathToFileURL(__filename).href;" },
+  logLevel: 'warning',
+};
+
+await build({
+  ...classicScript,
+  entryPoints: Object.fromEntries(TOOLS.map((tool) => [tool, resolve(cliDist, tool, 'main.js')])),
+  outdir: BUNDLE_DIR,
+  outExtension: { '.js': '.cjs' },
   // Packages with native addons are loaded from their own directories at run time.
   external: ['@clamts/filemap', '@clamts/fdpass'],
   plugins: [keepModuleRelativeUrls()],
-  logLevel: 'warning',
+});
+
+// The launcher itself, which bin/clamscan, bin/clamdscan and bin/clamconf require. It is written
+// next to its module, so that its URLs relative to import.meta.url still find the bundles.
+await build({
+  ...classicScript,
+  entryPoints: [resolve(cliDist, 'bundle-launcher.js')],
+  outfile: resolve(cliDist, 'bundle-launcher.cjs'),
 });
 
 // The launcher runs a bundle as a classic script, which cannot import() in Node 20.
