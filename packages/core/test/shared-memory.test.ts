@@ -27,4 +27,16 @@ describe('GrowableShared', () => {
     assert.deepEqual([...used.subarray(40, 90)], [...source]);
     assert.deepEqual([...used.subarray(90)], [...source.subarray(0, 25)]);
   });
+
+  it('appends short and long ranges of a Buffer alike', () => {
+    const bytes = new GrowableShared(Uint8Array, 8);
+    const source = Buffer.from(Array.from({ length: 300 }, (_, i) => i & 0xff));
+    // Copied in a loop up to 64 bytes, through a subarray beyond.
+    for (const [start, end] of [[5, 69], [0, 65], [100, 300], [7, 7], [299, 300]] as const) {
+      const at = bytes.length;
+      bytes.append(source, start, end);
+      assert.equal(bytes.length, at + end - start);
+      assert.deepEqual([...bytes.used().subarray(at)], [...source.subarray(start, end)]);
+    }
+  });
 });
