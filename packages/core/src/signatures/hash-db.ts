@@ -47,10 +47,9 @@ export function loadHashDatabase(
   for (const data of input.chunks()) {
     let position = 0;
     while (position < data.length) {
-      let lineEnd = findByte(data, 0x0a, position, data.length);
-      const next = lineEnd + 1;
       const lineStart = position;
-      position = next;
+      let lineEnd = findByte(data, 0x0a, lineStart, data.length);
+      position = lineEnd + 1;
       lineNumber++;
       if (data[lineStart] === 0x23 /* # */) continue;
       while (lineEnd > lineStart && (data[lineEnd - 1] === 0x0d || data[lineEnd - 1] === 0x0a)) lineEnd--;
