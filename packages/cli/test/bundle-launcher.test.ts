@@ -1,6 +1,6 @@
 /** The bundled tools' V8 code cache (src/bundle-launcher.ts), through bin/clamscan. */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,15 +23,30 @@ function newCacheDir(): string {
   return directory;
 }
 
+const cacheEnv = (cacheDir: string, env: NodeJS.ProcessEnv = {}) => ({ ...process.env, CLAMTS_CACHE_DIR: cacheDir, CLAMTS_CODE_CACHE: '', ...env });
+
 function clamscan(cacheDir: string, flags: readonly string[] = [], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(process.execPath, [...flags, CLAMSCAN, '--no-summary', '-d', 'sigs.hdb', 'eicar.com'], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, CLAMTS_CACHE_DIR: cacheDir, CLAMTS_CODE_CACHE: '', ...env },
+    env: cacheEnv(cacheDir, env),
   });
   assert.equal(result.stderr, '');
   assert.equal(result.stdout, EXPECTED);
   assert.equal(result.status, 1);
+}
+
+/** `clamscan --version`: a short run that calls little of the bundle. */
+function clamscanVersion(cacheDir: string) {
+  const result = spawnSync(process.execPath, [CLAMSCAN, '--version'], { encoding: 'utf8', env: cacheEnv(cacheDir) });
+  assert.match(result.stdout, /^ClamTS /);
+}
+
+/** Scans standard input, which gets the EICAR file only after `delayMs`: a run at least that long. */
+function clamscanSlowInput(cacheDir: string, delayMs: number): Promise<number | null> {
+  const child = spawn(process.execPath, [CLAMSCAN, '--no-summary', '-d', 'sigs.hdb', '-'], { cwd: root, env: cacheEnv(cacheDir), stdio: ['pipe', 'ignore', 'inherit'] });
+  setTimeout(() => child.stdin.end(EICAR), delayMs);
+  return new Promise((resolve) => child.on('close', resolve));
 }
 
 const codeCaches = (directory: string) => readdirSync(directory).filter((name) => name.endsWith('.code')).sort();
@@ -61,6 +76,21 @@ describe('the code cache of the bundled tools', () => {
     clamscan(cacheDir);
     assert.notDeepEqual(readFileSync(path), Buffer.alloc(4096, 0x5a));
     assert.ok(statSync(path).size > 100_000);
+  });
+
+  it('is replaced by a much longer run that called more of the bundle, and kept by a short one', async () => {
+    const cacheDir = newCacheDir();
+    clamscanVersion(cacheDir);
+    const [name] = codeCaches(cacheDir);
+    const path = join(cacheDir, name!);
+    const versionOnly = statSync(path);
+    // The scan calls the database loader and the scanner, which --version never does.
+    assert.equal(await clamscanSlowInput(cacheDir, 1000), 1);
+    const scanned = statSync(path);
+    assert.notEqual(scanned.ino, versionOnly.ino);
+    assert.ok(scanned.size > versionOnly.size * 1.05, `${versionOnly.size} -> ${scanned.size} bytes`);
+    clamscanVersion(cacheDir);
+    assert.equal(statSync(path).ino, scanned.ino);
   });
 
   it('has one file per way of running Node, and keeps the three most recent', () => {
