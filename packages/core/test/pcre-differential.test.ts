@@ -198,6 +198,26 @@ describe('PCRE engine against PCRE2', { skip: oracle ? false : 'python3 with lib
     assert.deepEqual(failures, []);
   });
 
+  it('puts every byte in the same character types and classes as PCRE2', () => {
+    const names = ['alpha', 'lower', 'upper', 'alnum', 'ascii', 'blank', 'cntrl', 'digit', 'graph', 'print', 'punct', 'space', 'word', 'xdigit'];
+    const types = ['\\d', '\\D', '\\s', '\\S', '\\w', '\\W', '\\h', '\\H', '\\v', '\\V', '.', '\\N'];
+    // A type alone, repeated, and in a class; each POSIX class and its negation, also caseless.
+    const patterns = [
+      ...types.flatMap((type) => [[type, ''], [`${type}+`, 's'], [`[${type}]`, '']]),
+      ...names.flatMap((name) => [[`[[:${name}:]]`, ''], [`[[:^${name}:]]`, ''], [`[[:${name}:]]`, 'i']]),
+    ];
+    const cases = patterns.flatMap(([pattern, flags]) =>
+      Array.from({ length: 256 }, (_, byte) => ({ pattern: pattern!, flags: flags!, subject: Uint8Array.of(byte) })),
+    );
+    const expected = oracle!.run(cases).map(oracleOutcome);
+    const failures = cases
+      .map((c, i) => [c, engineOutcome(c), expected[i]!] as const)
+      .filter(([, mine, theirs]) => mine !== theirs)
+      .slice(0, 10)
+      .map(([c, mine, theirs]) => `/${c.pattern}/${c.flags} on byte ${c.subject[0]}: ClamTS ${mine}, PCRE2 ${theirs}`);
+    assert.deepEqual(failures, []);
+  });
+
   it('rejects the patterns PCRE2 rejects, with the same message and offset', () => {
     const patterns = [
       'a(', 'a)', '(?', '(?<', '(?<a', '(?<1a>x)', '(?P', '(?Px)', '(?P<a', '(?P=a)', '(?P>a)', '\\', 'a\\', '[a',

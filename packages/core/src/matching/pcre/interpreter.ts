@@ -193,9 +193,7 @@ const MAX_FRAME_CELLS = 1 << 26;
 const TYPE_TABLES: Uint8Array[] = (() => {
   const tables: Uint8Array[] = [];
   const pair = (op: number, set: Uint8Array, negated: boolean) => {
-    const t = setToLookup(set);
-    if (negated) for (let c = 0; c < 256; c++) t[c] = t[c] ? 0 : 1;
-    tables[op] = t;
+    tables[op] = setToLookup(set, negated);
   };
   pair(OP_DIGIT, DIGIT_SET, false);
   pair(OP_NOT_DIGIT, DIGIT_SET, true);
@@ -1652,7 +1650,7 @@ function endOrFinalNewline(s: Uint8Array, p: number, end: number): boolean {
 function buildTables(program: CodeProgram): (Uint8Array | undefined)[] {
   const code = program.code;
   const tables: (Uint8Array | undefined)[] = new Array(code.length);
-  const classTables = program.sets.map(setToLookup);
+  const classTables = program.sets.map((set) => setToLookup(set));
   for (let pc = 0; code[pc] !== OP_END; pc += OP_LENGTHS[code[pc]!]!) {
     const op = code[pc]!;
     if (op === OP_CLASS) tables[pc] = classTables[code[pc + 1]!];

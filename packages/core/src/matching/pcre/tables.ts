@@ -34,22 +34,33 @@ export function setUnionNegated(into: ByteSet, other: ByteSet): void {
   for (let i = 0; i < 32; i++) into[i]! |= ~other[i]! & 0xff;
 }
 
-/** A 256-entry 0/1 table: the fastest membership test on the matcher's hot path. */
-export function setToLookup(set: ByteSet): Uint8Array {
+/**
+ * A 256-entry 0/1 table, 1 for the members (for the others when `negated`): the fastest
+ * membership test on the matcher's hot path. Only the set bits are visited: the tables are
+ * built when the module loads, in code that has not been optimized yet.
+ */
+export function setToLookup(set: ByteSet, negated = false): Uint8Array {
   const table = new Uint8Array(256);
-  for (let c = 0; c < 256; c++) if (setHas(set, c)) table[c] = 1;
+  if (negated) table.fill(1);
+  const member = negated ? 0 : 1;
+  for (let i = 0; i < 32; i++) {
+    for (let bits = set[i]!, c = i << 3; bits !== 0; bits >>= 1, c++) if (bits & 1) table[c] = member;
+  }
   return table;
 }
 
-function setOf(pred: (c: number) => boolean): ByteSet {
+/** The set of the bytes in the inclusive ranges `[from, to]`. */
+function setOfRanges(...ranges: readonly (readonly [number, number])[]): ByteSet {
   const set = emptySet();
-  for (let c = 0; c < 256; c++) if (pred(c)) setAdd(set, c);
+  for (const [from, to] of ranges) setAddRange(set, from, to);
   return set;
 }
 
-const isUpper = (c: number) => c >= 0x41 && c <= 0x5a;
-const isLower = (c: number) => c >= 0x61 && c <= 0x7a;
-const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+const UPPER: readonly [number, number] = [0x41, 0x5a];
+const LOWER: readonly [number, number] = [0x61, 0x7a];
+const DIGIT: readonly [number, number] = [0x30, 0x39];
+const isUpper = (c: number) => c >= UPPER[0] && c <= UPPER[1];
+const isLower = (c: number) => c >= LOWER[0] && c <= LOWER[1];
 
 /** The other case of an ASCII letter; every other byte is its own partner (PCRE2's fcc table). */
 export function otherCase(c: number): number {
@@ -63,38 +74,34 @@ export function lowerCase(c: number): number {
   return isUpper(c) ? c + 0x20 : c;
 }
 
-export const DIGIT_SET = setOf(isDigit);
+export const DIGIT_SET = setOfRanges(DIGIT);
 /** \s: HT, LF, VT, FF, CR and space (VT has been white space since PCRE2 10.0). */
-export const SPACE_SET = setOf((c) => (c >= 0x09 && c <= 0x0d) || c === 0x20);
-export const WORD_SET = setOf((c) => isUpper(c) || isLower(c) || isDigit(c) || c === 0x5f);
+export const SPACE_SET = setOfRanges([0x09, 0x0d], [0x20, 0x20]);
+export const WORD_SET = setOfRanges(DIGIT, UPPER, [0x5f, 0x5f], LOWER);
 /** \h in non-UTF 8-bit mode: HT, space and NBSP. */
-export const HSPACE_SET = setOf((c) => c === 0x09 || c === 0x20 || c === 0xa0);
+export const HSPACE_SET = setOfRanges([0x09, 0x09], [0x20, 0x20], [0xa0, 0xa0]);
 /** \v in non-UTF 8-bit mode: LF, VT, FF, CR and NEL. */
-export const VSPACE_SET = setOf((c) => (c >= 0x0a && c <= 0x0d) || c === 0x85);
+export const VSPACE_SET = setOfRanges([0x0a, 0x0d], [0x85, 0x85]);
 
 /**
  * POSIX classes by name, as PCRE2 defines them from its C-locale bitmaps: [:alpha:] and
  * [:alnum:] are "word without digits/underscore", [:blank:] is space and tab, [:ascii:] is
  * 0-127, [:word:] is \w.
  */
-const cntrl = (c: number) => c < 0x20 || c === 0x7f;
-const print = (c: number) => c >= 0x20 && c <= 0x7e;
-const graph = (c: number) => c >= 0x21 && c <= 0x7e;
-const alnum = (c: number) => isUpper(c) || isLower(c) || isDigit(c);
-
 export const POSIX_CLASSES: ReadonlyMap<string, ByteSet> = new Map([
-  ['alpha', setOf((c) => isUpper(c) || isLower(c))],
-  ['lower', setOf(isLower)],
-  ['upper', setOf(isUpper)],
-  ['alnum', setOf(alnum)],
-  ['ascii', setOf((c) => c < 0x80)],
-  ['blank', setOf((c) => c === 0x09 || c === 0x20)],
-  ['cntrl', setOf(cntrl)],
-  ['digit', setOf(isDigit)],
-  ['graph', setOf(graph)],
-  ['print', setOf(print)],
-  ['punct', setOf((c) => graph(c) && !alnum(c))],
+  ['alpha', setOfRanges(UPPER, LOWER)],
+  ['lower', setOfRanges(LOWER)],
+  ['upper', setOfRanges(UPPER)],
+  ['alnum', setOfRanges(DIGIT, UPPER, LOWER)],
+  ['ascii', setOfRanges([0x00, 0x7f])],
+  ['blank', setOfRanges([0x09, 0x09], [0x20, 0x20])],
+  ['cntrl', setOfRanges([0x00, 0x1f], [0x7f, 0x7f])],
+  ['digit', DIGIT_SET],
+  ['graph', setOfRanges([0x21, 0x7e])],
+  ['print', setOfRanges([0x20, 0x7e])],
+  // graph without alnum
+  ['punct', setOfRanges([0x21, 0x2f], [0x3a, 0x40], [0x5b, 0x60], [0x7b, 0x7e])],
   ['space', SPACE_SET],
   ['word', WORD_SET],
-  ['xdigit', setOf((c) => isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66))],
+  ['xdigit', setOfRanges(DIGIT, [0x41, 0x46], [0x61, 0x66])],
 ]);
