@@ -12,7 +12,10 @@
  * A cache holds only the functions that the run which wrote it called: one written by
  * `clamscan --version` lacks the database loader. Each file therefore records how long its
  * writer ran, and a run much longer than that offers the cache it can make, which replaces the
- * file when it holds clearly more (making it costs a few ms, so short runs never do).
+ * file when it holds clearly more (making it costs a few ms, so short runs never do). Such runs
+ * keep all their bytecode (`--no-flush-bytecode`): V8 otherwise drops the bytecode of functions
+ * not called for a while, the bundle's outermost function among them, and every start with a
+ * cache written after a long scan compiled that function, the whole bundle, again (20 ms).
  *
  * Every failure falls back to compiling as usual: the cache changes how long a start takes, never
  * what a tool does. `CLAMTS_CODE_CACHE=off` turns it off.
@@ -28,6 +31,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'no
 import Module, { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
 import { Script } from 'node:vm';
 import { engineCacheDirectory, pruneCacheFiles, removeQuietly } from '@clamts/core/cache-directory';
 
@@ -58,6 +62,7 @@ export async function runBundle(tool: BundledTool, argv: readonly string[]): Pro
   const bundle = fileURLToPath(new URL(`./bundles/${tool}.cjs`, import.meta.url));
   const source = readFileSync(bundle, 'utf8');
   const cacheFile = codeCacheFile(tool, bundle);
+  if (cacheFile !== undefined) setFlagsFromString('--no-flush-bytecode');
   const cache = cacheFile === undefined ? undefined : readCodeCache(cacheFile);
   const script = new Script(Module.wrap(source), { filename: bundle, cachedData: cache?.data });
   const module = { exports: {} as Record<string, unknown> };
