@@ -114,6 +114,30 @@ describe('splitting patterns into parts', () => {
     );
   });
 
+  it('expands each {n} from the left until a brace that is not one, as ClamAV does one at a time', () => {
+    const parts = (hex: string) => splitPattern(hex).parts.map((p) => [p.hex, p.gap]);
+    assert.deepEqual(parts('41{1}42{127}43'), [[`41??42${'??'.repeat(127)}43`, null]]);
+    assert.deepEqual(parts('41{2}42{128}43{3}44'), [
+      ['41????42', null],
+      ['43', '128'],
+      ['44', '3'],
+    ]);
+    assert.deepEqual(parts('41{0}42'), [
+      ['41', null],
+      ['42', '0'],
+    ]);
+    assert.deepEqual(parts('41{2-3}42{4}43*44'), [
+      ['41', null],
+      ['42', '2-3'],
+      ['43', '4'],
+      ['44', '*'],
+    ]);
+    assert.deepEqual(parts('41{5}42*43'), [
+      ['41??????????42', null],
+      ['43', '*'],
+    ]);
+  });
+
   it('extracts starred parts like cli_strtok (adjacent * merge)', () => {
     const split = splitPattern('4142**4344');
     assert.equal(split.kind, SplitKind.Starred);

@@ -189,16 +189,12 @@ export interface Gap {
 export const UNBOUNDED_GAP: Gap = { min: 0, max: 0 };
 
 /**
- * Splits a pattern into parts like ClamAV's cli_add_content_match_pattern: expands the first
- * `{n}` (0 < n < 128) into `??`s and starts over, then cuts at `{..}` and `*`.
+ * Splits a pattern into parts like ClamAV's cli_add_content_match_pattern: expands `{n}` gaps
+ * into `??` (see expandShortGaps), then cuts at `{..}` and `*`.
  */
-export function splitPattern(hex: string): SplitPattern {
-  const brace = hex.indexOf('{');
-  if (brace >= 0) {
-    const count = scanUnsigned(hex, brace + 1);
-    if (count && hex[count.end] === '}' && count.value > 0 && count.value < 128) {
-      return splitPattern(hex.slice(0, brace) + '??'.repeat(count.value) + hex.slice(count.end + 1));
-    }
+export function splitPattern(pattern: string): SplitPattern {
+  const hex = expandShortGaps(pattern);
+  if (hex.includes('{')) {
     checkNoSeparatorInAlternatives(hex, true);
     return { kind: SplitKind.Ranged, parts: cutAtSeparators(hex) };
   }
@@ -213,6 +209,26 @@ export function splitPattern(hex: string): SplitPattern {
     return { kind: SplitKind.Starred, parts };
   }
   return { kind: SplitKind.Single, parts: [{ hex, gap: null }] };
+}
+
+/** The `??` of the longest gap written as `{n}` that expandShortGaps expands. */
+const SHORT_GAP_FILL = '??'.repeat(127);
+
+/**
+ * ClamAV expands the first `{n}` (0 < n < 128) into n `??` and starts over, until the first brace
+ * is something else. The text before a brace has no brace, so this is one pass from left to
+ * right that stops at the first brace not so expanded.
+ */
+function expandShortGaps(hex: string): string {
+  let expanded = '';
+  let from = 0;
+  for (let brace = hex.indexOf('{'); brace >= 0; brace = hex.indexOf('{', from)) {
+    const count = scanUnsigned(hex, brace + 1);
+    if (!count || hex[count.end] !== '}' || count.value === 0 || count.value >= 128) break;
+    expanded += hex.slice(from, brace) + SHORT_GAP_FILL.slice(0, 2 * count.value);
+    from = count.end + 1;
+  }
+  return from === 0 ? hex : expanded + hex.slice(from);
 }
 
 function countSeparators(hex: string): number {
