@@ -17,6 +17,14 @@
  * not called for a while, the bundle's outermost function among them, and every start with a
  * cache written after a long scan compiled that function, the whole bundle, again (20 ms).
  *
+ * V8 takes a code cache only under the flags it was made with (it keeps a hash of the flags that
+ * differ from its defaults). That holds for Node's own modules too, whose code cache is made with
+ * V8's defaults: under any other flag, each `node:` module a start loads is compiled from source
+ * (10-20 ms for a start of clamscan). A tool's V8 flags (RunFlag) are therefore set only once the
+ * bundle's modules, and the Node modules they import, are loaded, and given back their defaults
+ * before the bundle's cache is made, so that the next start, which reads it before any flag is
+ * set, finds the same hash.
+ *
  * Every failure falls back to compiling as usual: the cache changes how long a start takes, never
  * what a tool does. `CLAMTS_CODE_CACHE=off` turns it off.
  *
@@ -56,19 +64,29 @@ interface CodeCache {
 
 type ToolMain = (argv: readonly string[]) => Promise<number>;
 
-/** Runs `tool`'s main function with `argv` and returns its exit code. */
-export async function runBundle(tool: BundledTool, argv: readonly string[]): Promise<number> {
+/** A V8 flag a tool runs with (`on`), and the flag that gives the setting back V8's default (`off`). */
+export interface RunFlag {
+  readonly on: string;
+  readonly off: string;
+}
+
+const KEEP_BYTECODE: RunFlag = { on: '--no-flush-bytecode', off: '--flush-bytecode' };
+
+/** Runs `tool`'s main function with `argv`, under `runFlags`, and returns its exit code. */
+export async function runBundle(tool: BundledTool, argv: readonly string[], runFlags: readonly RunFlag[] = []): Promise<number> {
   const started = Date.now();
   const bundle = fileURLToPath(new URL(`./bundles/${tool}.cjs`, import.meta.url));
   const source = readFileSync(bundle, 'utf8');
   const cacheFile = codeCacheFile(tool, bundle);
-  if (cacheFile !== undefined) setFlagsFromString('--no-flush-bytecode');
   const cache = cacheFile === undefined ? undefined : readCodeCache(cacheFile);
   const script = new Script(Module.wrap(source), { filename: bundle, cachedData: cache?.data });
   const module = { exports: {} as Record<string, unknown> };
   const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
   wrapper.call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+  const flags = cacheFile === undefined ? runFlags : [...runFlags, KEEP_BYTECODE];
+  for (const flag of flags) setFlagsFromString(flag.on);
   const status = await (module.exports[`${tool}Main`] as ToolMain)(argv);
+  for (const flag of flags) setFlagsFromString(flag.off);
   if (cacheFile !== undefined) updateCodeCache(tool, cacheFile, script, cache, Date.now() - started);
   return status;
 }
