@@ -17,10 +17,10 @@
  * not called for a while, the bundle's outermost function among them, and every start with a
  * cache written after a long scan compiled that function, the whole bundle, again (20 ms).
  *
- * V8 takes a code cache only under the flags it was made with (it keeps a hash of the flags that
+ * V8 takes a code cache only under the flags it was made with (it keeps a hash of most flags that
  * differ from its defaults). That holds for Node's own modules too, whose code cache is made with
- * V8's defaults: under any other flag, each `node:` module a start loads is compiled from source
- * (10-20 ms for a start of clamscan). A tool's V8 flags (RunFlag) are therefore set only once the
+ * V8's defaults: under other flags, each `node:` module a start loads is compiled from source
+ * (about 10 ms of a start of clamscan). A tool's V8 flags (RunFlag) are therefore set only once the
  * bundle's modules, and the Node modules they import, are loaded, and given back their defaults
  * before the bundle's cache is made, so that the next start, which reads it before any flag is
  * set, finds the same hash.
