@@ -20,10 +20,10 @@ import {
   type DatabaseFile,
 } from '../../packages/core/test/fixtures/body/clamscan-oracle.js';
 import { Random } from '../../packages/core/test/fixtures/body/random-signatures.js';
-import { REPO_ROOT } from '../support/run-tool.js';
+import { sharedSigs } from '../support/shared-sigs.js';
 import { generateCases, type GeneratedCase } from './body-generator.js';
 
-const SIGS = join(REPO_ROOT, '..', 'shared', 'sigs');
+const SIGS = sharedSigs();
 const CLAM_EXE = '/usr/share/clamav-testfiles/clam.exe';
 /** clam.exe's entry point (file offset) and its one section, as ClamAV's PE parser sees them. */
 const CLAM_EXE_INFO = { entryPoint: 0x40, sections: [{ rva: 0x1000, virtualSize: 0x1000, rawOffset: 0, rawSize: 0x200 }] };

@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { haveTool, runClamAV, runClamTS, type ToolRun } from '../support/run-tool.js';
+import { sharedSigs } from '../support/shared-sigs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'clamts-clamconf-'));
 after(() => rmSync(root, { recursive: true, force: true }));
-const CVDS = '/work/shared/sigs/clamav-cvd';
-const DAILY = '/work/shared/sigs/clamav-daily-27371';
+const CVDS = sharedSigs('clamav-cvd');
+const DAILY = sharedSigs('clamav-daily-27371');
 
 /** A config directory with these files (name → content). */
 function configDir(name: string, files: Record<string, string>): string {

@@ -9,10 +9,11 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symli
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { comparable, haveTool, REPO_ROOT, runClamAV, runClamTS, type ToolRun } from '../support/run-tool.js';
+import { comparable, haveTool, runClamAV, runClamTS, type ToolRun } from '../support/run-tool.js';
+import { sharedSigs } from '../support/shared-sigs.js';
 
 const TESTFILES = '/usr/share/clamav-testfiles';
-const SHARED_SIGS = join(REPO_ROOT, '..', 'shared', 'sigs');
+const SHARED_SIGS = sharedSigs();
 const skip = !haveTool('clamscan')
   ? 'real clamscan is not installed'
   : !existsSync(TESTFILES)

@@ -11,10 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { registeredHandlers } from '../../packages/core/src/formats/registry.js';
-import { comparable, haveTool, REPO_ROOT, runClamAV, runClamTS } from '../support/run-tool.js';
+import { comparable, haveTool, runClamAV, runClamTS } from '../support/run-tool.js';
+import { sharedSigs } from '../support/shared-sigs.js';
 
 const TESTFILES = '/usr/share/clamav-testfiles';
-const MAIN_HDB = join(REPO_ROOT, '..', 'shared', 'sigs', 'clamav-main', 'main.hdb.gz');
+const MAIN_HDB = sharedSigs('clamav-main/main.hdb.gz');
 const skip = !haveTool('clamscan')
   ? 'real clamscan is not installed'
   : !existsSync(TESTFILES)

@@ -9,8 +9,9 @@ import { containerEntryMatches, parseCdbLine, type ContainerEntry, type Containe
 import { hasClamscan, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const SIGS = new URL('../../../../shared/sigs/', import.meta.url).pathname;
+const SIGS = `${sharedSigs()}/`;
 
 function parse(line: string): ContainerSignature {
   const result = parseCdbLine(line, 216, (raw) => `${raw}.UNOFFICIAL`, () => false);

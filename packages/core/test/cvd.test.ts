@@ -1,7 +1,7 @@
 /**
  * CVD/CLD/CUD containers.
  *
- * The real signed files come from ClamAV's own test data (/work/shared/sigs/clamav-cvd). Every
+ * The real signed files come from ClamAV's own test data (../shared/sigs/clamav-cvd). Every
  * crafted container below states what ClamAV 1.4.6 prints when loading it (recorded from
  * `clamscan --no-summary -d FILE clean.txt`), and is also replayed against the installed clamscan
  * when there is one, so a wrong expectation shows up. Header fields were recorded from
@@ -27,8 +27,9 @@ import {
 import { readTar, TAR_BLOCK_SIZE } from '../src/util/tar.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const SIGS = '/work/shared/sigs/clamav-cvd';
+const SIGS = sharedSigs('clamav-cvd');
 const installed = (tool: string) => spawnSync(tool, ['--version']).status === 0;
 const needsClamscan = installed('clamscan') ? {} : { skip: 'clamscan is not installed' };
 const needsSigtool = installed('sigtool') ? {} : { skip: 'sigtool is not installed' };

@@ -29,13 +29,14 @@ import { parseCvdHeader } from '../src/signatures/cvd.js';
 import type { LoadOptions } from '../src/signatures/database-context.js';
 import type { Logger } from '../src/util/logger.js';
 import { EICAR, EICAR_MD5, tempDir } from './support/temp-dir.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const MAIN = '/work/shared/sigs/clamav-main';
-const DAILY = '/work/shared/sigs/clamav-daily-27371';
-const CVD = '/work/shared/sigs/clamav-cvd';
+const MAIN = sharedSigs('clamav-main');
+const DAILY = sharedSigs('clamav-daily-27371');
+const CVD = sharedSigs('clamav-cvd');
 const CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
 const CLI_BUILT = existsSync(fileURLToPath(new URL('../../cli/dist/clamscan/main.js', import.meta.url)));
-const skip = [MAIN, DAILY, CVD].every((path) => existsSync(path)) ? false : '/work/shared/sigs is missing';
+const skip = [MAIN, DAILY, CVD].every((path) => existsSync(path)) ? false : '../shared/sigs is missing';
 
 /** Files to scan and what clamscan 1.4.6 reports for each with the slice database. */
 const SAMPLES: readonly (readonly [name: string, content: string, detection: string | undefined])[] = [

@@ -15,8 +15,9 @@ import { describe, it } from 'node:test';
 import { FileTypeDetector } from '../src/filetypes/index.js';
 import { CUSTOM_SAMPLES, SAMPLES } from './fixtures/filetypes/samples.js';
 import { CaptureLogger } from './support/capture-logger.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = '/work/shared/sigs/clamav-daily-27371/daily.ftm';
+const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 const CUSTOM_FTM = new URL('./fixtures/filetypes/custom.ftm', import.meta.url);
 const CLAMAV_TESTFILES = '/usr/share/clamav-testfiles';
 

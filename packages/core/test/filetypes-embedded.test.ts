@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FileTypeDetector } from '../src/filetypes/index.js';
 import { EMBEDDED_SAMPLES } from './fixtures/filetypes/samples.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const daily = FileTypeDetector.fromFtm(readFileSync('/work/shared/sigs/clamav-daily-27371/daily.ftm'));
+const daily = FileTypeDetector.fromFtm(readFileSync(sharedSigs('clamav-daily-27371/daily.ftm')));
 
 type Found = Array<[string, number]>;
 

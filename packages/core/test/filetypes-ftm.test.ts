@@ -11,8 +11,9 @@ import { FileTypeDatabaseBuilder, FileTypeDetector, parseFtmLine } from '../src/
 import { CaptureLogger } from './support/capture-logger.js';
 import type { Logger } from '../src/util/logger.js';
 import { caseFile, FTM_CASES } from './fixtures/filetypes/ftm-cases.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = '/work/shared/sigs/clamav-daily-27371/daily.ftm';
+const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 
 /** Errors and warnings in the order they were reported, in the "E:"/"W:" notation of the cases. */
 class OrderedLogger implements Logger {

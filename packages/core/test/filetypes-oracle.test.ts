@@ -17,8 +17,9 @@ import { fuzzObjects } from './fixtures/filetypes/fuzz.js';
 import { CUSTOM_SAMPLES, EMBEDDED_SAMPLES, SAMPLES } from './fixtures/filetypes/samples.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = '/work/shared/sigs/clamav-daily-27371/daily.ftm';
+const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 const CUSTOM_FTM = new URL('./fixtures/filetypes/custom.ftm', import.meta.url);
 const CLAMAV_TESTFILES = '/usr/share/clamav-testfiles';
 const installed = spawnSync('clamscan', ['--version']).status === 0;

@@ -10,8 +10,9 @@ import { SignatureError } from '../src/matching/signature-error.js';
 import { classifySubsignature, parseTargetDescription, splitLogicalLine } from '../src/signatures/ldb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const SIGS = new URL('../../../../shared/sigs/', import.meta.url).pathname;
+const SIGS = `${sharedSigs()}/`;
 const CASES = new URL('./fixtures/body/ldb-lines.txt', import.meta.url).pathname;
 
 describe('target description block', () => {

@@ -8,8 +8,9 @@ import { SignatureError } from '../src/matching/signature-error.js';
 import { parseNdbLine } from '../src/signatures/ndb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-const SIGS = new URL('../../../../shared/sigs/', import.meta.url).pathname;
+const SIGS = `${sharedSigs()}/`;
 
 function addOne(line: string, overrides: Partial<SignatureContext> = {}, builder = new BodySignatureBuilder()) {
   const logger = new CaptureLogger(true);

@@ -5,8 +5,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
-export const MAIN_LDB = '/work/shared/sigs/clamav-main/main.ldb.gz';
+export const MAIN_LDB = sharedSigs('clamav-main/main.ldb.gz');
 
 export interface PcreSubsig {
   name: string;

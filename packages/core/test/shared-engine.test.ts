@@ -10,6 +10,7 @@ import type { BodyDetector } from '../src/matching/body-detector.js';
 import type { ContainerEntry } from '../src/signatures/cdb.js';
 import { loadEngine } from '../src/signatures/loader.js';
 import { EICAR, EICAR_MD5, EICAR_SHA256, tempDir } from './support/temp-dir.js';
+import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
 interface WorkerReply {
   /** The detections of each sample. */
@@ -45,7 +46,7 @@ function containerMatches(body: BodyDetector, entry: ContainerEntry): string[] {
   return names;
 }
 
-const SIGS = '/work/shared/sigs/clamav-main';
+const SIGS = sharedSigs('clamav-main');
 
 /** The lines of a real gzip-compressed database that define the signatures `names`. */
 function realLines(file: string, names: readonly string[]): string[] {
