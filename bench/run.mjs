@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// pnpm bench [--quick] [--dir DIR]
+// pnpm bench [--quick] [--dir DIR] [--rounds N]
 //
 // Runs real ClamAV and ClamTS side by side on the same work and prints one table with ratios:
 //   - database load (clamscan on one tiny file) for the real signatures and the 8-million database,
-//   - a recursive scan of the shared 1 GiB corpus with the real signatures.
+//     N rounds (default 5) with the tools taking turns, each figure the median of its rounds;
+//   - a recursive scan of the shared 1 GiB corpus with the real signatures, once.
 // Inputs are built with ../shared/bench (reproducible corpus and databases) into DIR (default
 // .bench/ in the repository). --quick uses a 128 MiB corpus and skips the 8-million database.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -17,6 +18,10 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const dirIndex = args.indexOf('--dir');
 const benchDir = resolve(dirIndex >= 0 ? args[dirIndex + 1] : join(repo, '.bench'));
+const roundsIndex = args.indexOf('--rounds');
+// One run of a load says little on a shared machine, whose speed changes from minute to minute.
+const loadRounds = roundsIndex >= 0 ? Number(args[roundsIndex + 1]) : 5;
+if (!Number.isInteger(loadRounds) || loadRounds < 1) throw new Error('--rounds wants a positive integer');
 const clamts = join(repo, 'bin', 'clamscan');
 
 function ensureTools() {
@@ -60,6 +65,12 @@ function measure(command, commandArgs, env) {
   };
 }
 
+/** A run with the median wall time, CPU time and peak memory of `runs` (infected count and exit status of the last). */
+function medianRun(runs) {
+  const median = (key) => runs.map((run) => run[key]).sort((a, b) => a - b)[(runs.length - 1) >> 1];
+  return { ...runs.at(-1), wall: median('wall'), cpu: median('cpu'), rss: median('rss') };
+}
+
 // bin/clamscan runs directly, so that the environment its first line sets applies.
 // "cold" loads without the engine cache (a first load of a database set), "warm" reads the
 // cache the previous run wrote (every later load).
@@ -72,20 +83,24 @@ function main() {
   const { corpus, realdb, bigdb, tiny } = prepare();
   const loadTools = [clamav, clamtsCold, clamtsWarm];
   const steps = [
-    ['load real db + scan tiny file', ['--no-summary', '-d', realdb, tiny], loadTools],
-    ...(bigdb ? [['load 8M db + scan tiny file', ['--no-summary', '-d', bigdb, tiny], loadTools]] : []),
-    ['scan corpus -r -i (real db)', ['-r', '-i', '-d', realdb, corpus], [clamav, clamtsWarm]],
+    ['load real db + scan tiny file', ['--no-summary', '-d', realdb, tiny], loadTools, loadRounds],
+    ...(bigdb ? [['load 8M db + scan tiny file', ['--no-summary', '-d', bigdb, tiny], loadTools, loadRounds]] : []),
+    ['scan corpus -r -i (real db)', ['-r', '-i', '-d', realdb, corpus], [clamav, clamtsWarm], 1],
   ];
   const rows = [];
-  for (const [step, stepArgs, stepTools] of steps) {
+  for (const [step, stepArgs, stepTools, rounds] of steps) {
     // Warm the page cache once so neither tool pays for cold reads, and write ClamTS's engine
     // cache for the warm rows.
     spawnSync('sh', ['-c', `cat ${stepArgs.filter((a) => a.startsWith('/')).join(' ')} >/dev/null 2>&1 || true`]);
     spawnSync(clamts, ['--no-summary', '-d', stepArgs[stepArgs.indexOf('-d') + 1], tiny]);
-    for (const [name, command, env] of stepTools) rows.push({ step, name, ...measure(command, stepArgs, env) });
+    const runs = stepTools.map(() => []);
+    for (let round = 0; round < rounds; round++) {
+      stepTools.forEach(([, command, env], tool) => runs[tool].push(measure(command, stepArgs, env)));
+    }
+    stepTools.forEach(([name], tool) => rows.push({ step, name, ...medianRun(runs[tool]) }));
   }
   const header = `${'step'.padEnd(48)} ${'wall_s'.padStart(8)} ${'cpu_s'.padStart(8)} ${'maxrss_MiB'.padStart(11)} ${'infected'.padStart(9)} exit`;
-  console.log(`bench dir: ${benchDir}${quick ? ' (quick)' : ''}`);
+  console.log(`bench dir: ${benchDir}${quick ? ' (quick)' : ''}; load steps: medians of ${loadRounds} rounds`);
   console.log(header);
   for (const r of rows) {
     console.log(
