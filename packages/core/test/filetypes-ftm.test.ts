@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ClamError } from '../src/errors.js';
-import { FileTypeDatabaseBuilder, FileTypeDetector, parseFtmLine } from '../src/filetypes/index.js';
+import { EngineBuilder } from '../src/engine/engine-builder.js';
+import { FileTypeDatabaseBuilder, FileTypeDetector, ftmMagicType, parseFtmLine } from '../src/filetypes/index.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import type { Logger } from '../src/util/logger.js';
 import { caseFile, FTM_CASES } from './fixtures/filetypes/ftm-cases.js';
@@ -143,5 +144,34 @@ describe('parseFtmLine', () => {
     for (const pattern of ['4142(4344|45)46', '414243(B)', '4142[1-2]43', '4142((43|44)|45)46']) {
       assert.throws(() => parseFtmLine(`1:*:${pattern}:X:CL_TYPE_ANY:CL_TYPE_HTML`, options), ClamError);
     }
+  });
+});
+
+describe('the body patterns of .ftm lines', () => {
+  const lines = [
+    '0:0:4d5a:EXE:CL_TYPE_ANY:CL_TYPE_MSEXE',
+    '1:*:504b0304:ZIP-SFX:CL_TYPE_ANY:CL_TYPE_ZIPSFX',
+    '1:*:526172211a0700:RAR-SFX:CL_TYPE_ANY:CL_TYPE_RARSFX:300',
+    '1:*:377abcaf271c:7Z-SFX:CL_TYPE_ANY:CL_TYPE_7ZSFX:1:100',
+    '1:*:4d534346:CAB-SFX:CL_TYPE_MSEXE:CL_TYPE_CABSFX:1:300',
+    '4:1024:482B0004:HFS+ partition:CL_TYPE_PART_ANY:CL_TYPE_PART_HFSPLUS',
+  ];
+
+  it('gives the magic type of the lines the functionality level loads', () => {
+    assert.deepEqual(
+      lines.map((line) => ftmMagicType(line, 216)),
+      [0, 1, undefined, undefined, 1, 4],
+    );
+    assert.throws(() => ftmMagicType('1:*:4142:X:CL_TYPE_ANY', 216), ClamError);
+    assert.throws(() => ftmMagicType('1:*:4142:X:CL_TYPE_ANY:CL_TYPE_HTML:x', 216), ClamError);
+  });
+
+  it('join the generic target when their magic type is 1 and their level loads them', () => {
+    const builder = new EngineBuilder();
+    builder.addFileTypes({ data: Buffer.from(`${lines.join('\n')}\n`, 'latin1'), path: 'test.ftm', official: false }, new CaptureLogger());
+    assert.deepEqual(builder.build().body.programs[0]?.fileTypes, [
+      { type: 'CL_TYPE_ZIPSFX', requiredType: 'CL_TYPE_ANY' },
+      { type: 'CL_TYPE_CABSFX', requiredType: 'CL_TYPE_MSEXE' },
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { BUILTIN_FTM } from '../filetypes/builtin-ftm.js';
-import { FileTypeDatabaseBuilder, parseFtmLine } from '../filetypes/index.js';
+import { FileTypeDatabaseBuilder, ftmMagicType } from '../filetypes/index.js';
 import { BodySignatureBuilder } from '../matching/body-signature-builder.js';
 import { forEachLine } from '../signatures/lines.js';
 import { silentLogger } from '../util/logger.js';
@@ -43,20 +43,22 @@ export class EngineBuilder {
   addFileTypes(source: FileTypeSource, logger: Logger): void {
     this.fileTypes.addFtm(source.data, { path: source.path, official: source.official, logger });
     this.fileTypeSources.push(source);
-    forEachLine(source.data, (line) => this.addTypePattern(line, source.official));
+    forEachLine(source.data, (line) => this.addTypePattern(line));
   }
 
-  private addTypePattern(line: string, official: boolean): void {
-    if (line.startsWith('#')) return;
-    const entry = parseFtmLine(line, { functionalityLevel: this.functionalityLevel, official, logger: silentLogger });
-    if (entry.kind !== 'pattern') return;
+  /**
+   * Adds a line's body pattern (magic type 1) to the matcher. A database's lines have passed the
+   * type detector's checks (addFtm); the built-in list is ClamAV's own.
+   */
+  private addTypePattern(line: string): void {
+    if (line.startsWith('#') || ftmMagicType(line, this.functionalityLevel) !== 1) return;
     const [, offset, hex, name, requiredType, type] = line.split(':') as [string, string, string, string, string, string];
     this.body.addFileTypePattern(hex, offset, name, { type, requiredType });
   }
 
   build(logger: Logger = silentLogger): Engine {
     // Without an .ftm database ClamAV's built-in type patterns join the matcher after everything.
-    if (this.fileTypeSources.length === 0) for (const line of BUILTIN_FTM) this.addTypePattern(line, true);
+    if (this.fileTypeSources.length === 0) for (const line of BUILTIN_FTM) this.addTypePattern(line);
     this.names.freeze();
     return new Engine({
       names: this.names,

@@ -53,20 +53,9 @@ export interface FtmLineOptions {
  */
 export function parseFtmLine(line: string, options: FtmLineOptions): FtmLine {
   const fields = splitFields(line);
-  if (fields.length < 6 || fields.length > 8) throw malformed();
+  const skipped = skippedByLevel(fields, options.functionalityLevel);
+  if (skipped) return skipped;
   const [magicType, offset, magic, name, required, result] = fields;
-
-  if (fields.length > 6) {
-    const [, , , , , , minLevel, maxLevel] = fields;
-    if (!isDigits(minLevel)) throw malformed();
-    if (atoi(minLevel) >>> 0 > options.functionalityLevel) {
-      return { kind: 'skipped', reason: `cli_loadftm: File type signature for ${name} not loaded (required f-level: ${atoi(minLevel)})` };
-    }
-    if (maxLevel !== undefined) {
-      if (!isDigits(maxLevel)) throw malformed();
-      if (atoi(maxLevel) >>> 0 < options.functionalityLevel) return { kind: 'skipped' };
-    }
-  }
 
   const requiredType = databaseTypeCode(required);
   const type = databaseTypeCode(result);
@@ -89,6 +78,34 @@ export function parseFtmLine(line: string, options: FtmLineOptions): FtmLine {
     default:
       return { kind: 'skipped', reason: `cli_loadftm: Unsupported mode ${atoi(magicType) >>> 0}` };
   }
+}
+
+/**
+ * The magic type of a line that parseFtmLine accepts, or undefined when the functionality level
+ * skips it: what the body matcher asks of a line, without parsing its pattern again.
+ */
+export function ftmMagicType(line: string, functionalityLevel: number): number | undefined {
+  const fields = splitFields(line);
+  return skippedByLevel(fields, functionalityLevel) ? undefined : atoi(fields[0]!);
+}
+
+/**
+ * Checks the number of fields and the optional level fields (throwing for malformed ones); returns
+ * the skipped line when they leave it out at this functionality level.
+ */
+function skippedByLevel(fields: readonly string[], functionalityLevel: number): SkippedLine | undefined {
+  if (fields.length < 6 || fields.length > 8) throw malformed();
+  if (fields.length === 6) return undefined;
+  const [, , , name, , , minLevel, maxLevel] = fields;
+  if (!isDigits(minLevel!)) throw malformed();
+  if (atoi(minLevel!) >>> 0 > functionalityLevel) {
+    return { kind: 'skipped', reason: `cli_loadftm: File type signature for ${name} not loaded (required f-level: ${atoi(minLevel!)})` };
+  }
+  if (maxLevel !== undefined) {
+    if (!isDigits(maxLevel)) throw malformed();
+    if (atoi(maxLevel) >>> 0 < functionalityLevel) return { kind: 'skipped' };
+  }
+  return undefined;
 }
 
 /** Like cli_strtokenize with 9 slots: the ninth field keeps any further colons. */
