@@ -7,6 +7,7 @@ import {
   isStoredStatic,
   storedSpecialIndex,
 } from '../signatures/pattern-elements.js';
+import { expandShortGaps, type GapCount } from '../signatures/short-gaps.js';
 import { atoi, hexValue, isDigits, strtokField } from '../util/c-numbers.js';
 import { PatternError, refuse } from './pattern-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
@@ -29,8 +30,6 @@ import { parseTypeOffset, type TypeOffset } from './type-offset.js';
 /** The AC trie indexes 2 or 3 static bytes of every pattern part. */
 export const MIN_KEY = 2;
 export const MAX_KEY = 3;
-/** `{n}` below this is expanded to `??`×n instead of splitting the pattern. */
-const MAX_EXPANDED_GAP = 128;
 const MAX_NESTING = 15;
 
 /** An alternative `(aa|bb|…)`: fixed-length byte strings, sorted. */
@@ -78,13 +77,9 @@ export function parseTypePattern(name: string, hex: string, offset: string): Typ
 type PartBuilder = (hex: string, partNo: number, minGap: number, maxGap: number) => PatternPart;
 
 /** libclamav's cli_add_content_match_pattern: expand small `{n}`, split on `*` and `{…}`. */
-function splitParts(hex: string, build: PartBuilder): PatternPart[] {
-  const brace = hex.indexOf('{');
-  if (brace >= 0) {
-    const gap = smallFixedGap(hex.slice(brace));
-    if (!gap) return splitOnGaps(hex, build);
-    return splitParts(hex.slice(0, brace) + '??'.repeat(gap.bytes) + hex.slice(brace + gap.length), build);
-  }
+function splitParts(pattern: string, build: PartBuilder): PatternPart[] {
+  const hex = expandShortGaps(pattern, readTypeGap);
+  if (hex.includes('{')) return splitOnGaps(hex, build);
   if (hex.includes('*')) return splitOnStars(hex, build);
   return [withTrailer(() => build(hex, 0, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (3).')];
 }
@@ -97,12 +92,10 @@ function withTrailer(build: () => PatternPart, ...trailer: string[]): PatternPar
   }
 }
 
-/** `{n}` with 0 < n < 128 at the start of `text` (as sscanf("%c%zu%c") reads it): n and the text's length. */
-function smallFixedGap(text: string): { bytes: number; length: number } | undefined {
-  const match = /^\{[ \t\n\v\f\r]*\+?([0-9]+)\}/.exec(text);
-  if (!match) return undefined;
-  const bytes = Number(match[1]);
-  return bytes > 0 && bytes < MAX_EXPANDED_GAP ? { bytes, length: match[0].length } : undefined;
+/** `{n}` at `brace` as sscanf("%c%zu%c") reads it: blanks, a plus sign, digits, then `}`. */
+function readTypeGap(hex: string, brace: number): GapCount | undefined {
+  const match = /^\{[ \t\n\v\f\r]*\+?([0-9]+)\}/.exec(hex.slice(brace));
+  return match ? { count: Number(match[1]), end: brace + match[0].length } : undefined;
 }
 
 /** Parts are separated by `*` and `{…}` outside alternatives; inside them, ClamAV refuses both. */

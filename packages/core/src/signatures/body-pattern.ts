@@ -1,6 +1,7 @@
 import { atoi, hexValue, isDigits, scanUnsigned, strtokField } from '../util/c-numbers.js';
 import { decodeBytes } from '../filetypes/type-pattern.js';
 import { SignatureError } from '../matching/signature-error.js';
+import { expandShortGaps, type GapCount } from './short-gaps.js';
 import { Latin1Scratch } from '../util/latin1.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import {
@@ -190,10 +191,10 @@ export const UNBOUNDED_GAP: Gap = { min: 0, max: 0 };
 
 /**
  * Splits a pattern into parts like ClamAV's cli_add_content_match_pattern: expands `{n}` gaps
- * into `??` (see expandShortGaps), then cuts at `{..}` and `*`.
+ * into `??` (see short-gaps.ts), then cuts at `{..}` and `*`.
  */
 export function splitPattern(pattern: string): SplitPattern {
-  const hex = expandShortGaps(pattern);
+  const hex = expandShortGaps(pattern, readBodyGap);
   if (hex.includes('{')) {
     checkNoSeparatorInAlternatives(hex, true);
     return { kind: SplitKind.Ranged, parts: cutAtSeparators(hex) };
@@ -211,24 +212,10 @@ export function splitPattern(pattern: string): SplitPattern {
   return { kind: SplitKind.Single, parts: [{ hex, gap: null }] };
 }
 
-/** The `??` of the longest gap written as `{n}` that expandShortGaps expands. */
-const SHORT_GAP_FILL = '??'.repeat(127);
-
-/**
- * ClamAV expands the first `{n}` (0 < n < 128) into n `??` and starts over, until the first brace
- * is something else. The text before a brace has no brace, so this is one pass from left to
- * right that stops at the first brace not so expanded.
- */
-function expandShortGaps(hex: string): string {
-  let expanded = '';
-  let from = 0;
-  for (let brace = hex.indexOf('{'); brace >= 0; brace = hex.indexOf('{', from)) {
-    const count = scanUnsigned(hex, brace + 1);
-    if (!count || hex[count.end] !== '}' || count.value === 0 || count.value >= 128) break;
-    expanded += hex.slice(from, brace) + SHORT_GAP_FILL.slice(0, 2 * count.value);
-    from = count.end + 1;
-  }
-  return from === 0 ? hex : expanded + hex.slice(from);
+/** `{n}` as ClamAV reads it in a body signature (sscanf's `%u`: blanks, a sign, digits), then `}`. */
+function readBodyGap(hex: string, brace: number): GapCount | undefined {
+  const count = scanUnsigned(hex, brace + 1);
+  return count && hex[count.end] === '}' ? { count: count.value, end: count.end + 1 } : undefined;
 }
 
 function countSeparators(hex: string): number {
