@@ -138,6 +138,20 @@ describe('splitting patterns into parts', () => {
     ]);
   });
 
+  it('reads a gap count like sscanf("%zu"): blanks, a sign, 64 bits, negated modulo 2^64', () => {
+    const parts = (hex: string) => splitPattern(hex).parts.map((p) => [p.hex, p.gap]);
+    assert.deepEqual(parts('41{ +3}42'), [['41??????42', null]]);
+    assert.deepEqual(parts('41{0000000000000000000002}42'), [['41????42', null]]);
+    assert.deepEqual(parts('41{-18446744073709551615}42'), [['41??42', null]]);
+    assert.deepEqual(parts('41{-18446744073709551489}42'), [[`41${'??'.repeat(127)}42`, null]]);
+    for (const count of ['4294967297', '-5', '-0', '-18446744073709551488', '18446744073709551617', '9007199254740993']) {
+      assert.deepEqual(parts(`41{${count}}42`), [
+        ['41', null],
+        ['42', count],
+      ]);
+    }
+  });
+
   it('extracts starred parts like cli_strtok (adjacent * merge)', () => {
     const split = splitPattern('4142**4344');
     assert.equal(split.kind, SplitKind.Starred);
@@ -212,6 +226,26 @@ describe('refused patterns', () => {
       ],
     ],
     ['A:0:*:4142{2-x}4344', ['cli_add_content_match_pattern: Problem adding signature (1b).']],
+    // A gap count is read as a 64-bit size: 2^32 + 1 is no small gap (nor is -5), 2^64 + 1 no gap at all.
+    [
+      'A:0:*:414243{4294967297}44',
+      [
+        'cli_ac_addsig: Signature for A is too short',
+        'cli_add_content_match_pattern: Problem adding signature (1).',
+        'cli_add_content_match_pattern: Problem adding signature (1b).',
+      ],
+    ],
+    [
+      'A:0:*:414243{-5}44',
+      [
+        'cli_ac_addsig: Signature for A is too short',
+        'cli_add_content_match_pattern: Problem adding signature (1).',
+        'cli_add_content_match_pattern: Problem adding signature (1b).',
+      ],
+    ],
+    ['A:0:*:414243{18446744073709551617}44', ['cli_add_content_match_pattern: Problem adding signature (1b).']],
+    // An anchored gap's bounds are read as 32-bit unsigned: 2^64 + 1 saturates, past the limit.
+    ['A:0:*:41[18446744073709551617]42434445', ['cli_add_content_match_pattern: Problem adding signature (3).']],
     ['A:0:*:41(42|43*44)45', ['cli_add_content_match_pattern: Alternative match cannot contain unbounded wildcards']],
     ['A:0:*:41(42|43{1-2}44)45', ['cli_add_content_match_pattern: Alternative match contains unsupported ranged wildcard']],
     [

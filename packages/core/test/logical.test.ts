@@ -88,9 +88,15 @@ describe('logical signatures against clamscan', { skip: !hasClamscan }, () => {
       'Block;Target:0;(0|1)>3,2;4444;4545',
       'Less;Target:0;0<2&1;4646;4747',
       'Never;Target:0;0=0&1=0;4848;4949',
+      // Numbers are read like sscanf's %u: 2^32 + 1 wraps to 1, 2^64 + 1 saturates to 2^32 - 1.
+      'Wrapped;Target:0;0=4294967297;414141',
+      'Saturated;Target:0;0=18446744073709551617;414141',
+      'Below;Target:0;0<18446744073709551617;414141',
+      'WrappedId;Target:0;4294967296;414141',
     ];
     const samples = new Map([
       ['six', binarySample('xAAAAAAx')],
+      ['three', binarySample('xAAAx')],
       ['split', binarySample('BBxCCxCCxCC')],
       ['block', binarySample('DDxDDxDDxEE')],
       ['block2', binarySample('DDxDDxDDxDD')],

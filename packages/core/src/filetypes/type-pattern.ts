@@ -7,7 +7,7 @@ import {
   isStoredStatic,
   storedSpecialIndex,
 } from '../signatures/pattern-elements.js';
-import { expandShortGaps, type GapCount } from '../signatures/short-gaps.js';
+import { expandShortGaps } from '../signatures/short-gaps.js';
 import { atoi, hexValue, isDigits, strtokField } from '../util/c-numbers.js';
 import { PatternError, refuse } from './pattern-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
@@ -78,7 +78,7 @@ type PartBuilder = (hex: string, partNo: number, minGap: number, maxGap: number)
 
 /** libclamav's cli_add_content_match_pattern: expand small `{n}`, split on `*` and `{…}`. */
 function splitParts(pattern: string, build: PartBuilder): PatternPart[] {
-  const hex = expandShortGaps(pattern, readTypeGap);
+  const hex = expandShortGaps(pattern);
   if (hex.includes('{')) return splitOnGaps(hex, build);
   if (hex.includes('*')) return splitOnStars(hex, build);
   return [withTrailer(() => build(hex, 0, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (3).')];
@@ -90,12 +90,6 @@ function withTrailer(build: () => PatternPart, ...trailer: string[]): PatternPar
   } catch (error) {
     throw error instanceof PatternError ? error.followedBy(...trailer) : error;
   }
-}
-
-/** `{n}` at `brace` as sscanf("%c%zu%c") reads it: blanks, a plus sign, digits, then `}`. */
-function readTypeGap(hex: string, brace: number): GapCount | undefined {
-  const match = /^\{[ \t\n\v\f\r]*\+?([0-9]+)\}/.exec(hex.slice(brace));
-  return match ? { count: Number(match[1]), end: brace + match[0].length } : undefined;
 }
 
 /** Parts are separated by `*` and `{…}` outside alternatives; inside them, ClamAV refuses both. */

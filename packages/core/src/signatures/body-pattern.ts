@@ -1,7 +1,7 @@
 import { atoi, hexValue, isDigits, scanUnsigned, strtokField } from '../util/c-numbers.js';
 import { decodeBytes } from '../filetypes/type-pattern.js';
 import { SignatureError } from '../matching/signature-error.js';
-import { expandShortGaps, type GapCount } from './short-gaps.js';
+import { expandShortGaps } from './short-gaps.js';
 import { Latin1Scratch } from '../util/latin1.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import {
@@ -194,7 +194,7 @@ export const UNBOUNDED_GAP: Gap = { min: 0, max: 0 };
  * into `??` (see short-gaps.ts), then cuts at `{..}` and `*`.
  */
 export function splitPattern(pattern: string): SplitPattern {
-  const hex = expandShortGaps(pattern, readBodyGap);
+  const hex = expandShortGaps(pattern);
   if (hex.includes('{')) {
     checkNoSeparatorInAlternatives(hex, true);
     return { kind: SplitKind.Ranged, parts: cutAtSeparators(hex) };
@@ -210,12 +210,6 @@ export function splitPattern(pattern: string): SplitPattern {
     return { kind: SplitKind.Starred, parts };
   }
   return { kind: SplitKind.Single, parts: [{ hex, gap: null }] };
-}
-
-/** `{n}` as ClamAV reads it in a body signature (sscanf's `%u`: blanks, a sign, digits), then `}`. */
-function readBodyGap(hex: string, brace: number): GapCount | undefined {
-  const count = scanUnsigned(hex, brace + 1);
-  return count && hex[count.end] === '}' ? { count: count.value, end: count.end + 1 } : undefined;
 }
 
 function countSeparators(hex: string): number {

@@ -1,6 +1,6 @@
 /**
  * The C library number and field conventions that database fields go through in ClamAV
- * (atoi, sscanf("%u"), cli_strtok, cli_isnumber, the hex table), reproduced because they decide
+ * (atoi, sscanf("%u") and "%zu", cli_strtok, cli_isnumber, the hex table), reproduced because they decide
  * which lines load and what odd values mean.
  */
 
@@ -57,28 +57,45 @@ function isBlank(c: number): boolean {
 }
 
 /**
- * `sscanf(text + from, "%u")`: skips blanks, takes an optional sign and at least one digit; a
- * minus sign wraps the value modulo 2^32 like C's unsigned conversion. Null when no digit follows.
+ * `sscanf(text + from, "%u")`: skips blanks, takes an optional sign and at least one digit, reads
+ * them as glibc does (see scanSize) and keeps the low 32 bits. Null when no digit follows.
  */
 export function scanUnsigned(text: string, from = 0): ScannedNumber | null {
+  return scanCUnsigned(text, from, 32);
+}
+
+/**
+ * `sscanf(text + from, "%zu")` with glibc's 64-bit size_t: skips blanks, takes an optional sign
+ * and at least one digit. Like strtoull, a value past 2^64 - 1 saturates there, and a minus sign
+ * negates the value modulo 2^64. Values past 2^53 come back rounded. Null when no digit follows.
+ */
+export function scanSize(text: string, from = 0): ScannedNumber | null {
+  return scanCUnsigned(text, from, 64);
+}
+
+const MAX_64 = (1n << 64n) - 1n;
+/** Up to this many digits a double holds the value exactly. */
+const EXACT_DIGITS = 15;
+
+/** glibc's unsigned scan conversions: strtoull's value, then the low `bits` of it. */
+function scanCUnsigned(text: string, from: number, bits: 32 | 64): ScannedNumber | null {
   let i = from;
   while (i < text.length && isBlank(text.charCodeAt(i))) i++;
-  let negative = false;
-  if (text[i] === '+' || text[i] === '-') {
-    negative = text[i] === '-';
-    i++;
-  }
+  const negative = text[i] === '-';
+  if (negative || text[i] === '+') i++;
   const digitsStart = i;
   let value = 0;
-  while (i < text.length) {
+  for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x30 || c > 0x39) break;
-    value = (value * 10 + (c - 0x30)) % 0x1_0000_0000;
-    i++;
+    value = value * 10 + (c - 0x30);
   }
   if (i === digitsStart) return null;
-  if (negative && value !== 0) value = 0x1_0000_0000 - value;
-  return { value, end: i };
+  if (!negative && i - digitsStart <= EXACT_DIGITS) return { value: bits === 32 ? value % 2 ** 32 : value, end: i };
+  let exact = BigInt(text.slice(digitsStart, i));
+  if (exact > MAX_64) exact = MAX_64;
+  else if (negative) exact = -exact;
+  return { value: Number(BigInt.asUintN(bits, exact)), end: i };
 }
 
 /** Hex digit value of a character code, -1 when it is not one (ClamAV's hex table). */
