@@ -215,6 +215,8 @@ const CUSTOM_TYPES: Array<[string, string]> = [
   ['ignore-text.txt', 'IGNORED'],
   ['macro.txt', 'TEXT_ASCII'],
   ['mail-then-html.txt', 'MAIL'],
+  ['near-end-past-shift.txt', 'TEXT_ASCII'],
+  ['near-end-shifted.txt', 'TEXT_ASCII'],
   ['near-end.txt', 'TEXT_ASCII'],
   ['negated-miss.txt', 'TEXT_ASCII'],
   ['negated.txt', 'TIFF'],

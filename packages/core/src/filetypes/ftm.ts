@@ -2,7 +2,7 @@ import { ClamError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
 import { atoi, isDigits } from '../util/c-numbers.js';
 import type { TypeSignature } from './type-matcher.js';
-import { PatternError } from './pattern-error.js';
+import { SignatureError } from '../matching/signature-error.js';
 import { decodeBytes, parseTypePattern } from './type-pattern.js';
 import { databaseTypeCode } from './types.js';
 
@@ -126,8 +126,8 @@ function patternSignature(
     const pattern = parseTypePattern(name, hex, offset);
     return { name: options.official ? name : `${name}.UNOFFICIAL`, requiredType, type, pattern };
   } catch (error) {
-    if (!(error instanceof PatternError)) throw error;
-    for (const { level, text } of error.diagnostics) {
+    if (!(error instanceof SignatureError)) throw error;
+    for (const { level, text } of error.messages) {
       if (level === 'warning') options.logger?.warning(text);
       else options.logger?.error(text);
     }

@@ -7,9 +7,9 @@ import {
   isStoredStatic,
   storedSpecialIndex,
 } from '../signatures/pattern-elements.js';
-import { expandShortGaps } from '../signatures/short-gaps.js';
-import { atoi, hexValue, isDigits, strtokField } from '../util/c-numbers.js';
-import { PatternError, refuse } from './pattern-error.js';
+import { parseGap, splitPattern, SplitKind, UNBOUNDED_GAP } from '../signatures/body-pattern.js';
+import { hexValue } from '../util/c-numbers.js';
+import { SignatureError } from '../matching/signature-error.js';
 import { parseTypeOffset, type TypeOffset } from './type-offset.js';
 
 /**
@@ -67,7 +67,7 @@ export interface TypePattern {
 
 /**
  * Parses the pattern and offset of a type signature named `name` (the name is only used in
- * ClamAV's messages). Throws PatternError for what ClamAV refuses.
+ * ClamAV's messages). Throws SignatureError for what ClamAV refuses.
  */
 export function parseTypePattern(name: string, hex: string, offset: string): TypePattern {
   const parts = splitParts(hex, (part, partNo, minGap, maxGap) => buildPart(name, part, offset, partNo, minGap, maxGap));
@@ -76,111 +76,46 @@ export function parseTypePattern(name: string, hex: string, offset: string): Typ
 
 type PartBuilder = (hex: string, partNo: number, minGap: number, maxGap: number) => PatternPart;
 
-/** libclamav's cli_add_content_match_pattern: expand small `{n}`, split on `*` and `{…}`. */
+/**
+ * libclamav's cli_add_content_match_pattern: the body signatures' split into parts (small `{n}`
+ * expanded, cut at `*` and `{…}`), each part built in turn and a refusal followed by ClamAV's
+ * messages for the kind of split.
+ */
 function splitParts(pattern: string, build: PartBuilder): PatternPart[] {
-  const hex = expandShortGaps(pattern);
-  if (hex.includes('{')) return splitOnGaps(hex, build);
-  if (hex.includes('*')) return splitOnStars(hex, build);
-  return [withTrailer(() => build(hex, 0, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (3).')];
+  const split = splitPattern(pattern);
+  if (split.kind === SplitKind.Single) {
+    return [withTrailer(() => build(split.parts[0]!.hex!, 0, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (3).')];
+  }
+  const ranged = split.kind === SplitKind.Ranged;
+  const trailer = ranged ? [PART_ERROR_RANGED, GAP_ERROR] : [PART_ERROR_STARRED];
+  return split.parts.map(({ hex, gap: gapText }, i) => {
+    const gap = gapText === null ? UNBOUNDED_GAP : withTrailer(() => parseGap(gapText), GAP_ERROR);
+    if (hex === null) throw new SignatureError(`cli_add_content_match_pattern: Can't extract part ${i + 1} of partial signature.`);
+    return withTrailer(() => build(hex, i + 1, gap.min, gap.max), ...trailer);
+  });
 }
 
-function withTrailer(build: () => PatternPart, ...trailer: string[]): PatternPart {
+const PART_ERROR_RANGED = 'cli_add_content_match_pattern: Problem adding signature (1).';
+const PART_ERROR_STARRED = 'cli_add_content_match_pattern: Problem adding signature (2).';
+const GAP_ERROR = 'cli_add_content_match_pattern: Problem adding signature (1b).';
+
+function withTrailer<T>(build: () => T, ...trailer: string[]): T {
   try {
     return build();
   } catch (error) {
-    throw error instanceof PatternError ? error.followedBy(...trailer) : error;
+    if (error instanceof SignatureError) for (const message of trailer) error.because(message);
+    throw error;
   }
-}
-
-/** Parts are separated by `*` and `{…}` outside alternatives; inside them, ClamAV refuses both. */
-function countParts(hex: string, separators: string): number {
-  let parts = 1;
-  let nesting = 0;
-  for (const c of hex) {
-    if (c === '(') nesting++;
-    else if (c === ')') nesting--;
-    else if (separators.includes(c)) {
-      if (nesting) {
-        throw refuse(
-          c === '{'
-            ? 'cli_add_content_match_pattern: Alternative match contains unsupported ranged wildcard'
-            : 'cli_add_content_match_pattern: Alternative match cannot contain unbounded wildcards',
-        );
-      }
-      parts++;
-    }
-  }
-  return parts;
-}
-
-function splitOnGaps(hex: string, build: PartBuilder): PatternPart[] {
-  const parts = countParts(hex, '{*');
-  const result: PatternPart[] = [];
-  const trailer = ['cli_add_content_match_pattern: Problem adding signature (1).', GAP_ERROR];
-  let rest = hex;
-  let minGap = 0;
-  let maxGap = 0;
-  for (let partNo = 1; partNo <= parts; partNo++) {
-    if (partNo === parts) {
-      result.push(withTrailer(() => build(rest, partNo, minGap, maxGap), ...trailer));
-      break;
-    }
-    const cut = rest.search(/[{*]/);
-    const separator = rest[cut];
-    const piece = rest.slice(0, cut);
-    result.push(withTrailer(() => build(piece, partNo, minGap, maxGap), ...trailer));
-    rest = rest.slice(cut + 1);
-    minGap = maxGap = 0;
-    if (separator === '*') continue;
-    const close = rest.indexOf('}');
-    if (close < 0) throw refuse(GAP_ERROR);
-    [minGap, maxGap] = parseGap(rest.slice(0, close));
-    rest = rest.slice(close + 1);
-  }
-  return result;
-}
-
-const GAP_ERROR = 'cli_add_content_match_pattern: Problem adding signature (1b).';
-
-/** `{n}`, `{n-m}`, `{-m}`, `{n-}` contents; 0 stands for "no bound". */
-function parseGap(text: string): [number, number] {
-  if (!text.includes('-')) {
-    if (!isDigits(text)) throw refuse(GAP_ERROR);
-    const value = atoi(text);
-    if (value < 0) throw refuse(GAP_ERROR);
-    return [value, value];
-  }
-  const bounds: [number, number] = [0, 0];
-  for (const field of [0, 1]) {
-    const token = strtokField(text, field, '-');
-    if (token === undefined) continue;
-    if (!isDigits(token)) throw refuse(GAP_ERROR);
-    bounds[field] = atoi(token);
-    if (bounds[field] < 0) throw refuse(GAP_ERROR);
-  }
-  if (strtokField(text, 2, '-') !== undefined) throw refuse(GAP_ERROR);
-  return bounds;
-}
-
-function splitOnStars(hex: string, build: PartBuilder): PatternPart[] {
-  const parts = countParts(hex, '*');
-  const result: PatternPart[] = [];
-  for (let partNo = 1; partNo <= parts; partNo++) {
-    const piece = strtokField(hex, partNo - 1, '*');
-    if (piece === undefined) throw refuse(`cli_add_content_match_pattern: Can't extract part ${partNo} of partial signature.`);
-    result.push(withTrailer(() => build(piece, partNo, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (2).'));
-  }
-  return result;
 }
 
 /** libclamav's cli_ac_addsig for one part, in its order of checks. */
 function buildPart(name: string, hex: string, offset: string, partNo: number, minGap: number, maxGap: number): PatternPart {
-  if (Math.floor(hex.length / 2) < MIN_KEY) throw refuse(`cli_ac_addsig: Signature for ${name} is too short`);
-  if (hex.includes('[')) throw refuse('cli_ac_addsig: [n-m] anchors are not supported in type signatures');
+  if (Math.floor(hex.length / 2) < MIN_KEY) throw new SignatureError(`cli_ac_addsig: Signature for ${name} is too short`);
+  if (hex.includes('[')) throw new SignatureError('cli_ac_addsig: [n-m] anchors are not supported in type signatures');
   const { text, alternatives } = extractAlternatives(hex);
   const codes = decodeHex(text);
   if (codes.length < MIN_KEY) {
-    throw refuse(`cli_ac_addsig: Subpattern in signature is shorter than the minimum depth of the AC trie. (${codes.length} < ${MIN_KEY})`);
+    throw new SignatureError(`cli_ac_addsig: Subpattern in signature is shorter than the minimum depth of the AC trie. (${codes.length} < ${MIN_KEY})`);
   }
   checkPrefilter(name, codes, alternatives);
   const keyStart = chooseKeyStart(codes);
@@ -216,10 +151,7 @@ function checkPrefilter(name: string, codes: Uint16Array, alternatives: readonly
   let end = start;
   while (end < codes.length && end < MAX_FILTERED && !isMultiByte(codes[end])) end++;
   const stopped = end < codes.length && end < MAX_FILTERED;
-  const warn = (text: string) => new PatternError([
-    { level: 'warning', text },
-    { level: 'warning', text: 'cli_ac_addsig: cannot use filter for trie' },
-  ]);
+  const warn = (text: string) => SignatureError.warned(text, 'cli_ac_addsig: cannot use filter for trie');
   if (end - start < 2) throw warn(stopped ? `Don't know how to create filter for: ${name}` : `Subpattern too short: ${name}`);
   let usablePair = false;
   for (let i = start; i + 1 < end; i++) if (codes[i] !== STORED_ANY || codes[i + 1] !== STORED_ANY) usablePair = true;
@@ -240,15 +172,15 @@ function extractAlternatives(hex: string): { text: string; alternatives: Alterna
     const negated = open > 0 && rest[open - 1] === '!';
     text += rest.slice(0, negated ? open - 1 : open);
     const { end, nesting } = findClosing(rest, open + 1);
-    if (end < 0) throw refuse('cli_ac_addsig: Missing closing parenthesis');
+    if (end < 0) throw new SignatureError('cli_ac_addsig: Missing closing parenthesis');
     const inner = rest.slice(open + 1, end);
-    if (inner === '') throw refuse('cli_ac_addsig: Empty block');
-    if (nesting > MAX_NESTING) throw refuse('ac_addspecial: Expression exceeds maximum alternate nesting limit');
+    if (inner === '') throw new SignatureError('cli_ac_addsig: Empty block');
+    if (nesting > MAX_NESTING) throw new SignatureError('ac_addspecial: Expression exceeds maximum alternate nesting limit');
     if (inner === 'B' || inner === 'L' || inner === 'W') {
-      throw refuse(`cli_ac_addsig: character class (${inner}) is not supported in type signatures`);
+      throw new SignatureError(`cli_ac_addsig: character class (${inner}) is not supported in type signatures`);
     }
     // Element codes keep the alternative's index in their low byte.
-    if (alternatives.length > 0xff) throw refuse('cli_ac_addsig: too many alternatives in one type signature');
+    if (alternatives.length > 0xff) throw new SignatureError('cli_ac_addsig: too many alternatives in one type signature');
     alternatives.push(parseAlternative(inner, negated));
     text += '()';
     rest = rest.slice(end + 1);
@@ -277,8 +209,8 @@ function parseAlternative(inner: string, negated: boolean): Alternative {
   const width = choices[0].length;
   const fixed = !/[(?]/.test(inner) && choices.every((choice) => choice.length === width) && width > 0;
   if (!fixed) {
-    if (negated) throw refuse("ac_special_altstr: Can't apply negation operation to generic alternate strings");
-    throw refuse('cli_ac_addsig: variable-length alternatives are not supported in type signatures');
+    if (negated) throw new SignatureError("ac_special_altstr: Can't apply negation operation to generic alternate strings");
+    throw new SignatureError('cli_ac_addsig: variable-length alternatives are not supported in type signatures');
   }
   const bytes = choices.map((choice) => {
     const decoded = decodeBytes(choice);
@@ -333,9 +265,9 @@ function digitValue(digit: string): number {
 }
 
 /** ClamAV's hex decoders complain about odd lengths only; bad characters fail silently. */
-function malformedHex(decoder: string, hex: string): PatternError {
-  if (hex.length % 2 === 0 || !decoder) return new PatternError([]);
-  return refuse(`${decoder}(): Malformed hexstring: ${hex} (length: ${hex.length})`);
+function malformedHex(decoder: string, hex: string): SignatureError {
+  if (hex.length % 2 === 0 || !decoder) return new SignatureError();
+  return new SignatureError(`${decoder}(): Malformed hexstring: ${hex} (length: ${hex.length})`);
 }
 
 const isWildcard = (code: number) => !isStoredStatic(code);
@@ -385,7 +317,7 @@ function chooseKeyStart(codes: Uint16Array): number {
     runLength = nonZeroLength;
     runStart = nonZeroStart;
   }
-  if (runLength < MIN_KEY) throw refuse(`cli_ac_addsig: Can't find a static subpattern of length ${MIN_KEY}`);
+  if (runLength < MIN_KEY) throw new SignatureError(`cli_ac_addsig: Can't find a static subpattern of length ${MIN_KEY}`);
   return runStart;
 }
 
