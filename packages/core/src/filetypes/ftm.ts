@@ -3,7 +3,8 @@ import type { Logger } from '../util/logger.js';
 import { atoi, isDigits } from '../util/c-numbers.js';
 import type { TypeSignature } from './type-matcher.js';
 import { SignatureError } from '../matching/signature-error.js';
-import { decodeBytes, parseTypePattern } from './type-pattern.js';
+import { decodeBytes } from '../signatures/body-pattern.js';
+import { parseTypePattern } from './type-pattern.js';
 import { databaseTypeCode } from './types.js';
 
 /**

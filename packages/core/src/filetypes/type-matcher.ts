@@ -1,6 +1,7 @@
 import { byteMatches, isStoredSpecial, storedSpecialIndex, wideElement } from '../signatures/pattern-elements.js';
 import type { Logger } from '../util/logger.js';
-import { MAX_KEY, type Alternative, type PatternPart, type TypePattern } from './type-pattern.js';
+import { AC_KEY_MAX } from '../matching/ac-key.js';
+import type { Alternative, PatternPart, TypePattern } from './type-pattern.js';
 import type { TypeOffset } from './type-offset.js';
 import { T, TYPE_ANY } from './types.js';
 
@@ -287,7 +288,7 @@ interface MatchSpan {
 function keyOf(part: PatternPart): number {
   const { body, keyLength } = part;
   // 3-byte keys get a marker bit above 24 bits so that they never collide with 2-byte keys.
-  return keyLength === MAX_KEY ? 0x1000000 | (body[0] << 16) | (body[1] << 8) | body[2] : (body[0] << 8) | body[1];
+  return keyLength === AC_KEY_MAX ? 0x1000000 | (body[0] << 16) | (body[1] << 8) | body[2] : (body[0] << 8) | body[1];
 }
 
 /** ClamAV's list order inside one trie node (see the module comment). */

@@ -2,6 +2,7 @@ import { MIN_STATIC_BYTES, SpecialKind, specialLengths, type ParsedPart, type Sp
 import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
+import { choosePrefixLength, keyLengthAt } from './ac-key.js';
 
 /**
  * Every body pattern of one target type, compiled and laid out in typed arrays (one entry per
@@ -15,8 +16,6 @@ import { SignatureError } from './signature-error.js';
  * (up to 4 static bytes at a fixed distance from the start) that the candidate index looks for.
  */
 
-/** The longest static key ClamAV's automaton uses, and the shortest it accepts. */
-const KEY_MAX = 3;
 /** The longest search window of the candidate index. */
 export const WINDOW_MAX = 4;
 /** Marks "no single-byte anchor" in the anchor element arrays. */
@@ -556,75 +555,9 @@ function specialHash(special: Special): number {
   return hash;
 }
 
-/**
- * Chooses the start of the pattern proper like ClamAV's cli_ac_addsig: when the first bytes
- * contain a wildcard or are all zero, the pattern is shifted right to a run of static bytes
- * (preferring runs that do not start with two zeros) and the skipped elements become the prefix.
- */
-function choosePrefixLength(part: ParsedPart): number {
-  const n = part.length;
-  let wildcardStart = false;
-  let zeroStart = true;
-  for (let i = 0; i < KEY_MAX && i < n; i++) {
-    if (isWildcardAt(part, i)) {
-      wildcardStart = true;
-      break;
-    }
-    if (zeroStart && !isZeroAt(part, i)) zeroStart = false;
-  }
-  if (!wildcardStart && !zeroStart) return 0;
-
-  let runLength = 0;
-  let runStart = 0;
-  let nonZeroLength = 0;
-  let nonZeroStart = 0;
-  const last = n - MIN_STATIC_BYTES + 1;
-  for (let i = 0; i < last; i++) {
-    for (let j = i; j < i + KEY_MAX && j < n; j++) {
-      if (isWildcardAt(part, j)) break;
-      if (j - i + 1 >= runLength) {
-        runLength = j - i + 1;
-        runStart = i;
-      }
-      if (!isZeroAt(part, runStart) || (n > runStart + 1 && !isZeroAt(part, runStart + 1))) {
-        if (runLength >= KEY_MAX) break;
-        if (runLength >= MIN_STATIC_BYTES && runLength > nonZeroLength) {
-          nonZeroLength = runLength;
-          nonZeroStart = runStart;
-        }
-      }
-    }
-    if (runLength >= KEY_MAX && (!isZeroAt(part, runStart) || !isZeroAt(part, runStart + 1))) break;
-  }
-  if (nonZeroLength !== 0 && n > runStart + 1 && isZeroAt(part, runStart) && isZeroAt(part, runStart + 1)) {
-    runLength = nonZeroLength;
-    runStart = nonZeroStart;
-  }
-  if (runLength < MIN_STATIC_BYTES) {
-    throw new SignatureError(`cli_ac_addsig: Can't find a static subpattern of length ${MIN_STATIC_BYTES}`);
-  }
-  return runStart;
-}
-
-function isWildcardAt(part: ParsedPart, i: number): boolean {
-  return !isStoredStatic(part.elements[part.start + i]!);
-}
-
-/**
- * ClamAV's zero test on its own 16-bit encoding: an exact 0x00 byte (not a case-insensitive one,
- * not a wildcard), or past the end.
- */
-function isZeroAt(part: ParsedPart, i: number): boolean {
-  return i >= part.length || part.elements[part.start + i] === 0;
-}
-
 function prepare(part: ParsedPart, engine: PatternEngine, specialStart: number): PreparedPattern {
-  const { elements, start, length } = part;
   const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(part);
-  let keyLength = 0;
-  while (keyLength < KEY_MAX && prefixLength + keyLength < length && isStoredStatic(elements[start + prefixLength + keyLength]!)) {
-    keyLength++;
-  }
+  const keyLength = keyLengthAt(part, prefixLength);
   // ClamAV's automaton refuses such a pattern without a message of its own.
   if (keyLength < MIN_STATIC_BYTES) throw new SignatureError();
   return { part, engine, prefixLength, keyLength, specialStart };

@@ -1,5 +1,4 @@
 import { atoi, hexValue, isDigits, scanUnsigned, strtokField } from '../util/c-numbers.js';
-import { decodeBytes } from '../filetypes/type-pattern.js';
 import { SignatureError } from '../matching/signature-error.js';
 import { expandShortGaps } from './short-gaps.js';
 import { Latin1Scratch } from '../util/latin1.js';
@@ -597,6 +596,19 @@ function decodeWideElements(text: string, nocase: boolean): Uint32Array {
 }
 
 // ---- Alternatives ------------------------------------------------------------------------------
+
+/** Plain hex to bytes; undefined for odd length or a non-hex character. */
+export function decodeBytes(hex: string): Uint8Array | undefined {
+  if (hex.length % 2 !== 0) return undefined;
+  const out = new Uint8Array(hex.length >> 1);
+  for (let i = 0; i < out.length; i++) {
+    const high = hexValue(hex.charCodeAt(2 * i));
+    const low = hexValue(hex.charCodeAt(2 * i + 1));
+    if (high < 0 || low < 0) return undefined;
+    out[i] = (high << 4) | low;
+  }
+  return out;
+}
 
 /** Counts what ClamAV's ac_analyze_expr reports about an alternative list. */
 function analyzeAlternatives(text: string): { count: number; fixed: boolean; longest: number } {
