@@ -1,6 +1,7 @@
 import type { ExtractionContext, ExtractedObject, FormatHandler } from './handler.js';
 import { guarded } from './compression/guard.js';
-import { ascii, indexOfBytes } from './documents/bytes.js';
+import { ascii } from './documents/bytes.js';
+import { indexOfBytes } from '../util/byte-search.js';
 import { PdfDocument } from './documents/pdf-document.js';
 
 /**

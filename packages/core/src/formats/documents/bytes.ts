@@ -72,19 +72,6 @@ export function startsWithIgnoreCase(text: string, prefix: string): boolean {
   return text.length >= prefix.length && lowerAscii(text.slice(0, prefix.length)) === lowerAscii(prefix);
 }
 
-/** memmem(): the first offset of `needle` in `haystack[start, end)`, or -1. */
-export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, start = 0, end = haystack.length): number {
-  const first = needle[0];
-  if (first === undefined) return start <= end ? start : -1;
-  const last = end - needle.length;
-  for (let i = haystack.indexOf(first, start); i !== -1 && i <= last; i = haystack.indexOf(first, i + 1)) {
-    let j = 1;
-    while (j < needle.length && haystack[i + j] === needle[j]) j++;
-    if (j === needle.length) return i;
-  }
-  return -1;
-}
-
 /** ASCII text as bytes, for constant needles. */
 export function ascii(text: string): Uint8Array {
   return Uint8Array.from(text, (c) => c.charCodeAt(0));

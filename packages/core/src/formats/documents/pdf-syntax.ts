@@ -4,7 +4,8 @@
  * decides what it extracts. Every function takes a buffer, a position and a length (the bytes
  * ClamAV allows itself to look at) and returns a position, or -1 for C's NULL.
  */
-import { indexOfBytes, isDigit, isSpace } from './bytes.js';
+import { isDigit, isSpace } from './bytes.js';
+import { indexOfBytes } from '../../util/byte-search.js';
 
 /** cli_memstr: the first occurrence of `needle` in `buf[pos, pos + len)`, or -1. */
 export function memstr(buf: Uint8Array, pos: number, len: number, needle: Uint8Array): number {

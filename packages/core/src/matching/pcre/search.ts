@@ -17,6 +17,7 @@ import {
   MATCH_NOMATCH,
 } from './interpreter.js';
 import type { StartInfo } from './study.js';
+import { indexOfBytes } from '../../util/byte-search.js';
 
 const LF = 0x0a;
 /* PCRE2 looks for the required code unit only in subjects shorter than this (anchored) or
@@ -143,9 +144,4 @@ export function search(
 function indexOrEnd(subject: Uint8Array, c: number, from: number): number {
   const at = subject.indexOf(c, from);
   return at < 0 ? subject.length : at;
-}
-
-/** First position >= from where `needle` occurs in `haystack`, or -1. */
-function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from: number): number {
-  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).indexOf(needle, from);
 }
