@@ -10,6 +10,8 @@ import { SignatureError } from '../src/matching/signature-error.js';
 import { classifySubsignature, parseTargetDescription, splitLogicalLine } from '../src/signatures/ldb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
+import { Random } from './fixtures/body/random-signatures.js';
+import { basePeSpec, buildPe } from './fixtures/executables/pe-builder.js';
 import { sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const SIGS = `${sharedSigs()}/`;
@@ -264,12 +266,16 @@ describe('target description conditions at scan time', () => {
     assert.ok(names.includes('Retype.UNOFFICIAL'));
   });
 
-  it('matches icon groups only through the icon matcher', () => {
-    const executable = { entryPoint: 0, sections: [] };
-    assert.deepEqual(scan({ executable }, 'CL_TYPE_MSEXE').filter((n) => n.startsWith('Icon')), []);
+  it('matches icon groups only through the icon matcher, in a PE file', () => {
+    const pe = buildPe(basePeSpec(), new Random(3));
+    pe.set(data, 0x500);
+    const asPe = { allMatch: true, fileType: 'CL_TYPE_MSEXE' };
+    assert.deepEqual(scanNames(detector, pe, asPe).filter((n) => n.startsWith('Icon')), []);
     const builder = new BodySignatureBuilder({ iconsMatch: (_object, group1) => group1 === 'FAKE' });
     builder.addLdb(lines.at(-1)!, signatureContext('tdb.ldb', 1, new CaptureLogger()));
     const withIcons = builder.build();
-    assert.deepEqual(scanNames(withIcons, data, { allMatch: true, fileType: 'CL_TYPE_MSEXE', object: { executable } }), ['Icon.UNOFFICIAL']);
+    assert.deepEqual(scanNames(withIcons, pe, asPe), ['Icon.UNOFFICIAL']);
+    // Headers that do not parse: no icon condition holds.
+    assert.deepEqual(scanNames(withIcons, data, asPe), []);
   });
 });

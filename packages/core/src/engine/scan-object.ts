@@ -38,7 +38,7 @@ function hashInSteps(algorithm: HashAlgorithm, data: Uint8Array): Uint8Array {
   return hash.digest();
 }
 
-/** Entry point and sections of an executable, filled in by the PE/ELF/Mach-O parsers when present. */
+/** Entry point and sections of an executable, as its header parser finds them (executables/). */
 export interface ExecutableSection {
   /** Relative virtual address. */
   readonly rva: number;
@@ -71,7 +71,6 @@ export interface ScanObject {
   /** Its name inside that container, when it has one. */
   readonly name?: string;
   readonly hashes: ObjectHashes;
-  readonly executable?: ExecutableInfo;
   /**
    * Scanned as a view of its container's buffer (ClamAV's nested fmaps) rather than as a buffer
    * of its own: ClamAV does not look for embedded containers in it.

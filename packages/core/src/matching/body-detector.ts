@@ -9,6 +9,7 @@ import {
   type SharedContainerSignature,
 } from '../signatures/cdb.js';
 import { isExecutableTarget } from '../signatures/offset.js';
+import { executableTargetInfo } from '../executables/target-info.js';
 import type { PcreLimits } from './pcre.js';
 import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
@@ -246,11 +247,11 @@ export class BodyScanRun {
 
 /**
  * What offsets and target descriptions look at. Executable structure counts only for PE, ELF
- * and Mach-O targets; for those, a missing `executable` means the headers did not parse, which
- * in ClamAV disables every relative offset (EOF-n included) for the whole scan.
+ * and Mach-O targets; for those, headers that do not parse disable every relative offset
+ * (EOF-n included) for the whole scan, as in ClamAV.
  */
 function objectFacts(object: ScanObject, target: number): ObjectFacts {
-  const executable = isExecutableTarget(target) ? object.executable : undefined;
+  const executable = isExecutableTarget(target) ? executableTargetInfo(object.data, target) : undefined;
   return {
     size: object.data.length,
     status: !isExecutableTarget(target) ? 0 : executable ? 1 : -1,
