@@ -1,0 +1,258 @@
+import type { ExecutableInfo, ExecutableSection } from '../engine/scan-object.js';
+
+/**
+ * The entry point and sections of a Mach-O file as ClamAV 1.4's cli_machoheader (cli_scanmacho
+ * asked for file info) finds them for its target info (cli_targetinfo, target 9): what `EP+n`,
+ * `Sx+n`, `SL+n`, `SEx` offsets and the `EntryPoint` / `NumberOfSections` target descriptions
+ * look at. Undefined where ClamAV's parse does not succeed, which disables every relative offset
+ * of the scan (`EOF-n` included).
+ *
+ * Target 9 covers CL_TYPE_MACHO (the four 0xfeedface / 0xfeedfacf magics) and
+ * CL_TYPE_MACHO_UNIBIN. Every file type goes through this same parser, so a universal (fat,
+ * 0xcafebabe) file fails its magic check and has no target info. What ClamAV 1.4 does with one:
+ * it types it as binary data, recognises the universal binary during that raw scan, scans each
+ * architecture slice as an embedded object typed afresh (a Mach-O slice then gets target info of
+ * its own, offsets relative to the slice start), and then matches the fat file itself against the
+ * target 9 signatures with failed target info. Handing slices over is the caller's business.
+ *
+ * ClamAV's walk, and its quirks kept here:
+ * - 28 header bytes must be there; the magic gives width and byte order. The 64-bit header's
+ *   reserved word is skipped without being required.
+ * - 1 to 1024 load commands, else failure. Each 8-byte command header must be in the file.
+ * - A segment command of the file's width (LC_SEGMENT in 32-bit files, LC_SEGMENT_64 in 64-bit
+ *   ones; the other one is skipped like any command) must have its fixed part and every one of its
+ *   at most 255 sections in the file. The walk goes on right after the last section, whatever
+ *   cmdsize says.
+ * - LC_THREAD / LC_UNIXTHREAD count only for i386, PowerPC and PowerPC64: the thread state
+ *   (after the flavor and count words) must be in the file, and the walk goes on right after it,
+ *   whatever cmdsize says. PowerPC's srr0 becomes the entry address (the last thread command
+ *   wins); i386's eip is never taken, so i386 files keep an entry address of 0. LC_MAIN is not
+ *   looked at, so x86-64 and ARM files (whose thread states are skipped unread) have entry
+ *   address 0 too.
+ * - Any other command is skipped by its cmdsize (a cmdsize of 8 or less moves on by 8 bytes).
+ * - A non-zero entry address is mapped to a file offset through the first section whose
+ *   [addr, addr + size) holds it (32-bit wrapping sum and offset); none holding it fails. With no
+ *   sections at all the address is kept as it is. A zero entry address stays 0: `EP+n` is then
+ *   file offset n.
+ * - Section fields are 32-bit: 64-bit addresses (and PowerPC64's srr0) keep their low 32 bits.
+ *   The raw size is the size rounded up to the section's alignment (2^align). ClamAV 1.4.6 (the
+ *   fix of CVE-2026-20347; the 1.4.5 source differs) refuses an align of 32 or more and a raw size
+ *   that does not fit in 32 bits, in 32- and 64-bit files alike (checked against clamscan 1.4.6).
+ * - The section count is ClamAV's 16-bit nsections: past 65535 sections it wraps, and only that
+ *   many sections can be addressed or searched for the entry point.
+ */
+
+const MAX_LOAD_COMMANDS = 1024;
+const MAX_SEGMENT_SECTIONS = 255;
+const HEADER_SIZE = 28;
+const HEADER_64_PADDING = 4;
+const LOAD_COMMAND_HEADER_SIZE = 8;
+const LC_SEGMENT = 0x1;
+const LC_SEGMENT_64 = 0x19;
+const LC_THREAD = 0x4;
+const LC_UNIXTHREAD = 0x5;
+/** The flavor and count words in front of a thread state. */
+const THREAD_STATE_PREFIX = 8;
+const UINT16_WRAP = 0x1_0000;
+
+/** The width-dependent shapes ClamAV reads. */
+interface WidthLayout {
+  readonly segmentCommand: number;
+  /** Segment command after its 8-byte header, and where its section count sits in that. */
+  readonly segmentSize: number;
+  readonly segmentSectionCount: number;
+  readonly sectionSize: number;
+  readonly sectionAddress: number;
+  readonly sectionMemorySize: number;
+  readonly sectionOffset: number;
+  readonly sectionAlign: number;
+  readonly is64: boolean;
+}
+
+const LAYOUT_32: WidthLayout = {
+  segmentCommand: LC_SEGMENT,
+  segmentSize: 48,
+  segmentSectionCount: 40,
+  sectionSize: 68,
+  sectionAddress: 32,
+  sectionMemorySize: 36,
+  sectionOffset: 40,
+  sectionAlign: 44,
+  is64: false,
+};
+
+const LAYOUT_64: WidthLayout = {
+  segmentCommand: LC_SEGMENT_64,
+  segmentSize: 64,
+  segmentSectionCount: 56,
+  sectionSize: 80,
+  sectionAddress: 32,
+  sectionMemorySize: 40,
+  sectionOffset: 48,
+  sectionAlign: 52,
+  is64: true,
+};
+
+/**
+ * The CPUs whose thread state ClamAV reads, with the size of its (unpacked, x86-64 ABI) C
+ * structure for that state and whether the program counter at its start is taken as the entry.
+ */
+interface ThreadState {
+  readonly size: number;
+  readonly pc: 'none' | 'u32' | 'u64';
+}
+
+const THREAD_STATES = new Map<number, ThreadState>([
+  [7, { size: 64, pc: 'none' }], // i386: eip is not used
+  [18, { size: 160, pc: 'u32' }], // PowerPC: srr0
+  [18 | 0x100_0000, { size: 312, pc: 'u64' }], // PowerPC64: srr0 (natural alignment pads cr and vrsave)
+]);
+
+class MachoReader {
+  private readonly view: DataView;
+
+  constructor(
+    private readonly data: Uint8Array,
+    readonly little: boolean,
+  ) {
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  has(at: number, length: number): boolean {
+    return at + length <= this.data.length;
+  }
+
+  u32(at: number): number {
+    return this.view.getUint32(at, this.little);
+  }
+
+  /** The low 32 bits of a 64-bit field. */
+  low32of64(at: number): number {
+    return this.view.getUint32(this.little ? at : at + 4, this.little);
+  }
+
+  high32of64(at: number): number {
+    return this.view.getUint32(this.little ? at + 4 : at, this.little);
+  }
+}
+
+interface Header {
+  readonly reader: MachoReader;
+  readonly layout: WidthLayout;
+  readonly thread: ThreadState | undefined;
+  readonly commandCount: number;
+  readonly firstCommand: number;
+}
+
+export function machoTargetInfo(data: Uint8Array): ExecutableInfo | undefined {
+  const header = readHeader(data);
+  if (header === undefined) return undefined;
+  const walked = walkLoadCommands(header);
+  if (walked === undefined) return undefined;
+  // ClamAV's section count is 16-bit; sections past it are out of reach.
+  const sections = walked.sections.slice(0, walked.sections.length % UINT16_WRAP);
+  if (walked.entryAddress === 0 || walked.sections.length === 0) return { entryPoint: walked.entryAddress, sections };
+  const entryPoint = rawAddress(walked.entryAddress, sections);
+  return entryPoint === undefined ? undefined : { entryPoint, sections };
+}
+
+function readHeader(data: Uint8Array): Header | undefined {
+  if (data.length < HEADER_SIZE) return undefined;
+  // 0xfeedface / 0xfeedfacf in either byte order: the first byte tells which.
+  const [b0, b1, b2, b3] = [data[0], data[1], data[2], data[3]];
+  let little: boolean;
+  if (b1 === 0xfa && b2 === 0xed && b3 === 0xfe && (b0 === 0xce || b0 === 0xcf)) little = true;
+  else if (b0 === 0xfe && b1 === 0xed && b2 === 0xfa && (b3 === 0xce || b3 === 0xcf)) little = false;
+  else return undefined;
+  const is64 = (little ? b0 : b3) === 0xcf;
+  const reader = new MachoReader(data, little);
+  const commandCount = reader.u32(16);
+  if (commandCount === 0 || commandCount > MAX_LOAD_COMMANDS) return undefined;
+  return {
+    reader,
+    layout: is64 ? LAYOUT_64 : LAYOUT_32,
+    thread: THREAD_STATES.get(reader.u32(4)),
+    commandCount,
+    firstCommand: HEADER_SIZE + (is64 ? HEADER_64_PADDING : 0),
+  };
+}
+
+interface Walked {
+  entryAddress: number;
+  readonly sections: ExecutableSection[];
+}
+
+/** Steps through the load commands the way ClamAV does; undefined where it gives up. */
+function walkLoadCommands(header: Header): Walked | undefined {
+  const { reader, layout, thread } = header;
+  const walked: Walked = { entryAddress: 0, sections: [] };
+  let at = header.firstCommand;
+  for (let i = 0; i < header.commandCount; i++) {
+    if (!reader.has(at, LOAD_COMMAND_HEADER_SIZE)) return undefined;
+    const command = reader.u32(at);
+    const commandSize = reader.u32(at + 4);
+    at += LOAD_COMMAND_HEADER_SIZE;
+    let next: number | undefined;
+    if (command === layout.segmentCommand) {
+      next = readSegment(reader, layout, at, walked.sections);
+    } else if (thread !== undefined && (command === LC_THREAD || command === LC_UNIXTHREAD)) {
+      next = readThread(reader, thread, at, walked);
+    } else {
+      next = at + (commandSize > LOAD_COMMAND_HEADER_SIZE ? commandSize - LOAD_COMMAND_HEADER_SIZE : 0);
+    }
+    if (next === undefined) return undefined;
+    at = next;
+  }
+  return walked;
+}
+
+/** A segment command's sections, appended to `sections`; the offset after them. */
+function readSegment(reader: MachoReader, layout: WidthLayout, at: number, sections: ExecutableSection[]): number | undefined {
+  if (!reader.has(at, layout.segmentSize)) return undefined;
+  const count = reader.u32(at + layout.segmentSectionCount);
+  if (count > MAX_SEGMENT_SECTIONS) return undefined;
+  at += layout.segmentSize;
+  for (let j = 0; j < count; j++) {
+    if (!reader.has(at, layout.sectionSize)) return undefined;
+    const section = readSection(reader, layout, at);
+    if (section === undefined) return undefined;
+    sections.push(section);
+    at += layout.sectionSize;
+  }
+  return at;
+}
+
+function readSection(reader: MachoReader, layout: WidthLayout, at: number): ExecutableSection | undefined {
+  const field = (offset: number) => (layout.is64 ? reader.low32of64(at + offset) : reader.u32(at + offset));
+  const rva = field(layout.sectionAddress);
+  // A 64-bit size past 32 bits can only round up to more than 32 bits: refused below.
+  if (layout.is64 && reader.high32of64(at + layout.sectionMemorySize) !== 0) return undefined;
+  const virtualSize = field(layout.sectionMemorySize);
+  const rawOffset = reader.u32(at + layout.sectionOffset);
+  const alignPower = reader.u32(at + layout.sectionAlign);
+  if (alignPower >= 32) return undefined;
+  const rawSize = roundUpToAlignment(virtualSize, alignPower);
+  return rawSize === undefined ? undefined : { rva, virtualSize, rawOffset, rawSize };
+}
+
+/** `size` rounded up to a multiple of 2^power; undefined where that does not fit in 32 bits. */
+function roundUpToAlignment(size: number, power: number): number | undefined {
+  const alignment = 2 ** power;
+  const rounded = size + ((alignment - (size % alignment)) % alignment);
+  return rounded > 0xffff_ffff ? undefined : rounded;
+}
+
+/** A thread command of a CPU ClamAV knows: the entry address it gives; the offset after it. */
+function readThread(reader: MachoReader, thread: ThreadState, at: number, walked: Walked): number | undefined {
+  at += THREAD_STATE_PREFIX;
+  if (!reader.has(at, thread.size)) return undefined;
+  if (thread.pc === 'u32') walked.entryAddress = reader.u32(at);
+  else if (thread.pc === 'u64') walked.entryAddress = reader.low32of64(at);
+  return at + thread.size;
+}
+
+/** cli_rawaddr: the file offset of `address` through the first section holding it. */
+function rawAddress(address: number, sections: readonly ExecutableSection[]): number | undefined {
+  const holder = sections.find((s) => s.rva <= address && ((s.rva + s.virtualSize) >>> 0) > address);
+  return holder === undefined ? undefined : (address - holder.rva + holder.rawOffset) >>> 0;
+}
