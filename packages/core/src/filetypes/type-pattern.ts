@@ -1,6 +1,6 @@
 import { choosePrefixLength, keyLengthAt } from '../matching/ac-key.js';
 import { checkPrefilter } from '../matching/prefilter-check.js';
-import { SignatureError } from '../matching/signature-error.js';
+import { SignatureError, withContext } from '../matching/signature-error.js';
 import {
   PLAIN_PART,
   SpecialKind,
@@ -84,29 +84,22 @@ type PartBuilder = (hex: string, partNo: number, minGap: number, maxGap: number)
 function splitParts(pattern: string, build: PartBuilder): PatternPart[] {
   const split = splitPattern(pattern);
   if (split.kind === SplitKind.Single) {
-    return [withTrailer(() => build(split.parts[0]!.hex!, 0, 0, 0), 'cli_add_content_match_pattern: Problem adding signature (3).')];
+    return [withContext('cli_add_content_match_pattern: Problem adding signature (3).', () => build(split.parts[0]!.hex!, 0, 0, 0))];
   }
+  // A ranged split ends every refusal with "(1b)", after "(1)" for a refused part.
   const ranged = split.kind === SplitKind.Ranged;
-  const trailer = ranged ? [PART_ERROR_RANGED, GAP_ERROR] : [PART_ERROR_STARRED];
-  return split.parts.map(({ hex, gap: gapText }, i) => {
-    const gap = gapText === null ? UNBOUNDED_GAP : withTrailer(() => parseGap(gapText), GAP_ERROR);
-    if (hex === null) throw new SignatureError(`cli_add_content_match_pattern: Can't extract part ${i + 1} of partial signature.`);
-    return withTrailer(() => build(hex, i + 1, gap.min, gap.max), ...trailer);
-  });
+  const inSplit = <T>(step: () => T): T => (ranged ? withContext(GAP_ERROR, step) : step());
+  const partError = ranged ? 'cli_add_content_match_pattern: Problem adding signature (1).' : 'cli_add_content_match_pattern: Problem adding signature (2).';
+  return inSplit(() =>
+    split.parts.map(({ hex, gap: gapText }, i) => {
+      const gap = gapText === null ? UNBOUNDED_GAP : parseGap(gapText);
+      if (hex === null) throw new SignatureError(`cli_add_content_match_pattern: Can't extract part ${i + 1} of partial signature.`);
+      return withContext(partError, () => build(hex, i + 1, gap.min, gap.max));
+    }),
+  );
 }
 
-const PART_ERROR_RANGED = 'cli_add_content_match_pattern: Problem adding signature (1).';
-const PART_ERROR_STARRED = 'cli_add_content_match_pattern: Problem adding signature (2).';
 const GAP_ERROR = 'cli_add_content_match_pattern: Problem adding signature (1b).';
-
-function withTrailer<T>(build: () => T, ...trailer: string[]): T {
-  try {
-    return build();
-  } catch (error) {
-    if (error instanceof SignatureError) for (const message of trailer) error.because(message);
-    throw error;
-  }
-}
 
 /** Where parts are decoded; each part's elements are copied out at once. */
 const ELEMENTS = new GrowableShared(Uint16Array, 256, 1 << 20);
