@@ -8,8 +8,7 @@ import {
   type ContainerSignature,
   type SharedContainerSignature,
 } from '../signatures/cdb.js';
-import { isExecutableTarget } from '../signatures/offset.js';
-import { executableTargetInfo } from '../executables/target-info.js';
+import { executableTargetInfo, isExecutableTarget } from '../executables/target-info.js';
 import type { PcreLimits } from './pcre.js';
 import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
@@ -251,7 +250,7 @@ export class BodyScanRun {
  * (EOF-n included) for the whole scan, as in ClamAV.
  */
 function objectFacts(object: ScanObject, target: number): ObjectFacts {
-  const executable = isExecutableTarget(target) ? executableTargetInfo(object.data, target) : undefined;
+  const executable = executableTargetInfo(object.data, target);
   return {
     size: object.data.length,
     status: !isExecutableTarget(target) ? 0 : executable ? 1 : -1,

@@ -652,12 +652,7 @@ function parseAlternatives(content: string, negative: boolean, options: PartOpti
     for (let i = 0; i < count; i++) {
       const text = count === 1 ? content : strtokField(content, i, '|');
       if (text === undefined) throw new SignatureError(undefined, 'EMEM');
-      if (text.length % 2 !== 0) {
-        throw new SignatureError(`cli_mpool_hex2str(): Malformed hexstring: ${text} (length: ${text.length})`);
-      }
-      const bytes = decodeBytes(text);
-      if (!bytes) throw new SignatureError();
-      strings.push(bytes);
+      strings.push(decodePlainHex(text));
     }
     if (longest === 2) return { kind: SpecialKind.AltByte, negative, bytes: Uint8Array.from(strings, (s) => s[0]!) };
     return { kind: SpecialKind.AltFixed, negative, length: longest >> 1, strings };

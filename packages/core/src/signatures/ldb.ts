@@ -4,7 +4,7 @@ import { parseExpression, type ParsedExpression } from '../matching/logical-expr
 import { scanUnsigned } from '../util/c-numbers.js';
 import { tokenizeOutsideRegex } from '../matching/regex-subsig.js';
 import { SignatureError } from '../matching/signature-error.js';
-import { isExecutableTarget } from './offset.js';
+import { isExecutableTarget } from '../executables/target-info.js';
 
 /**
  * Logical signatures (.ldb, .ldu): `Name;TargetDescriptionBlock;LogicalExpression;Subsig0;…`,

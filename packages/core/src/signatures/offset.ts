@@ -1,6 +1,6 @@
-import { atoi, isDigits } from '../util/c-numbers.js';
-import { scanUnsigned } from '../util/c-numbers.js';
+import { atoi, isDigits, scanUnsigned } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
+import { isExecutableTarget } from '../executables/target-info.js';
 
 /**
  * Signature offsets (the `Offset` field of .ndb lines, the `offset:` prefix of .ldb subsignatures):
@@ -41,11 +41,6 @@ export interface OffsetSpec {
 
 /** ClamAV's value for "no valid offset". Offsets are unsigned 32-bit numbers in ClamAV. */
 export const OFFSET_NONE = 0xfffffffe;
-
-/** Target types whose objects have executable structure (PE, ELF, Mach-O). */
-export function isExecutableTarget(target: number): boolean {
-  return target === 1 || target === 6 || target === 9;
-}
 
 export const ANY_OFFSET: OffsetSpec = { kind: OffsetKind.Any, value: 0, shift: 0, section: 0 };
 
