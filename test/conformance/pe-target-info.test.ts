@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { peTargetInfo } from '../../packages/core/src/executables/pe-header.js';
+import { peTargetInfo } from '../../packages/core/src/executables/pe-file.js';
 import { Random } from '../../packages/core/test/fixtures/body/random-signatures.js';
 import { basePeSpec, buildPe, type PeSpec } from '../../packages/core/test/fixtures/executables/pe-builder.js';
 import { haveTool, runClamAV, runClamTS } from '../support/run-tool.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { peTargetInfo } from '../src/executables/pe-header.js';
+import { peTargetInfo } from '../src/executables/pe-file.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { basePeSpec, buildPe, type PeSpec } from './fixtures/executables/pe-builder.js';
 

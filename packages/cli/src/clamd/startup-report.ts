@@ -11,6 +11,7 @@ const LIMIT_OPTIONS: ReadonlyArray<[keyof ScanLimits, string]> = [
   ['maxHtmlNormalize', 'MaxHTMLNormalize'],
   ['maxHtmlNoTags', 'MaxHTMLNoTags'],
   ['maxScriptNormalize', 'MaxScriptNormalize'],
+  ['maxEmbeddedPe', 'MaxEmbeddedPE'],
 ];
 
 /** The limits scans run with: clamd sets the engine's only for the options clamd.conf sets. */

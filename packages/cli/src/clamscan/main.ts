@@ -214,6 +214,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
         maxHtmlNormalize: given('max-htmlnormalize'),
         maxHtmlNoTags: given('max-htmlnotags'),
         maxScriptNormalize: given('max-scriptnormalize'),
+        maxEmbeddedPe: given('max-embeddedpe'),
       },
     }),
   );

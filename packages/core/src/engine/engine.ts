@@ -50,6 +50,8 @@ export class Engine {
   readonly body: BodyDetector;
   /** Whole-object hash signatures (.hdb, .hsb). */
   readonly hashes: HashDetector;
+  /** PE section hash signatures (.mdb, .msb). */
+  readonly sectionHashDetector: HashDetector;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -63,5 +65,6 @@ export class Engine {
     this.fileTypeSources = parts.fileTypeSources;
     this.body = parts.body;
     this.hashes = new HashDetector(this.fileHashes, this.names);
+    this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
   }
 }

@@ -76,6 +76,11 @@ export interface ScanObject {
    * of its own: ClamAV does not look for embedded containers in it.
    */
   readonly sharesParentBuffer?: boolean;
+  /**
+   * Rebuilt by an unpacker or cut out as an embedded PE file, or inside such an object (ClamAV's
+   * corrupted_input): headers not quite to spec are expected, so none is reported as broken.
+   */
+  readonly reconstructed?: boolean;
 }
 
 /** Where detectors report what they find. */

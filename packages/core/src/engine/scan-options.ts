@@ -19,6 +19,8 @@ export interface ScanLimits {
   maxHtmlNoTags: number;
   /** Text larger than this is not normalised (`--max-scriptnormalize`, `MaxScriptNormalize`). */
   maxScriptNormalize: number;
+  /** PE files found inside others are scanned only up to this size (`--max-embeddedpe`, `MaxEmbeddedPE`). */
+  maxEmbeddedPe: number;
 }
 
 /**
@@ -34,6 +36,7 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxHtmlNormalize: 40 * 1024 * 1024,
   maxHtmlNoTags: 8 * 1024 * 1024,
   maxScriptNormalize: 20 * 1024 * 1024,
+  maxEmbeddedPe: 40 * 1024 * 1024,
 });
 
 /** Which heuristic findings of the format handlers are reported (`--alert-*`; all off by default). */

@@ -11,6 +11,8 @@ import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type 
 import { recognisedTypeAction, textReinterpretation } from '../formats/recognised-types.js';
 import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
 import { ObjectHashes, type ScanObject } from './scan-object.js';
+import { readPeHeaders } from '../executables/pe-file.js';
+import { scanPe } from '../executables/pe-scan.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
 /** What one scan found. */
@@ -217,6 +219,8 @@ class ScanRun implements BodyScanSink {
     const recognised = this.rawScan(object);
     if (this.stopped) return;
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
+    if (this.stopped) return;
+    if (object.fileType === 'CL_TYPE_MSEXE' && !this.options.disabledHandlers.has('pe')) this.scanExecutable(object);
     if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
     this.current = object;
     if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
@@ -234,6 +238,7 @@ class ScanRun implements BodyScanSink {
       hashes: new ObjectHashes(data),
       name: extracted?.name,
       sharesParentBuffer: extracted?.sameBuffer,
+      reconstructed: extracted?.reconstructed || parent?.reconstructed,
     };
   }
 
@@ -261,6 +266,11 @@ class ScanRun implements BodyScanSink {
   private unpackRecognisedTypes(object: ScanObject, recognised: TypeSignatureScan): 'CL_TYPE_HTML' | 'CL_TYPE_MAIL' | undefined {
     for (const { type, offset } of recognised.embedded) {
       if (offset === 0) continue;
+      // The first PE file found inside scans whatever follows it, later ones included.
+      if (type === 'CL_TYPE_MSEXE') {
+        if (this.scanEmbeddedPe(object, offset)) break;
+        continue;
+      }
       const action = recognisedTypeAction(type, offset, object.fileType, !object.sharesParentBuffer);
       if (!action) continue;
       const { logger } = this.options;
@@ -272,6 +282,66 @@ class ScanRun implements BodyScanSink {
     if (!reinterpreted || !this.handlers.for(reinterpreted, this.options.disabledHandlers)) return undefined;
     this.scanContents(this.layerOf(object, reinterpreted, 0, false));
     return reinterpreted;
+  }
+
+  /**
+   * ClamAV's embedded PE scan: a PE file found at `offset` inside a PE, ZIP or OLE2 object
+   * (recognised-types decides where one is looked for) is, if its headers parse, copied out with
+   * everything after it and scanned as a new file, two levels deeper (the PE layer, then the
+   * copy). Returns whether it was.
+   */
+  private scanEmbeddedPe(object: ScanObject, offset: number): boolean {
+    const { limits, logger, disabledHandlers } = this.options;
+    if (disabledHandlers.has('pe') || object.sharesParentBuffer) return false;
+    if (object.data.length - offset > limits.maxEmbeddedPe) {
+      if (logger.debugEnabled) logger.debug('scanraw: MaxEmbeddedPE exceeded');
+      return false;
+    }
+    const layer = this.layerOf(object, 'CL_TYPE_MSEXE', offset, true);
+    if (layer.depth >= limits.maxRecursion) {
+      this.exceeded('MaxRecursion');
+      return false;
+    }
+    if (typeof readPeHeaders(layer.data) === 'string') {
+      if (logger.debugEnabled) logger.debug('Header check for MSEXE detection failed, probably not actually an embedded PE file.');
+      return false;
+    }
+    if (logger.debugEnabled) logger.debug(`*** Detected embedded PE file at ${offset} ***`);
+    this.scanReconstructed(layer, layer.data);
+    this.current = object;
+    return true;
+  }
+
+  /** cli_scanpe, after the raw scan of a PE file. */
+  private scanExecutable(object: ScanObject): void {
+    const { logger, alerts } = this.options;
+    scanPe(object.data, {
+      strict: alerts.has('broken') && !object.reconstructed,
+      reportBroken: () => this.report('Heuristics.Broken.Executable'),
+      matchSection: (data) => {
+        this.current = object;
+        return this.engine.sectionHashDetector.scanBytes(data.length, new ObjectHashes(data), this) && !this.stopped;
+      },
+      scanUnpacked: (data) => this.scanReconstructed(object, data),
+      withinLimits: (size) => this.checkLimits(size),
+      debug: (message) => {
+        if (logger.debugEnabled) logger.debug(message);
+      },
+    });
+  }
+
+  /** Scans what an unpacker rebuilt from `parent` (or an embedded PE) as a new file, one level deeper. */
+  private scanReconstructed(parent: ScanObject, data: Uint8Array): void {
+    if (parent.depth + 1 >= this.options.limits.maxRecursion) {
+      this.exceeded('MaxRecursion');
+      return;
+    }
+    if (this.filesLimitReached()) {
+      this.exceeded('MaxFiles');
+      return;
+    }
+    this.scanObject(data, parent, { data, reconstructed: true });
+    this.current = parent;
   }
 
   /** `object` seen as `fileType` from `start` on, one level deeper or in its place. */
@@ -387,8 +457,17 @@ class ScanRun implements BodyScanSink {
     }
   }
 
-  /** ClamAV's cli_updatelimits: room for `size` more bytes and one more object? */
+  /** ClamAV's cli_updatelimits: room for `size` more bytes and one more object? Counts them. */
   private withinLimits(size: number): boolean {
+    if (!this.checkLimits(size)) return false;
+    const { maxScanSize } = this.options.limits;
+    this.scannedObjects++;
+    this.scannedBytes = Math.min(this.scannedBytes + size, maxScanSize > 0 ? maxScanSize : Number.MAX_SAFE_INTEGER);
+    return true;
+  }
+
+  /** ClamAV's cli_checklimits: room for `size` more bytes? */
+  private checkLimits(size: number): boolean {
     const { maxScanSize, maxFileSize } = this.options.limits;
     if (maxScanSize > 0 && maxScanSize - this.scannedBytes < size) {
       this.exceeded('MaxScanSize');
@@ -398,8 +477,6 @@ class ScanRun implements BodyScanSink {
       this.exceeded('MaxFileSize');
       return false;
     }
-    this.scannedObjects++;
-    this.scannedBytes = Math.min(this.scannedBytes + size, maxScanSize > 0 ? maxScanSize : Number.MAX_SAFE_INTEGER);
     return true;
   }
 

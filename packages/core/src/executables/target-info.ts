@@ -1,7 +1,7 @@
 import type { ExecutableInfo } from '../engine/scan-object.js';
 import { elfTargetInfo } from './elf-header.js';
 import { machoTargetInfo } from './macho-header.js';
-import { peTargetInfo } from './pe-header.js';
+import { peTargetInfo } from './pe-file.js';
 
 /** The header reader of each target type whose objects have executable structure: PE, ELF, Mach-O. */
 const HEADER_READERS: ReadonlyMap<number, (data: Uint8Array) => ExecutableInfo | undefined> = new Map([

@@ -43,6 +43,8 @@ export interface ExtractedObject {
    * new file: embedded containers are not looked for in it.
    */
   readonly sameBuffer?: boolean;
+  /** Rebuilt by an executable unpacker or cut out as an embedded PE file (`ScanObject.reconstructed`). */
+  readonly reconstructed?: boolean;
   /**
    * ClamAV matches no container metadata signature on this object: it is not a member (an archive
    * comment), or the handler yielded the member's metadata before (zip matches every header

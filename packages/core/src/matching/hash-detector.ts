@@ -1,11 +1,11 @@
-import type { DetectionSink, Detector, ScanObject } from '../engine/scan-object.js';
+import type { DetectionSink, Detector, ObjectHashes, ScanObject } from '../engine/scan-object.js';
 import type { NameTable } from '../util/names.js';
 import { HASH_ALGORITHMS, type HashIndex } from './hash-index.js';
 
 /**
- * Whole-object hash signatures (.hdb/.hsb): for each algorithm in ClamAV's order (MD5, SHA1,
- * SHA256) the entry for the exact size first, then the any-size entry. A digest is computed only
- * when some signature of that algorithm could match an object of this size.
+ * Hash signatures, of whole objects (.hdb/.hsb) or of PE sections (.mdb/.msb): for each algorithm
+ * in ClamAV's order (MD5, SHA1, SHA256) the entry for the exact size first, then the any-size
+ * entry. A digest is computed only when some signature of that algorithm could match this size.
  */
 export class HashDetector implements Detector {
   constructor(
@@ -14,13 +14,18 @@ export class HashDetector implements Detector {
   ) {}
 
   scan(object: ScanObject, sink: DetectionSink): void {
-    const size = object.data.length;
+    this.scanBytes(object.data.length, object.hashes, sink);
+  }
+
+  /** Matches `size` bytes whose digests `hashes` gives; false when the scan must stop. */
+  scanBytes(size: number, hashes: ObjectHashes, sink: DetectionSink): boolean {
     for (const algorithm of HASH_ALGORITHMS) {
       if (!this.index.wants(algorithm, size)) continue;
-      const match = this.index.lookup(algorithm, object.hashes.get(algorithm), size);
-      if (match.sized >= 0 && !sink.report(this.names.get(match.sized))) return;
-      if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize))) return;
+      const match = this.index.lookup(algorithm, hashes.get(algorithm), size);
+      if (match.sized >= 0 && !sink.report(this.names.get(match.sized))) return false;
+      if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize))) return false;
     }
+    return true;
   }
 }
 

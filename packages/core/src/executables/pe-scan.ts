@@ -1,0 +1,79 @@
+import { readPeHeaders, type PeFile } from './pe-file.js';
+import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
+
+/**
+ * ClamAV's cli_scanpe, which runs after the raw scan of a PE file: the headers are read (a
+ * broken one is reported with --alert-broken), each section's data is matched against the
+ * section hash signatures (.mdb/.msb), and then the unpackers are tried in ClamAV's order. The
+ * first that recognises its packer decides: its output is scanned as a new file, or the PE scan
+ * ends there.
+ *
+ * Not done yet, in ClamAV's order: InstallShield data in the overlay, import-table hashes (.imp),
+ * the heuristics for W32.Parite, Kriz, Magistr, Polipos and Swizzor, the Upack, PESpin, Aspack
+ * and NsPack unpackers, and bytecode hooks.
+ */
+
+export interface PeScanHost {
+  /** DETECT_BROKEN_PE: --alert-broken is on and the object was not rebuilt from another. */
+  readonly strict: boolean;
+  /** Reports Heuristics.Broken.Executable. */
+  reportBroken(): void;
+  /** scan_pe_mdb for one section's data; false when the scan must stop. */
+  matchSection(data: Uint8Array): boolean;
+  /** Scans an unpacker's output as a new file, one level deeper. */
+  scanUnpacked(data: Uint8Array): void;
+  /** cli_checklimits for an unpacker's sizes. */
+  withinLimits(size: number): boolean;
+  debug(message: string): void;
+}
+
+/** How much of the entry point cli_scanpe reads for the unpackers' checks (epbuff). */
+const ENTRY_BYTES = 4096;
+
+/**
+ * The unpacking steps in cli_scanpe's order. The bare size checks are cli_scanpe's own: with
+ * fewer bytes at the entry point than the following packers look at, the scan ends.
+ */
+const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
+  (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
+];
+
+export function scanPe(data: Uint8Array, host: PeScanHost): void {
+  const pe = readPeHeaders(data, { removeMissingSections: true, strict: host.strict });
+  if (typeof pe === 'string') {
+    if (pe === 'broken' && host.strict) host.reportBroken();
+    host.debug('cli_scanpe: PE header appears broken - won\'t attempt .mdb / .imp / PE-specific BC rule matching or exe unpacking');
+    return;
+  }
+  for (const section of pe.sections) {
+    if (section.rawSize !== 0 && !host.matchSection(data.subarray(section.rawOffset, section.rawOffset + section.rawSize))) return;
+  }
+  // ClamAV goes no further with PE32+ files, nor when the entry point is past the end.
+  if (pe.isPe32Plus || pe.entryPoint > data.length) return;
+  const ctx: UnpackContext = {
+    data,
+    pe,
+    entry: data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES),
+    withinLimits: (size) => host.withinLimits(size),
+    debug: (message) => host.debug(message),
+  };
+  for (const step of STEPS) {
+    const outcome = step(ctx);
+    if (outcome.kind === 'next') continue;
+    if (outcome.kind === 'unpacked') host.scanUnpacked(outcome.data);
+    return;
+  }
+}
+
+/**
+ * The first section that has no data in the file but takes memory, followed by one that has
+ * both: where UPX, FSG and MEW unpack to.
+ */
+export function firstEmptySection(pe: PeFile): number | undefined {
+  const { sections } = pe;
+  for (let i = 0; i + 1 < sections.length; i++) {
+    const [empty, next] = [sections[i]!, sections[i + 1]!];
+    if (empty.rawSize === 0 && empty.virtualSize !== 0 && next.rawSize !== 0 && next.virtualSize !== 0) return i;
+  }
+  return undefined;
+}
