@@ -1,4 +1,6 @@
 import { readPeHeaders, type PeFile } from './pe-file.js';
+import { unpackFsg } from './unpackers/fsg.js';
+import { unpackMew } from './unpackers/mew.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
 
 /**
@@ -35,8 +37,18 @@ const ENTRY_BYTES = 4096;
  * fewer bytes at the entry point than the following packers look at, the scan ends.
  */
 const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
+  withEmptySection(unpackMew),
   (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
+  withEmptySection(unpackFsg),
 ];
+
+/** A step for packers that unpack into an empty section: tried only when the file has one. */
+function withEmptySection(step: (ctx: UnpackContext, emptySection: number) => UnpackOutcome): (ctx: UnpackContext) => UnpackOutcome {
+  return (ctx) => {
+    const empty = firstEmptySection(ctx.pe);
+    return empty === undefined ? NEXT : step(ctx, empty);
+  };
+}
 
 export function scanPe(data: Uint8Array, host: PeScanHost): void {
   const pe = readPeHeaders(data, { removeMissingSections: true, strict: host.strict });
@@ -57,6 +69,7 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     withinLimits: (size) => host.withinLimits(size),
     debug: (message) => host.debug(message),
   };
+  if (firstEmptySection(pe) !== undefined) host.debug('cli_scanpe: UPX/FSG/MEW: empty section found - assuming compression');
   for (const step of STEPS) {
     const outcome = step(ctx);
     if (outcome.kind === 'next') continue;
