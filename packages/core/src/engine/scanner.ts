@@ -314,10 +314,14 @@ class ScanRun implements BodyScanSink {
 
   /** cli_scanpe, after the raw scan of a PE file. */
   private scanExecutable(object: ScanObject): void {
-    const { logger, alerts } = this.options;
+    const { logger, alerts, heuristicAlerts } = this.options;
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
-      reportBroken: () => this.report('Heuristics.Broken.Executable'),
+      heuristics: heuristicAlerts,
+      report: (name) => {
+        this.current = object;
+        this.report(name);
+      },
       matchSection: (data) => {
         this.current = object;
         return this.engine.sectionHashDetector.scanBytes(data.length, new ObjectHashes(data), this) && !this.stopped;

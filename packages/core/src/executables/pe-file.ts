@@ -55,6 +55,10 @@ export interface PeFile {
   readonly sectionAlignment: number;
   readonly fileAlignment: number;
   readonly sizeOfImage: number;
+  /** pe_opt Subsystem. */
+  readonly subsystem: number;
+  /** pe_opt.opt32 SizeOfStackReserve (low 32 bits for PE32+). */
+  readonly stackReserve: number;
   /** hdr_size: SizeOfHeaders rounded up to SectionAlignment. */
   readonly headersSize: number;
   /** vep: AddressOfEntryPoint. */
@@ -155,6 +159,7 @@ export function readPeHeaders(data: Uint8Array, options: PeParseOptions = {}): P
   const sizeOfImage = view.getUint32(optional + 56, true);
   const declaredHeadersSize = view.getUint32(optional + 60, true);
   const subsystem = view.getUint16(optional + 68, true);
+  const stackReserve = view.getUint32(optional + 72, true);
   const directoryCount = Math.min(view.getUint32(optional + (isPe32Plus ? 108 : 92), true), DATA_DIRECTORIES);
 
   if (options.strict && subsystem !== NATIVE_SUBSYSTEM) {
@@ -223,6 +228,8 @@ export function readPeHeaders(data: Uint8Array, options: PeParseOptions = {}): P
     sectionAlignment,
     fileAlignment,
     sizeOfImage,
+    subsystem,
+    stackReserve,
     headersSize,
     entryRva,
     entryPoint,

@@ -1,4 +1,5 @@
 import { readPeHeaders, type PeFile } from './pe-file.js';
+import { peHeuristics } from './pe-heuristics.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
@@ -11,15 +12,16 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * ends there.
  *
  * Not done yet, in ClamAV's order: InstallShield data in the overlay, import-table hashes (.imp),
- * the heuristics for W32.Parite, Kriz, Magistr, Polipos and Swizzor, the Upack, PESpin, Aspack
- * and NsPack unpackers, and bytecode hooks.
+ * the Trojan.Swizzor heuristic, and bytecode hooks.
  */
 
 export interface PeScanHost {
   /** DETECT_BROKEN_PE: --alert-broken is on and the object was not rebuilt from another. */
   readonly strict: boolean;
-  /** Reports Heuristics.Broken.Executable. */
-  reportBroken(): void;
+  /** SCAN_HEURISTICS: --heuristic-alerts is on. */
+  readonly heuristics: boolean;
+  /** Reports a heuristic's name (as potentially unwanted). */
+  report(name: string): void;
   /** scan_pe_mdb for one section's data; false when the scan must stop. */
   matchSection(data: Uint8Array): boolean;
   /** Scans an unpacker's output as a new file, one level deeper. */
@@ -53,7 +55,7 @@ function withEmptySection(step: (ctx: UnpackContext, emptySection: number) => Un
 export function scanPe(data: Uint8Array, host: PeScanHost): void {
   const pe = readPeHeaders(data, { removeMissingSections: true, strict: host.strict });
   if (typeof pe === 'string') {
-    if (pe === 'broken' && host.strict) host.reportBroken();
+    if (pe === 'broken' && host.strict) host.report('Heuristics.Broken.Executable');
     host.debug('cli_scanpe: PE header appears broken - won\'t attempt .mdb / .imp / PE-specific BC rule matching or exe unpacking');
     return;
   }
@@ -62,10 +64,12 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
   }
   // ClamAV goes no further with PE32+ files, nor when the entry point is past the end.
   if (pe.isPe32Plus || pe.entryPoint > data.length) return;
+  const entry = data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES);
+  if (host.heuristics) for (const name of peHeuristics(data, pe, entry)) host.report(name);
   const ctx: UnpackContext = {
     data,
     pe,
-    entry: data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES),
+    entry,
     withinLimits: (size) => host.withinLimits(size),
     debug: (message) => host.debug(message),
   };
