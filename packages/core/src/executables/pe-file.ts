@@ -1,4 +1,5 @@
 import type { ExecutableInfo } from '../engine/scan-object.js';
+import { alignDown, alignUp } from './pe-arithmetic.js';
 
 /**
  * A PE file's headers as ClamAV 1.4's cli_peheader reads them (struct cli_exe_info): what
@@ -319,15 +320,4 @@ export function rawAddress(rva: number, sections: readonly PeSection[], fileSize
     }
   }
   return undefined;
-}
-
-/** PEALIGN: down to a multiple of `alignment` (unchanged when it is 0). */
-function alignDown(value: number, alignment: number): number {
-  return alignment === 0 ? value : Math.floor(value / alignment) * alignment;
-}
-
-/** PESALIGN: up to a multiple of `alignment`, in 32-bit arithmetic (unchanged when it is 0). */
-function alignUp(value: number, alignment: number): number {
-  if (alignment === 0) return value;
-  return ((Math.floor(value / alignment) + (value % alignment !== 0 ? 1 : 0)) * alignment) >>> 0;
 }

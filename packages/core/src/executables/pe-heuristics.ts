@@ -1,4 +1,5 @@
 import { indexOfBytes } from '../util/byte-search.js';
+import { contained } from './pe-arithmetic.js';
 import { rawAddress, type PeFile } from './pe-file.js';
 
 /**
@@ -223,9 +224,4 @@ function poliposSection(pe: PeFile): number {
     if (section.rawSize !== 0 && section.virtualSize > 40000 && section.virtualSize < 70000 && section.characteristics === 0xe0000060) found = i;
   });
   return found;
-}
-
-/** ClamAV's CLI_ISCONTAINED: `size` bytes at `at` lie inside `baseSize` bytes at `base`. */
-function contained(base: number, baseSize: number, at: number, size: number): boolean {
-  return baseSize > 0 && size > 0 && size <= baseSize && at >= base && at + size <= base + baseSize && at + size > base && at < base + baseSize;
 }

@@ -1,3 +1,5 @@
+import { contained } from '../pe-arithmetic.js';
+
 /**
  * The decompressor of FSG and of MEW's first stage (libclamav packlibs.c: cli_unfsg and unmew,
  * one algorithm under two names): an aPLib-style LZ77 stream whose control bits come from tag
@@ -16,11 +18,6 @@
  * ClamAV. Every check is ClamAV's, so a stream fails where ClamAV's fails — including its refusal
  * to take a tag byte from the last byte of the input.
  */
-
-/** ClamAV's CLI_ISCONTAINED: `[at, at + size)` is a non-empty range inside the non-empty `[base, base + baseSize)`. */
-export function contained(base: number, baseSize: number, at: number, size: number): boolean {
-  return baseSize > 0 && size > 0 && size <= baseSize && at >= base && at + size <= base + baseSize && at + size > base && at < base + baseSize;
-}
 
 /** A window of an array: `length` bytes from `start` (lengths are C ints, possibly 0 or negative). */
 export interface Window {

@@ -1,8 +1,9 @@
 import { u32le } from '../../formats/compression/read.js';
 import { rawAddress } from '../pe-file.js';
-import { contained, unfsg } from './fsg-decoder.js';
+import { contained } from '../pe-arithmetic.js';
+import { unfsg } from './fsg-decoder.js';
 import { rebuildPe, type RebuildSection } from './rebuild-pe.js';
-import { NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex, MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
 
 /**
  * FSG unpacking, cli_scanpe's three FSG blocks (libclamav pe.c, with fsg.c's unfsg_200 and
@@ -29,10 +30,6 @@ interface Packed {
   readonly rawSize: number;
 }
 
-/** ClamAV refuses allocations above 1 GiB (CLI_MAX_ALLOCATION), which ends cli_scanpe. */
-const MAX_ALLOCATION = 1024 * 1024 * 1024;
-/** sizeof(struct cli_exe_section): nine 32-bit fields. */
-const SECTION_STRUCT_SIZE = 36;
 
 /**
  * The three FSG blocks in cli_scanpe's order, for a PE file whose section `emptySection` has no
@@ -332,8 +329,4 @@ function entryU32(entry: Uint8Array, at: number): number {
 /** A byte read through C's signed `char`; zero past the end of the file. */
 function signedByte(data: Uint8Array, at: number): number {
   return ((data[at] ?? 0) << 24) >> 24;
-}
-
-function hex(value: number): string {
-  return (value >>> 0).toString(16);
 }

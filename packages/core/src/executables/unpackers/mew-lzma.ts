@@ -1,4 +1,5 @@
-import { contained } from './fsg-decoder.js';
+import { contained } from '../pe-arithmetic.js';
+import { hex8 } from './unpacker.js';
 
 /**
  * MEW's LZMA stage (libclamav mew.c: mew_lzma and its lzma_* helpers, which follow MEW's own
@@ -358,8 +359,4 @@ function fixCalls(buf: Uint8Array, at: number, length: number): void {
     for (let k = 0; k < 4; k++) buf[field + k] = (relative >>> (8 * k)) & 0xff;
     n += 4;
   }
-}
-
-function hex8(value: number): string {
-  return (value >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,8 +1,10 @@
 import { u32le } from '../../formats/compression/read.js';
-import { contained, unfsg, type FsgDecodeFailure } from './fsg-decoder.js';
+import { contained } from '../pe-arithmetic.js';
+import { unfsg, type FsgDecodeFailure } from './fsg-decoder.js';
 import { mewLzma } from './mew-lzma.js';
 import { rebuildPe, type RebuildSection } from './rebuild-pe.js';
-import { NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { alignUp } from '../pe-arithmetic.js';
+import { hex8, MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
 
 /**
  * MEW 11 unpacking: cli_scanpe's MEW block (libclamav pe.c) and mew.c's unmew11. MEW's entry
@@ -14,10 +16,6 @@ import { NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './
  * result is rebuilt as a PE file.
  */
 
-/** ClamAV refuses allocations above 1 GiB (CLI_MAX_ALLOCATION). */
-const MAX_ALLOCATION = 1024 * 1024 * 1024;
-/** sizeof(struct cli_exe_section): nine 32-bit fields. */
-const SECTION_STRUCT_SIZE = 36;
 /** How much of MEW's code at 0x154/0x158 cli_scanpe reads. */
 const CODE_SIZE = 0xb0;
 const PAGE = 0x1000;
@@ -224,16 +222,7 @@ function readAvailable(data: Uint8Array, at: number, size: number): { length: nu
   return { length: bytes.length, bytes };
 }
 
-/** PESALIGN in 32-bit arithmetic. */
-function alignUp(value: number, alignment: number): number {
-  return (Math.ceil(value / alignment) * alignment) >>> 0;
-}
-
 /** Where ClamAV prints a pointer into the buffer: the offset (negative before the buffer). */
 function pointer(offset: number): string {
   return `${offset < 0 ? '-' : ''}0x${Math.abs(offset).toString(16)}`;
-}
-
-function hex8(value: number): string {
-  return (value >>> 0).toString(16).padStart(8, '0');
 }

@@ -1,3 +1,6 @@
+import { alignUp, roundUp } from '../pe-arithmetic.js';
+import { MAX_ALLOCATION } from './unpacker.js';
+
 /**
  * ClamAV's PE rebuilder (libclamav rebuildpe.c, cli_rebuildpe / cli_rebuildpe_align): the
  * unpackers that recover an image's sections in memory write them out as a new, parsable (not
@@ -16,8 +19,6 @@ export interface RebuildSection {
   readonly rawSize: number;
 }
 
-/** ClamAV refuses allocations above 1 GiB (CLI_MAX_ALLOCATION). */
-const MAX_ALLOCATION = 1024 * 1024 * 1024;
 /** cli_rebuildpe writes at most this many sections, the `empty` one included. */
 const MAX_SECTIONS = 96;
 const PE_OFFSET = 0xd0;
@@ -137,14 +138,4 @@ function writeSectionHeader(file: Uint8Array, view: DataView, at: number, name: 
   view.setUint32(at + 16, rawSize >>> 0, true);
   view.setUint32(at + 20, rawOffset >>> 0, true);
   view.setUint32(at + 0x24, ALL_CHARACTERISTICS, true);
-}
-
-/** Up to a multiple of `alignment` (unchanged when it is 0), without wrapping. */
-function roundUp(value: number, alignment: number): number {
-  return alignment === 0 ? value : Math.ceil(value / alignment) * alignment;
-}
-
-/** PESALIGN, in 32-bit arithmetic. */
-function alignUp(value: number, alignment: number): number {
-  return roundUp(value, alignment) % 2 ** 32;
 }

@@ -29,3 +29,18 @@ export const STOP: UnpackOutcome = { kind: 'stop' };
 export function unpacked(data: Uint8Array): UnpackOutcome {
   return { kind: 'unpacked', data };
 }
+
+/** ClamAV refuses allocations above 1 GiB (CLI_MAX_ALLOCATION); where an unpacker would need more, cli_scanpe ends. */
+export const MAX_ALLOCATION = 1024 * 1024 * 1024;
+/** sizeof(struct cli_exe_section), nine 32-bit fields: ClamAV's unpackers allocate section lists of these. */
+export const SECTION_STRUCT_SIZE = 36;
+
+/** A 32-bit value as ClamAV's debug lines print `%x`. */
+export function hex(value: number): string {
+  return (value >>> 0).toString(16);
+}
+
+/** A 32-bit value as ClamAV's debug lines print `%08x`. */
+export function hex8(value: number): string {
+  return hex(value).padStart(8, '0');
+}
