@@ -2,6 +2,7 @@ import { readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
+import { unpackUpx } from './unpackers/upx.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
 
 /**
@@ -42,6 +43,8 @@ const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackMew),
   (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
   withEmptySection(unpackFsg),
+  withEmptySection(unpackUpx),
+  (ctx) => (ctx.entry.length < 200 ? STOP : NEXT),
 ];
 
 /** A step for packers that unpack into an empty section: tried only when the file has one. */

@@ -60,7 +60,7 @@ export function rebuildPe(
 
   const file = new Uint8Array(headersSize + dataSize);
   const view = new DataView(file.buffer);
-  writeHeaders(file, view);
+  writeClamAVHeaders(file, view);
   view.setUint16(PE_OFFSET + 6, sections.length + (ghost ? 1 : 0), true);
   view.setUint32(OPTIONAL_HEADER + 16, entryRva >>> 0, true);
   view.setUint32(OPTIONAL_HEADER + 28, imageBase >>> 0, true);
@@ -91,8 +91,12 @@ export function rebuildPe(
   return file;
 }
 
-/** The fixed part: DOS header and stub, then a PE32 header for an i386 GUI program. */
-function writeHeaders(file: Uint8Array, view: DataView): void {
+/**
+ * The fixed part ClamAV's rebuilt files start with: DOS header and stub, then a PE32 header for
+ * an i386 GUI program at 0xd0 (UPX's rebuilder writes the same). The section count, entry point,
+ * image base, image size and header size are left for the caller.
+ */
+export function writeClamAVHeaders(file: Uint8Array, view: DataView): void {
   // DOS header: "MZ", its size fields, the stub's stack, relocations at 0x40, PE header at 0xd0.
   const dosWords: [number, number][] = [
     [0x00, 0x5a4d], [0x02, 0x90], [0x04, 2], [0x08, 4], [0x0a, 0x0f], [0x0c, 0xffff], [0x10, 0xb0], [0x18, 0x40], [0x1a, 0x1a],
@@ -131,7 +135,8 @@ function writeHeaders(file: Uint8Array, view: DataView): void {
   }
 }
 
-function writeSectionHeader(file: Uint8Array, view: DataView, at: number, name: string, virtualSize: number, rva: number, rawSize: number, rawOffset: number): void {
+/** A section header at `at` with every characteristic bit set, as ClamAV's rebuilders write them. */
+export function writeSectionHeader(file: Uint8Array, view: DataView, at: number, name: string, virtualSize: number, rva: number, rawSize: number, rawOffset: number): void {
   for (let i = 0; i < name.length; i++) file[at + i] = name.charCodeAt(i);
   view.setUint32(at + 8, virtualSize >>> 0, true);
   view.setUint32(at + 12, rva >>> 0, true);
