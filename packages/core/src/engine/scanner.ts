@@ -318,6 +318,7 @@ class ScanRun implements BodyScanSink {
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
       heuristics: heuristicAlerts,
+      allMatch: this.options.allMatch,
       report: (name) => {
         this.current = object;
         this.report(name);

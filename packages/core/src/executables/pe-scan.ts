@@ -3,6 +3,7 @@ import { peHeuristics } from './pe-heuristics.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { unpackUpx } from './unpackers/upx.js';
+import { unpackYc } from './unpackers/yc.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
 
 /**
@@ -21,6 +22,8 @@ export interface PeScanHost {
   readonly strict: boolean;
   /** SCAN_HEURISTICS: --heuristic-alerts is on. */
   readonly heuristics: boolean;
+  /** --allmatch. */
+  readonly allMatch: boolean;
   /** Reports a heuristic's name (as potentially unwanted). */
   report(name: string): void;
   /** scan_pe_mdb for one section's data; false when the scan must stop. */
@@ -45,6 +48,7 @@ const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackFsg),
   withEmptySection(unpackUpx),
   (ctx) => (ctx.entry.length < 200 ? STOP : NEXT),
+  unpackYc,
 ];
 
 /** A step for packers that unpack into an empty section: tried only when the file has one. */
@@ -75,6 +79,8 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     entry,
     withinLimits: (size) => host.withinLimits(size),
     debug: (message) => host.debug(message),
+    report: (name) => host.report(name),
+    allMatch: host.allMatch,
   };
   if (firstEmptySection(pe) !== undefined) host.debug('cli_scanpe: UPX/FSG/MEW: empty section found - assuming compression');
   for (const step of STEPS) {

@@ -13,6 +13,10 @@ export interface UnpackContext {
   withinLimits(size: number): boolean;
   /** A `LibClamAV debug:` line, printed only with --debug. */
   debug(message: string): void;
+  /** cli_append_potentially_unwanted: an unpacker's own alert (yC's Heuristics.BoundsCheck). */
+  report(name: string): void;
+  /** --allmatch: whether an alert lets the scan go on. */
+  readonly allMatch: boolean;
 }
 
 /**
