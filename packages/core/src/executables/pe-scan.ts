@@ -3,6 +3,7 @@ import { peHeuristics } from './pe-heuristics.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { unpackUpx } from './unpackers/upx.js';
+import { unpackWwpack } from './unpackers/wwpack.js';
 import { unpackYc } from './unpackers/yc.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
 
@@ -49,6 +50,7 @@ const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackUpx),
   (ctx) => (ctx.entry.length < 200 ? STOP : NEXT),
   unpackYc,
+  unpackWwpack,
 ];
 
 /** A step for packers that unpack into an empty section: tried only when the file has one. */
