@@ -1,3 +1,4 @@
+import { u32le } from '../formats/compression/read.js';
 import { indexOfBytes } from '../util/byte-search.js';
 import { contained } from './pe-arithmetic.js';
 import { rawAddress, type PeFile } from './pe-file.js';
@@ -23,7 +24,6 @@ export function peHeuristics(data: Uint8Array, pe: PeFile, entry: Uint8Array): s
 const ENTRY_BYTES = 4096;
 const GET_PROC_ADDRESS = new TextEncoder().encode('GetProcAddress\0');
 
-const u32 = (bytes: Uint8Array, at: number) => (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16) | (bytes[at + 3]! << 24)) >>> 0;
 const lastSection = (pe: PeFile) => pe.sections[pe.sections.length - 1]!;
 
 /**
@@ -35,7 +35,7 @@ function isParite(pe: PeFile, entry: Uint8Array): boolean {
   const name = indexOfBytes(entry, GET_PROC_ADDRESS, 0, 4040);
   if (name < 0) return false;
   const at = name + GET_PROC_ADDRESS.length;
-  const masked = (n: number) => (u32(entry, at + 8 * n) ^ u32(entry, at + 8 * n + 4)) >>> 0;
+  const masked = (n: number) => (u32le(entry, at + 8 * n) ^ u32le(entry, at + 8 * n + 4)) >>> 0;
   return masked(0) === 0x505a4f && masked(1) === 0xffffb && masked(2) === 0xb8;
 }
 
@@ -104,7 +104,7 @@ function isKriz(pe: PeFile, entry: Uint8Array): boolean {
         const decrement = op >= 0x48 && op <= 0x4f && op !== 0x4c;
         if (movImmediate || decrement) {
           if (movImmediate) {
-            if (kind === KrizStep.SizeCounter && u32(entry, at) === KRIZ_SIZE) {
+            if (kind === KrizStep.SizeCounter && u32le(entry, at) === KRIZ_SIZE) {
               counterLeft = left - 5;
               counter = op - 0xb8;
               step++;
@@ -125,7 +125,7 @@ function isKriz(pe: PeFile, entry: Uint8Array): boolean {
         break;
       }
       case KrizStep.CallDelta:
-        if (op !== 0xe8 || u32(entry, at) >= 0xff) return false;
+        if (op !== 0xe8 || u32le(entry, at) >= 0xff) return false;
         left -= byte(at) + 4;
         at += byte(at) + 4;
         step++;
@@ -203,7 +203,7 @@ function hasPoliposJump(data: Uint8Array, pe: PeFile): boolean {
   const landings = new Set<number>();
   for (let i = 0; i < first.rawSize - 5; i++) {
     if (code[i] !== 0xe8 && code[i] !== 0xe9) continue;
-    const target = rawAddress((first.rva + i + 5 + u32(code, i + 1)) >>> 0, sections, data.length, pe.headersSize);
+    const target = rawAddress((first.rva + i + 5 + u32le(code, i + 1)) >>> 0, sections, data.length, pe.headersSize);
     if (target === undefined || !contained(sections[virus]!.rawOffset, sections[virus]!.rawSize, target, 9)) continue;
     if (landings.size === MAX_POLIPOS_JUMPS) break;
     landings.add(target);
@@ -211,7 +211,7 @@ function hasPoliposJump(data: Uint8Array, pe: PeFile): boolean {
   return [...landings].some((at) => {
     if (at + 9 > data.length) return false;
     // push ebp; mov ebp, esp; then pusha, or sub esp with pusha after it, or a long sub esp.
-    const head = u32(data, at);
+    const head = u32le(data, at);
     const subEsp = data[at + 4] === 0xec;
     return head === 0x60ec8b55 || (subEsp && ((head === 0x83ec8b55 && data[at + 6] === 0x60) || (head === 0x81ec8b55 && data[at + 7] === 0 && data[at + 8] === 0)));
   });

@@ -1,7 +1,9 @@
 import { readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
+import { unpackAspack } from './unpackers/aspack.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
+import { unpackNspack } from './unpackers/nspack.js';
 import { unpackUpx } from './unpackers/upx.js';
 import { unpackWwpack } from './unpackers/wwpack.js';
 import { unpackYc } from './unpackers/yc.js';
@@ -51,6 +53,8 @@ const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   (ctx) => (ctx.entry.length < 200 ? STOP : NEXT),
   unpackYc,
   unpackWwpack,
+  unpackAspack,
+  unpackNspack,
 ];
 
 /** A step for packers that unpack into an empty section: tried only when the file has one. */

@@ -1,3 +1,4 @@
+import { u32le } from '../../formats/compression/read.js';
 import { OutputBuffer } from '../../formats/archive/output-buffer.js';
 import { lzmaInto } from '../../formats/compression/lzma.js';
 import { indexOfBytes } from '../../util/byte-search.js';
@@ -45,8 +46,6 @@ function bytes(hex: string): Uint8Array {
   return Uint8Array.from(hex.match(/../g)!, (pair) => parseInt(pair, 16));
 }
 
-const u32 = (data: Uint8Array, at: number) => (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
-const s32 = (data: Uint8Array, at: number) => u32(data, at) | 0;
 /** Is `needle` (from `entry` at `at`) a piece of `stub`? ClamAV's cli_memstr(stub, …, entry + at, length). */
 const stubHas = (stub: Uint8Array, entry: Uint8Array, at: number, length: number) =>
   at + length <= entry.length && indexOfBytes(stub, entry.subarray(at, at + length)) >= 0;
@@ -89,7 +88,7 @@ export function unpackUpx(ctx: UnpackContext, emptySection: number): UnpackOutco
   const preferred = NRV_STUBS.find(([, stub]) => stubHas(stub, entry, 0x69, 13) || stubHas(stub, entry, 0x69 + 8, 13))?.[0];
   if (preferred) {
     ctx.debug(`cli_scanpe: UPX: Looks like a NRV${preferred.toUpperCase()} decompression routine`);
-    let skew = (u32(entry, 2) - pe.imageBase - upx1.rva) | 0;
+    let skew = (u32le(entry, 2) - pe.imageBase - upx1.rva) | 0;
     if (entry[1] !== 0xbe || skew <= 0 || skew > 0xfff || skew > ssize) skew = 0;
     else ctx.debug(`cli_scanpe: UPX: UPX1 seems skewed by ${skew} bytes`);
     success = inflate(preferred, skew) || (skew !== 0 && inflate(preferred, 0));
@@ -106,7 +105,7 @@ export function unpackUpx(ctx: UnpackContext, emptySection: number): UnpackOutco
   if (lzma) {
     let skew = 0;
     if (ssize > STUB_SKEW && entry[0] === 0x60 && entry[1] === 0xbe) {
-      skew = (u32(entry, 2) - upx1.rva - pe.imageBase) >>> 0;
+      skew = (u32le(entry, 2) - upx1.rva - pe.imageBase) >>> 0;
       if (skew !== STUB_SKEW) skew = 0;
     }
     const strict: Size = { value: lzma.size };
@@ -121,9 +120,9 @@ export function unpackUpx(ctx: UnpackContext, emptySection: number): UnpackOutco
 
 /** The LZMA stub's declared output size and coder properties, when the entry point has one. */
 function lzmaStub(entry: Uint8Array): { size: number; properties: number } | undefined {
-  if (stubHas(LZMA_STUB, entry, 0x2f, 20)) return { size: u32(entry, 0x21), properties: 0x20003 };
+  if (stubHas(LZMA_STUB, entry, 0x2f, 20)) return { size: u32le(entry, 0x21), properties: 0x20003 };
   if (stubHas(LZMA1_STUB_START, entry, 0x39, 8) && stubHas(LZMA1_STUB_MIDDLE, entry, 0x45, 8)) {
-    return { size: u32(entry, 0x2b), properties: u32(entry, 0x41) };
+    return { size: u32le(entry, 0x2b), properties: u32le(entry, 0x41) };
   }
   return undefined;
 }
@@ -173,7 +172,7 @@ function rebuildFromUpx(src: Uint8Array, job: Job, size: Size, ep: number, leaOf
   let header: PeHeaderAt | undefined;
   let imageEnd = 0;
   if (lea !== 0 && contained(0, ssize, stub + lea, 4)) {
-    const imports = s32(src, stub + lea);
+    const imports = u32le(src, stub + lea) | 0;
     imageEnd = imports >>> 0;
     if (imageEnd >= size.value) debug('UPX: wrong realstuff size');
     else header = peHeaderAt(dest, size.value, afterImports(dest, size.value, imports));
@@ -244,8 +243,8 @@ interface PeHeaderAt {
 
 /** ClamAV's checkpe: a PE header at `at` inside the image, with a section alignment and its section table. */
 function peHeaderAt(dest: Uint8Array, size: number, at: number): PeHeaderAt | undefined {
-  if (!contained(0, size, at, PE_HEADER_SIZE) || u32(dest, at) !== 0x4550) return undefined;
-  const sectionAlignment = u32(dest, at + 0x38);
+  if (!contained(0, size, at, PE_HEADER_SIZE) || u32le(dest, at) !== 0x4550) return undefined;
+  const sectionAlignment = u32le(dest, at + 0x38);
   const sections = dest[at + 6]! | (dest[at + 7]! << 8);
   if (sectionAlignment === 0 || sections === 0 || !contained(0, size, at + PE_HEADER_SIZE, sections * SECTION_HEADER_SIZE)) return undefined;
   return { at, sectionAlignment, sections };
@@ -256,7 +255,7 @@ function peHeaderAt(dest: Uint8Array, size: number, at: number): PeHeaderAt | un
  * followed by zero-terminated names, ended by a zero word; the header is 4 bytes further.
  */
 function afterImports(dest: Uint8Array, size: number, at: number): number {
-  while (contained(0, size, at, 8) && u32(dest, at) !== 0) {
+  while (contained(0, size, at, 8) && u32le(dest, at) !== 0) {
     at += 8;
     while (contained(0, size, at, 2) && dest[at]) {
       at++;

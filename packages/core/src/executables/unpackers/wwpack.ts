@@ -1,3 +1,4 @@
+import { u32le } from '../../formats/compression/read.js';
 import { contained } from '../pe-arithmetic.js';
 import { hex, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
 
@@ -17,7 +18,6 @@ const BLOCK_ENTRY = 17;
 /** Where the stub keeps the original entry point's distance. */
 const ENTRY_FIELD = 0x295;
 
-const u32 = (data: Uint8Array, at: number) => (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
 const has = (data: Uint8Array, at: number, bytes: readonly number[]) => bytes.every((byte, i) => data[at + i] === byte);
 
 export function unpackWwpack(ctx: UnpackContext): UnpackOutcome {
@@ -65,9 +65,9 @@ function unpackBlocks(ctx: UnpackContext, image: Uint8Array, stub: Uint8Array, s
       ctx.debug('WWPack: Array of structs out of section');
       return true;
     }
-    const source = (stubRva - u32(stub, entry)) >>> 0;
-    const words = (u32(stub, entry + 8) * 4) >>> 0;
-    const sourceEnd = u32(stub, entry + 12);
+    const source = (stubRva - u32le(stub, entry)) >>> 0;
+    const words = (u32le(stub, entry + 8) * 4) >>> 0;
+    const sourceEnd = u32le(stub, entry + 12);
     const at = source + sourceEnd + 4 - words;
     if (words === 0 || !contained(0, image.length, at, words)) {
       ctx.debug('WWPack: Compressed data out of file');
@@ -168,7 +168,7 @@ class BitReader {
 
   private reseed(): void {
     if (contained(0, this.packed.length, this.at, 4)) {
-      this.word = u32(this.packed, this.at);
+      this.word = u32le(this.packed, this.at);
       this.at += 4;
     } else {
       this.ctx.debug('WWPack: Out of bits');
@@ -191,7 +191,7 @@ class BitReader {
       this.failed = true;
       return value;
     }
-    this.word = u32(this.packed, this.at);
+    this.word = u32le(this.packed, this.at);
     this.at += 4;
     this.left += 32 - count;
     value |= this.word >>> this.left;
@@ -213,7 +213,7 @@ function fixHeaders(ctx: UnpackContext, image: Uint8Array, stub: Uint8Array): bo
   const kept = pe.sections.length - 1;
   const last = pe.sections[kept]!;
   view.setUint16(at + 6, kept, true);
-  view.setUint32(at + 0x28, (u32(stub, ENTRY_FIELD) + last.rva + 0x299) >>> 0, true);
+  view.setUint32(at + 0x28, (u32le(stub, ENTRY_FIELD) + last.rva + 0x299) >>> 0, true);
   view.setUint32(at + 0x50, (view.getUint32(at + 0x50, true) - last.virtualSize) >>> 0, true);
   let header = (view.getUint32(at + 0x14, true) & 0xffff) + at + 0x18;
   for (const section of pe.sections.slice(0, kept)) {

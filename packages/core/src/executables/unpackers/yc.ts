@@ -1,3 +1,4 @@
+import { u32le } from '../../formats/compression/read.js';
 import { hex, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
 
 /**
@@ -21,9 +22,6 @@ interface Variant {
   readonly length: (entry: Uint8Array) => number;
 }
 
-/** A little-endian word; bytes past the end read as 0 (ClamAV reads there unchecked). */
-const u32At = (data: Uint8Array, at: number) => ((data[at] ?? 0) | ((data[at + 1] ?? 0) << 8) | ((data[at + 2] ?? 0) << 16) | ((data[at + 3] ?? 0) << 24)) >>> 0;
-const s32 = (data: Uint8Array, at: number) => data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24);
 
 const VARIANTS: readonly Variant[] = [
   {
@@ -36,7 +34,7 @@ const VARIANTS: readonly Variant[] = [
       [0x1e, [0x8b, 0xd5, 0x81, 0xc2]],
     ],
     offset: 0,
-    length: (e) => ((0x6c - s32(e, 0xf) + s32(e, 0x22)) | 0) === 0xc6 ? (s32(e, 0x14) - s32(e, 0x1a)) >>> 0 : 0,
+    length: (e) => ((0x6c - u32le(e, 0xf) + u32le(e, 0x22)) | 0) === 0xc6 ? (u32le(e, 0x14) - u32le(e, 0x1a)) >>> 0 : 0,
   },
   {
     // yC 1.3 variant
@@ -46,7 +44,7 @@ const VARIANTS: readonly Variant[] = [
       [0x23, [0xb9]],
     ],
     offset: 0x10,
-    length: (e) => ((0x6c - s32(e, 0x1f) + s32(e, 0x32)) | 0) === 0xc6 ? (s32(e, 0x24) - s32(e, 0x2a)) >>> 0 : 0,
+    length: (e) => ((0x6c - u32le(e, 0x1f) + u32le(e, 0x32)) | 0) === 0xc6 ? (u32le(e, 0x24) - u32le(e, 0x2a)) >>> 0 : 0,
   },
   {
     // yC 1.x, modified
@@ -57,7 +55,7 @@ const VARIANTS: readonly Variant[] = [
       [0x18, [0x8b, 0xf7, 0xac]],
     ],
     offset: -0x18,
-    length: (e) => ((0x66 - s32(e, 0x9) + s32(e, 0x14)) | 0) === 0xae ? s32(e, 0xe) >>> 0 : 0,
+    length: (e) => ((0x66 - u32le(e, 0x9) + u32le(e, 0x14)) | 0) === 0xae ? u32le(e, 0xe) : 0,
   },
 ];
 
@@ -110,7 +108,7 @@ function decrypt(ctx: UnpackContext, file: Uint8Array, ycIndex: number, length: 
   const table = pe.peOffset + pe.optionalHeaderSize + 0x18;
   for (let i = 0; i < ycIndex; i++) {
     const section = pe.sections[i]!;
-    const name = u32At(file, table + i * 0x28);
+    const name = u32le(file, table + i * 0x28);
     if (section.rawOffset === 0 || section.rawSize === 0 || UNTOUCHED_NAMES.has(name) || (name & 0xffff) === 0x4379) continue;
     ctx.debug(`yC: decrypting sect${i}`);
     const limit = (size - section.rawOffset) >>> 0;
@@ -128,7 +126,7 @@ function decrypt(ctx: UnpackContext, file: Uint8Array, ycIndex: number, length: 
   const optional = header + 24;
   view.setUint16(header + 6, ycIndex, true); // the yC section is dropped
   view.setBigUint64(optional + 0x68, 0n); // no import directory
-  view.setUint32(optional + 16, u32At(file, ycAt + 0xa0f), true); // the original entry point
+  view.setUint32(optional + 16, u32le(file, ycAt + 0xa0f), true); // the original entry point
   view.setUint32(optional + 0x38, (view.getUint32(optional + 0x38, true) - yc.virtualSize) >>> 0, true);
   return file.subarray(0, size);
 }
