@@ -17,7 +17,7 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * ends there.
  *
  * Not done yet, in ClamAV's order: InstallShield data in the overlay, import-table hashes (.imp),
- * the Trojan.Swizzor heuristic, and bytecode hooks.
+ * the Trojan.Swizzor heuristic, the Upack, Petite and PESpin unpackers, and bytecode hooks.
  */
 
 export interface PeScanHost {
