@@ -10,9 +10,8 @@ import { describe, it } from 'node:test';
 import { parsePeFile } from '../src/executables/pe-file.js';
 import { AspackDecoder } from '../src/executables/unpackers/aspack-decoder.js';
 import { unpackAspack } from '../src/executables/unpackers/aspack.js';
-import type { UnpackContext, UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
 import { Random } from './fixtures/body/random-signatures.js';
-import { clamavUnpacking, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { clamavUnpacking, haveClamscan, runStep, decisionOf, type StepDecision } from './fixtures/executables/unpack-oracle.js';
 import { tempDir } from './support/temp-dir.js';
 
 const SAMPLE = '/usr/share/clamav-testfiles/clam-aspack.exe';
@@ -346,26 +345,10 @@ describe('ASPack block decoder', () => {
 // ---------------------------------------------------------------------------------------------
 // cli_scanpe's ASPack step.
 
-interface Run {
-  outcome: UnpackOutcome;
-  debug: string[];
-}
+type Run = StepDecision;
 
-function run(file: Uint8Array, options: { withinLimits?: (size: number) => boolean; entry?: number } = {}): Run {
-  const pe = parsePeFile(file);
-  assert.ok(pe);
-  const debug: string[] = [];
-  const ctx: UnpackContext = {
-    data: file,
-    pe,
-    entry: file.subarray(pe.entryPoint, pe.entryPoint + (options.entry ?? 4096)),
-    withinLimits: options.withinLimits ?? (() => true),
-    debug: (m) => debug.push(m),
-    report: () => {},
-    allMatch: false,
-  };
-  return { outcome: unpackAspack(ctx), debug };
-}
+const run = (file: Uint8Array, options: { withinLimits?: (size: number) => boolean; entry?: number } = {}): Run =>
+  decisionOf(runStep(file, unpackAspack, { withinLimits: options.withinLimits, entryLength: options.entry }));
 
 function sample(): Uint8Array {
   return new Uint8Array(readFileSync(SAMPLE));

@@ -5,10 +5,9 @@ import { parsePeFile } from '../src/executables/pe-file.js';
 import { firstEmptySection } from '../src/executables/pe-scan.js';
 import { unfsg, type FsgDecodeResult } from '../src/executables/unpackers/fsg-decoder.js';
 import { unpackFsg } from '../src/executables/unpackers/fsg.js';
-import type { UnpackContext, UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { buildPe, type PeSpec } from './fixtures/executables/pe-builder.js';
-import { clamavUnpacking, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { atEmptySection, clamavUnpacking, haveClamscan, runStep, decisionOf, type StepDecision } from './fixtures/executables/unpack-oracle.js';
 import { tempDir } from './support/temp-dir.js';
 
 const TESTFILES = '/usr/share/clamav-testfiles';
@@ -400,20 +399,9 @@ function fsg131(change: { pages?: number[]; end?: number; mark?: number; source?
   return { file, images };
 }
 
-interface Run {
-  outcome: UnpackOutcome;
-  debug: string[];
-}
+type Run = StepDecision;
 
-function run(file: Uint8Array, withinLimits = () => true): Run {
-  const pe = parsePeFile(file);
-  assert.ok(pe);
-  const empty = firstEmptySection(pe);
-  assert.notEqual(empty, undefined);
-  const debug: string[] = [];
-  const ctx: UnpackContext = { data: file, pe, entry: file.subarray(pe.entryPoint, pe.entryPoint + 4096), withinLimits, debug: (m) => debug.push(m) };
-  return { outcome: unpackFsg(ctx, empty!), debug };
-}
+const run = (file: Uint8Array, withinLimits?: (size: number) => boolean): Run => decisionOf(runStep(file, atEmptySection(unpackFsg), { withinLimits }));
 
 /** The rebuilt file's sections, as [rva, data]. */
 function sectionsOf(rebuilt: Uint8Array): [number, Uint8Array][] {

@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parsePeFile } from '../src/executables/pe-file.js';
-import { firstEmptySection } from '../src/executables/pe-scan.js';
 import { mewLzma } from '../src/executables/unpackers/mew-lzma.js';
 import { unpackMew } from '../src/executables/unpackers/mew.js';
-import type { UnpackContext, UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { buildPe } from './fixtures/executables/pe-builder.js';
-import { clamavUnpacking, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { atEmptySection, clamavUnpacking, haveClamscan, runStep, decisionOf, type StepDecision } from './fixtures/executables/unpack-oracle.js';
 import { tempDir } from './support/temp-dir.js';
 
 const CLAM_MEW = '/usr/share/clamav-testfiles/clam-mew.exe';
@@ -270,20 +268,9 @@ function mewFile(spec: MewSpec): Uint8Array {
   return file;
 }
 
-interface Run {
-  outcome: UnpackOutcome;
-  debug: string[];
-}
+type Run = StepDecision;
 
-function run(file: Uint8Array): Run {
-  const pe = parsePeFile(file);
-  assert.ok(pe);
-  const empty = firstEmptySection(pe);
-  assert.notEqual(empty, undefined);
-  const debug: string[] = [];
-  const ctx: UnpackContext = { data: file, pe, entry: file.subarray(pe.entryPoint, pe.entryPoint + 4096), withinLimits: () => true, debug: (m) => debug.push(m) };
-  return { outcome: unpackMew(ctx, empty!), debug };
-}
+const run = (file: Uint8Array): Run => decisionOf(runStep(file, atEmptySection(unpackMew)));
 
 const OWN_LINE = /^(cli_scanpe: MEW|MEW|Possibly programmer)/;
 /** ClamAV prints pointers where ClamTS prints offsets. */

@@ -9,10 +9,10 @@ import { describe, it } from 'node:test';
 import { parsePeFile } from '../src/executables/pe-file.js';
 import { unpackNspack, unspDecode } from '../src/executables/unpackers/nspack.js';
 import { rebuildPe } from '../src/executables/unpackers/rebuild-pe.js';
-import type { UnpackContext, UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
+import type { UnpackOutcome } from '../src/executables/unpackers/unpacker.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { buildPe } from './fixtures/executables/pe-builder.js';
-import { clamavUnpacking, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { clamavUnpacking, haveClamscan, runStep, decisionOf, type StepDecision } from './fixtures/executables/unpack-oracle.js';
 import { needsTool, run as runTool } from './support/archive-samples.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -433,29 +433,12 @@ function nspackFile(spec: NspackSpec = {}): { file: Uint8Array; unpacked: number
   return { file, unpacked: writer.data };
 }
 
-interface Run {
-  outcome: UnpackOutcome;
-  debug: string[];
-}
+type Run = StepDecision;
 
 /** ClamAV's default limits, as far as these files reach them: sizes over 100 MiB (--max-filesize) are refused. */
 const defaultLimits = (size: number) => size <= 100 * 1024 * 1024;
 
-function run(file: Uint8Array, withinLimits: (size: number) => boolean = defaultLimits): Run {
-  const pe = parsePeFile(file);
-  assert.ok(pe);
-  const debug: string[] = [];
-  const ctx: UnpackContext = {
-    data: file,
-    pe,
-    entry: file.subarray(pe.entryPoint, pe.entryPoint + 4096),
-    withinLimits,
-    debug: (m) => debug.push(m),
-    report: () => {},
-    allMatch: false,
-  };
-  return { outcome: unpackNspack(ctx), debug };
-}
+const run = (file: Uint8Array, withinLimits: (size: number) => boolean = defaultLimits): Run => decisionOf(runStep(file, unpackNspack, { withinLimits }));
 
 function rebuilt(unpacked: number[], size = 0x1000): Uint8Array {
   const image = new Uint8Array(size);

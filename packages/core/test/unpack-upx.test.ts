@@ -13,10 +13,9 @@ import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parsePeFile } from '../src/executables/pe-file.js';
 import { firstEmptySection } from '../src/executables/pe-scan.js';
-import type { UnpackContext } from '../src/executables/unpackers/unpacker.js';
 import { nrv2Decode } from '../src/executables/unpackers/nrv2.js';
 import { unpackUpx } from '../src/executables/unpackers/upx.js';
-import { assertUnpacksAsClamAV, haveClamscan } from './fixtures/executables/unpack-oracle.js';
+import { assertUnpacksAsClamAV, atEmptySection, haveClamscan } from './fixtures/executables/unpack-oracle.js';
 
 const CLAM_UPX = '/usr/share/clamav-testfiles/clam-upx.exe';
 const upxDir = join(dirname(createRequire(import.meta.url).resolve('upx/package.json')), 'bin');
@@ -24,8 +23,7 @@ const UPX = join(upxDir, 'upx-linux-amd64');
 const haveUpx = process.platform === 'linux' && process.arch === 'x64' && spawnSync(UPX, ['--version']).status === 0;
 
 const UPX_LINES = /^(cli_scanpe: )?UPX: /;
-const unpackAt = (ctx: UnpackContext) => unpackUpx(ctx, firstEmptySection(ctx.pe)!);
-const assertAsClamAV = (file: string) => assertUnpacksAsClamAV(file, unpackAt, UPX_LINES);
+const assertAsClamAV = (file: string) => assertUnpacksAsClamAV(file, atEmptySection(unpackUpx), UPX_LINES);
 
 describe('UPX unpacking (cli_scanpe, upx.c)', () => {
   describe('against clamscan', { skip: !haveClamscan && 'clamscan is not installed' }, () => {
