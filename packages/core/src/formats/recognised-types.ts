@@ -11,8 +11,9 @@
  *   their own, not a view of their container's (see `ExtractedObject.sameBuffer`).
  *
  * Afterwards the best type of the whole scan may still turn a text object into HTML or mail.
- * Types ClamTS has no unpacker for (embedded PE files, NSIS, AutoIt, InstallShield, EGG, DMG,
- * UDF, disk partitions, XML documents) are recognised and left alone.
+ * Embedded PE files are the scanner's own business (ScanRun.scanEmbeddedPe: a new file, not a
+ * container). Types ClamTS has no unpacker for (NSIS, AutoIt, InstallShield, EGG, DMG, UDF, disk
+ * partitions, XML documents) are recognised and left alone.
  */
 import { isTextOrBinary, typeCode } from '../filetypes/types.js';
 
