@@ -4,6 +4,7 @@ import { unpackAspack } from './unpackers/aspack.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { unpackNspack } from './unpackers/nspack.js';
+import { unpackPetite } from './unpackers/petite.js';
 import { unpackUpx } from './unpackers/upx.js';
 import { unpackWwpack } from './unpackers/wwpack.js';
 import { unpackYc } from './unpackers/yc.js';
@@ -17,7 +18,7 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * ends there.
  *
  * Not done yet, in ClamAV's order: InstallShield data in the overlay, import-table hashes (.imp),
- * the Trojan.Swizzor heuristic, the Upack, Petite and PESpin unpackers, and bytecode hooks.
+ * the Trojan.Swizzor heuristic, the Upack and PESpin unpackers, and bytecode hooks.
  */
 
 export interface PeScanHost {
@@ -42,15 +43,16 @@ export interface PeScanHost {
 const ENTRY_BYTES = 4096;
 
 /**
- * The unpacking steps in cli_scanpe's order. The bare size checks are cli_scanpe's own: with
- * fewer bytes at the entry point than the following packers look at, the scan ends.
+ * The unpacking steps in cli_scanpe's order. The bare size check is cli_scanpe's own: with fewer
+ * bytes at the entry point than the following packers look at, the scan ends (Petite's step
+ * opens with the next one, at 200 bytes).
  */
 const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackMew),
   (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
   withEmptySection(unpackFsg),
   withEmptySection(unpackUpx),
-  (ctx) => (ctx.entry.length < 200 ? STOP : NEXT),
+  unpackPetite,
   unpackYc,
   unpackWwpack,
   unpackAspack,
