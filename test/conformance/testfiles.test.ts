@@ -26,14 +26,13 @@ const skip = !haveTool('clamscan')
 
 /**
  * Executables whose test signature ClamAV finds only with an unpacker ClamTS does not have yet
- * (packers, NSIS, AutoIt and InstallShield installers). They run as `todo`: the output lists
+ * (packers, NSIS and AutoIt installers). They run as `todo`: the output lists
  * which still differ.
  */
 const EXECUTABLES_LEFT: readonly [RegExp, string][] = [
   [/^clam-nsis\.exe$/, 'an NSIS unpacker'],
   [/^clam-(pespin|upack)\.exe$/, 'its PE unpacker'],
   [/^clam\.ea0[56]\.exe$/, 'an AutoIt unpacker'],
-  [/^clam_IS(cab|msi)_/, 'InstallShield extraction'],
 ];
 
 /** What each test file needs, to tell whether ClamTS has the handler yet. */

@@ -275,7 +275,7 @@ class ScanRun implements BodyScanSink {
       if (!action) continue;
       const { logger } = this.options;
       if (logger.debugEnabled) logger.debug(`${type} signature found at ${offset}`);
-      this.scanContents(this.layerOf(object, action.layerType, action.start, action.deeper), action.handlerType);
+      this.scanContents(this.layerOf(object, action.layerType, action.start, action.deeper), action.handlerType, true);
       if (this.stopped) return undefined;
     }
     const reinterpreted = textReinterpretation(recognised.type, object.fileType, object.parent?.fileType);
@@ -297,11 +297,8 @@ class ScanRun implements BodyScanSink {
       if (logger.debugEnabled) logger.debug('scanraw: MaxEmbeddedPE exceeded');
       return false;
     }
+    if (this.recursionLimitReached(object)) return false;
     const layer = this.layerOf(object, 'CL_TYPE_MSEXE', offset, true);
-    if (layer.depth >= limits.maxRecursion) {
-      this.exceeded('MaxRecursion');
-      return false;
-    }
     if (typeof readPeHeaders(layer.data) === 'string') {
       if (logger.debugEnabled) logger.debug('Header check for MSEXE detection failed, probably not actually an embedded PE file.');
       return false;
@@ -328,6 +325,8 @@ class ScanRun implements BodyScanSink {
         return this.engine.sectionHashDetector.scanBytes(data.length, new ObjectHashes(data), this) && !this.stopped;
       },
       scanUnpacked: (data) => this.scanReconstructed(object, data),
+      scanMembers: (extract) => this.scanMembers(object, extract, true),
+      limits: this.options.limits,
       withinLimits: (size) => this.checkLimits(size),
       debug: (message) => {
         if (logger.debugEnabled) logger.debug(message);
@@ -337,14 +336,7 @@ class ScanRun implements BodyScanSink {
 
   /** Scans what an unpacker rebuilt from `parent` (or an embedded PE) as a new file, one level deeper. */
   private scanReconstructed(parent: ScanObject, data: Uint8Array): void {
-    if (parent.depth + 1 >= this.options.limits.maxRecursion) {
-      this.exceeded('MaxRecursion');
-      return;
-    }
-    if (this.filesLimitReached()) {
-      this.exceeded('MaxFiles');
-      return;
-    }
+    if (this.memberRefused(parent)) return;
     this.scanObject(data, parent, { data, reconstructed: true });
     this.current = parent;
   }
@@ -389,35 +381,26 @@ class ScanRun implements BodyScanSink {
     }
   }
 
-  /** Unpacks `object` with the handler of its type (or of `handlerType`) and scans what it holds. */
-  private scanContents(object: ScanObject, handlerType = object.fileType): void {
-    const handler = this.handlers.for(handlerType, this.options.disabledHandlers);
-    if (!handler) return;
-    // ClamAV's recursion stack holds maxRecursion levels, the top-level object included.
-    if (object.depth + 1 >= this.options.limits.maxRecursion) {
-      this.exceeded('MaxRecursion');
-      return;
-    }
-    const { maxFileSize, maxScanSize } = this.options.limits;
-    const { logger } = this.options;
-    const ctx: ExtractionContext = {
-      maxObjectSize: Math.min(
-        maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
-        maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
-      ),
-      heuristic: (kind, name) => this.heuristic(kind, name),
-      error: (message) => logger.error(message),
-      warning: (message) => logger.warning(message),
-      debug: (message) => {
-        if (logger.debugEnabled) logger.debug(message);
-      },
-    };
-    for (const child of handler.extract(object.data, ctx)) {
-      if (this.filesLimitReached()) {
-        // ClamAV refuses every further member; one refusal says it all.
-        this.exceeded('MaxFiles');
-        return;
-      }
+  /**
+   * Unpacks `object` with the handler of its type (or of `handlerType`, for what the raw scan
+   * `recognised` inside a file) and scans what it holds.
+   */
+  private scanContents(object: ScanObject, handlerType = object.fileType, recognised = false): void {
+    const handler = this.handlers.for(handlerType, this.options.disabledHandlers, recognised);
+    if (handler) this.scanMembers(object, (ctx) => handler.extract(object.data, ctx));
+  }
+
+  /**
+   * Scans the members `extract` finds in `object`, in order: each one's container metadata, then
+   * the member itself, one level deeper. The recursion and file limits refuse members before
+   * their metadata is matched, or with `limitsAtScan` only when one is to be scanned (as
+   * cli_scanpe's InstallShield extraction meets them). Returns false when that ended early: a
+   * virus (without --allmatch) or a limit.
+   */
+  private scanMembers(object: ScanObject, extract: (ctx: ExtractionContext) => Iterable<ExtractedObject>, limitsAtScan = false): boolean {
+    if (!limitsAtScan && this.recursionLimitReached(object)) return false;
+    for (const child of extract(this.extractionContext())) {
+      if (!limitsAtScan && this.memberRefused(object)) return false;
       // Container metadata signatures (.cdb) see every member, before it is scanned.
       if (!child.noMetadata) {
         this.engine.body.matchContainerEntry(
@@ -432,17 +415,53 @@ class ScanRun implements BodyScanSink {
           },
           this,
         );
-        if (this.stopped) return;
+        if (this.stopped) return false;
       }
+      // Members with no data carry only metadata (encrypted, failed or skipped members).
+      if (child.data.length === 0) continue;
+      if (limitsAtScan && this.memberRefused(object)) return false;
       // The container is not read while its member is scanned: a file-backed one gives its pages back.
       releasePages(object.data);
-      // Members with no data carry only metadata (encrypted, failed or skipped members).
       if (child.data.length > SMALLEST_SCANNED_SIZE && child.scanAs) this.scanView(child, child.scanAs, object);
-      else if (child.data.length > 0) this.scanObject(child.data, object, child);
+      else this.scanObject(child.data, object, child);
       releasePages(child.data);
       this.current = object;
-      if (this.stopped) return;
+      if (this.stopped) return false;
     }
+    return true;
+  }
+
+  /** ClamAV's recursion stack holds maxRecursion levels, the top-level object included. */
+  private recursionLimitReached(container: ScanObject): boolean {
+    if (container.depth + 1 < this.options.limits.maxRecursion) return false;
+    this.exceeded('MaxRecursion');
+    return true;
+  }
+
+  /** A member refused by the recursion or file limit (ClamAV refuses every further one: one refusal says it all). */
+  private memberRefused(container: ScanObject): boolean {
+    if (this.recursionLimitReached(container)) return true;
+    if (!this.filesLimitReached()) return false;
+    this.exceeded('MaxFiles');
+    return true;
+  }
+
+  /** What a format handler works with: the size budget left, heuristics and messages. */
+  private extractionContext(): ExtractionContext {
+    const { maxFileSize, maxScanSize } = this.options.limits;
+    const { logger } = this.options;
+    return {
+      maxObjectSize: Math.min(
+        maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
+        maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
+      ),
+      heuristic: (kind, name) => this.heuristic(kind, name),
+      error: (message) => logger.error(message),
+      warning: (message) => logger.warning(message),
+      debug: (message) => {
+        if (logger.debugEnabled) logger.debug(message);
+      },
+    };
   }
 
   private heuristic(kind: HeuristicKind, name: string): void {

@@ -1,3 +1,6 @@
+import type { ExtractedObject, ExtractionContext } from '../formats/handler.js';
+import { guarded } from '../formats/compression/guard.js';
+import { installShieldOverlayFiles, type InstallShieldLimits } from '../formats/installshield.js';
 import { readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
 import { unpackAspack } from './unpackers/aspack.js';
@@ -13,12 +16,12 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
 /**
  * ClamAV's cli_scanpe, which runs after the raw scan of a PE file: the headers are read (a
  * broken one is reported with --alert-broken), each section's data is matched against the
- * section hash signatures (.mdb/.msb), and then the unpackers are tried in ClamAV's order. The
- * first that recognises its packer decides: its output is scanned as a new file, or the PE scan
- * ends there.
+ * section hash signatures (.mdb/.msb), the files of an InstallShield setup in the overlay are
+ * scanned, and then the unpackers are tried in ClamAV's order. The first that recognises its
+ * packer decides: its output is scanned as a new file, or the PE scan ends there.
  *
- * Not done yet, in ClamAV's order: InstallShield data in the overlay, import-table hashes (.imp),
- * the Trojan.Swizzor heuristic, the Upack and PESpin unpackers, and bytecode hooks.
+ * Not done yet, in ClamAV's order: import-table hashes (.imp), bytecode hooks, the
+ * Trojan.Swizzor heuristic, and the Upack and PESpin unpackers.
  */
 
 export interface PeScanHost {
@@ -34,6 +37,13 @@ export interface PeScanHost {
   matchSection(data: Uint8Array): boolean;
   /** Scans an unpacker's output as a new file, one level deeper. */
   scanUnpacked(data: Uint8Array): void;
+  /**
+   * Scans the files `extract` finds in the PE file as its members (container metadata, then the
+   * file, one level deeper); false when the scan must stop there (a virus or a limit).
+   */
+  scanMembers(extract: (ctx: ExtractionContext) => Iterable<ExtractedObject>): boolean;
+  /** The scan's --max-files and --max-filesize, which the InstallShield extractor applies too. */
+  readonly limits: InstallShieldLimits;
   /** cli_checklimits for an unpacker's sizes. */
   withinLimits(size: number): boolean;
   debug(message: string): void;
@@ -79,6 +89,7 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
   }
   // ClamAV goes no further with PE32+ files, nor when the entry point is past the end.
   if (pe.isPe32Plus || pe.entryPoint > data.length) return;
+  if (!scanInstallShield(data, pe, host)) return;
   const entry = data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES);
   if (host.heuristics) for (const name of peHeuristics(data, pe, entry)) host.report(name);
   const ctx: UnpackContext = {
@@ -97,6 +108,19 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     if (outcome.kind === 'unpacked') host.scanUnpacked(outcome.data);
     return;
   }
+}
+
+/** cli_scanishield on the overlay, if there is one: false when the PE scan ends there. */
+function scanInstallShield(data: Uint8Array, pe: PeFile, host: PeScanHost): boolean {
+  if (!pe.overlayStart || pe.overlaySize <= 0) return true;
+  let goesOn = true;
+  const scanned = host.scanMembers((ctx) => {
+    const files = function* () {
+      goesOn = yield* installShieldOverlayFiles(data, pe.overlayStart, pe.overlaySize, ctx, host.limits);
+    };
+    return guarded('ishield', files(), ctx);
+  });
+  return scanned && goesOn;
 }
 
 /**

@@ -86,6 +86,11 @@ export interface FormatHandler {
   readonly fileTypes: readonly string[];
   readonly scanSwitch: ScanSwitch;
   /**
+   * Unpacks only what the raw scan recognises inside another file (recognised-types.ts): ClamAV's
+   * magic scan has no parser for an object that is itself of this type.
+   */
+  readonly recognisedOnly?: boolean;
+  /**
    * Yields the objects inside `data`, lazily: the scanner stops pulling when a limit is reached
    * or a virus was found (without --allmatch). Corrupt input never throws past the handler:
    * it yields what it could recover and reports `broken` heuristics where ClamAV would.

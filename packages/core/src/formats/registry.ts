@@ -5,6 +5,8 @@ import { chmHandler } from './chm.js';
 import { cpioCrcHandler, cpioNewcHandler, cpioOdcHandler, cpioOldHandler } from './cpio.js';
 import { gzipHandler } from './gzip.js';
 import type { FormatHandler, ScanSwitch } from './handler.js';
+import { createInstallShieldMsiHandler } from './installshield-msi.js';
+import type { InstallShieldLimits } from './installshield-cab.js';
 import { iso9660Handler } from './iso9660.js';
 import { sevenZipHandler } from './sevenzip.js';
 import { sisHandler } from './sis.js';
@@ -28,6 +30,7 @@ interface HandlerSettings {
   readonly ole2: Ole2Limits;
   readonly html: HtmlLimits;
   readonly rar: RarOptions;
+  readonly installShield: InstallShieldLimits;
 }
 
 /** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
@@ -37,6 +40,7 @@ function handlerSettings({ limits, phishingScanUrls, alerts }: ScanOptions): Han
     ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
     html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
     rar: { alertEncrypted: alerts.has('encrypted-archive') },
+    installShield: { maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
   };
 }
 
@@ -63,6 +67,7 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
     chmHandler,
     iso9660Handler,
     sisHandler,
+    createInstallShieldMsiHandler(settings.installShield),
     createMailHandler(settings.mail),
     binhexHandler,
     uuencodedHandler,
@@ -90,10 +95,13 @@ export class FormatHandlers {
     }
   }
 
-  /** The handler for a file type, unless its `--scan-*` switch is off. */
-  for(fileType: string, disabled: ReadonlySet<ScanSwitch>): FormatHandler | undefined {
+  /**
+   * The handler for a file type, unless its `--scan-*` switch is off, or it unpacks only what the
+   * raw scan recognises inside a file and this was not `recognised` there.
+   */
+  for(fileType: string, disabled: ReadonlySet<ScanSwitch>, recognised = false): FormatHandler | undefined {
     const handler = this.byFileType.get(fileType);
-    return handler && !disabled.has(handler.scanSwitch) ? handler : undefined;
+    return handler && !disabled.has(handler.scanSwitch) && (recognised || !handler.recognisedOnly) ? handler : undefined;
   }
 }
 
