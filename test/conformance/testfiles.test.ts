@@ -31,7 +31,7 @@ const skip = !haveTool('clamscan')
  */
 const EXECUTABLES_LEFT: readonly [RegExp, string][] = [
   [/^clam-nsis\.exe$/, 'an NSIS unpacker'],
-  [/^clam-(pespin|upack)\.exe$/, 'its PE unpacker'],
+  [/^clam-pespin\.exe$/, 'its PE unpacker'],
   [/^clam\.ea0[56]\.exe$/, 'an AutoIt unpacker'],
 ];
 

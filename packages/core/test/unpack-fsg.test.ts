@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { parsePeFile } from '../src/executables/pe-file.js';
-import { firstEmptySection } from '../src/executables/pe-scan.js';
+import { firstEmptySection, parsePeFile } from '../src/executables/pe-file.js';
 import { unfsg, type FsgDecodeResult } from '../src/executables/unpackers/fsg-decoder.js';
 import { unpackFsg } from '../src/executables/unpackers/fsg.js';
 import { Random } from './fixtures/body/random-signatures.js';

@@ -321,3 +321,16 @@ export function rawAddress(rva: number, sections: readonly PeSection[], fileSize
   }
   return undefined;
 }
+
+/**
+ * The first section that has no data in the file but takes memory, followed by one that has
+ * both: where UPX, FSG and MEW unpack to.
+ */
+export function firstEmptySection(pe: PeFile): number | undefined {
+  const { sections } = pe;
+  for (let i = 0; i + 1 < sections.length; i++) {
+    const [empty, next] = [sections[i]!, sections[i + 1]!];
+    if (empty.rawSize === 0 && empty.virtualSize !== 0 && next.rawSize !== 0 && next.virtualSize !== 0) return i;
+  }
+  return undefined;
+}

@@ -1,13 +1,14 @@
 import type { ExtractedObject, ExtractionContext } from '../formats/handler.js';
 import { guarded } from '../formats/compression/guard.js';
 import { installShieldOverlayFiles, type InstallShieldLimits } from '../formats/installshield.js';
-import { readPeHeaders, type PeFile } from './pe-file.js';
+import { firstEmptySection, readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
 import { unpackAspack } from './unpackers/aspack.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { unpackNspack } from './unpackers/nspack.js';
 import { unpackPetite } from './unpackers/petite.js';
+import { unpackUpack } from './unpackers/upack.js';
 import { unpackUpx } from './unpackers/upx.js';
 import { unpackWwpack } from './unpackers/wwpack.js';
 import { unpackYc } from './unpackers/yc.js';
@@ -21,7 +22,7 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * packer decides: its output is scanned as a new file, or the PE scan ends there.
  *
  * Not done yet, in ClamAV's order: import-table hashes (.imp), bytecode hooks, the
- * Trojan.Swizzor heuristic, and the Upack and PESpin unpackers.
+ * Trojan.Swizzor heuristic, and the PESpin unpacker.
  */
 
 export interface PeScanHost {
@@ -60,6 +61,7 @@ const ENTRY_BYTES = 4096;
 const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackMew),
   (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
+  unpackUpack,
   withEmptySection(unpackFsg),
   withEmptySection(unpackUpx),
   unpackPetite,
@@ -121,17 +123,4 @@ function scanInstallShield(data: Uint8Array, pe: PeFile, host: PeScanHost): bool
     return guarded('ishield', files(), ctx);
   });
   return scanned && goesOn;
-}
-
-/**
- * The first section that has no data in the file but takes memory, followed by one that has
- * both: where UPX, FSG and MEW unpack to.
- */
-export function firstEmptySection(pe: PeFile): number | undefined {
-  const { sections } = pe;
-  for (let i = 0; i + 1 < sections.length; i++) {
-    const [empty, next] = [sections[i]!, sections[i + 1]!];
-    if (empty.rawSize === 0 && empty.virtualSize !== 0 && next.rawSize !== 0 && next.virtualSize !== 0) return i;
-  }
-  return undefined;
 }
