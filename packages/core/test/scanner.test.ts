@@ -73,3 +73,36 @@ describe('scanner with hash signatures', () => {
     assert.equal(countedBlocks(0x20000 * 3 + 8192), 98);
   });
 });
+
+describe('cache of clean results', () => {
+  const clean = (seed: number) => Buffer.alloc(64 * 1024, seed);
+
+  it('does not scan the same clean bytes twice, and scans again when the cache is off', async () => {
+    const engine = await engineWith({ 'a.hdb': `${EICAR_MD5}:68:A\n` });
+    const cached = new Scanner(engine);
+    const first = cached.scanBuffer(clean(1));
+    assert.deepEqual(first, { viruses: [], scannedBlocks: 16 });
+    assert.deepEqual(cached.scanBuffer(clean(1)), { viruses: [], scannedBlocks: 0 });
+    // Other bytes of the same size are other files.
+    assert.equal(cached.scanBuffer(clean(2)).scannedBlocks, 16);
+    const uncached = new Scanner(engine, scanOptions({ cacheSize: 0 }));
+    assert.equal(uncached.scanBuffer(clean(1)).scannedBlocks, 16);
+    assert.equal(uncached.scanBuffer(clean(1)).scannedBlocks, 16);
+  });
+
+  it('never keeps a detection', async () => {
+    const engine = await engineWith({ 'a.ndb': 'Marked:0:*:6d61726b6564\n' });
+    const scanner = new Scanner(engine);
+    const marked = Buffer.concat([clean(3), Buffer.from('marked')]);
+    assert.deepEqual(scanner.scanBuffer(marked).viruses, ['Marked.UNOFFICIAL']);
+    assert.deepEqual(scanner.scanBuffer(marked).viruses, ['Marked.UNOFFICIAL']);
+  });
+
+  it('forgets the least recently used result first', async () => {
+    const scanner = new Scanner(await engineWith({ 'a.hdb': `${EICAR_MD5}:68:A\n` }), scanOptions({ cacheSize: 2 }));
+    const blocks = (seed: number) => scanner.scanBuffer(clean(seed)).scannedBlocks;
+    assert.deepEqual([blocks(1), blocks(2), blocks(1), blocks(3)], [16, 16, 0, 16]);
+    // 2 was the least recently used of the three.
+    assert.deepEqual([blocks(1), blocks(3), blocks(2)], [0, 0, 16]);
+  });
+});

@@ -507,6 +507,7 @@ function daemonScanOptions(settings: ClamdSettings): Omit<ScanOptions, 'logger'>
     heuristicAlerts: settings.bool('HeuristicAlerts'),
     disabledHandlers: new Set(handlers.filter(([, option]) => !settings.bool(option)).map(([name]) => name)),
     phishingScanUrls: settings.bool('PhishingScanURLs'),
+    cacheSize: settings.bool('DisableCache') ? 0 : settings.number('CacheSize'),
     temporaryDirectory: settings.string('TemporaryDirectory'),
     limits: engineLimits(settings),
   });

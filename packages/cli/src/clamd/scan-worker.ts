@@ -12,6 +12,8 @@ import type { EngineMessage, ScanReply, ScanRequest, WorkerData, WorkerMessage }
 const data = workerData as WorkerData;
 const engines = new Map<number, Engine>();
 for (const { generation, descriptor } of data.engines) engines.set(generation, engineFromShared(descriptor));
+/** The scanners of each engine generation, one per kind of scan, each with its cache of clean results. */
+const scanners = new Map<number, Map<string, Scanner>>();
 
 const port = parentPort;
 if (!port) throw new Error('scan-worker must run in a worker thread');
@@ -34,6 +36,7 @@ port.on('message', (message: WorkerMessage) => {
       return;
     case 'drop':
       engines.delete(message.generation);
+      scanners.delete(message.generation);
       return;
     case 'scan':
       port.postMessage(scan(message));
@@ -50,17 +53,10 @@ class ScanFailure extends Error {
 
 function scan(request: ScanRequest): ScanReply {
   const reply: ScanReply = { type: 'result', id: request.id, viruses: [] };
-  const engine = engines.get(request.generation);
-  if (!engine) throw new Error(`engine generation ${request.generation} is not loaded`);
-  const options: ScanOptions = {
-    ...data.scanOptions,
-    logger,
-    allMatch: request.allMatch,
-    disabledHandlers: request.raw ? ALL_HANDLERS : data.scanOptions.disabledHandlers,
-  };
+  const scanner = scannerFor(request);
   try {
-    const content = contentOf(request.target, options);
-    reply.viruses = new Scanner(engine, options).scanBuffer(content).viruses;
+    const content = contentOf(request.target, scanner.options);
+    reply.viruses = scanner.scanBuffer(content).viruses;
     if (request.fingerprint && reply.viruses.length > 0) {
       reply.fingerprint = { md5: createHash('md5').update(content).digest('hex'), size: content.length };
     }
@@ -70,6 +66,25 @@ function scan(request: ScanRequest): ScanReply {
     else throw error;
   }
   return reply;
+}
+
+function scannerFor({ generation, allMatch, raw }: ScanRequest): Scanner {
+  const engine = engines.get(generation);
+  if (!engine) throw new Error(`engine generation ${generation} is not loaded`);
+  let ofEngine = scanners.get(generation);
+  if (!ofEngine) scanners.set(generation, (ofEngine = new Map()));
+  const kind = `${allMatch}:${raw}`;
+  let scanner = ofEngine.get(kind);
+  if (!scanner) {
+    const options: ScanOptions = {
+      ...data.scanOptions,
+      logger,
+      allMatch,
+      disabledHandlers: raw ? ALL_HANDLERS : data.scanOptions.disabledHandlers,
+    };
+    ofEngine.set(kind, (scanner = new Scanner(engine, options)));
+  }
+  return scanner;
 }
 
 function contentOf(target: ScanRequest['target'], options: ScanOptions): Uint8Array {

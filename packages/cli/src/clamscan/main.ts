@@ -202,6 +202,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       heuristicAlerts: options.bool('heuristic-alerts'),
       disabledHandlers: disabledHandlersFrom(options),
       phishingScanUrls: options.bool('phishing-scan-urls'),
+      cacheSize: options.bool('disable-cache') ? 0 : undefined,
       temporaryDirectory: options.string('tempdir'),
       logger: out.libclamavLogger(),
       // Like clamscan, only the limits given on the command line replace the engine's own.

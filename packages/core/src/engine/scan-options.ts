@@ -39,6 +39,9 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxEmbeddedPe: 40 * 1024 * 1024,
 });
 
+/** ClamAV's default CacheSize. */
+export const DEFAULT_CACHE_SIZE = 65536;
+
 /** Which heuristic findings of the format handlers are reported (`--alert-*`; all off by default). */
 export type Alert = Exclude<HeuristicKind, 'exceeds-max' | 'heuristic' | 'always'>;
 
@@ -59,6 +62,11 @@ export interface ScanOptions {
   phishingScanUrls: boolean;
   limits: ScanLimits;
   /**
+   * How many clean results a scanner remembers, so that the same file is not scanned twice
+   * (`CacheSize`, 65536); 0 turns the cache off (`--disable-cache`, `DisableCache`).
+   */
+  cacheSize: number;
+  /**
    * Where objects over 16 MiB (files read, decompressed output) get their file-backed memory
    * (`--tempdir`, `TemporaryDirectory`); the system's temporary directory when undefined.
    */
@@ -77,6 +85,7 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
     phishingScanUrls: overrides.phishingScanUrls ?? true,
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
+    cacheSize: overrides.cacheSize ?? DEFAULT_CACHE_SIZE,
     temporaryDirectory: overrides.temporaryDirectory,
   };
 }

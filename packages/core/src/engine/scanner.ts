@@ -11,6 +11,7 @@ import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type 
 import { recognisedTypeAction, textReinterpretation } from '../formats/recognised-types.js';
 import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
 import { ObjectHashes, type ScanObject } from './scan-object.js';
+import { CleanCache } from './clean-cache.js';
 import { readPeHeaders } from '../executables/pe-file.js';
 import { scanPe } from '../executables/pe-scan.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
@@ -43,8 +44,8 @@ export function countedBlocks(size: number): number {
  * Scans files, buffers and streams with one engine: every object is typed, unpacked when a format
  * handler knows its type (its contents scanned the same way, within ClamAV's limits), then matched
  * against the body, hash and logical signatures. Keeps no scan state between scans (only a buffer
- * to read the next file into), so one scanner serves any number of concurrent scans; clamscan,
- * clamd and the library API all use it.
+ * to read the next file into, and the clean results of earlier ones: see CleanCache), so one
+ * scanner serves any number of concurrent scans; clamscan, clamd and the library API all use it.
  */
 export class Scanner {
   readonly options: ScanOptions;
@@ -55,6 +56,7 @@ export class Scanner {
    * would be in memory at once, and buffers of ever-changing sizes fragment the C heap.
    */
   private spareReadBuffer: Buffer | undefined;
+  private readonly cleanCache: CleanCache | undefined;
 
   constructor(
     readonly engine: Engine,
@@ -62,15 +64,22 @@ export class Scanner {
   ) {
     this.options = options;
     this.handlers = new FormatHandlers(options);
+    if (options.cacheSize > 0) this.cleanCache = new CleanCache(options.cacheSize);
   }
 
   scanBuffer(data: Uint8Array): ScanResult {
     const scan = new ScanRun(this.engine, this.options, this.handlers);
     if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
     if (this.exceedsFileSize(data.length)) return this.scanOversized();
-    withTemporaryDirectory(this.options.temporaryDirectory, () => scan.scanObject(data, undefined));
+    const hashes = new ObjectHashes(data);
+    const cacheKey = this.cleanCache && CleanCache.keyOf(hashes.hex('md5'), data.length);
+    if (cacheKey === undefined || !this.cleanCache!.has(cacheKey)) {
+      withTemporaryDirectory(this.options.temporaryDirectory, () => scan.scanObject(data, undefined, undefined, hashes));
+    }
     releasePages(data);
-    return scan.result;
+    const { result } = scan;
+    if (cacheKey !== undefined && result.viruses.length === 0) this.cleanCache!.add(cacheKey);
+    return result;
   }
 
   /** Reads and scans a file. Throws ClamError('EOPEN' | 'EREAD') when it cannot be read. */
@@ -207,9 +216,9 @@ class ScanRun implements BodyScanSink {
    * ClamAV's cli_magic_scan for one object: limits, type, the type's parser (its contents are
    * scanned first), the raw scan, then for text the normalised-script scan.
    */
-  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): void {
+  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject, hashes?: ObjectHashes): void {
     if (data.length <= SMALLEST_SCANNED_SIZE || !this.withinLimits(data.length)) return;
-    const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted);
+    const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted, hashes);
     this.scannedBlocks += countedBlocks(data.length);
     this.scanContents(object);
     if (this.stopped) return;
@@ -228,14 +237,14 @@ class ScanRun implements BodyScanSink {
     if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) this.match(object, { target: MAIL_TARGET });
   }
 
-  private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject): ScanObject {
+  private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject, hashes = new ObjectHashes(data)): ScanObject {
     return {
       data,
       fileType,
       depth: parent ? parent.depth + 1 : 0,
       containers: parent ? [...parent.containers, parent.fileType] : [],
       parent,
-      hashes: new ObjectHashes(data),
+      hashes,
       name: extracted?.name,
       sharesParentBuffer: extracted?.sameBuffer,
       reconstructed: extracted?.reconstructed || parent?.reconstructed,
