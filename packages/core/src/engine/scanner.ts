@@ -33,6 +33,9 @@ const SMALLEST_SCANNED_SIZE = 5;
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
+const OTHER_TARGET = 14;
+/** Types ClamAV matches a second time after the raw scan, with the target-14 (OTHER) signatures. */
+const MATCHED_AS_OTHER = new Set(['CL_TYPE_BINARY_DATA', 'CL_TYPE_PYTHON_COMPILED']);
 
 /** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
 export function countedBlocks(size: number): number {
@@ -230,6 +233,7 @@ class ScanRun implements BodyScanSink {
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
     if (this.stopped) return;
     if (object.fileType === 'CL_TYPE_MSEXE' && !this.options.disabledHandlers.has('pe')) this.scanExecutable(object);
+    if (MATCHED_AS_OTHER.has(object.fileType)) this.matchAsOther(object);
     if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
     this.current = object;
     if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
@@ -368,6 +372,16 @@ class ScanRun implements BodyScanSink {
     if (this.stopped) return false;
     body.evaluateLogical();
     return !this.stopped;
+  }
+
+  /**
+   * ClamAV's second look at binary data (and compiled Python): everything matched again, the
+   * target-14 (OTHER) signatures with the generic ones, and counted again as data scanned.
+   */
+  private matchAsOther(object: ScanObject): void {
+    this.current = object;
+    this.scannedBlocks += countedBlocks(object.data.length);
+    this.match(object, { target: OTHER_TARGET });
   }
 
   /** ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures. */
