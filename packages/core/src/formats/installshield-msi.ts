@@ -13,6 +13,7 @@
  */
 import type { ExtractedObject, ExtractionContext, FormatHandler } from './handler.js';
 import { guarded } from './compression/guard.js';
+import { u32le } from './compression/read.js';
 import { inflateZlib } from './documents/zlib-stream.js';
 import { DEFAULT_MAX_FILES, failedCallStart, type InstallShieldLimits, TOO_FAR_BACK } from './installshield-cab.js';
 import { latin1 } from '../util/latin1.js';
@@ -32,9 +33,6 @@ const BUFSIZ = 8192;
 const KEY_MASK = [0xec, 0xca, 0x79, 0xf8];
 /** The first part of a stream decoded; grown when it is not enough. */
 const FIRST_WINDOW = 64 * 1024;
-
-const u32At = (data: Uint8Array, at: number): number =>
-  (data[at]! | (data[at + 1]! << 8) | (data[at + 2]! << 16) | (data[at + 3]! << 24)) >>> 0;
 
 /**
  * The ISHIELD-MSI layer the raw scan of a PE file makes where that type signature matches (see
@@ -70,8 +68,8 @@ export function* installShieldMsiFiles(
     ctx.debug('ishield-msi: short read for header');
     return;
   }
-  for (let field = 8; field < HEADER_SIZE; field += 4) if (u32At(view, HEADER_OFFSET + field)) return;
-  let count = u32At(view, HEADER_OFFSET);
+  for (let field = 8; field < HEADER_SIZE; field += 4) if (u32le(view, HEADER_OFFSET + field)) return;
+  let count = u32le(view, HEADER_OFFSET);
   if (!count) {
     ctx.debug('ishield-msi: no files?');
     return;
@@ -85,7 +83,7 @@ export function* installShieldMsiFiles(
     }
     const block = view.subarray(at, at + FILE_BLOCK_SIZE);
     at += FILE_BLOCK_SIZE;
-    const csize = (BigInt(u32At(block, CSIZE_AT + 4)) << 32n) | BigInt(u32At(block, CSIZE_AT));
+    const csize = (BigInt(u32le(block, CSIZE_AT + 4)) << 32n) | BigInt(u32le(block, CSIZE_AT));
     // CLI_ISCONTAINED_0_TO(map length, at, csize)
     if (csize === 0n || csize > BigInt(view.length - at)) {
       ctx.debug('ishield-msi: next stream is out of file, giving up');
@@ -102,7 +100,7 @@ export function* installShieldMsiFiles(
     const keyLength = nul === -1 ? NAME_SIZE - 1 : nul;
     if (!keyLength) return;
     const name = latin1(block, 0, keyLength);
-    const unknowns = UNKNOWN_FIELDS.map((field, i) => `unk${i + 1}:${u32At(block, field).toString(16)}`);
+    const unknowns = UNKNOWN_FIELDS.map((field, i) => `unk${i + 1}:${u32le(block, field).toString(16)}`);
     ctx.debug(`ishield-msi: File ${name} (csize: ${csize.toString(16)}, ${unknowns.join(' ')})`);
 
     const key = block.slice(0, keyLength).map((byte, i) => byte ^ KEY_MASK[i & 3]!);
