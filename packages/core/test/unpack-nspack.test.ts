@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LZMA_PROBABILITIES } from '../src/formats/compression/lzma.js';
 import { parsePeFile } from '../src/executables/pe-file.js';
 import { unpackNspack, unspDecode } from '../src/executables/unpackers/nspack.js';
 import { rebuildPe } from '../src/executables/unpackers/rebuild-pe.js';
@@ -21,18 +22,20 @@ import { tempDir } from './support/temp-dir.js';
 // the model driven token by token, so a test says exactly which literals, matches and repeats
 // (and end markers, or distances the decoder must refuse) the stream holds.
 
-const IS_MATCH = 0;
-const IS_REP = 0xc0;
-const IS_REP_G0 = 0xcc;
-const IS_REP_G1 = 0xd8;
-const IS_REP_G2 = 0xe4;
-const IS_REP0_LONG = 0xf0;
-const POSITION_SLOTS = 0x1b0;
-const SPECIAL_POSITIONS = 0x2b0;
-const ALIGN = 0x322;
-const MATCH_LENGTHS = 0x332;
-const REP_LENGTHS = 0x534;
-const LITERALS = 0x736;
+const {
+  isMatch: IS_MATCH,
+  isRep: IS_REP,
+  isRepG0: IS_REP_G0,
+  isRepG1: IS_REP_G1,
+  isRepG2: IS_REP_G2,
+  isRep0Long: IS_REP0_LONG,
+  positionSlots: POSITION_SLOTS,
+  specialPositions: SPECIAL_POSITIONS,
+  align: ALIGN,
+  matchLengths: MATCH_LENGTHS,
+  repLengths: REP_LENGTHS,
+  literals: LITERALS,
+} = LZMA_PROBABILITIES;
 
 class RangeEncoder {
   private low = 0;

@@ -1,3 +1,4 @@
+import { LZMA_PROBABILITIES } from '../../formats/compression/lzma.js';
 import { u32le } from '../../formats/compression/read.js';
 import { contained } from '../pe-arithmetic.js';
 import { rawAddress } from '../pe-file.js';
@@ -103,19 +104,21 @@ function probabilityCount(literalContextBits: number, literalPositionBits: numbe
   return (0x300 << (literalContextBits + literalPositionBits)) + LITERALS;
 }
 
-// Where each group of probabilities is, in LZMA's classic layout.
-const IS_MATCH = 0;
-const IS_REP = 0xc0;
-const IS_REP_G0 = 0xcc;
-const IS_REP_G1 = 0xd8;
-const IS_REP_G2 = 0xe4;
-const IS_REP0_LONG = 0xf0;
-const POSITION_SLOTS = 0x1b0;
-const SPECIAL_POSITIONS = 0x2b0;
-const ALIGN = 0x322;
-const MATCH_LENGTHS = 0x332;
-const REP_LENGTHS = 0x534;
-const LITERALS = 0x736;
+// Where each group of probabilities is: LZMA's classic layout.
+const {
+  isMatch: IS_MATCH,
+  isRep: IS_REP,
+  isRepG0: IS_REP_G0,
+  isRepG1: IS_REP_G1,
+  isRepG2: IS_REP_G2,
+  isRep0Long: IS_REP0_LONG,
+  positionSlots: POSITION_SLOTS,
+  specialPositions: SPECIAL_POSITIONS,
+  align: ALIGN,
+  matchLengths: MATCH_LENGTHS,
+  repLengths: REP_LENGTHS,
+  literals: LITERALS,
+} = LZMA_PROBABILITIES;
 
 /** What getbit_from_table returns for a probability outside the table: decoding goes on with it as a "bit". */
 const BAD_BIT = 0xff;

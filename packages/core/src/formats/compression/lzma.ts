@@ -191,6 +191,21 @@ const LEN_CODER = ALIGN + (1 << NUM_ALIGN_BITS);
 const LEN_CODER_SIZE = 2 + POS_STATES_MAX * LEN_LOW_SYMBOLS * 2 + LEN_HIGH_SYMBOLS;
 const REP_LEN_CODER = LEN_CODER + LEN_CODER_SIZE;
 const LITERAL = REP_LEN_CODER + LEN_CODER_SIZE;
+/** Where each group of probabilities starts in LZMA's classic layout (the LZMA SDK's, and NsPack's). */
+export const LZMA_PROBABILITIES = Object.freeze({
+  isMatch: IS_MATCH,
+  isRep: IS_REP,
+  isRepG0: IS_REP_G0,
+  isRepG1: IS_REP_G1,
+  isRepG2: IS_REP_G2,
+  isRep0Long: IS_REP0_LONG,
+  positionSlots: POS_SLOT,
+  specialPositions: SPEC_POS,
+  align: ALIGN,
+  matchLengths: LEN_CODER,
+  repLengths: REP_LEN_CODER,
+  literals: LITERAL,
+});
 /* Within a length coder: two choice bits, low and mid trees per posState, one high tree. */
 const LEN_CHOICE = 0;
 const LEN_CHOICE2 = 1;
