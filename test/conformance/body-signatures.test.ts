@@ -20,7 +20,7 @@ import {
   type DatabaseFile,
 } from '../../packages/core/test/fixtures/body/clamscan-oracle.js';
 import { Random } from '../../packages/core/test/fixtures/body/random-signatures.js';
-import { sharedSigs } from '../support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../support/shared-sigs.js';
 import { generateCases, type GeneratedCase } from './body-generator.js';
 
 const SIGS = sharedSigs();
@@ -30,9 +30,7 @@ const skip = !hasClamscan
   ? 'real clamscan is not installed'
   : !existsSync(CLAM_EXE)
     ? 'clamav-testfiles is not installed'
-    : !existsSync(SIGS)
-      ? '../shared/sigs is not present'
-      : false;
+    : (needsSharedSigs.skip ?? false);
 
 const COUNT = Number(process.env.CLAMTS_BODY_CASES ?? 150);
 const SEED = Number(process.env.CLAMTS_BODY_SEED ?? 20240611);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { haveTool, runClamAV, runClamTS, type ToolRun } from '../support/run-tool.js';
-import { sharedSigs } from '../support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../support/shared-sigs.js';
 
 const root = mkdtempSync(join(tmpdir(), 'clamts-clamconf-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -79,7 +79,7 @@ describe('clamconf against ClamAV 1.4.6', { skip: !haveTool('clamconf') && 'Clam
     }
   });
 
-  it('describes the database directory the same: containers, third-party files and the total', () => {
+  it('describes the database directory the same: containers, third-party files and the total', needsSharedSigs, () => {
     const db = join(root, 'db');
     mkdirSync(db);
     copyFileSync(join(CVDS, 'test-6.cvd'), join(db, 'daily.cvd'));

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { comparable, haveTool, runClamAV, runClamTS, type ToolRun } from '../support/run-tool.js';
-import { sharedSigs } from '../support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../support/shared-sigs.js';
 
 const TESTFILES = '/usr/share/clamav-testfiles';
 const SHARED_SIGS = sharedSigs();
@@ -18,9 +18,7 @@ const skip = !haveTool('clamscan')
   ? 'real clamscan is not installed'
   : !existsSync(TESTFILES)
     ? 'clamav-testfiles is not installed'
-    : !existsSync(SHARED_SIGS)
-      ? '../shared/sigs is not present'
-      : false;
+    : (needsSharedSigs.skip ?? false);
 
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
 let root = '';

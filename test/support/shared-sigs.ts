@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './run-tool.js';
 
@@ -5,3 +6,9 @@ import { REPO_ROOT } from './run-tool.js';
 export function sharedSigs(relative = ''): string {
   return join(REPO_ROOT, '..', 'shared', 'sigs', relative);
 }
+
+/** Whether `../shared/sigs` is there: it is in CI and in the README's quick start. */
+export const haveSharedSigs = existsSync(sharedSigs());
+
+/** node:test options for tests that read `../shared/sigs`: skipped, saying why, in a clone without it. */
+export const needsSharedSigs: { skip?: string } = haveSharedSigs ? {} : { skip: `${sharedSigs()} is missing` };

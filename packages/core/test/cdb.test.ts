@@ -9,7 +9,7 @@ import { containerEntryMatches, parseCdbLine, type ContainerEntry, type Containe
 import { hasClamscan, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const SIGS = `${sharedSigs()}/`;
 
@@ -76,7 +76,7 @@ describe('.cdb lines', () => {
     assert.deepEqual(refused('A:*:*:*'), ['Problem parsing database at line 2']);
   });
 
-  it('loads the real daily.cdb and main.cdb', () => {
+  it('loads the real daily.cdb and main.cdb', needsSharedSigs, () => {
     const builder = new BodySignatureBuilder();
     const logger = new CaptureLogger();
     for (const file of ['daily.cdb', 'main.cdb']) {

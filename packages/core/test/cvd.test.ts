@@ -27,7 +27,7 @@ import {
 import { readTar, TAR_BLOCK_SIZE } from '../src/util/tar.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const SIGS = sharedSigs('clamav-cvd');
 const installed = (tool: string) => spawnSync(tool, ['--version']).status === 0;
@@ -111,7 +111,7 @@ function sigtoolInfo(path: string): Record<string, string> {
   );
 }
 
-describe('real signed databases', () => {
+describe('real signed databases', needsSharedSigs, () => {
   for (const { file, header } of REAL) {
     it(`${file}: parses, verifies and unpacks`, () => {
       const data = realFile(file);
@@ -181,11 +181,26 @@ describe('real signed databases', () => {
 // Building containers
 // ---------------------------------------------------------------------------------------------
 
-const TEST6 = realFile('test-6.cvd');
-const HEADER6 = TEST6.subarray(0, 512);
-const MEMBERS = new Map(readTar(gunzipSync(TEST6.subarray(512))).entries.map((e) => [e.name, Buffer.from(e.data)]));
-const ORDER = [...MEMBERS.keys()];
-const DATABASES = ORDER.filter((name) => CLI_DBEXT.test(name));
+interface Test6 {
+  readonly cvd: Buffer;
+  readonly header: Buffer;
+  readonly members: Map<string, Buffer>;
+  /** The members' names in the container's order. */
+  readonly order: string[];
+  /** The names of the database files among them. */
+  readonly databases: string[];
+}
+
+let test6Parts: Test6 | undefined;
+
+/** test-6.cvd, the real signed container the crafted ones are built from, read on first use. */
+function test6(): Test6 {
+  if (test6Parts) return test6Parts;
+  const cvd = realFile('test-6.cvd');
+  const members = new Map(readTar(gunzipSync(cvd.subarray(512))).entries.map((e) => [e.name, Buffer.from(e.data)]));
+  const order = [...members.keys()];
+  return (test6Parts = { cvd, header: cvd.subarray(0, 512), members, order, databases: order.filter((name) => CLI_DBEXT.test(name)) });
+}
 
 type Member = [name: string, data: Uint8Array, type?: string];
 
@@ -210,19 +225,19 @@ function tar(members: Member[]): Buffer {
   return Buffer.concat([...parts, Buffer.alloc(2 * TAR_BLOCK_SIZE)]);
 }
 
-const container = (body: Uint8Array, header: Uint8Array = HEADER6) => Buffer.concat([header, body]);
+const container = (body: Uint8Array, header: Uint8Array = test6().header) => Buffer.concat([header, body]);
 const gz = (data: Uint8Array) => gzipSync(data);
 
 /** test-6's members in order, some replaced. */
-const members = (replace: Record<string, Uint8Array> = {}, order = ORDER): Member[] =>
-  order.map((name) => [name, replace[name] ?? MEMBERS.get(name)!]);
+const members = (replace: Record<string, Uint8Array> = {}, order = test6().order): Member[] =>
+  order.map((name) => [name, replace[name] ?? test6().members.get(name)!]);
 
 const INFO_HEADER = 'ClamAV-VDB:22 Jun 2021 21-34 -0400:6:14:81:X:X:micasnyd:1624412045';
-const infoLine = (name: string, data = MEMBERS.get(name)!) =>
+const infoLine = (name: string, data = test6().members.get(name)!) =>
   `${name}:${data.length}:${createHash('sha256').update(data).digest('hex')}`;
 
 /** An unsigned manifest (what a `.cud` carries) for test-6's database files. */
-function unsignedInfo(lines = [INFO_HEADER, ...DATABASES.map((name) => infoLine(name))]): Buffer {
+function unsignedInfo(lines = [INFO_HEADER, ...test6().databases.map((name) => infoLine(name))]): Buffer {
   return Buffer.from(`${lines.join('\n')}\n`, 'latin1');
 }
 
@@ -235,7 +250,7 @@ function withByte(data: Uint8Array, offset: number, value: number): Buffer {
 }
 
 /** Replaces the first occurrence of `from` in the 512-byte header, keeping the padding. */
-function editHeader(from: string, to: string, data: Uint8Array = TEST6): Buffer {
+function editHeader(from: string, to: string, data: Uint8Array = test6().cvd): Buffer {
   const text = Buffer.from(data.subarray(0, 512)).toString('latin1').replace(from, to);
   return Buffer.concat([Buffer.from(text.padEnd(512, ' ').slice(0, 512), 'latin1'), data.subarray(512)]);
 }
@@ -267,7 +282,7 @@ const TAMPERED_INFO = (name: string) => [
 /** A manifest bigger than ClamAV's 32 KiB read buffer: padding lines, then the real ones. */
 function bigInfo(nulAcrossBufferEnd: boolean): Buffer {
   const pad = Array.from({ length: 400 }, (_, i) => `pad${String(i).padStart(4, '0')}.dat:1:${'0'.repeat(64)}`);
-  const info = unsignedInfo([INFO_HEADER, ...pad, ...DATABASES.map((name) => infoLine(name))]);
+  const info = unsignedInfo([INFO_HEADER, ...pad, ...test6().databases.map((name) => infoLine(name))]);
   if (nulAcrossBufferEnd) {
     // A NUL in the line that straddles the end of the first 32768-byte read.
     const lineStart = info.lastIndexOf('\n', 32767) + 1;
@@ -279,7 +294,7 @@ function bigInfo(nulAcrossBufferEnd: boolean): Buffer {
 
 const CASES: Case[] = [
   // .cvd: the header must match the body and be signed.
-  { title: 'a body byte changed', file: 'tamp.cvd', bytes: () => withByte(TEST6, 600, TEST6[600]! ^ 1), errors: [], code: 'EVERIFY' },
+  { title: 'a body byte changed', file: 'tamp.cvd', bytes: () => withByte(test6().cvd, 600, test6().cvd[600]! ^ 1), errors: [], code: 'EVERIFY' },
   { title: 'the MD5 field changed', file: 'md5.cvd', bytes: () => editHeader(':3e249e', ':4e249e'), errors: [], code: 'EVERIFY' },
   {
     title: 'the signature field changed',
@@ -295,10 +310,10 @@ const CASES: Case[] = [
     errors: ['cli_ndecode: value out of range'],
     code: 'EVERIFY',
   },
-  { title: 'a truncated file', file: 'trunc.cvd', bytes: () => TEST6.subarray(0, 3000), errors: [], code: 'EVERIFY' },
-  { title: 'a header and no body', file: 'hdronly.cvd', bytes: () => TEST6.subarray(0, 512), errors: [], code: 'EVERIFY' },
+  { title: 'a truncated file', file: 'trunc.cvd', bytes: () => test6().cvd.subarray(0, 3000), errors: [], code: 'EVERIFY' },
+  { title: 'a header and no body', file: 'hdronly.cvd', bytes: () => test6().cvd.subarray(0, 512), errors: [], code: 'EVERIFY' },
   { title: 'an empty file', file: 'empty.cvd', bytes: () => new Uint8Array(0), errors: ["cli_cvdverify: Can't read CVD header"], code: 'ECVD' },
-  { title: 'a short file', file: 'short.cvd', bytes: () => TEST6.subarray(0, 100), errors: ["cli_cvdverify: Can't read CVD header"], code: 'ECVD' },
+  { title: 'a short file', file: 'short.cvd', bytes: () => test6().cvd.subarray(0, 100), errors: ["cli_cvdverify: Can't read CVD header"], code: 'ECVD' },
   {
     title: 'random bytes',
     file: 'random.cvd',
@@ -309,19 +324,19 @@ const CASES: Case[] = [
   {
     title: 'a header missing the builder',
     file: 'nobuilder.cvd',
-    bytes: () => headerOnly('ClamAV-VDB:22 Jun 2021 21-34 -0400:6:14:81:3e249e00076b0b15bb54ced37be880c7:Dou6', TEST6.subarray(512)),
+    bytes: () => headerOnly('ClamAV-VDB:22 Jun 2021 21-34 -0400:6:14:81:3e249e00076b0b15bb54ced37be880c7:Dou6', test6().cvd.subarray(512)),
     errors: ["cli_cvdparse: Can't parse the builder name"],
     code: 'ECVD',
   },
 
   // .cld: header MD5 and signature are not checked; the signed manifest protects the content.
-  { title: 'a renamed .cvd', file: 'ok.cld', bytes: () => TEST6, errors: [] },
+  { title: 'a renamed .cvd', file: 'ok.cld', bytes: () => test6().cvd, errors: [] },
   { title: 'MD5 and signature fields changed', file: 'fields.cld', bytes: () => editHeader(':Dou6ICRT', ':Dou6IART', editHeader(':3e249e', ':4e249e')), errors: [] },
   { title: 'an uncompressed archive', file: 'raw.cld', bytes: () => container(tar(members())), errors: [] },
   {
     title: 'a corrupted gzip stream',
     file: 'gztamp.cld',
-    bytes: () => withByte(TEST6, 600, TEST6[600]! ^ 1),
+    bytes: () => withByte(test6().cvd, 600, test6().cvd[600]! ^ 1),
     errors: ['cli_tgzload: Incomplete block read'],
     code: 'EMALFDB',
   },
@@ -336,7 +351,7 @@ const CASES: Case[] = [
   {
     title: 'a manifest line changed under its signature',
     file: 'badsig.cld',
-    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(MEMBERS.get('test.info')!.toString('latin1').replace('test.cfg:44', 'test.cfg:45'), 'latin1') })))),
+    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(test6().members.get('test.info')!.toString('latin1').replace('test.cfg:44', 'test.cfg:45'), 'latin1') })))),
     errors: ['cli_loadinfo: Incorrect digital signature', 'cli_loadinfo: Problem parsing database at line 20', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
@@ -344,7 +359,7 @@ const CASES: Case[] = [
     title: 'a manifest without its DSIG line',
     file: 'nodsig.cld',
     bytes: () => {
-      const info = MEMBERS.get('test.info')!;
+      const info = test6().members.get('test.info')!;
       return container(gz(tar(members({ 'test.info': info.subarray(0, info.indexOf('DSIG:')) }))));
     },
     errors: ['cli_loadinfo: Digital signature not found', ...TAMPERED_INFO('test.info')],
@@ -353,14 +368,14 @@ const CASES: Case[] = [
   {
     title: 'a bad manifest line before the DSIG line (reported as a missing signature)',
     file: 'badline.cld',
-    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(MEMBERS.get('test.info')!.toString('latin1').replace('test.cfg:44:', 'test.cfg:4x:'), 'latin1') })))),
+    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(test6().members.get('test.info')!.toString('latin1').replace('test.cfg:44:', 'test.cfg:4x:'), 'latin1') })))),
     errors: ['cli_loadinfo: Invalid value in the size field', 'cli_loadinfo: Digital signature not found', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
   {
     title: 'a DSIG with a character outside the alphabet',
     file: 'dsigchar.cld',
-    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(MEMBERS.get('test.info')!.toString('latin1').replace('DSIG:Th3', 'DSIG:Th*'), 'latin1') })))),
+    bytes: () => container(gz(tar(members({ 'test.info': Buffer.from(test6().members.get('test.info')!.toString('latin1').replace('DSIG:Th3', 'DSIG:Th*'), 'latin1') })))),
     errors: ['cli_ndecode: value out of range', 'cli_loadinfo: Incorrect digital signature', 'cli_loadinfo: Problem parsing database at line 20', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
@@ -371,29 +386,29 @@ const CASES: Case[] = [
     errors: ["cli_tgzload: Unknown type flag '7'"],
     code: 'EMALFDB',
   },
-  { title: 'a header-only file', file: 'bodyless.cld', bytes: () => TEST6.subarray(0, 512), errors: [], code: 'EFORMAT' },
-  { title: 'a 6-byte body', file: 'tiny.cld', bytes: () => TEST6.subarray(0, 518), errors: [], code: 'EFORMAT' },
+  { title: 'a header-only file', file: 'bodyless.cld', bytes: () => test6().cvd.subarray(0, 512), errors: [], code: 'EFORMAT' },
+  { title: 'a 6-byte body', file: 'tiny.cld', bytes: () => test6().cvd.subarray(0, 518), errors: [], code: 'EFORMAT' },
 
   // .cud: nothing is signed, and a DSIG line is not allowed.
   { title: 'an unsigned manifest', file: 'ok.cud', bytes: () => container(gz(tar(cud()))), errors: [] },
   {
     title: 'a renamed .cvd (its DSIG line is a malformed entry)',
     file: 'signed.cud',
-    bytes: () => TEST6,
+    bytes: () => test6().cvd,
     errors: ['cli_loadinfo: Problem parsing database at line 20', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
   {
     title: 'a database that does not match its hash',
     file: 'hash.cud',
-    bytes: () => container(gz(tar(cud({ 'test.hdb': Buffer.from(MEMBERS.get('test.hdb')!.toString('latin1').replace('a', 'b'), 'latin1') })))),
+    bytes: () => container(gz(tar(cud({ 'test.hdb': Buffer.from(test6().members.get('test.hdb')!.toString('latin1').replace('a', 'b'), 'latin1') })))),
     errors: ['cli_tgzload: Invalid checksum for file test.hdb'],
     code: 'EMALFDB',
   },
   {
     title: 'a database missing from the manifest',
     file: 'missing.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, ...DATABASES.filter((n) => n !== 'test.hdb').map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, ...test6().databases.filter((n) => n !== 'test.hdb').map((n) => infoLine(n))]) })))),
     errors: ['cli_tgzload: File test.hdb not found in .info'],
     code: 'EMALFDB',
   },
@@ -412,7 +427,7 @@ const CASES: Case[] = [
   {
     title: 'an uncompressed archive not starting with COPYING',
     file: 'raw.cud',
-    bytes: () => container(tar(members({ 'test.info': unsignedInfo() }, ['test.info', ...ORDER.filter((n) => n !== 'test.info')]))),
+    bytes: () => container(tar(members({ 'test.info': unsignedInfo() }, ['test.info', ...test6().order.filter((n) => n !== 'test.info')]))),
     errors: [],
   },
   {
@@ -488,7 +503,7 @@ const CASES: Case[] = [
     title: 'a bad entry after a manifest that does not match (the manifest is checked first)',
     file: 'order.cud',
     bytes: () => {
-      const info = unsignedInfo([INFO_HEADER.replace(':6:14:', ':7:14:'), ...DATABASES.map((n) => infoLine(n))]);
+      const info = unsignedInfo([INFO_HEADER.replace(':6:14:', ':7:14:'), ...test6().databases.map((n) => infoLine(n))]);
       return container(gz(tar([...cud({ 'test.info': info }).slice(0, 2), ['a/b', Buffer.from('x')], ...cud().slice(2)])));
     },
     errors: ['cli_cvdload: Corrupted CVD header'],
@@ -497,7 +512,7 @@ const CASES: Case[] = [
   {
     title: 'a manifest header that does not match',
     file: 'version.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER.replace(':6:14:', ':7:14:'), ...DATABASES.map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER.replace(':6:14:', ':7:14:'), ...test6().databases.map((n) => infoLine(n))]) })))),
     errors: ['cli_cvdload: Corrupted CVD header'],
     code: 'EMALFDB',
   },
@@ -526,14 +541,14 @@ const CASES: Case[] = [
   {
     title: 'a manifest not starting with its header',
     file: 'nohdr.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo(['junk', INFO_HEADER, ...DATABASES.map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo(['junk', INFO_HEADER, ...test6().databases.map((n) => infoLine(n))]) })))),
     errors: ['cli_loadinfo: Incorrect file format', 'cli_loadinfo: Problem parsing database at line 1', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
   {
     title: 'a manifest with two headers',
     file: 'twohdr.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, INFO_HEADER, ...DATABASES.map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, INFO_HEADER, ...test6().databases.map((n) => infoLine(n))]) })))),
     errors: ['cli_loadinfo: engine->dbinfo already initialized', 'cli_loadinfo: Problem parsing database at line 2', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
@@ -564,14 +579,14 @@ const CASES: Case[] = [
   {
     title: 'a manifest line of 8192 bytes',
     file: 'longline.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, infoLine('test.cfg'), 'x'.repeat(8192), ...DATABASES.slice(1).map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, infoLine('test.cfg'), 'x'.repeat(8192), ...test6().databases.slice(1).map((n) => infoLine(n))]) })))),
     errors: ['cli_dbgets: Line too long for provided buffer', 'cli_tgzload: File test.hdb not found in .info'],
     code: 'EMALFDB',
   },
   {
     title: 'a manifest line of 8191 bytes',
     file: 'line8191.cud',
-    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, infoLine('test.cfg'), 'x'.repeat(8191), ...DATABASES.slice(1).map((n) => infoLine(n))]) })))),
+    bytes: () => container(gz(tar(cud({ 'test.info': unsignedInfo([INFO_HEADER, infoLine('test.cfg'), 'x'.repeat(8191), ...test6().databases.slice(1).map((n) => infoLine(n))]) })))),
     errors: ['cli_loadinfo: Problem parsing database at line 3', ...TAMPERED_INFO('test.info')],
     code: 'EMALFDB',
   },
@@ -585,7 +600,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe('crafted containers load as in ClamAV', () => {
+describe('crafted containers load as in ClamAV', needsSharedSigs, () => {
   for (const c of CASES) {
     it(`${c.file}: ${c.title}`, () => {
       const result = load(c.bytes(), c.file);
@@ -636,7 +651,7 @@ describe('headers', () => {
     assert.equal(parseCvdHeader(data, 'n.cud').buildTimestamp, 1624412045);
   });
 
-  it('agrees with sigtool --info on odd headers', needsSigtool, () => {
+  it('agrees with sigtool --info on odd headers', { ...needsSigtool, ...needsSharedSigs }, () => {
     const dir = tempDir();
     for (const text of ['ClamAV-VDB:t-1:99999999999:-1:4294967297:X:X:b', 'ClamAV-VDB:t-1:-99999999999: 0x12:  \t7:X:X:b', INFO_HEADER.replace(':6:', '::6:'), INFO_HEADER.replace(':6:', ': +6x:')]) {
       const path = dir.write('odd.cud', headerOnly(text, gz(tar(cud()))));
@@ -651,11 +666,11 @@ describe('headers', () => {
 
   const COUNT_PASS: Array<{ file: string; bytes: () => Uint8Array; errors: (path: string) => string[] }> = [
     { file: 'empty.cvd', bytes: () => new Uint8Array(0), errors: (path) => [`cl_cvdhead: Can't read CVD header in ${path}`] },
-    { file: 'short.cvd', bytes: () => TEST6.subarray(0, 100), errors: () => ["cli_cvdparse: Can't parse the builder name"] },
+    { file: 'short.cvd', bytes: () => test6().cvd.subarray(0, 100), errors: () => ["cli_cvdparse: Can't parse the builder name"] },
     { file: 'random.cvd', bytes: () => Buffer.alloc(600, 0x41), errors: () => ['cli_cvdparse: Not a CVD file'] },
   ];
 
-  it('reports unreadable headers like cl_cvdhead', () => {
+  it('reports unreadable headers like cl_cvdhead', needsSharedSigs, () => {
     for (const c of COUNT_PASS) {
       const logger = new CaptureLogger();
       assert.throws(() => readCvdHead(c.bytes(), c.file, logger), (e: unknown) => e instanceof ClamError && e.code === 'ECVD');
@@ -663,7 +678,7 @@ describe('headers', () => {
     }
   });
 
-  it('reports unreadable headers like clamscan does while counting signatures', needsClamscan, () => {
+  it('reports unreadable headers like clamscan does while counting signatures', { ...needsClamscan, ...needsSharedSigs }, () => {
     const dir = tempDir();
     for (const c of COUNT_PASS) {
       const path = dir.write(c.file, c.bytes());
@@ -673,16 +688,16 @@ describe('headers', () => {
     }
   });
 
-  it('verifyCvd refuses a body that does not match, with no message', () => {
-    const header = parseCvdHeader(TEST6, 'x.cvd');
+  it('verifyCvd refuses a body that does not match, with no message', needsSharedSigs, () => {
+    const header = parseCvdHeader(test6().cvd, 'x.cvd');
     const logger = new CaptureLogger();
-    assert.throws(() => verifyCvd(withByte(TEST6, 9000, 0), header, 'x.cvd', logger), (e: unknown) => e instanceof ClamError && e.code === 'EVERIFY' && e.path === 'x.cvd');
+    assert.throws(() => verifyCvd(withByte(test6().cvd, 9000, 0), header, 'x.cvd', logger), (e: unknown) => e instanceof ClamError && e.code === 'EVERIFY' && e.path === 'x.cvd');
     assert.deepEqual(logger.errors, []);
-    verifyCvd(TEST6, header, 'x.cvd', logger);
+    verifyCvd(test6().cvd, header, 'x.cvd', logger);
   });
 
-  it('checkContainerEntry skips size and hash when nothing was read', () => {
-    const contents = readContainer(TEST6, 'x.cvd', 'cvd', new CaptureLogger());
+  it('checkContainerEntry skips size and hash when nothing was read', needsSharedSigs, () => {
+    const contents = readContainer(test6().cvd, 'x.cvd', 'cvd', new CaptureLogger());
     const changed = { name: 'test.hdb', data: Buffer.from('other') };
     checkContainerEntry(contents, changed, 'x.cvd', new CaptureLogger(), 0);
     assert.throws(() => checkContainerEntry(contents, changed, 'x.cvd', new CaptureLogger()), /Malformed database/);

@@ -29,14 +29,13 @@ import { parseCvdHeader } from '../src/signatures/cvd.js';
 import type { LoadOptions } from '../src/signatures/database-context.js';
 import type { Logger } from '../src/util/logger.js';
 import { EICAR, EICAR_MD5, tempDir } from './support/temp-dir.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const MAIN = sharedSigs('clamav-main');
 const DAILY = sharedSigs('clamav-daily-27371');
 const CVD = sharedSigs('clamav-cvd');
 const CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
 const CLI_BUILT = existsSync(fileURLToPath(new URL('../../cli/dist/clamscan/main.js', import.meta.url)));
-const skip = [MAIN, DAILY, CVD].every((path) => existsSync(path)) ? false : '../shared/sigs is missing';
 
 /** Files to scan and what clamscan 1.4.6 reports for each with the slice database. */
 const SAMPLES: readonly (readonly [name: string, content: string, detection: string | undefined])[] = [
@@ -115,7 +114,7 @@ function realLine(file: string, prefix: string): string {
   return `${line}\n`;
 }
 
-describe('engine cache', { skip }, () => {
+describe('engine cache', needsSharedSigs, () => {
   const root = tempDir('clamts-engine-cache-');
   /** Real signatures over the size threshold: a 1.1 MB slice of main.hdb, and the samples' signatures. */
   const db = join(root.root, 'db');

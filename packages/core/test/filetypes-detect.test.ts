@@ -15,13 +15,12 @@ import { describe, it } from 'node:test';
 import { FileTypeDetector } from '../src/filetypes/index.js';
 import { CUSTOM_SAMPLES, SAMPLES } from './fixtures/filetypes/samples.js';
 import { CaptureLogger } from './support/capture-logger.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { dailyDetector } from './fixtures/filetypes/daily-ftm.js';
+import { needsSharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 const CUSTOM_FTM = new URL('./fixtures/filetypes/custom.ftm', import.meta.url);
 const CLAMAV_TESTFILES = '/usr/share/clamav-testfiles';
 
-const daily = FileTypeDetector.fromFtm(readFileSync(DAILY_FTM), { path: DAILY_FTM });
 const builtin = FileTypeDetector.builtin();
 const custom = FileTypeDetector.fromFtm(readFileSync(CUSTOM_FTM), { path: 'custom.ftm' });
 
@@ -261,9 +260,9 @@ const DEBUG_LINES: Record<string, string[]> = {
   'mp3-id3.mp3': ['Recognized MP3 file'],
 };
 
-describe('file types with daily.ftm', () => {
+describe('file types with daily.ftm', needsSharedSigs, () => {
   for (const [name, type] of SAMPLE_TYPES) {
-    it(`${name} is CL_TYPE_${type}`, () => assert.equal(daily.detect(SAMPLES[name]), `CL_TYPE_${type}`));
+    it(`${name} is CL_TYPE_${type}`, () => assert.equal(dailyDetector().detect(SAMPLES[name]), `CL_TYPE_${type}`));
   }
   it('covers every sample', () => assert.deepEqual(SAMPLE_TYPES.map(([name]) => name).sort(), Object.keys(SAMPLES).sort()));
 });
@@ -281,44 +280,44 @@ describe('file types with custom.ftm', () => {
   it('covers every sample', () => assert.deepEqual(CUSTOM_TYPES.map(([name]) => name).sort(), Object.keys(CUSTOM_SAMPLES).sort()));
 });
 
-describe("ClamAV's test files", { skip: existsSync(CLAMAV_TESTFILES) ? false : 'clamav-testfiles is not installed' }, () => {
+describe("ClamAV's test files", existsSync(CLAMAV_TESTFILES) ? needsSharedSigs : { skip: 'clamav-testfiles is not installed' }, () => {
   for (const [name, type] of TESTFILE_TYPES) {
     it(`${name} is CL_TYPE_${type}`, () => {
       const data = readFileSync(join(CLAMAV_TESTFILES, name));
-      assert.equal(daily.detect(data), `CL_TYPE_${type}`);
+      assert.equal(dailyDetector().detect(data), `CL_TYPE_${type}`);
       assert.equal(builtin.detect(data), `CL_TYPE_${type}`);
     });
   }
 });
 
-describe('debug output while typing', () => {
+describe('debug output while typing', needsSharedSigs, () => {
   for (const [name, lines] of Object.entries(DEBUG_LINES)) {
     it(name, () => {
       const logger = new CaptureLogger(true);
-      daily.detect(SAMPLES[name], logger);
+      dailyDetector().detect(SAMPLES[name], logger);
       assert.deepEqual(logger.debugs, lines);
     });
   }
 
   it('stays silent when debug is off', () => {
     const logger = new CaptureLogger(false);
-    daily.detect(SAMPLES['html.html'], logger);
+    dailyDetector().detect(SAMPLES['html.html'], logger);
     assert.deepEqual(logger.debugs, []);
   });
 });
 
-describe('objects ClamAV never types', () => {
-  it('an empty object cannot be typed', () => assert.equal(daily.detect(new Uint8Array(0)), 'CL_TYPE_ERROR'));
+describe('objects ClamAV never types', needsSharedSigs, () => {
+  it('an empty object cannot be typed', () => assert.equal(dailyDetector().detect(new Uint8Array(0)), 'CL_TYPE_ERROR'));
 
   it('only the first 1024 bytes decide', () => {
     const html = Buffer.from('<html>');
     const text = Buffer.alloc(1024, 0x61);
-    assert.equal(daily.detect(Buffer.concat([text.subarray(0, 1018), html])), 'CL_TYPE_HTML');
-    assert.equal(daily.detect(Buffer.concat([text.subarray(0, 1019), html])), 'CL_TYPE_TEXT_ASCII');
+    assert.equal(dailyDetector().detect(Buffer.concat([text.subarray(0, 1018), html])), 'CL_TYPE_HTML');
+    assert.equal(dailyDetector().detect(Buffer.concat([text.subarray(0, 1019), html])), 'CL_TYPE_TEXT_ASCII');
   });
 });
 
-describe('partitions (magic type 4, 1028 bytes)', () => {
+describe('partitions (magic type 4, 1028 bytes)', needsSharedSigs, () => {
   const hfsPlus = (at: number) => {
     const data = Buffer.alloc(2048);
     data.write('H+\x00\x04', at, 'latin1');
@@ -327,15 +326,15 @@ describe('partitions (magic type 4, 1028 bytes)', () => {
 
   it('recognises an HFS+ volume header at 1024', () => {
     const logger = new CaptureLogger(true);
-    assert.equal(daily.detectPartition(hfsPlus(1024), logger), 'CL_TYPE_PART_HFSPLUS');
+    assert.equal(dailyDetector().detectPartition(hfsPlus(1024), logger), 'CL_TYPE_PART_HFSPLUS');
     assert.deepEqual(logger.debugs, ['Recognized HFS+ partition partition']);
   });
 
   it('falls back to CL_TYPE_PART_ANY', () => {
     const logger = new CaptureLogger(true);
-    assert.equal(daily.detectPartition(hfsPlus(1030), logger), 'CL_TYPE_PART_ANY');
+    assert.equal(dailyDetector().detectPartition(hfsPlus(1030), logger), 'CL_TYPE_PART_ANY');
     assert.deepEqual(logger.debugs, ['Partition type is potentially unsupported']);
   });
 
-  it('does not use partition magic for files', () => assert.equal(daily.detect(hfsPlus(1024)), 'CL_TYPE_BINARY_DATA'));
+  it('does not use partition magic for files', () => assert.equal(dailyDetector().detect(hfsPlus(1024)), 'CL_TYPE_BINARY_DATA'));
 });

@@ -1,7 +1,7 @@
 /**
  * The type scan of ClamAV's raw scan (embedded SFX archives, executables, disk images…).
  *
- * The expected lists are the `EmbeddedObjects` of `clamscan --gen-json --debug` with daily.ftm
+ * The expected lists are the `EmbeddedObjects` of `clamscan --gen-json --debug` with dailyDetector().ftm
  * (ClamAV lists the objects found at offsets above 0). The raw scan of plain ASCII text uses
  * CL_TYPE_ANY as the object's type, as ClamAV does. filetypes-oracle.test.ts replays them.
  */
@@ -10,9 +10,8 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { FileTypeDetector } from '../src/filetypes/index.js';
 import { EMBEDDED_SAMPLES } from './fixtures/filetypes/samples.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
-
-const daily = FileTypeDetector.fromFtm(readFileSync(sharedSigs('clamav-daily-27371/daily.ftm')));
+import { dailyDetector } from './fixtures/filetypes/daily-ftm.js';
+import { needsSharedSigs } from '../../../test/support/shared-sigs.js';
 
 type Found = Array<[string, number]>;
 
@@ -41,17 +40,17 @@ function embeddedTypes(detector: FileTypeDetector, data: Uint8Array): { root: st
   return { root: root.slice('CL_TYPE_'.length), found };
 }
 
-describe('embedded objects found by the raw scan', () => {
+describe('embedded objects found by the raw scan', needsSharedSigs, () => {
   for (const [name, root, found] of EMBEDDED_TYPES) {
-    it(name, () => assert.deepEqual(embeddedTypes(daily, EMBEDDED_SAMPLES[name]), { root, found }));
+    it(name, () => assert.deepEqual(embeddedTypes(dailyDetector(), EMBEDDED_SAMPLES[name]), { root, found }));
   }
 });
 
-describe('scanning in windows', () => {
+describe('scanning in windows', needsSharedSigs, () => {
   const data = EMBEDDED_SAMPLES['sfx-mix.bin'];
 
   it('reports positions in the whole object and the best type across windows', () => {
-    const scan = daily.typeScan('CL_TYPE_BINARY_DATA', { objectSize: data.length });
+    const scan = dailyDetector().typeScan('CL_TYPE_BINARY_DATA', { objectSize: data.length });
     // Windows that overlap by 16 bytes, like ClamAV's, which overlap by the longest pattern.
     assert.equal(scan.feed(data.subarray(0, 100), 0), 'CL_TYPE_RARSFX');
     assert.equal(scan.feed(data.subarray(84, 700), 84), 'CL_TYPE_ZIPSFX');
@@ -65,14 +64,14 @@ describe('scanning in windows', () => {
 
   it('keeps split signatures going from one window to the next', () => {
     const pe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(100), Buffer.from('PE\0\0', 'latin1'), Buffer.alloc(20)]);
-    const scan = daily.typeScan('CL_TYPE_MSEXE');
+    const scan = dailyDetector().typeScan('CL_TYPE_MSEXE');
     assert.equal(scan.feed(pe.subarray(0, 50), 0), undefined);
     assert.equal(scan.feed(pe.subarray(50), 50), 'CL_TYPE_MSEXE');
     assert.deepEqual(scan.embedded, [{ type: 'CL_TYPE_MSEXE', offset: 0 }]);
   });
 
   it('cannot place end-of-object signatures without the object size', () => {
-    const scan = daily.typeScan('CL_TYPE_BINARY_DATA');
+    const scan = dailyDetector().typeScan('CL_TYPE_BINARY_DATA');
     scan.feed(data, 0);
     assert.ok(!scan.embedded.some(({ type }) => type === 'CL_TYPE_DMG'));
   });

@@ -12,9 +12,9 @@ import { FileTypeDatabaseBuilder, FileTypeDetector, ftmMagicType, parseFtmLine }
 import { CaptureLogger } from './support/capture-logger.js';
 import type { Logger } from '../src/util/logger.js';
 import { caseFile, FTM_CASES } from './fixtures/filetypes/ftm-cases.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { DAILY_FTM } from './fixtures/filetypes/daily-ftm.js';
+import { needsSharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 
 /** Errors and warnings in the order they were reported, in the "E:"/"W:" notation of the cases. */
 class OrderedLogger implements Logger {
@@ -49,7 +49,7 @@ describe('.ftm lines as ClamAV loads or refuses them', () => {
 });
 
 describe('whole databases', () => {
-  it('daily.ftm loads 159 of its 171 lines (the others are for older engines)', () => {
+  it('daily.ftm loads 159 of its 171 lines (the others are for older engines)', needsSharedSigs, () => {
     const logger = new CaptureLogger(true);
     const builder = new FileTypeDatabaseBuilder({ logger });
     assert.equal(builder.addFtm(readFileSync(DAILY_FTM), { path: DAILY_FTM }), 159);

@@ -17,9 +17,9 @@ import { fuzzObjects } from './fixtures/filetypes/fuzz.js';
 import { CUSTOM_SAMPLES, EMBEDDED_SAMPLES, SAMPLES } from './fixtures/filetypes/samples.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { tempDir } from './support/temp-dir.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { DAILY_FTM, dailyDetector } from './fixtures/filetypes/daily-ftm.js';
+import { needsSharedSigs } from '../../../test/support/shared-sigs.js';
 
-const DAILY_FTM = sharedSigs('clamav-daily-27371/daily.ftm');
 const CUSTOM_FTM = new URL('./fixtures/filetypes/custom.ftm', import.meta.url);
 const CLAMAV_TESTFILES = '/usr/share/clamav-testfiles';
 const installed = spawnSync('clamscan', ['--version']).status === 0;
@@ -127,10 +127,10 @@ function compareAll(detector: FileTypeDetector, databases: string[], samples: Ma
   assert.deepEqual(mismatches, []);
 }
 
-describe('typing replayed against the installed clamscan', { skip: installed ? false : 'clamscan is not installed' }, () => {
+describe('typing replayed against the installed clamscan', installed ? needsSharedSigs : { skip: 'clamscan is not installed' }, () => {
   const dir = tempDir('clamts-filetypes-');
   const hdb = dir.write('dummy.hdb', '44d88612fea8a8f36de82e1278abb02f:68:Dummy.Test.Sig\n');
-  const daily = FileTypeDetector.fromFtm(readFileSync(DAILY_FTM));
+  const daily = dailyDetector();
 
   it('hand-made samples with daily.ftm', () => {
     compareAll(daily, [DAILY_FTM, hdb], new Map([...Object.entries(SAMPLES), ...Object.entries(EMBEDDED_SAMPLES)]), dir);

@@ -12,7 +12,7 @@ import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signa
 import { CaptureLogger } from './support/capture-logger.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { basePeSpec, buildPe } from './fixtures/executables/pe-builder.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const SIGS = `${sharedSigs()}/`;
 const CASES = new URL('./fixtures/body/ldb-lines.txt', import.meta.url).pathname;
@@ -170,7 +170,7 @@ describe('logical signature lines', () => {
   });
 });
 
-describe('the real main.ldb', () => {
+describe('the real main.ldb', needsSharedSigs, () => {
   const path = SIGS + 'clamav-main/main.ldb.gz';
   let cached: string[] | undefined;
   const lines = () => {

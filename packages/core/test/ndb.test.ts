@@ -8,7 +8,7 @@ import { SignatureError } from '../src/matching/signature-error.js';
 import { parseNdbLine } from '../src/signatures/ndb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 const SIGS = `${sharedSigs()}/`;
 
@@ -105,7 +105,7 @@ function databaseLines(path: string): string[] {
   return lines.map((line) => line.replace(/[\r\n]+$/, ''));
 }
 
-describe('real .ndb databases', () => {
+describe('real .ndb databases', needsSharedSigs, () => {
   // Counts from real clamscan 1.4.6 ("Known viruses"); re-checked below when clamscan is installed.
   const databases: [string, string, number][] = [
     ['clamav-main/daily.ndb.gz', 'daily.ndb', 251],

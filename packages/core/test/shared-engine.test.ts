@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { gunzipSync } from 'node:zlib';
@@ -10,7 +10,7 @@ import type { BodyDetector } from '../src/matching/body-detector.js';
 import type { ContainerEntry } from '../src/signatures/cdb.js';
 import { loadEngine } from '../src/signatures/loader.js';
 import { EICAR, EICAR_MD5, EICAR_SHA256, tempDir } from './support/temp-dir.js';
-import { sharedSigs } from '../../../test/support/shared-sigs.js';
+import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
 
 interface WorkerReply {
   /** The detections of each sample. */
@@ -86,7 +86,7 @@ describe('shared engine', () => {
     assert.equal(reply.count, 2);
   });
 
-  it('gives workers the body, logical and container signatures, in shared memory', { skip: !existsSync(SIGS) && `${SIGS} is missing` }, async () => {
+  it('gives workers the body, logical and container signatures, in shared memory', needsSharedSigs, async () => {
     const ndb = realLines('daily.ndb.gz', [
       'Win.Trojan.Ursnif-7534191-2',
       'Win.Loader.PowerShellDecrypter-10007381-0',
