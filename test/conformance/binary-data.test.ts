@@ -66,6 +66,22 @@ describe('binary data matched a second time, against real clamscan', { skip }, (
     });
   }
 
+  it('counts the overlap of the scan windows as clamscan does', () => {
+    // Windows overlap by the longest pattern: with a 4000-byte one, each of the 23 windows of a
+    // 3 MB object counts about one more 4 KiB unit.
+    const big = join(dir, 'big.bin');
+    const longDb = join(dir, 'long.ndb');
+    writeFileSync(big, binaryData(3_000_000));
+    writeFileSync(longDb, `Long.Pattern:0:*:${'41'.repeat(4000)}\n`);
+    try {
+      const args = ['--disable-cache', '-d', longDb, big];
+      assert.deepEqual(scannedLines(runClamTS('clamscan', args).stdout), scannedLines(runClamAV('clamscan', args).stdout));
+    } finally {
+      rmSync(big);
+      rmSync(longDb);
+    }
+  });
+
   it('finds the target-14 signatures in binary data only', () => {
     const ours = runClamTS('clamscan', ['--allmatch', '--no-summary', ...databases, dir]).stdout;
     for (const name of ['Other.Marker', 'Other.Logical']) {

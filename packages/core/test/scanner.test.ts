@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countedBlocks, Scanner } from '../src/engine/scanner.js';
+import { Scanner } from '../src/engine/scanner.js';
 import { scanOptions } from '../src/engine/scan-options.js';
 import { loadEngine } from '../src/signatures/loader.js';
 import { EICAR, EICAR_MD5, EICAR_SHA1, EICAR_SHA256, tempDir } from './support/temp-dir.js';
@@ -66,11 +66,13 @@ describe('scanner with hash signatures', () => {
     await assert.rejects(scanner.scanFile(`${dir.root}/missing`), { code: 'EOPEN', message: 'No such file or directory' });
   });
 
-  it('counts scanned data the way ClamAV does: whole 4 KiB units of each 128 KiB chunk', () => {
-    assert.equal(countedBlocks(68), 0);
-    assert.equal(countedBlocks(4096), 1);
-    assert.equal(countedBlocks(0x20000 + 4095), 32);
-    assert.equal(countedBlocks(0x20000 * 3 + 8192), 98);
+  it('counts scanned data the way ClamAV does: whole 4 KiB units of each window, overlaps included', async () => {
+    const data = Buffer.alloc(2 * 0x20000 + 1000, 1);
+    const short = await engineWith({ 'a.hdb': `${EICAR_MD5}:68:A\n` });
+    assert.equal(new Scanner(short).scanBuffer(data).scannedBlocks, 32 + 32 + 0);
+    // Windows overlap by the longest pattern (2000 bytes): the third one holds 5000 bytes.
+    const long = await engineWith({ 'a.ndb': `Long:0:*:${'41'.repeat(2000)}\n` });
+    assert.equal(new Scanner(long).scanBuffer(data).scannedBlocks, 32 + 32 + 1);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
- * ClamAV's cache of clean results (libclamav cache.c), for top-level objects: the MD5 and size of
- * what was found clean, so that the same bytes are not scanned again by the same scanner (one
- * engine, one set of options, which make the result the same). Bounded by `capacity` entries
- * (`CacheSize`); the least recently used goes first.
+ * ClamAV's cache of clean results (libclamav cache.c): the MD5 and size of each object found
+ * clean, a file or anything unpacked from one, so that the same bytes are not scanned again by
+ * the same scanner (one engine, one set of options, which make the result the same). Bounded by
+ * `capacity` entries (`CacheSize`); the least recently used goes first.
  */
 export class CleanCache {
   private readonly entries = new Set<string>();

@@ -24,9 +24,6 @@ export interface ScanResult {
   scannedBlocks: number;
 }
 
-/** ClamAV's counting precision and the chunk size its matcher walks an object in. */
-export const COUNT_PRECISION = 4096;
-const SCAN_CHUNK = 0x20000;
 /** ClamAV ignores objects of this many bytes or fewer entirely: not typed, hashed or scanned. */
 const SMALLEST_SCANNED_SIZE = 5;
 /** Types whose normalised form ClamAV also scans as a script (target type 7). */
@@ -36,12 +33,6 @@ const MAIL_TARGET = 4;
 const OTHER_TARGET = 14;
 /** Types ClamAV matches a second time after the raw scan, with the target-14 (OTHER) signatures. */
 const MATCHED_AS_OTHER = new Set(['CL_TYPE_BINARY_DATA', 'CL_TYPE_PYTHON_COMPILED']);
-
-/** Blocks ClamAV counts for one pass over `size` bytes: whole 4 KiB units of each 128 KiB chunk. */
-export function countedBlocks(size: number): number {
-  const fullChunks = Math.floor(size / SCAN_CHUNK);
-  return fullChunks * (SCAN_CHUNK / COUNT_PRECISION) + Math.floor((size % SCAN_CHUNK) / COUNT_PRECISION);
-}
 
 /**
  * Scans files, buffers and streams with one engine: every object is typed, unpacked when a format
@@ -71,18 +62,12 @@ export class Scanner {
   }
 
   scanBuffer(data: Uint8Array): ScanResult {
-    const scan = new ScanRun(this.engine, this.options, this.handlers);
+    const scan = new ScanRun(this.engine, this.options, this.handlers, this.cleanCache);
     if (data.length <= SMALLEST_SCANNED_SIZE) return scan.result;
     if (this.exceedsFileSize(data.length)) return this.scanOversized();
-    const hashes = new ObjectHashes(data);
-    const cacheKey = this.cleanCache && CleanCache.keyOf(hashes.hex('md5'), data.length);
-    if (cacheKey === undefined || !this.cleanCache!.has(cacheKey)) {
-      withTemporaryDirectory(this.options.temporaryDirectory, () => scan.scanObject(data, undefined, undefined, hashes));
-    }
+    withTemporaryDirectory(this.options.temporaryDirectory, () => scan.scanObject(data, undefined));
     releasePages(data);
-    const { result } = scan;
-    if (cacheKey !== undefined && result.viruses.length === 0) this.cleanCache!.add(cacheKey);
-    return result;
+    return scan.result;
   }
 
   /** Reads and scans a file. Throws ClamError('EOPEN' | 'EREAD') when it cannot be read. */
@@ -139,7 +124,7 @@ export class Scanner {
   }
 
   private scanOversized(): ScanResult {
-    const scan = new ScanRun(this.engine, this.options, this.handlers);
+    const scan = new ScanRun(this.engine, this.options, this.handlers, undefined);
     scan.exceeded('MaxFileSize');
     return scan.result;
   }
@@ -169,6 +154,16 @@ function isPotentiallyUnwanted(name: string): boolean {
 }
 
 /**
+ * An object being scanned, as ClamAV's clean cache sees it: its result may be cached unless a
+ * limit skipped some of its contents or a signature's verdict depended on its containers
+ * (ClamAV's dont_cache_flag). A normalised view is matched as a layer of its own, which ClamAV
+ * never caches.
+ */
+interface CacheFrame {
+  cacheable: boolean;
+}
+
+/**
  * One top-level scan: the result, ClamAV's per-file counters for the limits (objects scanned,
  * bytes scanned), and the sink detectors report to.
  */
@@ -180,11 +175,14 @@ class ScanRun implements BodyScanSink {
   private scannedBlocks = 0;
   private scannedBytes = 0;
   private current?: ScanObject;
+  /** The objects being scanned that the clean cache may remember, outermost first. */
+  private readonly cacheFrames: CacheFrame[] = [];
 
   constructor(
     private readonly engine: Engine,
     private readonly options: ScanOptions,
     private readonly handlers: FormatHandlers,
+    private readonly cleanCache: CleanCache | undefined,
   ) {}
 
   get allMatch(): boolean {
@@ -215,14 +213,48 @@ class ScanRun implements BodyScanSink {
     if (this.options.alertExceedsMax) this.report(`Heuristics.Limits.Exceeded.${limit}`);
   }
 
+  /** A logical signature's verdict on the current object depended on its containers. */
+  placementDependent(): void {
+    const frame = this.cacheFrames.at(-1);
+    if (frame) frame.cacheable = false;
+  }
+
   /**
-   * ClamAV's cli_magic_scan for one object: limits, type, the type's parser (its contents are
-   * scanned first), the raw scan, then for text the normalised-script scan.
+   * ClamAV's cli_magic_scan for one object: limits, type, the clean cache, then the scan (see
+   * scanLayers); a clean result is remembered when nothing was skipped and nothing found.
    */
-  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject, hashes?: ObjectHashes): void {
-    if (data.length <= SMALLEST_SCANNED_SIZE || !this.withinLimits(data.length)) return;
-    const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted, hashes);
-    this.scannedBlocks += countedBlocks(data.length);
+  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): void {
+    if (data.length <= SMALLEST_SCANNED_SIZE) return;
+    if (!this.withinLimits(data.length)) {
+      this.contentSkipped();
+      return;
+    }
+    const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted);
+    const cache = this.cleanCache;
+    if (!cache) {
+      this.scanLayers(object);
+      return;
+    }
+    const key = CleanCache.keyOf(object.hashes.hex('md5'), data.length);
+    if (cache.has(key)) return;
+    const frame: CacheFrame = { cacheable: true };
+    this.withinFrame(frame, () => this.scanLayers(object));
+    if (frame.cacheable && this.detections.length === 0 && this.unwanted.length === 0) cache.add(key);
+  }
+
+  private withinFrame(frame: CacheFrame, scan: () => void): void {
+    this.cacheFrames.push(frame);
+    scan();
+    this.cacheFrames.pop();
+  }
+
+  /** ClamAV's emax_reached: a limit skipped content, so no object being scanned may be cached. */
+  private contentSkipped(): void {
+    for (const frame of this.cacheFrames) frame.cacheable = false;
+  }
+
+  /** The type's parser (its contents are scanned first), the raw scan, then for text the normalised-script scan. */
+  private scanLayers(object: ScanObject): void {
     this.scanContents(object);
     if (this.stopped) return;
     this.current = object;
@@ -241,14 +273,14 @@ class ScanRun implements BodyScanSink {
     if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) this.match(object, { target: MAIL_TARGET });
   }
 
-  private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject, hashes = new ObjectHashes(data)): ScanObject {
+  private objectOf(data: Uint8Array, fileType: string, parent: ScanObject | undefined, extracted?: ExtractedObject): ScanObject {
     return {
       data,
       fileType,
       depth: parent ? parent.depth + 1 : 0,
       containers: parent ? [...parent.containers, parent.fileType] : [],
       parent,
-      hashes,
+      hashes: new ObjectHashes(data),
       name: extracted?.name,
       sharesParentBuffer: extracted?.sameBuffer,
       reconstructed: extracted?.reconstructed || parent?.reconstructed,
@@ -367,7 +399,9 @@ class ScanRun implements BodyScanSink {
    */
   private match(object: ScanObject, options: BodyScanOptions, onWindow?: WindowObserver): boolean {
     const body = this.engine.body.start(object, this, options);
-    if (!body.matchContent(onWindow) || this.stopped) return false;
+    const matched = body.matchContent(onWindow);
+    this.scannedBlocks += body.scannedBlocks;
+    if (!matched || this.stopped) return false;
     this.engine.hashes.scan(object, this);
     if (this.stopped) return false;
     body.evaluateLogical();
@@ -380,7 +414,6 @@ class ScanRun implements BodyScanSink {
    */
   private matchAsOther(object: ScanObject): void {
     this.current = object;
-    this.scannedBlocks += countedBlocks(object.data.length);
     this.match(object, { target: OTHER_TARGET });
   }
 
@@ -389,19 +422,23 @@ class ScanRun implements BodyScanSink {
     if (object.data.length > this.options.limits.maxScriptNormalize) return;
     const normalised = normaliseTextForScan(object.data, this.engine.body.longestPattern(TEXT_TARGET));
     if (normalised.length === 0) return;
-    this.scannedBlocks += countedBlocks(normalised.length);
     const view = this.objectOf(normalised, 'CL_TYPE_TEXT_ASCII', object.parent);
-    const body = this.engine.body.start(view, this, { target: TEXT_TARGET });
-    if (body.matchContent() && !this.stopped) body.evaluateLogical();
+    this.withinFrame({ cacheable: false }, () => {
+      const body = this.engine.body.start(view, this, { target: TEXT_TARGET });
+      const matched = body.matchContent();
+      this.scannedBlocks += body.scannedBlocks;
+      if (matched && !this.stopped) body.evaluateLogical();
+    });
   }
 
   /** An extracted view that ClamAV only matches, with fixed types, instead of typing and unpacking. */
   private scanView(child: ExtractedObject, scanAs: readonly string[], parent: ScanObject): void {
-    this.scannedBlocks += countedBlocks(child.data.length);
-    for (const fileType of scanAs) {
-      this.current = this.objectOf(child.data, fileType, parent, child);
-      if (!this.match(this.current, {})) return;
-    }
+    this.withinFrame({ cacheable: false }, () => {
+      for (const fileType of scanAs) {
+        this.current = this.objectOf(child.data, fileType, parent, child);
+        if (!this.match(this.current, {})) return;
+      }
+    });
   }
 
   /**
@@ -457,6 +494,7 @@ class ScanRun implements BodyScanSink {
   /** ClamAV's recursion stack holds maxRecursion levels, the top-level object included. */
   private recursionLimitReached(container: ScanObject): boolean {
     if (container.depth + 1 < this.options.limits.maxRecursion) return false;
+    this.contentSkipped();
     this.exceeded('MaxRecursion');
     return true;
   }
@@ -465,6 +503,7 @@ class ScanRun implements BodyScanSink {
   private memberRefused(container: ScanObject): boolean {
     if (this.recursionLimitReached(container)) return true;
     if (!this.filesLimitReached()) return false;
+    this.contentSkipped();
     this.exceeded('MaxFiles');
     return true;
   }

@@ -12,7 +12,7 @@ import { executableTargetInfo, isExecutableTarget } from '../executables/target-
 import type { PcreLimits } from './pcre.js';
 import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
-import { SCAN_WINDOW } from './verify.js';
+import { COUNT_PRECISION, SCAN_WINDOW } from './verify.js';
 import { ReleaseBehind } from '../util/file-backed.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 
@@ -46,6 +46,12 @@ export interface BodyScanSink extends DetectionSink {
    * later matches of that window, subsignature matches included, are not seen.
    */
   readonly allMatch?: boolean;
+  /**
+   * A logical signature's expression held on the current object but its `Container:` or
+   * `Intermediates:` condition did not: the same bytes elsewhere could alert, so ClamAV does not
+   * cache the object's clean result.
+   */
+  placementDependent?(): void;
 }
 
 /** Sees each window of an object's body scan and the object offset it starts at. */
@@ -168,6 +174,7 @@ export class BodyDetector implements Detector {
         return rescanned === undefined || rescanned === null ? sink.report(name) : rescanned;
       },
       iconsMatch: (group1, group2) => this.options.iconsMatch?.(object, group1, group2) ?? false,
+      placementDependent: () => sink.placementDependent?.(),
     };
     const programs: TargetProgram[] = [];
     const targetProgram = target !== 0 ? this.programs[target] : undefined;
@@ -198,6 +205,11 @@ export class BodyDetector implements Detector {
 
 export class BodyScanRun {
   private readonly overlap: number;
+  /**
+   * What ClamAV counts as data scanned for this pass: the whole 4 KiB units of each window,
+   * counted as the window is reached (the overlap between windows counts twice).
+   */
+  scannedBlocks = 0;
 
   constructor(
     private readonly data: Uint8Array,
@@ -220,6 +232,7 @@ export class BodyScanRun {
       scanned.advance(offset);
       const length = Math.min(data.length - offset, SCAN_WINDOW);
       const window = data.subarray(offset, offset + length);
+      this.scannedBlocks += Math.floor(length / COUNT_PRECISION);
       onWindow?.(window, offset);
       if (!this.matchWindow(window, offset, data)) return false;
       if (length < SCAN_WINDOW) break;

@@ -37,6 +37,8 @@ export interface ScanCallbacks {
   handle(name: string, handlerType: string): boolean;
   /** `IconGroup1/2:` conditions; ClamAV without icon signatures (.idb) never matches them. */
   iconsMatch(group1: string | undefined, group2: string | undefined): boolean;
+  /** A logical signature's expression held but its `Container:` or `Intermediates:` did not. */
+  placementDependent(): void;
 }
 
 /** How a scan of one target program behaves. */
@@ -482,21 +484,29 @@ export class TargetScan {
     return true;
   }
 
+  /** The `Container:` and `Intermediates:` conditions: the types of the enclosing containers. */
+  private placedAsDescribed(tdb: TargetDescription): boolean {
+    const { containers, depth } = this.facts;
+    const containerAt = (level: number): string => (level >= 0 ? containers[level]! : 'CL_TYPE_ANY');
+    if (tdb.container !== undefined && tdb.container !== containerAt(containers.length - 1)) return false;
+    if (tdb.intermediates === undefined) return true;
+    if (depth < tdb.intermediates.length) return false;
+    // CL_TYPE_ANY entries are skipped without consuming a container level, as in ClamAV.
+    let level = containers.length - 1;
+    for (let i = tdb.intermediates.length - 1; i >= 0; i--) {
+      const type = tdb.intermediates[i]!;
+      if (type === 'CL_TYPE_ANY') continue;
+      if (type !== containerAt(level--)) return false;
+    }
+    return true;
+  }
+
   /** The target description conditions (lsig_eval) other than icons and handler type. */
   private describes(tdb: TargetDescription): boolean {
     const facts = this.facts;
-    const containers = facts.containers;
-    const containerAt = (level: number): string => (level >= 0 ? containers[level]! : 'CL_TYPE_ANY');
-    if (tdb.container !== undefined && tdb.container !== containerAt(containers.length - 1)) return false;
-    if (tdb.intermediates !== undefined) {
-      if (facts.depth < tdb.intermediates.length) return false;
-      // CL_TYPE_ANY entries are skipped without consuming a container level, as in ClamAV.
-      let level = containers.length - 1;
-      for (let i = tdb.intermediates.length - 1; i >= 0; i--) {
-        const type = tdb.intermediates[i]!;
-        if (type === 'CL_TYPE_ANY') continue;
-        if (type !== containerAt(level--)) return false;
-      }
+    if (!this.placedAsDescribed(tdb)) {
+      this.callbacks.placementDependent();
+      return false;
     }
     if (tdb.fileSize && (tdb.fileSize.min > facts.size || tdb.fileSize.max < facts.size)) return false;
     if (tdb.entryPoint || tdb.numberOfSections) {

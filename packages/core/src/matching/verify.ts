@@ -31,6 +31,9 @@ import { NO_ANCHOR, type PatternTable } from './pattern-table.js';
 /** ClamAV's SCANBUFF: the window size its matcher walks objects in. */
 export const SCAN_WINDOW = 0x20000;
 
+/** ClamAV's CL_COUNT_PRECISION: data scanned is counted in units of this many bytes. */
+export const COUNT_PRECISION = 4096;
+
 /**
  * ClamAV's boundary classes for `(B)`: 1 may precede a word, 2 may follow one, 3 both.
  */
