@@ -82,6 +82,18 @@ describe('binary data matched a second time, against real clamscan', { skip }, (
     }
   });
 
+  it('counts only the window a detection ends the scan in, as clamscan does', () => {
+    // 32 units (0.125 MB), which clamscan prints as 0.12.
+    const early = join(dir, 'early.bin');
+    writeFileSync(early, Buffer.concat([binaryData(16), MARKER, binaryData(300_000)]));
+    try {
+      const args = ['--disable-cache', ...databases, early];
+      assert.deepEqual(scannedLines(runClamTS('clamscan', args).stdout), scannedLines(runClamAV('clamscan', args).stdout));
+    } finally {
+      rmSync(early);
+    }
+  });
+
   it('finds the target-14 signatures in binary data only', () => {
     const ours = runClamTS('clamscan', ['--allmatch', '--no-summary', ...databases, dir]).stdout;
     for (const name of ['Other.Marker', 'Other.Logical']) {

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { printfHundredths } from '../src/clamscan/summary.js';
 
 const CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
 const EICAR = 'X5O!P%@AP[4\\PZX54(P^)7CC)7}$' + 'EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*';
@@ -101,3 +102,14 @@ function hasSystemDatabases(): boolean {
     return false;
   }
 }
+
+describe('summary figures', () => {
+  it("round like C's %.2f: exact halves to the even hundredth", () => {
+    assert.equal(printfHundredths(32 / 256), '0.12');
+    assert.equal(printfHundredths(96 / 256), '0.38');
+    assert.equal(printfHundredths(33 / 256), '0.13');
+    assert.equal(printfHundredths(1.125), '1.12');
+    assert.equal(printfHundredths(2 / 3), '0.67');
+    assert.equal(printfHundredths(0), '0.00');
+  });
+});

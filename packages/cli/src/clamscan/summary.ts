@@ -27,8 +27,19 @@ export function printSummary(out: ToolOutput, figures: SummaryFigures): void {
   if (stats.errors) out.info(`Total errors: ${stats.errors}`);
   if (figures.notRemoved) out.info(`Not removed: ${figures.notRemoved}`);
   if (figures.notMoved) out.info(`Not ${figures.copyMode ? 'moved' : 'copied'}: ${figures.notMoved}`);
-  out.info(`Data scanned: ${megabytes(stats.scannedBlocks).toFixed(2)} MB`);
+  out.info(`Data scanned: ${printfHundredths(megabytes(stats.scannedBlocks))} MB`);
   const ratio = stats.readBlocks ? stats.scannedBlocks / stats.readBlocks : 0;
-  out.info(`Data read: ${megabytes(stats.readBlocks).toFixed(2)} MB (ratio ${ratio.toFixed(2)}:1)`);
+  out.info(`Data read: ${printfHundredths(megabytes(stats.readBlocks))} MB (ratio ${printfHundredths(ratio)}:1)`);
   for (const line of summaryTimeLines(figures)) out.info(line);
+}
+
+/**
+ * `value` as C's `%.2f` prints it: like toFixed(2), except that a value exactly halfway between
+ * two hundredths rounds to the even one (0.125 MB, 32 blocks, is "0.12"), where toFixed rounds up.
+ */
+export function printfHundredths(value: number): string {
+  const scaled = value * 100;
+  const below = Math.floor(scaled);
+  if (scaled - below === 0.5 && below % 2 === 0) return (below / 100).toFixed(2);
+  return value.toFixed(2);
 }

@@ -223,23 +223,24 @@ class ScanRun implements BodyScanSink {
    * ClamAV's cli_magic_scan for one object: limits, type, the clean cache, then the scan (see
    * scanLayers); a clean result is remembered when nothing was skipped and nothing found.
    */
-  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): void {
-    if (data.length <= SMALLEST_SCANNED_SIZE) return;
+  scanObject(data: Uint8Array, parent: ScanObject | undefined, extracted?: ExtractedObject): 'refused' | undefined {
+    if (data.length <= SMALLEST_SCANNED_SIZE) return undefined;
     if (!this.withinLimits(data.length)) {
       this.contentSkipped();
-      return;
+      return 'refused';
     }
     const object = this.objectOf(data, this.engine.fileTypes.detect(data), parent, extracted);
     const cache = this.cleanCache;
     if (!cache) {
       this.scanLayers(object);
-      return;
+      return undefined;
     }
     const key = CleanCache.keyOf(object.hashes.hex('md5'), data.length);
-    if (cache.has(key)) return;
+    if (cache.has(key)) return undefined;
     const frame: CacheFrame = { cacheable: true };
     this.withinFrame(frame, () => this.scanLayers(object));
     if (frame.cacheable && this.detections.length === 0 && this.unwanted.length === 0) cache.add(key);
+    return undefined;
   }
 
   private withinFrame(frame: CacheFrame, scan: () => void): void {
@@ -370,7 +371,7 @@ class ScanRun implements BodyScanSink {
         return this.engine.sectionHashDetector.scanBytes(data.length, new ObjectHashes(data), this) && !this.stopped;
       },
       scanUnpacked: (data) => this.scanReconstructed(object, data),
-      scanMembers: (extract) => this.scanMembers(object, extract, true),
+      scanMembers: (extract) => this.scanMembers(object, extract, { limitsAtScan: true }),
       limits: this.options.limits,
       withinLimits: (size) => this.checkLimits(size),
       debug: (message) => {
@@ -447,17 +448,22 @@ class ScanRun implements BodyScanSink {
    */
   private scanContents(object: ScanObject, handlerType = object.fileType, recognised = false): void {
     const handler = this.handlers.for(handlerType, this.options.disabledHandlers, recognised);
-    if (handler) this.scanMembers(object, (ctx) => handler.extract(object.data, ctx));
+    if (handler) this.scanMembers(object, (ctx) => handler.extract(object.data, ctx), { endsAtRefusedMember: handler.endsAtRefusedMember });
   }
 
   /**
    * Scans the members `extract` finds in `object`, in order: each one's container metadata, then
    * the member itself, one level deeper. The recursion and file limits refuse members before
    * their metadata is matched, or with `limitsAtScan` only when one is to be scanned (as
-   * cli_scanpe's InstallShield extraction meets them). Returns false when that ended early: a
+   * cli_scanpe's InstallShield extraction meets them); with `endsAtRefusedMember`, a member too
+   * big for the scan-size budget ends the extraction. Returns false when that ended early: a
    * virus (without --allmatch) or a limit.
    */
-  private scanMembers(object: ScanObject, extract: (ctx: ExtractionContext) => Iterable<ExtractedObject>, limitsAtScan = false): boolean {
+  private scanMembers(
+    object: ScanObject,
+    extract: (ctx: ExtractionContext) => Iterable<ExtractedObject>,
+    { limitsAtScan = false, endsAtRefusedMember = false } = {},
+  ): boolean {
     if (!limitsAtScan && this.recursionLimitReached(object)) return false;
     for (const child of extract(this.extractionContext())) {
       if (!limitsAtScan && this.memberRefused(object)) return false;
@@ -482,11 +488,12 @@ class ScanRun implements BodyScanSink {
       if (limitsAtScan && this.memberRefused(object)) return false;
       // The container is not read while its member is scanned: a file-backed one gives its pages back.
       releasePages(object.data);
+      let refused = false;
       if (child.data.length > SMALLEST_SCANNED_SIZE && child.scanAs) this.scanView(child, child.scanAs, object);
-      else this.scanObject(child.data, object, child);
+      else refused = this.scanObject(child.data, object, child) === 'refused';
       releasePages(child.data);
       this.current = object;
-      if (this.stopped) return false;
+      if (this.stopped || (refused && endsAtRefusedMember)) return false;
     }
     return true;
   }
@@ -517,6 +524,7 @@ class ScanRun implements BodyScanSink {
         maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
         maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
       ),
+      maxFileSize: maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
       heuristic: (kind, name) => this.heuristic(kind, name),
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),

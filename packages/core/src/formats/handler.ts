@@ -71,6 +71,8 @@ export interface ExtractionContext {
    * Handlers yield a truncated object or skip it (as ClamAV does for that format) past this size.
    */
   readonly maxObjectSize: number;
+  /** --max-filesize (unbounded when 0): what handlers that trim like ClamAV's cli_unzip cut members at. */
+  readonly maxFileSize: number;
   /** Report a heuristic finding with ClamAV's signature name, e.g. `Heuristics.Encrypted.Zip`. */
   heuristic(kind: HeuristicKind, name: string): void;
   /** libclamav-style messages (`LibClamAV Error: …`, `LibClamAV Warning: …`, debug lines). */
@@ -90,6 +92,11 @@ export interface FormatHandler {
    * magic scan has no parser for an object that is itself of this type.
    */
   readonly recognisedOnly?: boolean;
+  /**
+   * ClamAV's parser stops unpacking at the first member the limits refuse to scan (cli_unzip
+   * ends when a member is bigger than what is left of --max-scansize).
+   */
+  readonly endsAtRefusedMember?: boolean;
   /**
    * Yields the objects inside `data`, lazily: the scanner stops pulling when a limit is reached
    * or a virus was found (without --allmatch). Corrupt input never throws past the handler:

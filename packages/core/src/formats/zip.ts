@@ -23,8 +23,9 @@
  * - If most central entries failed to extract, the local headers are walked from the start too.
  * - zip64 extra fields are ignored, as in ClamAV: sizes and offsets are the 32-bit fields.
  *
- * Limits: a member's output is cut at `maxObjectSize` (ClamAV trims at --max-filesize, in 8 KiB
- * steps for compressed members), not skipped.
+ * Limits: a member's output is cut at --max-filesize (`maxFileSize`), not skipped, as ClamAV
+ * trims it; a member then too big for what is left of --max-scansize ends the extraction
+ * (`endsAtRefusedMember`).
  */
 import { constants as bufferConstants } from 'node:buffer';
 import zlib from 'node:zlib';
@@ -99,6 +100,7 @@ export const zipHandler: FormatHandler = {
   name: 'zip',
   fileTypes: ['CL_TYPE_ZIP'],
   scanSwitch: 'archive',
+  endsAtRefusedMember: true,
   extract: extractZip,
 };
 
@@ -313,16 +315,16 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
   });
 
   if (record.method === METHOD_STORED) {
-    const stored = compressed.subarray(0, Math.min(compressed.length, ctx.maxObjectSize));
+    const stored = compressed.subarray(0, Math.min(compressed.length, ctx.maxFileSize));
     if (record.compressedSize >= record.uncompressedSize) return { objects: [object(stored)], unzipped: 1 };
     // A "stored" member smaller than its size may really be deflated: ClamAV tries that first,
     // then scans the stored bytes too (or, when inflating fails, an empty file: nothing to yield).
     ctx.debug('cli_unzip: attempting to inflate stored file with inconsistent size');
-    const inflated = decompress(compressed, METHOD_DEFLATE, record, ctx.maxObjectSize);
+    const inflated = decompress(compressed, METHOD_DEFLATE, record, ctx.maxFileSize);
     const objects = inflated ? [object(inflated, METHOD_DEFLATE), object(stored)] : [];
     return { objects, unzipped: 2 };
   }
-  const output = decompress(compressed, record.method, record, ctx.maxObjectSize);
+  const output = decompress(compressed, record.method, record, ctx.maxFileSize);
   if (!output) {
     ctx.debug(`cli_unzip: extraction failed (method ${record.method})`);
     return none;

@@ -35,6 +35,7 @@ export function recordingContext(maxObjectSize = 64 * 1024 * 1024): RecordingCon
   const debugLines: string[] = [];
   return {
     maxObjectSize,
+    maxFileSize: maxObjectSize,
     heuristics,
     debugLines,
     heuristic: (kind, name) => heuristics.push({ kind, name }),
