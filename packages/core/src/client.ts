@@ -5,7 +5,7 @@
  * engine's modules, so such a program starts in about half the time.
  */
 export { ClamError, isClamError, strerror, type ClamErrorCode } from './errors.js';
-export { silentLogger, type Logger } from './util/logger.js';
+export { libclamavLine, silentLogger, type Logger } from './util/logger.js';
 export { errnoMessage, resolverMessage } from './util/strerror.js';
 export { readFileHead } from './util/file-head.js';
 export type { DatabaseVersion } from './engine/engine.js';

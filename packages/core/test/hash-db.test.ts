@@ -7,11 +7,12 @@ import { inMemoryInput } from '../src/signatures/database-input.js';
 import { loadHashDatabase, type HashPurpose } from '../src/signatures/hash-db.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { EICAR_MD5, EICAR_SHA1, EICAR_SHA256 } from './support/temp-dir.js';
+import { DATABASE_LINE_BUFFER } from '../src/signatures/lines.js';
 
 function load(text: string, purpose: HashPurpose = 'file', official = false) {
   const engine = new EngineBuilder();
   const logger = new CaptureLogger();
-  const ctx: DatabaseContext = { path: 'test.hdb', official, options: {}, logger, engine };
+  const ctx: DatabaseContext = { path: 'test.hdb', official, options: {}, logger, engine, lineBuffer: DATABASE_LINE_BUFFER };
   const index = purpose === 'pe-section' ? engine.sectionHashes : engine.fileHashes;
   const run = () => loadHashDatabase(inMemoryInput(Buffer.from(text, 'latin1')), purpose, index, ctx);
   return { engine, logger, run };
@@ -111,7 +112,7 @@ describe('hash databases read from disk in chunks', () => {
     const path = dir.write('big.hdb', good.repeat(lines) + 'broken-line\n');
     const engine = new EngineBuilder();
     const logger = new CaptureLogger();
-    const ctx: DatabaseContext = { path, official: false, options: {}, logger, engine };
+    const ctx: DatabaseContext = { path, official: false, options: {}, logger, engine, lineBuffer: DATABASE_LINE_BUFFER };
     assert.throws(() => loadHashDatabase(fileInput(path), 'file', engine.fileHashes, ctx), { code: 'EMALFDB', line: lines + 1 });
     const okPath = dir.write('ok.hdb', good.repeat(lines));
     assert.equal(loadHashDatabase(fileInput(okPath), 'file', new EngineBuilder().fileHashes, { ...ctx, path: okPath }), lines);

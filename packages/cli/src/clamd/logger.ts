@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, renameSync, statSync } from 'node:fs';
-import { ctime, errnoMessage, type Logger } from '@clamts/core';
+import { ctime, errnoMessage, libclamavLine, type Logger } from '@clamts/core';
 import { writeFully } from '../common/output.js';
 
 /**
@@ -103,10 +103,10 @@ export class DaemonLogger {
   engineLogger(): Logger {
     const debugEnabled = this.options.debug;
     return {
-      error: (message) => this.writeConsole('error', `LibClamAV Error: ${message}\n`),
-      warning: (message) => this.writeConsole('warning', `LibClamAV Warning: ${message}\n`),
+      error: (message) => this.writeConsole('error', libclamavLine('Error', message)),
+      warning: (message) => this.writeConsole('warning', libclamavLine('Warning', message)),
       debug: (message) => {
-        if (debugEnabled) this.writeConsole('error', `LibClamAV debug: ${message}\n`);
+        if (debugEnabled) this.writeConsole('error', libclamavLine('debug', message));
       },
       debugEnabled,
     };

@@ -1,5 +1,5 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { errnoMessage, type Logger } from '@clamts/core/client';
+import { errnoMessage, libclamavLine, type Logger } from '@clamts/core/client';
 
 export interface OutputOptions {
   /** `--quiet`: only errors reach the console. */
@@ -72,10 +72,10 @@ export class ToolOutput {
   /** libclamav's own messages: `LibClamAV Error/Warning/debug: …` on stderr. */
   libclamavLogger(): Logger {
     return {
-      error: (message) => this.write(2, `LibClamAV Error: ${message}\n`),
-      warning: (message) => this.write(2, `LibClamAV Warning: ${message}\n`),
+      error: (message) => this.write(2, libclamavLine('Error', message)),
+      warning: (message) => this.write(2, libclamavLine('Warning', message)),
       debug: (message) => {
-        if (this.options.debug) this.write(2, `LibClamAV debug: ${message}\n`);
+        if (this.options.debug) this.write(2, libclamavLine('debug', message));
       },
       debugEnabled: this.options.debug === true,
     };

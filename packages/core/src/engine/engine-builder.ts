@@ -1,7 +1,7 @@
 import { BUILTIN_FTM } from '../filetypes/builtin-ftm.js';
 import { FileTypeDatabaseBuilder, ftmMagicType } from '../filetypes/index.js';
 import { BodySignatureBuilder } from '../matching/body-signature-builder.js';
-import { forEachLine } from '../signatures/lines.js';
+import { DATABASE_LINE_BUFFER, forEachLine } from '../signatures/lines.js';
 import { silentLogger } from '../util/logger.js';
 import { HashIndexBuilder } from '../matching/hash-index.js';
 import { IgnoreList } from '../signatures/ignore-db.js';
@@ -43,7 +43,7 @@ export class EngineBuilder {
   addFileTypes(source: FileTypeSource, logger: Logger): void {
     this.fileTypes.addFtm(source.data, { path: source.path, official: source.official, logger });
     this.fileTypeSources.push(source);
-    forEachLine(source.data, (line) => this.addTypePattern(line));
+    forEachLine(source.data, (line) => this.addTypePattern(line), DATABASE_LINE_BUFFER);
   }
 
   /**

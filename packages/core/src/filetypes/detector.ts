@@ -1,6 +1,6 @@
 import { FUNCTIONALITY_LEVEL } from '../engine/version.js';
 import { ClamError } from '../errors.js';
-import { forEachLine } from '../signatures/lines.js';
+import { DATABASE_LINE_BUFFER, forEachLine } from '../signatures/lines.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { BUILTIN_FTM } from './builtin-ftm.js';
 import { parseFtmLine, type MagicEntry } from './ftm.js';
@@ -71,9 +71,13 @@ export class FileTypeDatabaseBuilder {
   addFtm(data: Uint8Array | string, source: FtmSource = {}): number {
     const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
     const lines: string[] = [];
-    forEachLine(bytes, (line) => {
-      if (!line.startsWith('#')) lines.push(line);
-    });
+    forEachLine(
+      bytes,
+      (line) => {
+        if (!line.startsWith('#')) lines.push(line);
+      },
+      DATABASE_LINE_BUFFER,
+    );
     return this.addLines(lines, 'external', source);
   }
 

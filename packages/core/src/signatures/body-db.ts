@@ -25,12 +25,16 @@ export function loadBodyDatabase(input: DatabaseInput, format: BodyFormat, build
       (puaFilter !== undefined && skippedByPuaFilter(name, puaFilter)) || engine.ignored.ignores(name, entry, logger),
     functionalityLevel: engine.functionalityLevel,
   };
-  const lines = forEachLine(input.whole(), (text, line) => {
-    signatureContext.line = line;
-    if (format === 'ndb') builder.addNdb(text, signatureContext);
-    else if (format === 'ldb') builder.addLdb(text, signatureContext);
-    else builder.addCdb(text, signatureContext);
-  });
+  const lines = forEachLine(
+    input.whole(),
+    (text, line) => {
+      signatureContext.line = line;
+      if (format === 'ndb') builder.addNdb(text, signatureContext);
+      else if (format === 'ldb') builder.addLdb(text, signatureContext);
+      else builder.addCdb(text, signatureContext);
+    },
+    ctx.lineBuffer,
+  );
   if (lines === 0) {
     logger.error('Empty database file');
     throw new ClamError('EMALFDB', { path });

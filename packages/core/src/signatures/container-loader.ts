@@ -9,7 +9,7 @@ import {
   type CvdHeader,
 } from './cvd.js';
 import type { DatabaseContext } from './database-context.js';
-import { isDirectoryDatabase } from './database-formats.js';
+import { isDirectoryDatabase, lineBufferOf } from './database-formats.js';
 
 /** Where the files of a container go: the loader's per-file dispatch. */
 export interface EntrySink {
@@ -50,7 +50,7 @@ export function loadContainer(data: Uint8Array, kind: ContainerKind, ctx: Databa
     // A file the loader skips is not read at all: ClamAV then only checks that it is listed.
     let bytesRead = 0;
     if (sink.willLoad(entry.name)) {
-      const lines = readAsClamAVDoes(entry.data, ctx);
+      const lines = readAsClamAVDoes(entry.data, lineBufferOf(entry.name), ctx);
       try {
         sink.loadBytes(entry.name, lines.data, kind !== 'cud');
       } catch (error) {
@@ -66,11 +66,12 @@ export function loadContainer(data: Uint8Array, kind: ContainerKind, ctx: Databa
 
 /**
  * The bytes of a database file inside a container as ClamAV's container reader delivers its lines
- * (a last line without newline is dropped, a NUL ends a line, over-long lines end the file), so the
- * ordinary loaders see exactly what ClamAV's see.
+ * into its loader's line buffer of `lineBuffer` bytes (a last line without newline is dropped, a
+ * NUL ends a line, over-long lines end the file), so the ordinary loaders see exactly what
+ * ClamAV's see.
  */
-function readAsClamAVDoes(data: Uint8Array, ctx: DatabaseContext): { data: Uint8Array; bytesRead: number } {
-  const reader = new ContainerLineReader(data, ctx.logger);
+function readAsClamAVDoes(data: Uint8Array, lineBuffer: number, ctx: DatabaseContext): { data: Uint8Array; bytesRead: number } {
+  const reader = new ContainerLineReader(data, ctx.logger, lineBuffer);
   const parts: Uint8Array[] = [];
   for (let line = reader.next(); line; line = reader.next()) parts.push(line, NEWLINE);
   return { data: Buffer.concat(parts), bytesRead: reader.bytesRead };

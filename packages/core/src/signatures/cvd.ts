@@ -16,6 +16,7 @@
  * The diagnostics are libclamav's, sent through the Logger, and every failure is a ClamError
  * carrying the code ClamAV returns, so the tools print the same lines.
  */
+import { DATABASE_LINE_BUFFER } from './lines.js';
 import { createHash } from 'node:crypto';
 import { constants as zlibConstants, crc32, inflateRawSync, type ZlibOptions } from 'node:zlib';
 import { ClamError, type ClamErrorCode } from '../errors.js';
@@ -61,8 +62,6 @@ export interface ContainerContents {
 }
 
 const HEADER_SIZE = 512;
-/** libclamav's FILEBUFF: the line buffer of most database loaders, the manifest's included. */
-export const DATABASE_LINE_BUFFER = 8192;
 /** libclamav's CLI_DEFAULT_DBIO_BUFSIZE: the read buffer for files inside a container. */
 const DBIO_BUFFER_SIZE = 32769;
 

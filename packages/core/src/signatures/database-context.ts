@@ -28,4 +28,6 @@ export interface DatabaseContext {
   readonly options: LoadOptions;
   readonly logger: Logger;
   readonly engine: EngineBuilder;
+  /** The size of the buffer ClamAV's loader for this file reads its lines into (see forEachLine). */
+  readonly lineBuffer: number;
 }

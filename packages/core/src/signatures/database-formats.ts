@@ -3,6 +3,7 @@ import type { DatabaseInput } from './database-input.js';
 import { loadBodyDatabase, type BodyFormat } from './body-db.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
+import { DATABASE_LINE_BUFFER, LOGICAL_LINE_BUFFER } from './lines.js';
 
 /** Loads one database file into `ctx.engine`; returns the number of signatures loaded. */
 export type FormatLoader = (input: DatabaseInput, ctx: DatabaseContext) => number;
@@ -14,6 +15,8 @@ export interface DatabaseFormat {
   readonly requires?: 'pua' | 'phishing' | 'bytecode';
   /** Absent while ClamTS does not implement the format yet: the file is skipped with a debug line. */
   readonly load?: FormatLoader;
+  /** The size of the buffer ClamAV's loader reads its lines into, when not DATABASE_LINE_BUFFER. */
+  readonly lineBuffer?: number;
 }
 
 const hashes =
@@ -52,8 +55,8 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.mdu', '.msu'], requires: 'pua', load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
   { suffixes: ['.ndb'], load: body('ndb') },
   { suffixes: ['.ndu'], requires: 'pua', load: body('ndb') },
-  { suffixes: ['.ldb'], load: body('ldb') },
-  { suffixes: ['.ldu'], requires: 'pua', load: body('ldb') },
+  { suffixes: ['.ldb'], load: body('ldb'), lineBuffer: LOGICAL_LINE_BUFFER },
+  { suffixes: ['.ldu'], requires: 'pua', load: body('ldb'), lineBuffer: LOGICAL_LINE_BUFFER },
   { suffixes: ['.cbc'], requires: 'bytecode' },
   { suffixes: ['.sdb'] },
   { suffixes: ['.zmd'] },
@@ -86,6 +89,11 @@ export function containerKindOf(name: string): 'cvd' | 'cld' | 'cud' | undefined
 
 export function formatOf(name: string): DatabaseFormat | undefined {
   return DATABASE_FORMATS.find((format) => format.suffixes.some((s) => endsWithIgnoreCase(name, s)));
+}
+
+/** The size of the buffer ClamAV's loader for the database file `name` reads its lines into. */
+export function lineBufferOf(name: string): number {
+  return formatOf(name)?.lineBuffer ?? DATABASE_LINE_BUFFER;
 }
 
 /**

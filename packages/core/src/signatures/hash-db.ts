@@ -48,8 +48,10 @@ export function loadHashDatabase(
     let position = 0;
     while (position < data.length) {
       const lineStart = position;
-      let lineEnd = findByte(data, 0x0a, lineStart, data.length);
-      position = lineEnd + 1;
+      // Read as fgets reads into ClamAV's line buffer (see nextLineEnd).
+      const lineCap = Math.min(data.length, lineStart + ctx.lineBuffer - 1);
+      let lineEnd = findByte(data, 0x0a, lineStart, lineCap);
+      position = lineEnd < lineCap ? lineEnd + 1 : lineCap;
       lineNumber++;
       if (data[lineStart] === 0x23 /* # */) continue;
       while (lineEnd > lineStart && (data[lineEnd - 1] === 0x0d || data[lineEnd - 1] === 0x0a)) lineEnd--;

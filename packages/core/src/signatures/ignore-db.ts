@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ClamError } from '../errors.js';
 import type { Logger } from '../util/logger.js';
-import { forEachLine } from './lines.js';
+import { DATABASE_LINE_BUFFER, forEachLine } from './lines.js';
 
 /**
  * Signatures dropped by name (`.ign`, `.ign2`). An entry is a name, optionally with the MD5 of
@@ -59,7 +59,9 @@ function normaliseName(name: string): string {
 
 /** Loads a `.ign`/`.ign2` file into `list`. */
 export function loadIgnoreDatabase(data: Uint8Array, path: string, list: IgnoreList, logger: Logger): void {
-  forEachLine(data, (line, lineNumber) => {
+  forEachLine(
+    data,
+    (line, lineNumber) => {
     if (line.startsWith('#')) return;
     const fields = splitTokens(line, ':', 4);
     if (fields.length > 3) return fail(lineNumber);
@@ -77,7 +79,9 @@ export function loadIgnoreDatabase(data: Uint8Array, path: string, list: IgnoreL
       }
     }
     list.add(padName(name), md5);
-  });
+    },
+    DATABASE_LINE_BUFFER,
+  );
 
   function fail(lineNumber: number): never {
     logger.error(`cli_loadign: Problem parsing database at line ${lineNumber}`);

@@ -9,7 +9,7 @@ import { listInDirectoryOrder } from '../util/directory.js';
 import { readFileHead } from '../util/file-head.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import type { DatabaseContext, LoadOptions } from './database-context.js';
-import { containerKindOf, formatOf, isDirectoryDatabase, type DatabaseFormat } from './database-formats.js';
+import { containerKindOf, formatOf, isDirectoryDatabase, lineBufferOf, type DatabaseFormat } from './database-formats.js';
 import { loadContainer } from './container-loader.js';
 import { readCvdHead } from './cvd.js';
 import { fileInput, inMemoryInput, type DatabaseInput } from './database-input.js';
@@ -174,6 +174,7 @@ export class DatabaseLoader {
       options: this.options,
       logger: this.logger,
       engine: this.builder,
+      lineBuffer: lineBufferOf(path),
     };
   }
 }

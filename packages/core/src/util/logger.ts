@@ -17,3 +17,15 @@ export const silentLogger: Logger = {
   debug() {},
   debugEnabled: false,
 };
+
+/** libclamav's MSGBUFSIZ: a message, prefix and newline included, is cut to one byte less. */
+const MESSAGE_BUFFER = 8192;
+
+/**
+ * A message as libclamav prints it: `LibClamAV Error: …`, `LibClamAV Warning: …` or
+ * `LibClamAV debug: …` and a newline, cut at libclamav's message buffer (a cut message loses its
+ * newline, so the next one continues on the same line, as with ClamAV).
+ */
+export function libclamavLine(level: 'Error' | 'Warning' | 'debug', message: string): string {
+  return `LibClamAV ${level}: ${message}\n`.slice(0, MESSAGE_BUFFER - 1);
+}
