@@ -18,7 +18,7 @@ import { readVbaDirProject } from '../src/formats/documents/vba-dir.js';
 import { readWordMacros } from '../src/formats/documents/word-macros.js';
 import { createOle2Handler, ole2Handler } from '../src/formats/ole2.js';
 import {
-  CLAM_EXE, clamscan, fuzz, hashSignature, md5, needsClamscan, needsTestfiles, recordingContext, testfile,
+  CLAM_EXE, clamscan, clamtsScan, fuzz, hashSignature, md5, needsClamscan, needsTestfiles, recordingContext, testfile,
   type RecordingContext,
 } from './support/archive-samples.js';
 import { tempDir } from './support/temp-dir.js';
@@ -430,6 +430,20 @@ describe('old VBA projects and Word 6 macros', () => {
     assert.deepEqual(modules, [{ name: 'module1', offset: 0x20 }]);
     assert.equal(readVbaProject(oldVbaProject('Missing', 0), () => 0), undefined, 'a module without a stream');
     assert.equal(vbaUnicodeName(Buffer.from('*\\G\u0001', 'utf16le'), false), '*\\g_1_');
+  });
+
+  it('matches old-style macro sources in memory as ClamAV does: body signatures, no hash signatures', needsClamscan, () => {
+    const marker = 'Sub InMemoryMarker()';
+    const source = compressOvba(Buffer.from(`Attribute VB_Name = "Module1"\r\n${marker}\r\nEnd Sub\r\n`));
+    const document = compoundFile([
+      { name: '_VBA_PROJECT', type: 'stream', data: oldVbaProject('Module1', 0x20) },
+      { name: 'Module1', type: 'stream', data: Buffer.concat([Buffer.alloc(0x20), source]) },
+    ]);
+    const found = macros(extract(document));
+    assert.equal(found.length, 1, 'one macro source');
+    const db = { ndb: [`Macro.Body:2:*:${Buffer.from(marker).toString('hex')}`], hdb: [hashSignature('Macro.Hash', found[0]!.data)] };
+    assert.deepEqual(clamscan(document, db), ['Macro.Body']);
+    assert.deepEqual(clamtsScan(document, db), ['Macro.Body']);
   });
 
   it('scans the old-style module source with the OLE2 target type, as ClamAV does', needsClamscan, () => {

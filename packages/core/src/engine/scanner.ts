@@ -12,6 +12,7 @@ import { recognisedTypeAction, textReinterpretation } from '../formats/recognise
 import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
 import { ObjectHashes, type ScanObject } from './scan-object.js';
 import { CleanCache } from './clean-cache.js';
+import { COUNT_PRECISION } from '../matching/verify.js';
 import { readPeHeaders } from '../executables/pe-file.js';
 import { scanPe } from '../executables/pe-scan.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
@@ -434,12 +435,21 @@ class ScanRun implements BodyScanSink {
 
   /** An extracted view that ClamAV only matches, with fixed types, instead of typing and unpacking. */
   private scanView(child: ExtractedObject, scanAs: readonly string[], parent: ScanObject): void {
+    if (child.inMemory) this.scannedBlocks += Math.floor(child.data.length / COUNT_PRECISION);
     this.withinFrame({ cacheable: false }, () => {
       for (const fileType of scanAs) {
         this.current = this.objectOf(child.data, fileType, parent, child);
-        if (!this.match(this.current, {})) return;
+        if (!(child.inMemory ? this.matchInMemory(this.current) : this.match(this.current, {}))) return;
       }
     });
+  }
+
+  /** ClamAV's cli_scan_buff and cli_exp_eval: the body and logical signatures over one buffer. */
+  private matchInMemory(object: ScanObject): boolean {
+    const body = this.engine.body.start(object, this, {});
+    if (!body.matchWindow(object.data, 0, object.data) || this.stopped) return false;
+    body.evaluateLogical();
+    return !this.stopped;
   }
 
   /**

@@ -39,6 +39,11 @@ export interface ExtractedObject {
    */
   readonly scanAs?: readonly string[];
   /**
+   * With `scanAs`: ClamAV matches this view as one buffer in memory (vba_scandata): body and
+   * logical signatures without scan windows, no hash signatures, counted once as data scanned.
+   */
+  readonly inMemory?: boolean;
+  /**
    * ClamAV scans this object as a view of the container's own buffer (cpio members), not as a
    * new file: embedded containers are not looked for in it.
    */

@@ -247,7 +247,7 @@ function* scanVba(document: Ole2Document, storage: Storage, ctx: ExtractionConte
       for (const stream of document.namedIn(module.name, storage).reverse()) {
         hasMacros++;
         const source = inflateVba(document.read(stream), module.offset, limit);
-        if (source) yield { data: source, name: stream.name, scanAs: MSOLE2 };
+        if (source) yield { data: source, name: stream.name, scanAs: MSOLE2, inMemory: true };
       }
     }
   }
@@ -255,7 +255,7 @@ function* scanVba(document: Ole2Document, storage: Storage, ctx: ExtractionConte
     for (const object of extractPptObjects(document.read(stream), limit) ?? []) yield { data: object };
   }
   for (const stream of document.namedIn('worddocument', storage)) {
-    for (const macro of readWordMacros(document.read(stream))) yield { data: macro, scanAs: MSOLE2 };
+    for (const macro of readWordMacros(document.read(stream))) yield { data: macro, scanAs: MSOLE2, inMemory: true };
   }
   if (hasMacros) ctx.heuristic('macros', 'Heuristics.OLE2.ContainsMacros.VBA');
 

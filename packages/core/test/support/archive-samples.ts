@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { ExtractedObject, ExtractionContext, FormatHandler, HeuristicKind } from '../../src/formats/handler.js';
 import { tempDir } from './temp-dir.js';
 
@@ -112,12 +113,24 @@ export function markerSignature(name: string, marker: string): string {
  * (--allmatch), without the ".UNOFFICIAL" suffix; `options` are extra clamscan options.
  */
 export function clamscan(file: Uint8Array, db: { hdb?: string[]; ndb?: string[] }, options: string[] = []): string[] {
+  return detections(['clamscan'], file, db, options);
+}
+
+const CLAMTS_CLAMSCAN = fileURLToPath(new URL('../../../../bin/clamscan', import.meta.url));
+
+/** The same with ClamTS's bin/clamscan (which must be built). */
+export function clamtsScan(file: Uint8Array, db: { hdb?: string[]; ndb?: string[] }, options: string[] = []): string[] {
+  return detections([process.execPath, CLAMTS_CLAMSCAN], file, db, options);
+}
+
+function detections(command: string[], file: Uint8Array, db: { hdb?: string[]; ndb?: string[] }, options: string[]): string[] {
   const dir = tempDir('clamts-oracle-');
   const target = dir.write('sample', file);
   const databases: string[] = [];
   if (db.hdb?.length) databases.push('-d', dir.write('sigs.hdb', `${db.hdb.join('\n')}\n`));
   if (db.ndb?.length) databases.push('-d', dir.write('sigs.ndb', `${db.ndb.join('\n')}\n`));
-  const result = spawnSync('clamscan', ['--no-summary', '--allmatch', ...options, ...databases, target], { encoding: 'utf8' });
+  const [program, ...programArgs] = command;
+  const result = spawnSync(program!, [...programArgs, '--no-summary', '--allmatch', ...options, ...databases, target], { encoding: 'utf8' });
   const found: string[] = [];
   for (const line of result.stdout.split('\n')) {
     const match = / (\S+) FOUND$/.exec(line);
