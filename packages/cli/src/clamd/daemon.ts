@@ -508,7 +508,7 @@ function daemonScanOptions(settings: ClamdSettings): Omit<ScanOptions, 'logger'>
     disabledHandlers: new Set(handlers.filter(([, option]) => !settings.bool(option)).map(([name]) => name)),
     phishingScanUrls: settings.bool('PhishingScanURLs'),
     // As in libclamav, a cache size of 0 keeps the default.
-    cacheSize: settings.bool('DisableCache') ? 0 : settings.number('CacheSize') || undefined,
+    cacheSize: settings.bool('DisableCache') || settings.bool('GenerateMetadataJson') ? 0 : settings.number('CacheSize') || undefined,
     temporaryDirectory: settings.string('TemporaryDirectory'),
     limits: engineLimits(settings),
   });

@@ -202,8 +202,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       heuristicAlerts: options.bool('heuristic-alerts'),
       disabledHandlers: disabledHandlersFrom(options),
       phishingScanUrls: options.bool('phishing-scan-urls'),
-      // As in libclamav, a cache size of 0 keeps the default.
-      cacheSize: options.bool('disable-cache') ? 0 : given('cache-size') || undefined,
+      // As in libclamav, a cache size of 0 keeps the default; collecting metadata (--gen-json) bypasses the cache.
+      cacheSize: options.bool('disable-cache') || options.bool('gen-json') ? 0 : given('cache-size') || undefined,
       temporaryDirectory: options.string('tempdir'),
       logger: out.libclamavLogger(),
       // Like clamscan, only the limits given on the command line replace the engine's own.
