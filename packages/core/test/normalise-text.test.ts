@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { normaliseText, normaliseTextForScan, SCAN_BUFFER_SIZE, SIGTOOL_BUFFER_SIZE } from '../src/formats/normalise/text.js';
-import { clamscan, haveTool, prng } from './support/archive-samples.js';
+import { clamscan, clamtsScan, haveTool, prng } from './support/archive-samples.js';
 import { tempDir } from './support/temp-dir.js';
 
 const needsSigtool = haveTool('sigtool') ? {} : { skip: 'sigtool (the oracle) is not installed' };
@@ -52,12 +52,24 @@ describe('text normalisation rules', () => {
   it('resets the white-space memory where the scan buffer is flushed, as clamscan does', () => {
     // A space run that reaches the page ClamAV's scan buffer flushes before (4-byte patterns).
     const input = Buffer.concat([Buffer.alloc(SCAN_BUFFER_SIZE - 3, 0x61), Buffer.from('  '), Buffer.alloc(4096, 0x20), Buffer.from('QZ')]);
-    const scanned = Buffer.from(normaliseTextForScan(input, 4));
+    const scanned = Buffer.from(normaliseTextForScan(input, 4).text);
     assert.ok(scanned.includes('a  q'), 'two spaces across the flush');
     assert.ok(!scanned.includes('a q'));
     if (haveTool('clamscan')) {
       const db = ['Text.Double:7:*:61202071', 'Text.Single:7:*:612071'];
       assert.deepEqual(clamscan(input, { ndb: db }), ['Text.Double']);
+      assert.deepEqual(clamtsScan(input, { ndb: db }), ['Text.Double']);
     }
+  });
+
+  it('matches each scan buffer on its own, carrying over only the longest target-7 pattern', { skip: !haveTool('clamscan') && 'clamscan is not installed' }, () => {
+    // "marker words" straddles the first flush of the normalised text: a generic signature for it
+    // is not seen (the buffers overlap by the 4 bytes of the target-7 pattern only), a short one
+    // inside the carried tail is.
+    const input = Buffer.concat([Buffer.alloc(SCAN_BUFFER_SIZE - 10, 0x61), Buffer.from(' MARKER WORDS '), Buffer.alloc(8000, 0x62)]);
+    const { bufferEnds } = normaliseTextForScan(input, 4);
+    assert.ok(bufferEnds.length >= 2, 'the text fills more than one buffer');
+    const db = ['Text.Short:7:*:7a7a7a7a', `Generic.Spanning:0:*:${Buffer.from('marker words').toString('hex')}`, `Generic.Tail:0:*:${Buffer.from('rds b').toString('hex')}`];
+    assert.deepEqual(clamtsScan(input, { ndb: db }), clamscan(input, { ndb: db }));
   });
 });

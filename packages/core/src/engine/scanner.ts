@@ -422,14 +422,23 @@ class ScanRun implements BodyScanSink {
   /** ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures. */
   private scanScript(object: ScanObject): void {
     if (object.data.length > this.options.limits.maxScriptNormalize) return;
-    const normalised = normaliseTextForScan(object.data, this.engine.body.longestPattern(TEXT_TARGET));
-    if (normalised.length === 0) return;
-    const view = this.objectOf(normalised, 'CL_TYPE_TEXT_ASCII', object.parent);
+    const carried = this.engine.body.longestPattern(TEXT_TARGET);
+    const { text, bufferEnds } = normaliseTextForScan(object.data, carried);
+    if (text.length === 0) return;
+    const view = this.objectOf(text, 'CL_TYPE_TEXT_ASCII', object.parent);
     this.withinFrame({ cacheable: false }, () => {
       const body = this.engine.body.start(view, this, { target: TEXT_TARGET });
-      const matched = body.matchContent();
-      this.scannedBlocks += body.scannedBlocks;
-      if (matched && !this.stopped) body.evaluateLogical();
+      // Each buffer is matched on its own (cli_scan_buff), at the offset of all before it.
+      let start = 0;
+      let offset = 0;
+      for (const end of bufferEnds) {
+        const buffer = text.subarray(start === 0 ? 0 : Math.max(0, start - carried), end);
+        this.scannedBlocks += Math.floor(buffer.length / COUNT_PRECISION);
+        if (!body.matchWindow(buffer, offset, buffer) || this.stopped) return;
+        offset += buffer.length;
+        start = end;
+      }
+      body.evaluateLogical();
     });
   }
 

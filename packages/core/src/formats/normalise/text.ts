@@ -81,22 +81,35 @@ export function normaliseText(data: Uint8Array, chunkSize = SIGTOOL_BUFFER_SIZE)
   return out.slice(0, written);
 }
 
+/** The text clamscan's in-memory script scan matches, and how its buffers divide it. */
+export interface NormalisedScript {
+  /** The concatenated new bytes of all buffers. */
+  readonly text: Uint8Array;
+  /**
+   * Where each buffer's new bytes end in `text`, in order. Every buffer after the first starts
+   * with the carried-over tail (the longest target-7 pattern) of the one before.
+   */
+  readonly bufferEnds: readonly number[];
+}
+
 /**
  * The normalised stream clamscan's in-memory script scan matches (cli_scanscript without
  * relative-offset signatures): input is read page by page into a buffer of SCANBUFF plus the
- * longest target-7 pattern, and the buffer is flushed (resetting the white-space memory) before a
- * page could overflow it; after a flush the buffer restarts behind the carried-over pattern tail.
- * Returns the concatenated new bytes of all buffers, i.e. the text the signatures see.
+ * longest target-7 pattern, and the buffer is flushed (matched, and the white-space memory
+ * reset) before a page could overflow it and at the end; after a flush the buffer restarts
+ * behind the carried-over pattern tail.
  */
-export function normaliseTextForScan(data: Uint8Array, maxPatternLength: number): Uint8Array {
+export function normaliseTextForScan(data: Uint8Array, maxPatternLength: number): NormalisedScript {
   const normaliser = new TextNormaliser();
   const bufferLength = SCAN_BUFFER_SIZE + maxPatternLength;
   const out = new Uint8Array(data.length);
+  const bufferEnds: number[] = [];
   let written = 0;
   let bufferPos = 0;
   for (let at = 0; at < data.length; at += PAGE_SIZE) {
     const end = Math.min(data.length, at + PAGE_SIZE);
     if (bufferPos + (end - at) > bufferLength) {
+      bufferEnds.push(written);
       normaliser.reset();
       bufferPos = maxPatternLength;
     }
@@ -104,5 +117,6 @@ export function normaliseTextForScan(data: Uint8Array, maxPatternLength: number)
     bufferPos += next - written;
     written = next;
   }
-  return out.slice(0, written);
+  bufferEnds.push(written);
+  return { text: out.slice(0, written), bufferEnds };
 }
