@@ -429,14 +429,13 @@ class ScanRun implements BodyScanSink {
     this.withinFrame({ cacheable: false }, () => {
       const body = this.engine.body.start(view, this, { target: TEXT_TARGET });
       // Each buffer is matched on its own (cli_scan_buff), at the offset of all before it.
-      let start = 0;
       let offset = 0;
-      for (const end of bufferEnds) {
-        const buffer = text.subarray(start === 0 ? 0 : Math.max(0, start - carried), end);
+      for (let i = 0; i < bufferEnds.length; i++) {
+        const from = i === 0 ? 0 : Math.max(0, bufferEnds[i - 1]! - carried);
+        const buffer = text.subarray(from, bufferEnds[i]);
         this.scannedBlocks += Math.floor(buffer.length / COUNT_PRECISION);
         if (!body.matchWindow(buffer, offset, buffer) || this.stopped) return;
         offset += buffer.length;
-        start = end;
       }
       body.evaluateLogical();
     });
