@@ -7,13 +7,13 @@
  *   descriptors lie past the head, MIME HTML in text) and is unpacked whole as such — at every
  *   level;
  * - an **embedded container**: an archive starts at the match (a self-extracting ZIP, RAR, CAB,
- *   ARJ or 7z; in PE files, the files of an MSI-based InstallShield setup) and is unpacked from
- *   there as one more level — only in objects that are a buffer of their own, not a view of
- *   their container's (see `ExtractedObject.sameBuffer`).
+ *   ARJ or 7z; in PE files, the files of an MSI-based InstallShield setup or a compiled AutoIt
+ *   script) and is unpacked from there as one more level — only in objects that are a buffer of
+ *   their own, not a view of their container's (see `ExtractedObject.sameBuffer`).
  *
  * Afterwards the best type of the whole scan may still turn a text object into HTML or mail.
  * Embedded PE files are the scanner's own business (ScanRun.scanEmbeddedPe: a new file, not a
- * container). Types ClamTS has no unpacker for (NSIS, AutoIt, EGG, DMG, UDF, disk partitions,
+ * container). Types ClamTS has no unpacker for (NSIS, EGG, DMG, UDF, disk partitions,
  * XML documents) are recognised and left alone.
  */
 import { isTextOrBinary, typeCode } from '../filetypes/types.js';
@@ -45,6 +45,7 @@ const ISO_SYSTEM_AREA = 32768;
 const anyType = () => true;
 const notOf = (type: string) => (objectType: string) => objectType !== type;
 const atMatch = (offset: number) => offset;
+const isPe = (objectType: string) => objectType === 'CL_TYPE_MSEXE';
 
 function embedded(handlerType: string, layerType: string): Rule {
   return { embedded: true, handlerType, layerType, appliesTo: notOf(layerType), start: atMatch };
@@ -76,7 +77,8 @@ const RULES = new Map<string, Rule>([
   ['CL_TYPE_CABSFX', embedded('CL_TYPE_MSCAB', 'CL_TYPE_MSCAB')],
   ['CL_TYPE_ARJSFX', embedded('CL_TYPE_ARJ', 'CL_TYPE_ARJ')],
   ['CL_TYPE_7ZSFX', embedded('CL_TYPE_7Z', 'CL_TYPE_7Z')],
-  ['CL_TYPE_ISHIELD_MSI', { ...embedded('CL_TYPE_ISHIELD_MSI', 'CL_TYPE_ISHIELD_MSI'), appliesTo: (objectType) => objectType === 'CL_TYPE_MSEXE' }],
+  ['CL_TYPE_ISHIELD_MSI', { ...embedded('CL_TYPE_ISHIELD_MSI', 'CL_TYPE_ISHIELD_MSI'), appliesTo: isPe }],
+  ['CL_TYPE_AUTOIT', { ...embedded('CL_TYPE_AUTOIT', 'CL_TYPE_AUTOIT'), appliesTo: isPe }],
 ]);
 
 /**

@@ -1,4 +1,5 @@
 import { arjHandler } from './arj.js';
+import { autoitHandler } from './autoit.js';
 import { bzip2Handler } from './bzip2.js';
 import { cabHandler } from './cab.js';
 import { chmHandler } from './chm.js';
@@ -68,6 +69,7 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
     iso9660Handler,
     sisHandler,
     createInstallShieldMsiHandler(settings.installShield),
+    autoitHandler,
     createMailHandler(settings.mail),
     binhexHandler,
     uuencodedHandler,

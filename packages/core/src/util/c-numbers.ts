@@ -109,3 +109,67 @@ const HEX_VALUES = new Int8Array(0x80).map((_, c) => {
   if (c >= 0x41 && c <= 0x46) return c - 0x37;
   return -1;
 });
+
+/** The significant digits of glibc's printf("%g"), whose default precision is 6. */
+const G_PRECISION = 6;
+
+/**
+ * glibc's printf("%g") for a number: 6 significant digits, rounded from the exact binary value
+ * half to even, trailing zeros dropped, in exponent form (at least two exponent digits) when the
+ * rounded exponent is below -4 or 6 and over. A NaN prints as "nan" (glibc prints "-nan" when
+ * its sign bit is set, which a JavaScript number does not keep: callers that read the bits add
+ * the sign).
+ */
+export function formatG(value: number): string {
+  if (Number.isNaN(value)) return 'nan';
+  const sign = value < 0 || Object.is(value, -0) ? '-' : '';
+  const magnitude = Math.abs(value);
+  if (magnitude === Infinity) return `${sign}inf`;
+  if (magnitude === 0) return `${sign}0`;
+  const { digits, exponent } = roundedDecimal(magnitude, G_PRECISION);
+  if (exponent < -4 || exponent >= G_PRECISION) {
+    const mantissa = withoutTrailingZeros(`${digits[0]}.${digits.slice(1)}`);
+    const power = String(Math.abs(exponent)).padStart(2, '0');
+    return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${power}`;
+  }
+  const point = exponent + 1;
+  const fixed = point <= 0 ? `0.${'0'.repeat(-point)}${digits}` : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return sign + withoutTrailingZeros(fixed);
+}
+
+/**
+ * A positive finite number rounded to `precision` significant decimal digits, half to even on
+ * its exact value: the digits, and the decimal exponent of the first one.
+ */
+function roundedDecimal(magnitude: number, precision: number): { digits: string; exponent: number } {
+  const { mantissa, binaryExponent } = splitDouble(magnitude);
+  // The exact value is `exact` × 10^-scale.
+  const scale = Math.max(0, -binaryExponent);
+  const exact = binaryExponent >= 0 ? mantissa << BigInt(binaryExponent) : mantissa * 5n ** BigInt(scale);
+  const text = exact.toString();
+  const exponent = text.length - 1 - scale;
+  if (text.length <= precision) return { digits: text.padEnd(precision, '0'), exponent };
+  const dropped = BigInt(text.length - precision);
+  const unit = 10n ** dropped;
+  let kept = exact / unit;
+  const rest = exact % unit;
+  const half = unit / 2n;
+  if (rest > half || (rest === half && kept % 2n === 1n)) kept++;
+  const digits = kept.toString();
+  // Rounding up 999999… adds a digit: the exponent grows by one.
+  return digits.length > precision ? { digits: digits.slice(0, precision), exponent: exponent + 1 } : { digits, exponent };
+}
+
+/** A positive finite double as mantissa × 2^binaryExponent, exactly. */
+function splitDouble(magnitude: number): { mantissa: bigint; binaryExponent: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, magnitude);
+  const bits = view.getBigUint64(0);
+  const biased = Number(bits >> 52n);
+  const fraction = bits & ((1n << 52n) - 1n);
+  return biased === 0 ? { mantissa: fraction, binaryExponent: -1074 } : { mantissa: fraction | (1n << 52n), binaryExponent: biased - 1075 };
+}
+
+function withoutTrailingZeros(text: string): string {
+  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
+}

@@ -14,6 +14,7 @@
  * signatures written against its output match.
  */
 import { isAlnum, isDigit, isSpace, toLower } from '../documents/bytes.js';
+import { formatG } from '../../util/c-numbers.js';
 
 /** Token kinds, numbered as libclamav's `enum token_type`. */
 const enum Tok {
@@ -394,24 +395,6 @@ function atoi(digits: string): number {
 function atof(text: string): number {
   const value = Number.parseFloat(text);
   return Number.isNaN(value) ? 0 : value;
-}
-
-/** printf("%g"). */
-function formatG(value: number): string {
-  if (value === 0) return Object.is(value, -0) ? '-0' : '0';
-  if (!Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value < 0 ? '-inf' : 'inf';
-  const exponent = Number(value.toExponential(5).split('e')[1]);
-  if (exponent < -4 || exponent >= 6) {
-    const [mantissa, exp] = value.toExponential(5).split('e') as [string, string];
-    const sign = exp.startsWith('-') ? '-' : '+';
-    const digits = exp.replace(/^[-+]/, '').padStart(2, '0');
-    return `${stripZeros(mantissa)}e${sign}${digits}`;
-  }
-  return stripZeros(value.toFixed(Math.max(0, 5 - exponent)));
-}
-
-function stripZeros(text: string): string {
-  return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
 }
 
 /** The value of a hex digit, or -1 (cli_hex2int). */
