@@ -143,7 +143,7 @@ function* members(data: Uint8Array, format: Format, ctx: ExtractionContext): Gen
       ctx.debug('autoit: failed to read compressed stream. broken/truncated file?');
       return;
     }
-    const member = data.slice(at, at + size);
+    const member = copyOf(data, at, at + size);
     at += size;
     format.decrypt(member, preamble);
     const content = compressed ? unpack(member, format, ctx) : notCompressed(member, ctx);
@@ -173,7 +173,7 @@ function unpack(member: Uint8Array, format: Format, ctx: ExtractionContext): Uin
   const size = declaredSize(member) || member.length;
   if (overBudget(size, ctx)) return undefined;
   ctx.debug(`autoit: uncompressed size again: ${size.toString(16)}`);
-  const { data, failed } = decompress(member, size, format.matchFlag);
+  const { data, failed } = decompress(member, size, format.matchFlag, ctx.debug);
   if (failed) ctx.debug(format.decompressionError(data.length));
   return data;
 }
@@ -206,7 +206,7 @@ function ea05Names(data: Uint8Array, start: number, ctx: ExtractionContext): Mem
     if ((length | 0) < 0) return undefined;
     at += 4;
     if (length < EA05_STRING_BUFFER && at + length <= data.length) {
-      const text = data.slice(at, at + length);
+      const text = copyOf(data, at, at + length);
       mtDecrypt(text, length + seed);
       ctx.debug(`autoit: ${label} '${untilNul(text)}'`);
     }
@@ -267,10 +267,15 @@ function ea06String(data: Uint8Array, at: number, key: number): { characters: nu
 
 /** An EA06 string decrypted and converted from UTF-16 in place, as ClamAV leaves its buffer. */
 function decodedEa06String(data: Uint8Array, at: number, size: number, seed: number): Uint8Array {
-  const text = data.slice(at, at + size);
+  const text = copyOf(data, at, at + size);
   lameDecrypt(text, seed);
   utf16ToSingleBytes(text);
   return text;
+}
+
+/** A copy of part of `data` to decrypt (`slice` on a Buffer would share its memory). */
+function copyOf(data: Uint8Array, start: number, end: number): Uint8Array {
+  return new Uint8Array(data.subarray(start, end));
 }
 
 /** The C string at the start of `bytes` (all of them when there is no NUL). */

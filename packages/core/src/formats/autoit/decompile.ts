@@ -8,7 +8,8 @@
  * excepted):
  *
  * - 0x00 keyword, 0x01 built-in function: a 32-bit index into the name tables;
- * - 0x05 int32 as `0x%08x`, 0x10 int64 as `0x%016lx`, 0x20 double as `%g`;
+ * - 0x05 int32 as `0x%08x`, 0x10 int64 as `0x%016lx` (ClamAV adds its low word sign-extended),
+ *   0x20 double as `%g`;
  * - 0x30…0x37 names and strings: a 32-bit character count, then UTF-16 text XORed with the
  *   count, written after a prefix (`@` macro, `$` variable, `.` object member, `"` string, which
  *   also gets a closing `"`);
@@ -160,7 +161,10 @@ class Decompiler {
   private int64(): void {
     if (!this.hasOperand(8)) return this.abort('not enough space for an int64');
     if (!this.room(20)) return;
-    const value = (BigInt(u32le(this.script, this.position + 4)) << 32n) | BigInt(u32le(this.script, this.position));
+    // ClamAV adds the low word as a signed 32-bit number: a negative one borrows from the high word.
+    const high = BigInt(u32le(this.script, this.position + 4)) << 32n;
+    const low = BigInt(u32le(this.script, this.position) | 0);
+    const value = BigInt.asUintN(64, high + low);
     this.out.text(`0x${value.toString(16).padStart(16, '0')} `);
     this.position += 8;
   }

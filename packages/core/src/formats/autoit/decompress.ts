@@ -41,13 +41,17 @@ class BitReader {
   private available = 0;
   failed = false;
 
-  constructor(private readonly input: Uint8Array) {}
+  constructor(
+    private readonly input: Uint8Array,
+    private readonly debug: (message: string) => void,
+  ) {}
 
   /** The next `count` (≤ 16) bits; 0 and `failed` when the words they need are not there. */
   read(count: number): number {
     if (count > this.available) {
       const wordsNeeded = Math.floor((count - this.available - 1) / 16) + 1;
       if (wordsNeeded * 2 > this.input.length - this.position) {
+        this.debug('autoit: getbits() - not enough bits available');
         this.failed = true;
         return 0;
       }
@@ -85,10 +89,10 @@ function matchLength(bits: BitReader): number {
  * Decodes `input` (the decrypted member, magic and size included) into `size` bytes at most.
  * `matchFlag` is the flag bit value that announces a match.
  */
-export function decompress(input: Uint8Array, size: number, matchFlag: 0 | 1): Decompressed {
+export function decompress(input: Uint8Array, size: number, matchFlag: 0 | 1, debug: (message: string) => void): Decompressed {
   // A length field of all ones adds 255 bytes per byte of input: the output cannot outgrow that.
   const output = new OutputBuffer(size, Math.min(size, input.length * 4 + 4096));
-  const bits = new BitReader(input);
+  const bits = new BitReader(input, debug);
   while (!bits.failed && output.length < size) {
     if (bits.read(1) !== matchFlag) {
       output.room(1);
