@@ -26,13 +26,12 @@ const skip = !haveTool('clamscan')
 
 /**
  * Executables whose test signature ClamAV finds only with an unpacker ClamTS does not have yet
- * (packers, NSIS and AutoIt installers). They run as `todo`: the output lists
+ * (packers, NSIS installers). They run as `todo`: the output lists
  * which still differ.
  */
 const EXECUTABLES_LEFT: readonly [RegExp, string][] = [
   [/^clam-nsis\.exe$/, 'an NSIS unpacker'],
   [/^clam-pespin\.exe$/, 'its PE unpacker'],
-  [/^clam\.ea0[56]\.exe$/, 'an AutoIt unpacker'],
 ];
 
 /** What each test file needs, to tell whether ClamTS has the handler yet. */

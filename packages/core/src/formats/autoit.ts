@@ -43,6 +43,13 @@ const EA05_STRING_BUFFER = 300;
 const EA06_STRING_BUFFER = 600;
 const SCRIPT_MAGIC = '>>>AUTOIT SCRIPT<<<';
 
+/**
+ * ClamAV checks the file limit before each member header (cli_checklimits at the top of its
+ * loop), and reports Heuristics.Limits.Exceeded.MaxFiles there even when no member follows: this
+ * empty object lets the scanner do the same. It carries no data and no metadata.
+ */
+export const FILE_LIMIT_CHECK: ExtractedObject = { data: new Uint8Array(0), noMetadata: true };
+
 export const autoitHandler: FormatHandler = {
   name: 'autoit',
   fileTypes: ['CL_TYPE_AUTOIT'],
@@ -111,6 +118,7 @@ function* members(data: Uint8Array, format: Format, ctx: ExtractionContext): Gen
   const preamble = data.subarray(start, start + PREAMBLE);
   let at = start + PREAMBLE;
   for (;;) {
+    yield FILE_LIMIT_CHECK;
     const names = format.readNames(data, at, ctx);
     if (!names) return;
     at = names.next;
