@@ -38,11 +38,11 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
-class DataError extends Error {}
-class InputEnd extends Error {}
+export class Bzip2DataError extends Error {}
+export class Bzip2InputEnd extends Error {}
 
 /** MSB-first bit reader over the whole input. */
-class Bits {
+export class Bzip2Bits {
   pos = 0;
   private hold = 0;
   private count = 0;
@@ -52,7 +52,7 @@ class Bits {
   /** Reads `n` ≤ 24 bits. */
   read(n: number): number {
     while (this.count < n) {
-      if (this.pos >= this.input.length) throw new InputEnd();
+      if (this.pos >= this.input.length) throw new Bzip2InputEnd();
       this.hold = ((this.hold << 8) | this.input[this.pos++]!) >>> 0;
       this.count += 8;
     }
@@ -103,12 +103,12 @@ function makeGroup(lengths: Uint8Array, alphaSize: number): Group {
 
 /** Decodes the first bzip2 stream of `input` into `out`. */
 export function bunzip2Into(input: Uint8Array, out: OutputBuffer): Bzip2Result {
-  const bits = new Bits(input);
+  const bits = new Bzip2Bits(input);
   const inputRead = new ReleaseBehind(input);
   try {
-    if (bits.read(8) !== 0x42 || bits.read(8) !== 0x5a || bits.read(8) !== 0x68) throw new DataError('bad magic');
+    if (bits.read(8) !== 0x42 || bits.read(8) !== 0x5a || bits.read(8) !== 0x68) throw new Bzip2DataError('bad magic');
     const level = bits.read(8) - 0x30;
-    if (level < 1 || level > 9) throw new DataError('bad block size');
+    if (level < 1 || level > 9) throw new Bzip2DataError('bad block size');
     const blockMax = level * 100000;
     const tt = new Uint32Array(blockMax);
     let combinedCrc = 0;
@@ -118,28 +118,33 @@ export function bunzip2Into(input: Uint8Array, out: OutputBuffer): Bzip2Result {
       const lo = bits.read(24);
       if (hi === END_MAGIC_HI && lo === END_MAGIC_LO) {
         const stored = ((bits.read(16) << 16) | bits.read(16)) >>> 0;
-        if (stored !== combinedCrc) throw new DataError('stream CRC mismatch');
+        if (stored !== combinedCrc) throw new Bzip2DataError('stream CRC mismatch');
         return { end: 'stream-end' };
       }
-      if (hi !== BLOCK_MAGIC_HI || lo !== BLOCK_MAGIC_LO) throw new DataError('bad block magic');
+      if (hi !== BLOCK_MAGIC_HI || lo !== BLOCK_MAGIC_LO) throw new Bzip2DataError('bad block magic');
       const storedCrc = ((bits.read(16) << 16) | bits.read(16)) >>> 0;
+      if (bits.bit()) throw new Bzip2DataError('randomised blocks are not supported');
       const crc = decodeBlock(bits, tt, blockMax, out);
       if (crc === undefined) return { end: 'limit' };
-      if (crc !== storedCrc) throw new DataError('block CRC mismatch');
+      if (crc !== storedCrc) throw new Bzip2DataError('block CRC mismatch');
       combinedCrc = (((combinedCrc << 1) | (combinedCrc >>> 31)) ^ crc) >>> 0;
     }
   } catch (caught) {
-    if (caught instanceof InputEnd) return { end: 'input-end' };
-    if (caught instanceof DataError) return { end: 'error', error: caught.message };
+    if (caught instanceof Bzip2InputEnd) return { end: 'input-end' };
+    if (caught instanceof Bzip2DataError) return { end: 'error', error: caught.message };
     throw caught;
   }
 }
 
-/** Decodes one block into `out`; returns its CRC, or undefined when the output limit was hit. */
-function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputBuffer): number | undefined {
-  if (bits.bit()) throw new DataError('randomised blocks are not supported');
+/**
+ * Decodes one block (from its origPtr field on) into `out`; returns its CRC, or undefined when
+ * the output limit was hit. `tt` holds `blockMax` entries. With `selectorsCapped` (libbzip2
+ * 1.0.8) more selectors than a block can use are read and ignored; without (older libbzip2, as
+ * NSIS's copy) they are an error.
+ */
+export function decodeBlock(bits: Bzip2Bits, tt: Uint32Array, blockMax: number, out: OutputBuffer, selectorsCapped = true): number | undefined {
   const origPtr = bits.read(24);
-  if (origPtr > blockMax + 10) throw new DataError('bad origPtr');
+  if (origPtr > blockMax + 10) throw new Bzip2DataError('bad origPtr');
 
   // Which byte values occur, as 16 ranges of 16.
   const seqToUnseq = new Uint8Array(256);
@@ -150,18 +155,18 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
     const used = bits.read(16);
     for (let j = 0; j < 16; j++) if (used & (0x8000 >>> j)) seqToUnseq[inUse++] = i * 16 + j;
   }
-  if (inUse === 0) throw new DataError('no symbols in use');
+  if (inUse === 0) throw new Bzip2DataError('no symbols in use');
   const alphaSize = inUse + 2;
 
   const groupCount = bits.read(3);
-  if (groupCount < 2 || groupCount > MAX_GROUPS) throw new DataError('bad group count');
+  if (groupCount < 2 || groupCount > MAX_GROUPS) throw new Bzip2DataError('bad group count');
   const selectorCount = bits.read(15);
-  if (selectorCount < 1) throw new DataError('bad selector count');
+  if (selectorCount < 1 || (!selectorsCapped && selectorCount > MAX_SELECTORS)) throw new Bzip2DataError('bad selector count');
   const selectors = new Uint8Array(Math.min(selectorCount, MAX_SELECTORS));
   const groupOrder = [0, 1, 2, 3, 4, 5];
   for (let i = 0; i < selectorCount; i++) {
     let j = 0;
-    while (bits.bit()) if (++j >= groupCount) throw new DataError('bad selector');
+    while (bits.bit()) if (++j >= groupCount) throw new Bzip2DataError('bad selector');
     if (i >= MAX_SELECTORS) continue;
     // Selectors are move-to-front coded.
     const group = groupOrder[j]!;
@@ -176,7 +181,7 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
     let current = bits.read(5);
     for (let i = 0; i < alphaSize; i++) {
       for (;;) {
-        if (current < 1 || current > MAX_CODE_LENGTH) throw new DataError('bad code length');
+        if (current < 1 || current > MAX_CODE_LENGTH) throw new Bzip2DataError('bad code length');
         if (!bits.bit()) break;
         current += bits.bit() ? -1 : 1;
       }
@@ -196,7 +201,7 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
   let group = groups[0]!;
   const nextSymbol = (): number => {
     if (groupLeft === 0) {
-      if (++groupIndex >= selectors.length) throw new DataError('ran out of selectors');
+      if (++groupIndex >= selectors.length) throw new Bzip2DataError('ran out of selectors');
       groupLeft = GROUP_SIZE;
       group = groups[selectors[groupIndex]!]!;
     }
@@ -204,11 +209,11 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
     let len = group.minLen;
     let vec = bits.read(len);
     while (vec > group.limit[len]!) {
-      if (++len > MAX_CODE_LENGTH) throw new DataError('bad Huffman code');
+      if (++len > MAX_CODE_LENGTH) throw new Bzip2DataError('bad Huffman code');
       vec = (vec << 1) | bits.bit();
     }
     const index = vec - group.base[len]!;
-    if (index < 0 || index >= MAX_ALPHA_SIZE) throw new DataError('bad Huffman code');
+    if (index < 0 || index >= MAX_ALPHA_SIZE) throw new Bzip2DataError('bad Huffman code');
     return group.perm[index]!;
   };
 
@@ -220,19 +225,19 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
       let run = 0;
       let weight = 1;
       do {
-        if (weight >= 2 * 1024 * 1024) throw new DataError('run too long');
+        if (weight >= 2 * 1024 * 1024) throw new Bzip2DataError('run too long');
         run += weight << symbol;
         weight <<= 1;
         symbol = nextSymbol();
       } while (symbol <= 1);
       const byte = seqToUnseq[mtf[0]!]!;
-      if (length + run > blockMax) throw new DataError('block too long');
+      if (length + run > blockMax) throw new Bzip2DataError('block too long');
       counts[byte]! += run;
       tt.fill(byte, length, length + run);
       length += run;
       continue;
     }
-    if (length >= blockMax) throw new DataError('block too long');
+    if (length >= blockMax) throw new Bzip2DataError('block too long');
     const index = symbol - 1;
     const value = mtf[index]!;
     mtf.copyWithin(1, 0, index);
@@ -242,7 +247,7 @@ function decodeBlock(bits: Bits, tt: Uint32Array, blockMax: number, out: OutputB
     tt[length++] = byte;
     symbol = nextSymbol();
   }
-  if (origPtr >= length) throw new DataError('bad origPtr');
+  if (origPtr >= length) throw new Bzip2DataError('bad origPtr');
 
   // Inverse BWT: link every position to the next one in the original order.
   const start = new Int32Array(256);

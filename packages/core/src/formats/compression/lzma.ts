@@ -1,4 +1,5 @@
 import type { OutputBuffer } from '../archive/output-buffer.js';
+import type { CallSize, NsisStreamResult } from './nsis-stream.js';
 
 /**
  * LZMA and LZMA2 decoding for 7z coders and .xz blocks, written from the LZMA and xz
@@ -136,10 +137,78 @@ export function lzma2Into(input: Uint8Array, start: number, out: OutputBuffer, d
   }
 }
 
+/** The smallest dictionary the LZMA SDK allocates. */
+const MIN_DICTIONARY = 4096;
+/** libclamav refuses allocations above 1 GiB: a larger dictionary fails the decoder's set-up. */
+const MAX_ALLOCATION = 1024 * 1024 * 1024;
+/** The SDK decodes symbol by symbol (each call its own) once fewer input bytes than this are left. */
+const REQUIRED_INPUT_MAX = 20;
+
+/**
+ * Decodes an LZMA stream as NSIS stores it (5 property bytes, then range-coded data up to an end
+ * marker or the end of the input) through libclamav's streaming wrapper of the LZMA SDK, which
+ * the NSIS reader calls with output buffers of `callSize` bytes. What the SDK hands over before
+ * it fails is reproduced: a data error loses what the failing decode pass had produced since it
+ * began (at a buffer boundary, a wrap of the dictionary buffer, or, in the last 20 input bytes,
+ * at the symbol itself), and at the end of the input a symbol counts only when the byte the
+ * range coder reads after it is there too.
+ */
+export function lzmaStreamInto(input: Uint8Array, out: OutputBuffer, callSize: CallSize): NsisStreamResult {
+  if (input.length < 5) return { end: 'input-end', consumed: input.length };
+  const base = out.length;
+  let dictionarySize = (input[1]! | (input[2]! << 8) | (input[3]! << 16) | (input[4]! << 24)) >>> 0;
+  dictionarySize = Math.max(dictionarySize, MIN_DICTIONARY);
+  const decoder = new LzmaDecoder(dictionarySize);
+  decoder.trackCalls(base, nsisCallBoundaries(base, dictionarySize, out, callSize), input.length - REQUIRED_INPUT_MAX);
+  try {
+    if (dictionarySize > MAX_ALLOCATION) throw new DataError('dictionary too large to allocate');
+    decoder.setProperties(parseProperties(input[0]!));
+    decoder.resetState();
+    decoder.resetDictionary(base);
+    const stop = decoder.decode(input, 5, Number.POSITIVE_INFINITY, out, Number.MAX_SAFE_INTEGER);
+    if (stop === 'limit') return { end: 'limit', consumed: decoder.inputOffset };
+    if (!decoder.settle()) throw new DataError('end marker with the range code not at 0');
+    return { end: 'end', consumed: decoder.inputOffset };
+  } catch (caught) {
+    if (caught instanceof DataError) out.cut(decoder.calls.passStart);
+    else if (caught instanceof SymbolLeftIncomplete) out.cut(decoder.calls.previousSymbolStart);
+    else if (caught instanceof InputEnd) out.cut(decoder.calls.symbolStart);
+    else throw caught;
+    return { ...stopped(caught, 0, input.length), consumed: decoder.inputOffset };
+  }
+}
+
+/**
+ * Where the SDK starts a new decode pass, from an output position: at the next output buffer
+ * the NSIS reader passes, or where the dictionary buffer wraps.
+ */
+function nsisCallBoundaries(base: number, dictionarySize: number, out: OutputBuffer, callSize: CallSize): (pos: number) => number {
+  let callEnd = base;
+  return (pos) => {
+    while (callEnd <= pos) callEnd += Math.max(1, callSize(callEnd - base, out.bytes.subarray(base, callEnd)));
+    const wrap = base + (Math.floor((pos - base) / dictionarySize) + 1) * dictionarySize;
+    return Math.min(callEnd, wrap);
+  };
+}
+
 /** Corrupt data: decoding cannot go on. */
 class DataError extends Error {}
 /** The input ended inside the stream. */
 class InputEnd extends Error {}
+/** The input ended right after a symbol, before the byte the range coder reads after it. */
+class SymbolLeftIncomplete extends InputEnd {}
+
+/** The NSIS reader's decode passes, followed symbol by symbol (see lzmaStreamInto). */
+interface CallTracking {
+  /** The next output position where a pass starts (never, for 7z and xz). */
+  boundary: number;
+  nextBoundary: (pos: number) => number;
+  /** Input offset from which every symbol is a pass of its own. */
+  tailFrom: number;
+  passStart: number;
+  symbolStart: number;
+  previousSymbolStart: number;
+}
 
 /** The result for an exception thrown while decoding the chunk at `offset`. */
 function stopped(caught: unknown, offset: number, inputLength: number): LzmaResult {
@@ -242,7 +311,21 @@ class LzmaDecoder {
   private packedEnd = 0;
   private inEnd = 0;
 
+  calls: CallTracking = {
+    boundary: Number.POSITIVE_INFINITY,
+    nextBoundary: () => Number.POSITIVE_INFINITY,
+    tailFrom: Number.POSITIVE_INFINITY,
+    passStart: 0,
+    symbolStart: 0,
+    previousSymbolStart: 0,
+  };
+
   constructor(private readonly dictionarySize: number) {}
+
+  /** Follows the NSIS reader's decode passes (see lzmaStreamInto). */
+  trackCalls(start: number, nextBoundary: (pos: number) => number, tailFrom: number): void {
+    this.calls = { boundary: start, nextBoundary, tailFrom, passStart: start, symbolStart: start, previousSymbolStart: start };
+  }
 
   /** The input offset after the bytes the range decoder has read. */
   get inputOffset(): number {
@@ -301,8 +384,10 @@ class LzmaDecoder {
     let rep2 = this.rep2;
     let rep3 = this.rep3;
     let stop: Stop = 'target';
+    const calls = this.calls;
     try {
       while (pos < target) {
+        if (pos >= calls.boundary || this.inPos >= calls.tailFrom) this.startPass(pos);
         const processed = pos - dictStart;
         const posState = processed & pbMask;
         if (this.bit(IS_MATCH + (state << 4) + posState) === 0) {
@@ -411,12 +496,39 @@ class LzmaDecoder {
   }
 
   /**
+   * A new decode pass of the NSIS reader may begin at the symbol starting at `pos`; in the last
+   * input bytes the range coder's read after the previous symbol must find its byte.
+   */
+  private startPass(pos: number): void {
+    const calls = this.calls;
+    calls.previousSymbolStart = calls.symbolStart;
+    calls.symbolStart = pos;
+    if (pos >= calls.boundary) {
+      calls.passStart = pos;
+      calls.boundary = calls.nextBoundary(pos);
+    }
+    if (this.inPos < calls.tailFrom) return;
+    calls.passStart = pos;
+    if (this.range >= TOP) return;
+    try {
+      this.normalize();
+    } catch (caught) {
+      throw caught instanceof InputEnd ? new SymbolLeftIncomplete() : caught;
+    }
+  }
+
+  /** After the last symbol: the SDK normalises once more; is the code then 0? */
+  settle(): boolean {
+    if (this.range < TOP) this.normalize();
+    return this.code === 0;
+  }
+
+  /**
    * Whether the range-coded data ended cleanly: the SDK normalises once more after the last
    * symbol, and then the code must be 0 and the packed bytes used up exactly.
    */
   endsCleanly(): boolean {
-    if (this.range < TOP) this.normalize();
-    return this.code === 0 && this.inPos === this.packedEnd;
+    return this.settle() && this.inPos === this.packedEnd;
   }
 
   private nextByte(): number {
