@@ -7,13 +7,13 @@
  *   descriptors lie past the head, MIME HTML in text) and is unpacked whole as such — at every
  *   level;
  * - an **embedded container**: an archive starts at the match (a self-extracting ZIP, RAR, CAB,
- *   ARJ or 7z; in PE files, the files of an MSI-based InstallShield setup or a compiled AutoIt
- *   script) and is unpacked from there as one more level — only in objects that are a buffer of
+ *   ARJ or 7z; in PE files, the files of an MSI-based InstallShield setup, a compiled AutoIt
+ *   script or an NSIS installer's archive, 4 bytes before its signature) and is unpacked from there as one more level — only in objects that are a buffer of
  *   their own, not a view of their container's (see `ExtractedObject.sameBuffer`).
  *
  * Afterwards the best type of the whole scan may still turn a text object into HTML or mail.
  * Embedded PE files are the scanner's own business (ScanRun.scanEmbeddedPe: a new file, not a
- * container). Types ClamTS has no unpacker for (NSIS, EGG, DMG, UDF, disk partitions,
+ * container). Types ClamTS has no unpacker for (EGG, DMG, UDF, disk partitions,
  * XML documents) are recognised and left alone.
  */
 import { isTextOrBinary, typeCode } from '../filetypes/types.js';
@@ -41,6 +41,8 @@ interface Rule {
 
 /** ISO 9660 needs its 16 system sectors before the primary volume descriptor. */
 const ISO_SYSTEM_AREA = 32768;
+/** The flags field in front of NSIS's signature. */
+const NSIS_FLAGS_SIZE = 4;
 
 const anyType = () => true;
 const notOf = (type: string) => (objectType: string) => objectType !== type;
@@ -79,6 +81,15 @@ const RULES = new Map<string, Rule>([
   ['CL_TYPE_7ZSFX', embedded('CL_TYPE_7Z', 'CL_TYPE_7Z')],
   ['CL_TYPE_ISHIELD_MSI', { ...embedded('CL_TYPE_ISHIELD_MSI', 'CL_TYPE_ISHIELD_MSI'), appliesTo: isPe }],
   ['CL_TYPE_AUTOIT', { ...embedded('CL_TYPE_AUTOIT', 'CL_TYPE_AUTOIT'), appliesTo: isPe }],
+  // An NSIS archive starts with 4 bytes of flags before the signature, which may not be at the start.
+  [
+    'CL_TYPE_NULSFT',
+    {
+      ...embedded('CL_TYPE_NULSFT', 'CL_TYPE_NULSFT'),
+      appliesTo: isPe,
+      start: (offset) => (offset > NSIS_FLAGS_SIZE ? offset - NSIS_FLAGS_SIZE : undefined),
+    },
+  ],
 ]);
 
 /**

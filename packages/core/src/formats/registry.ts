@@ -9,6 +9,7 @@ import type { FormatHandler, ScanSwitch } from './handler.js';
 import { createInstallShieldMsiHandler } from './installshield-msi.js';
 import type { InstallShieldLimits } from './installshield-cab.js';
 import { iso9660Handler } from './iso9660.js';
+import { nsisHandler } from './nsis.js';
 import { sevenZipHandler } from './sevenzip.js';
 import { sisHandler } from './sis.js';
 import { szddHandler } from './szdd.js';
@@ -70,6 +71,7 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
     sisHandler,
     createInstallShieldMsiHandler(settings.installShield),
     autoitHandler,
+    nsisHandler,
     createMailHandler(settings.mail),
     binhexHandler,
     uuencodedHandler,
