@@ -543,6 +543,7 @@ class ScanRun implements BodyScanSink {
         maxScanSize > 0 ? maxScanSize - this.scannedBytes : Number.MAX_SAFE_INTEGER,
       ),
       maxFileSize: maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
+      checkLimits: (who, needed) => this.parserCheckLimits(who, needed),
       heuristic: (kind, name) => this.heuristic(kind, name),
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),
@@ -575,6 +576,23 @@ class ScanRun implements BodyScanSink {
     const { maxScanSize } = this.options.limits;
     this.scannedObjects++;
     this.scannedBytes = Math.min(this.scannedBytes + size, maxScanSize > 0 ? maxScanSize : Number.MAX_SAFE_INTEGER);
+    return true;
+  }
+
+  /** cli_checklimits as a parser calls it (ExtractionContext.checkLimits), with its debug lines. */
+  private parserCheckLimits(who: string, needed: number): boolean {
+    const { maxScanSize, maxFileSize } = this.options.limits;
+    const { logger } = this.options;
+    if (needed > 0 && maxScanSize > 0 && maxScanSize - this.scannedBytes < needed) {
+      if (logger.debugEnabled) logger.debug(`${who}: scansize exceeded (initial: ${maxScanSize}, consumed: ${this.scannedBytes}, needed: ${needed})`);
+      this.exceeded('MaxScanSize');
+      return false;
+    }
+    if (needed > 0 && maxFileSize > 0 && maxFileSize < needed) {
+      if (logger.debugEnabled) logger.debug(`${who}: filesize exceeded (allowed: ${maxFileSize}, needed: ${needed})`);
+      this.exceeded('MaxFileSize');
+      return false;
+    }
     return true;
   }
 

@@ -78,6 +78,12 @@ export interface ExtractionContext {
   readonly maxObjectSize: number;
   /** --max-filesize (unbounded when 0): what handlers that trim like ClamAV's cli_unzip cut members at. */
   readonly maxFileSize: number;
+  /**
+   * ClamAV's cli_checklimits(who, needed) as a parser calls it before it unpacks `needed` bytes:
+   * false past the scan-size or file-size limit, with its debug line and the
+   * Heuristics.Limits.Exceeded.* alert (with --alert-exceeds-max). The scanner provides it.
+   */
+  checkLimits?(who: string, needed: number): boolean;
   /** Report a heuristic finding with ClamAV's signature name, e.g. `Heuristics.Encrypted.Zip`. */
   heuristic(kind: HeuristicKind, name: string): void;
   /** libclamav-style messages (`LibClamAV Error: …`, `LibClamAV Warning: …`, debug lines). */

@@ -45,6 +45,8 @@ export const nsisHandler: FormatHandler = {
   name: 'nsis',
   fileTypes: ['CL_TYPE_NULSFT'],
   scanSwitch: 'archive',
+  // The reader stops at a file the scanner refuses (too big): cli_magic_scan_desc fails it.
+  endsAtRefusedMember: true,
   extract: (data, ctx) => guarded('NSIS', nsisEntries(data, ctx), ctx),
 };
 
@@ -176,7 +178,7 @@ function* nonSolidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionConte
     const result = decode(layout.compressor, input, out, window, fullBuffers);
     const decoded = out.result();
     if (result.end === 'error' || result.end === 'input-end') {
-      ctx.debug('NSIS: bad stream');
+      badStream(result, ctx);
       if (decoded.length === 0) continue;
     }
     // The reader checks the limits after each buffer it writes: the first one is the largest.
@@ -194,13 +196,17 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
   const out = new OutputBuffer(Math.min(ctx.maxObjectSize * SOLID_BUDGETS + 1, Number.MAX_SAFE_INTEGER), layout.archiveSize * 4);
   const result = decode(layout.compressor, data.subarray(FIRST_HEADER_SIZE, inputEnd), out, new NsisInflateWindow(), solidCalls());
   const stream = out.result();
-  const inputLeft = layout.archiveSize - result.consumed;
-  // A stream that stops with an error fails the call that handed over its last bytes.
-  const lastCallFails = result.end === 'error' || result.end === 'end';
+  // Once no more than 4 input bytes are left (NSIS's CRC) the reader stops before a size field.
+  const inputUsedUp = layout.archiveSize - result.consumed <= 4;
+  // The call that hands over the last bytes fails on an error, and ends the stream there unless
+  // it is LZMA's (whose end marker is decoded by the next call).
+  const lastCallEnds = result.end === 'error' || (result.end === 'end' && layout.compressor !== 'lzma');
   for (let at = 0; ; ) {
-    if (at > 0) yield FILE_LIMIT_CHECK;
-    if (at > 0 && inputLeft <= 4 && at + 4 > stream.length) return ctx.debug('NSIS: extraction complete');
-    if (at + 4 > stream.length || (at + 4 === stream.length && lastCallFails)) return ctx.debug('NSIS: bad stream');
+    if (at > 0) {
+      yield FILE_LIMIT_CHECK;
+      if (inputUsedUp && at >= result.settledAt) return ctx.debug('NSIS: extraction complete');
+    }
+    if (at + 4 > stream.length || (at + 4 === stream.length && lastCallEnds)) return badStream(result, ctx);
     const size = u32le(stream, at);
     at += 4;
     if (!withinBudget(size, ctx)) return;
@@ -211,15 +217,21 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
     const end = at + size;
     if (end > stream.length && result.end === 'limit') return ctx.debug('NSIS: solid stream past the size budget, stopping');
     const file = stream.subarray(at, Math.min(end, stream.length));
-    const stopsHere = end >= stream.length && (end > stream.length || lastCallFails);
+    const stopsHere = end > stream.length || (end === stream.length && lastCallEnds);
     if (stopsHere && result.end !== 'end') {
-      ctx.debug('NSIS: bad stream');
+      badStream(result, ctx);
       if (file.length === 0) return;
     }
     yield { data: file };
     if (stopsHere) return ctx.debug('NSIS: extraction complete');
     at = end;
   }
+}
+
+/** The reader gives up on a stream: after 20 calls without output when the input ran out. */
+function badStream(result: NsisStreamResult, ctx: ExtractionContext): void {
+  if (result.end === 'input-end') ctx.debug('NSIS: xs looping, breaking out');
+  ctx.debug('NSIS: bad stream');
 }
 
 /**
@@ -256,13 +268,9 @@ function decode(compressor: Compressor, input: Uint8Array, out: OutputBuffer, wi
   }
 }
 
-/** cli_checklimits for `size` bytes: past the budget the entry is refused (reported with --alert-exceeds-max). */
+/** cli_checklimits for `size` bytes (without the scanner's, only the size budget is checked). */
 function withinBudget(size: number, ctx: ExtractionContext): boolean {
-  if (size <= ctx.maxObjectSize) return true;
-  const which = ctx.maxObjectSize < ctx.maxFileSize ? 'MaxScanSize' : 'MaxFileSize';
-  ctx.debug(`NSIS: ${which === 'MaxScanSize' ? 'scansize' : 'filesize'} exceeded (needed: ${size})`);
-  ctx.heuristic('exceeds-max', `Heuristics.Limits.Exceeded.${which}`);
-  return false;
+  return ctx.checkLimits ? ctx.checkLimits('NSIS', size) : size <= ctx.maxObjectSize;
 }
 
 function hex(value: number): string {

@@ -63,6 +63,11 @@ export class Bzip2Bits {
   bit(): number {
     return this.read(1);
   }
+
+  /** Bits read so far. */
+  get bitPosition(): number {
+    return this.pos * 8 - this.count;
+  }
 }
 
 /** Canonical decoding tables of one Huffman group, as libbzip2 builds them. */

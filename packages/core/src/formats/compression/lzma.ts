@@ -154,7 +154,7 @@ const REQUIRED_INPUT_MAX = 20;
  * range coder reads after it is there too.
  */
 export function lzmaStreamInto(input: Uint8Array, out: OutputBuffer, callSize: CallSize): NsisStreamResult {
-  if (input.length < 5) return { end: 'input-end', consumed: input.length };
+  if (input.length < 5) return { end: 'input-end', consumed: input.length, settledAt: 0 };
   const base = out.length;
   let dictionarySize = (input[1]! | (input[2]! << 8) | (input[3]! << 16) | (input[4]! << 24)) >>> 0;
   dictionarySize = Math.max(dictionarySize, MIN_DICTIONARY);
@@ -166,16 +166,34 @@ export function lzmaStreamInto(input: Uint8Array, out: OutputBuffer, callSize: C
     decoder.resetState();
     decoder.resetDictionary(base);
     const stop = decoder.decode(input, 5, Number.POSITIVE_INFINITY, out, Number.MAX_SAFE_INTEGER);
-    if (stop === 'limit') return { end: 'limit', consumed: decoder.inputOffset };
+    if (stop === 'limit') return streamStopped('limit', out, base, decoder.inputOffset);
     if (!decoder.settle()) throw new DataError('end marker with the range code not at 0');
-    return { end: 'end', consumed: decoder.inputOffset };
+    return streamStopped('end', out, base, decoder.calls.inputAtSymbolStart);
   } catch (caught) {
-    if (caught instanceof DataError) out.cut(decoder.calls.passStart);
-    else if (caught instanceof SymbolLeftIncomplete) out.cut(decoder.calls.previousSymbolStart);
-    else if (caught instanceof InputEnd) out.cut(decoder.calls.symbolStart);
-    else throw caught;
-    return { ...stopped(caught, 0, input.length), consumed: decoder.inputOffset };
+    const calls = decoder.calls;
+    if (caught instanceof DataError) {
+      out.cut(calls.passStart);
+      return streamStopped('error', out, base, decoder.inputOffset, caught.message);
+    }
+    if (caught instanceof SymbolLeftIncomplete) {
+      out.cut(calls.previousSymbolStart);
+      return streamStopped('input-end', out, base, calls.inputAtPreviousSymbolStart);
+    }
+    if (caught instanceof InputEnd) {
+      out.cut(calls.symbolStart);
+      return streamStopped('input-end', out, base, calls.inputAtSymbolStart);
+    }
+    throw caught;
   }
+}
+
+/**
+ * The SDK decodes no further than the reader's buffer: the call that finds the end (or the
+ * damage) is the one after the output, and the input the reader counts until then is what the
+ * last symbol handed over had left (`consumed`).
+ */
+function streamStopped(end: NsisStreamResult['end'], out: OutputBuffer, base: number, consumed: number, error?: string): NsisStreamResult {
+  return { end, consumed, settledAt: out.length - base, error };
 }
 
 /**
@@ -208,6 +226,9 @@ interface CallTracking {
   passStart: number;
   symbolStart: number;
   previousSymbolStart: number;
+  /** The input offset where those symbols start (once the range coder read what the one before needed). */
+  inputAtSymbolStart: number;
+  inputAtPreviousSymbolStart: number;
 }
 
 /** The result for an exception thrown while decoding the chunk at `offset`. */
@@ -318,13 +339,24 @@ class LzmaDecoder {
     passStart: 0,
     symbolStart: 0,
     previousSymbolStart: 0,
+    inputAtSymbolStart: 0,
+    inputAtPreviousSymbolStart: 0,
   };
 
   constructor(private readonly dictionarySize: number) {}
 
   /** Follows the NSIS reader's decode passes (see lzmaStreamInto). */
   trackCalls(start: number, nextBoundary: (pos: number) => number, tailFrom: number): void {
-    this.calls = { boundary: start, nextBoundary, tailFrom, passStart: start, symbolStart: start, previousSymbolStart: start };
+    this.calls = {
+      boundary: start,
+      nextBoundary,
+      tailFrom,
+      passStart: start,
+      symbolStart: start,
+      previousSymbolStart: start,
+      inputAtSymbolStart: 0,
+      inputAtPreviousSymbolStart: 0,
+    };
   }
 
   /** The input offset after the bytes the range decoder has read. */
@@ -503,6 +535,8 @@ class LzmaDecoder {
     const calls = this.calls;
     calls.previousSymbolStart = calls.symbolStart;
     calls.symbolStart = pos;
+    calls.inputAtPreviousSymbolStart = calls.inputAtSymbolStart;
+    calls.inputAtSymbolStart = this.inPos;
     if (pos >= calls.boundary) {
       calls.passStart = pos;
       calls.boundary = calls.nextBoundary(pos);
@@ -515,6 +549,7 @@ class LzmaDecoder {
     } catch (caught) {
       throw caught instanceof InputEnd ? new SymbolLeftIncomplete() : caught;
     }
+    calls.inputAtSymbolStart = this.inPos;
   }
 
   /** After the last symbol: the SDK normalises once more; is the code then 0? */

@@ -18,18 +18,21 @@ const END_MARK = 0x17;
  * all, and what was decoded before an error is what ClamAV receives.
  */
 export function nsisBunzip2Into(input: Uint8Array, start: number, out: OutputBuffer): NsisStreamResult {
+  const base = out.length;
   const bits = new Bzip2Bits(input.subarray(start));
   const tt = new Uint32Array(BLOCK_MAX);
+  // The call that hands over a block's last bytes goes on to read the next block.
+  const stopped = (end: NsisStreamResult['end'], error?: string): NsisStreamResult => ({ end, consumed: bits.pos, settledAt: out.length - base, error });
   try {
     for (;;) {
       const mark = bits.read(8);
-      if (mark === END_MARK) return { end: 'end', consumed: bits.pos };
+      if (mark === END_MARK) return stopped('end');
       if (mark !== BLOCK_MARK) throw new Bzip2DataError('bad block mark');
-      if (decodeBlock(bits, tt, BLOCK_MAX, out, false) === undefined) return { end: 'limit', consumed: bits.pos };
+      if (decodeBlock(bits, tt, BLOCK_MAX, out, false) === undefined) return stopped('limit');
     }
   } catch (caught) {
-    if (caught instanceof Bzip2InputEnd) return { end: 'input-end', consumed: bits.pos };
-    if (caught instanceof Bzip2DataError) return { end: 'error', consumed: bits.pos, error: caught.message };
+    if (caught instanceof Bzip2InputEnd) return stopped('input-end');
+    if (caught instanceof Bzip2DataError) return stopped('error', caught.message);
     throw caught;
   }
 }

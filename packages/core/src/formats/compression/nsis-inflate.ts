@@ -117,6 +117,8 @@ function fixed(): { literals: Code; distances: Code } {
  */
 class WindowFlow {
   delivered = 0;
+  /** Where the current call began. */
+  callStart = 0;
   private read = 0;
   private write = 0;
   /** Bytes the decoder may write before it must flush. */
@@ -190,6 +192,7 @@ class WindowFlow {
 
   /** The call's buffer is full: the reader takes it and calls again with a new one. */
   private nextCall(): void {
+    this.callStart = this.delivered;
     this.callRoom = this.callSize(this.delivered, this.out.bytes.subarray(this.base, this.base + this.delivered));
   }
 }
@@ -253,16 +256,17 @@ export function nsisInflateInto(input: Uint8Array, start: number, out: OutputBuf
   const base = out.length;
   const flow = new WindowFlow(callSize, out, base);
   const bits = new BitBuffer(input, start);
+  // The decoder runs ahead into the window: later calls only hand over what it holds.
+  const stopped = (end: NsisStreamResult['end'], error?: string): NsisStreamResult => ({ end, consumed: bits.pos - start, settledAt: flow.callStart + 1, error });
   try {
-    const end = decodeBlocks(bits, out, window.bytes, flow);
     // At the end of the stream or of the input the reader's later calls drain the window.
-    return { end, consumed: bits.pos - start };
+    return stopped(decodeBlocks(bits, out, window.bytes, flow));
   } catch (caught) {
-    if (caught instanceof InputEnd) return { end: 'input-end', consumed: bits.pos - start };
+    if (caught instanceof InputEnd) return stopped('input-end');
     if (!(caught instanceof DataError)) throw caught;
     flow.flush();
     out.cut(base + flow.delivered);
-    return { end: 'error', consumed: bits.pos - start, error: caught.message };
+    return stopped('error', caught.message);
   }
 }
 

@@ -31,7 +31,12 @@ export type NsisStreamEnd =
 
 export interface NsisStreamResult {
   end: NsisStreamEnd;
-  /** Input bytes the decoder took (what the reader no longer counts as available). */
+  /**
+   * Input bytes the decoder had taken when it stopped for good, as the reader sees them from the
+   * call starting at output position `settledAt` on (LZMA: before the call that would decode past
+   * the output; deflate and bzip2 read ahead of what they hand over).
+   */
   consumed: number;
+  settledAt: number;
   error?: string;
 }

@@ -1,0 +1,14 @@
+import { writeFileSync } from 'node:fs';
+import { entry, nsisArchive, nsisExecutable, solidBody } from './test/fixtures/executables/nsis-builder.js';
+import { prose, noise } from './test/support/archive-samples.js';
+const script = prose(3000);
+const fileA = prose(20000);
+const fileB = Buffer.concat([noise(5000, 3), prose(70000)]);
+const big = Buffer.concat([prose(20000), Buffer.alloc(80000, 0x61)]);
+writeFileSync('/tmp/n1.exe', nsisExecutable(nsisArchive({ body: Buffer.concat([entry(script, 'lzma'), entry(big, 'lzma'), entry(fileA, 'lzma')]) })));
+const body = solidBody('deflate', [script, fileA, fileB]);
+const whole = nsisExecutable(nsisArchive({ body }));
+const pe = whole.length - body.length - 32;
+const d = Buffer.from(whole); d[pe + 28 + 7826]! ^= 0x55;
+writeFileSync('/tmp/n2.exe', d);
+console.log(body.length);

@@ -1,0 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { OutputBuffer } from './src/formats/archive/output-buffer.js';
+import { nsisInflateInto, NsisInflateWindow } from './src/formats/compression/nsis-inflate.js';
+const f = readFileSync('/tmp/n2.exe');
+const off = f.indexOf(Buffer.from('efbeadde4e756c6c736f6674496e7374', 'hex')) - 4;
+const data = f.subarray(off + 28);
+const out = new OutputBuffer(1e9);
+let calls: number[] = [];
+const r = nsisInflateInto(data, 0, out, new NsisInflateWindow(), (d) => { calls.push(d); return 8192; });
+console.log(r, out.length, data.length, calls.slice(-5));
