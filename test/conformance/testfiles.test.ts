@@ -26,11 +26,10 @@ const skip = !haveTool('clamscan')
 
 /**
  * Executables whose test signature ClamAV finds only with an unpacker ClamTS does not have yet
- * (packers, NSIS installers). They run as `todo`: the output lists
+ * (packers). They run as `todo`: the output lists
  * which still differ.
  */
 const EXECUTABLES_LEFT: readonly [RegExp, string][] = [
-  [/^clam-nsis\.exe$/, 'an NSIS unpacker'],
   [/^clam-pespin\.exe$/, 'its PE unpacker'],
 ];
 
