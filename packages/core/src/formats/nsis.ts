@@ -196,15 +196,14 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
   const out = new OutputBuffer(Math.min(ctx.maxObjectSize * SOLID_BUDGETS + 1, Number.MAX_SAFE_INTEGER), layout.archiveSize * 4);
   const result = decode(layout.compressor, data.subarray(FIRST_HEADER_SIZE, inputEnd), out, new NsisInflateWindow(), solidCalls());
   const stream = out.result();
-  // Once no more than 4 input bytes are left (NSIS's CRC) the reader stops before a size field.
-  const inputUsedUp = layout.archiveSize - result.consumed <= 4;
   // The call that hands over the last bytes fails on an error, and ends the stream there unless
   // it is LZMA's (whose end marker is decoded by the next call).
   const lastCallEnds = result.end === 'error' || (result.end === 'end' && layout.compressor !== 'lzma');
   for (let at = 0; ; ) {
     if (at > 0) {
       yield FILE_LIMIT_CHECK;
-      if (inputUsedUp && at >= result.settledAt) return ctx.debug('NSIS: extraction complete');
+      // With no more than 4 input bytes left (NSIS's CRC) the reader stops before a size field.
+      if (at > result.inputUsedUpAfter) return ctx.debug('NSIS: extraction complete');
     }
     if (at + 4 > stream.length || (at + 4 === stream.length && lastCallEnds)) return badStream(result, ctx);
     const size = u32le(stream, at);
@@ -260,7 +259,7 @@ function solidCalls(): CallSize {
 function decode(compressor: Compressor, input: Uint8Array, out: OutputBuffer, window: NsisInflateWindow, callSize: CallSize): NsisStreamResult {
   switch (compressor) {
     case 'bzip2':
-      return nsisBunzip2Into(input, 0, out);
+      return nsisBunzip2Into(input, 0, out, callSize);
     case 'lzma':
       return lzmaStreamInto(input, out, callSize);
     case 'deflate':

@@ -40,6 +40,16 @@ const CRC_TABLE = (() => {
 
 export class Bzip2DataError extends Error {}
 export class Bzip2InputEnd extends Error {}
+/**
+ * A block whose last four bytes are a run: libbzip2 reads the run's count past the block (the
+ * first byte of the block again), writes that many more bytes and then fails the block, without
+ * handing over what it wrote in that call. `runEnd` is where that run's output ends.
+ */
+export class Bzip2RunPastBlock extends Bzip2DataError {
+  constructor(readonly runEnd: number) {
+    super('block ends inside a run');
+  }
+}
 
 /** MSB-first bit reader over the whole input. */
 export class Bzip2Bits {
@@ -302,5 +312,6 @@ function undoRunLengths(tt: Uint32Array, length: number, position: number, out: 
       return undefined;
     }
   }
+  if (run === 4) throw new Bzip2RunPastBlock(out.length + (tt[position]! & 0xff));
   return ~crc >>> 0;
 }

@@ -1,5 +1,5 @@
 import type { OutputBuffer } from '../archive/output-buffer.js';
-import type { CallSize, NsisStreamResult } from './nsis-stream.js';
+import { type CallSize, INPUT_LEFT_AT_END, type NsisStreamResult } from './nsis-stream.js';
 
 /**
  * LZMA and LZMA2 decoding for 7z coders and .xz blocks, written from the LZMA and xz
@@ -154,7 +154,7 @@ const REQUIRED_INPUT_MAX = 20;
  * range coder reads after it is there too.
  */
 export function lzmaStreamInto(input: Uint8Array, out: OutputBuffer, callSize: CallSize): NsisStreamResult {
-  if (input.length < 5) return { end: 'input-end', consumed: input.length, settledAt: 0 };
+  if (input.length < 5) return { end: 'input-end', inputUsedUpAfter: Number.POSITIVE_INFINITY };
   const base = out.length;
   let dictionarySize = (input[1]! | (input[2]! << 8) | (input[3]! << 16) | (input[4]! << 24)) >>> 0;
   dictionarySize = Math.max(dictionarySize, MIN_DICTIONARY);
@@ -166,34 +166,33 @@ export function lzmaStreamInto(input: Uint8Array, out: OutputBuffer, callSize: C
     decoder.resetState();
     decoder.resetDictionary(base);
     const stop = decoder.decode(input, 5, Number.POSITIVE_INFINITY, out, Number.MAX_SAFE_INTEGER);
-    if (stop === 'limit') return streamStopped('limit', out, base, decoder.inputOffset);
+    if (stop === 'limit') return streamStopped('limit', decoder, base);
     if (!decoder.settle()) throw new DataError('end marker with the range code not at 0');
-    return streamStopped('end', out, base, decoder.calls.inputAtSymbolStart);
+    return streamStopped('end', decoder, base);
   } catch (caught) {
     const calls = decoder.calls;
     if (caught instanceof DataError) {
       out.cut(calls.passStart);
-      return streamStopped('error', out, base, decoder.inputOffset, caught.message);
+      return streamStopped('error', decoder, base, caught.message);
     }
     if (caught instanceof SymbolLeftIncomplete) {
       out.cut(calls.previousSymbolStart);
-      return streamStopped('input-end', out, base, calls.inputAtPreviousSymbolStart);
+      return streamStopped('input-end', decoder, base);
     }
     if (caught instanceof InputEnd) {
       out.cut(calls.symbolStart);
-      return streamStopped('input-end', out, base, calls.inputAtSymbolStart);
+      return streamStopped('input-end', decoder, base);
     }
     throw caught;
   }
 }
 
 /**
- * The SDK decodes no further than the reader's buffer: the call that finds the end (or the
- * damage) is the one after the output, and the input the reader counts until then is what the
- * last symbol handed over had left (`consumed`).
+ * The SDK decodes no further than the reader's buffer, so the reader's input runs low from the
+ * first symbol that starts with no more than INPUT_LEFT_AT_END input bytes left.
  */
-function streamStopped(end: NsisStreamResult['end'], out: OutputBuffer, base: number, consumed: number, error?: string): NsisStreamResult {
-  return { end, consumed, settledAt: out.length - base, error };
+function streamStopped(end: NsisStreamResult['end'], decoder: LzmaDecoder, base: number, error?: string): NsisStreamResult {
+  return { end, inputUsedUpAfter: decoder.calls.usedUpAt - 1 - base, error };
 }
 
 /**
@@ -226,9 +225,9 @@ interface CallTracking {
   passStart: number;
   symbolStart: number;
   previousSymbolStart: number;
-  /** The input offset where those symbols start (once the range coder read what the one before needed). */
-  inputAtSymbolStart: number;
-  inputAtPreviousSymbolStart: number;
+  /** The first symbol that starts with at most INPUT_LEFT_AT_END input bytes left (infinite until then). */
+  usedUpAt: number;
+  usedUpFrom: number;
 }
 
 /** The result for an exception thrown while decoding the chunk at `offset`. */
@@ -339,8 +338,8 @@ class LzmaDecoder {
     passStart: 0,
     symbolStart: 0,
     previousSymbolStart: 0,
-    inputAtSymbolStart: 0,
-    inputAtPreviousSymbolStart: 0,
+    usedUpAt: Number.POSITIVE_INFINITY,
+    usedUpFrom: Number.POSITIVE_INFINITY,
   };
 
   constructor(private readonly dictionarySize: number) {}
@@ -354,8 +353,8 @@ class LzmaDecoder {
       passStart: start,
       symbolStart: start,
       previousSymbolStart: start,
-      inputAtSymbolStart: 0,
-      inputAtPreviousSymbolStart: 0,
+      usedUpAt: Number.POSITIVE_INFINITY,
+      usedUpFrom: tailFrom + REQUIRED_INPUT_MAX - INPUT_LEFT_AT_END,
     };
   }
 
@@ -535,21 +534,20 @@ class LzmaDecoder {
     const calls = this.calls;
     calls.previousSymbolStart = calls.symbolStart;
     calls.symbolStart = pos;
-    calls.inputAtPreviousSymbolStart = calls.inputAtSymbolStart;
-    calls.inputAtSymbolStart = this.inPos;
     if (pos >= calls.boundary) {
       calls.passStart = pos;
       calls.boundary = calls.nextBoundary(pos);
     }
     if (this.inPos < calls.tailFrom) return;
     calls.passStart = pos;
-    if (this.range >= TOP) return;
-    try {
-      this.normalize();
-    } catch (caught) {
-      throw caught instanceof InputEnd ? new SymbolLeftIncomplete() : caught;
+    if (this.range < TOP) {
+      try {
+        this.normalize();
+      } catch (caught) {
+        throw caught instanceof InputEnd ? new SymbolLeftIncomplete() : caught;
+      }
     }
-    calls.inputAtSymbolStart = this.inPos;
+    if (this.inPos >= calls.usedUpFrom && calls.usedUpAt === Number.POSITIVE_INFINITY) calls.usedUpAt = pos;
   }
 
   /** After the last symbol: the SDK normalises once more; is the code then 0? */

@@ -18,7 +18,7 @@
  * buffer is lost, which `WindowFlow` reproduces.
  */
 import type { OutputBuffer } from '../archive/output-buffer.js';
-import type { CallSize, NsisStreamResult } from './nsis-stream.js';
+import { type CallSize, INPUT_LEFT_AT_END, type NsisStreamResult } from './nsis-stream.js';
 
 const WINDOW_SIZE = 32 * 1024;
 
@@ -202,12 +202,17 @@ class BitBuffer {
   pos: number;
   bits = 0;
   count = 0;
+  /** Where the input counts as used up (see NsisStreamResult.inputUsedUpAfter). */
+  private readonly usedUpFrom: number;
 
   constructor(
     readonly input: Uint8Array,
     start: number,
+    private readonly onUsedUp: () => void,
   ) {
     this.pos = start;
+    this.usedUpFrom = input.length - INPUT_LEFT_AT_END;
+    if (this.pos >= this.usedUpFrom) onUsedUp();
   }
 
   need(count: number): void {
@@ -215,7 +220,15 @@ class BitBuffer {
       if (this.pos >= this.input.length) throw new InputEnd();
       this.bits |= this.input[this.pos++]! << this.count;
       this.count += 8;
+      if (this.pos === this.usedUpFrom) this.onUsedUp();
     }
+  }
+
+  /** Takes `count` whole bytes (stored data). */
+  skipBytes(count: number): void {
+    const before = this.pos;
+    this.pos += count;
+    if (before < this.usedUpFrom && this.pos >= this.usedUpFrom) this.onUsedUp();
   }
 
   take(count: number): number {
@@ -255,9 +268,11 @@ class BitBuffer {
 export function nsisInflateInto(input: Uint8Array, start: number, out: OutputBuffer, window: NsisInflateWindow, callSize: CallSize): NsisStreamResult {
   const base = out.length;
   const flow = new WindowFlow(callSize, out, base);
-  const bits = new BitBuffer(input, start);
-  // The decoder runs ahead into the window: later calls only hand over what it holds.
-  const stopped = (end: NsisStreamResult['end'], error?: string): NsisStreamResult => ({ end, consumed: bits.pos - start, settledAt: flow.callStart + 1, error });
+  let inputUsedUpAfter = Number.POSITIVE_INFINITY;
+  const bits = new BitBuffer(input, start, () => {
+    inputUsedUpAfter = Math.min(inputUsedUpAfter, flow.callStart);
+  });
+  const stopped = (end: NsisStreamResult['end'], error?: string): NsisStreamResult => ({ end, inputUsedUpAfter, error });
   try {
     // At the end of the stream or of the input the reader's later calls drain the window.
     return stopped(decodeBlocks(bits, out, window.bytes, flow));
@@ -314,7 +329,7 @@ function storedBlock(bits: BitBuffer, out: OutputBuffer, window: Uint8Array, flo
     flow.advance(allowed);
     out.bytes.set(chunk, out.length);
     out.length += allowed;
-    bits.pos += allowed;
+    bits.skipBytes(allowed);
     left -= allowed;
     if (allowed < count) {
       out.truncated = true;

@@ -19,6 +19,16 @@ export const NSIS_BUFFER = 8192;
 /** A non-solid file: every call gets a fresh full buffer. */
 export const fullBuffers: CallSize = () => NSIS_BUFFER;
 
+/** Where the call that hands over the byte at `position` begins (`output` holds the bytes before it). */
+export function callStartOf(position: number, callSize: CallSize, output: Uint8Array): number {
+  let start = 0;
+  for (;;) {
+    const size = Math.max(1, callSize(start, output.subarray(0, start)));
+    if (start + size > position) return start;
+    start += size;
+  }
+}
+
 export type NsisStreamEnd =
   /** The stream ended (deflate's last block, bzip2's end block, an LZMA end marker). */
   | 'end'
@@ -29,14 +39,16 @@ export type NsisStreamEnd =
   /** Corrupt data; `error` says why. */
   | 'error';
 
+/** The reader stops before a size field once no more than this many input bytes are left (NSIS's CRC). */
+export const INPUT_LEFT_AT_END = 4;
+
 export interface NsisStreamResult {
   end: NsisStreamEnd;
   /**
-   * Input bytes the decoder had taken when it stopped for good, as the reader sees them from the
-   * call starting at output position `settledAt` on (LZMA: before the call that would decode past
-   * the output; deflate and bzip2 read ahead of what they hand over).
+   * The output position after which every call of the reader starts with at most
+   * INPUT_LEFT_AT_END input bytes left (the decoders read ahead of what they hand over);
+   * infinite when that never happens.
    */
-  consumed: number;
-  settledAt: number;
+  inputUsedUpAfter: number;
   error?: string;
 }
