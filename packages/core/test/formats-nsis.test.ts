@@ -20,13 +20,14 @@ import {
   type NsisArchiveSpec,
   type NsisCompressor,
   nsisExecutable,
+  nsisLzma,
   rawEntry,
   solidBody,
   solidPlain,
   storedDeflate,
 } from './fixtures/executables/nsis-builder.js';
 import { FixedDeflate, le } from './fixtures/executables/installshield-builder.js';
-import { clamscan, clamtsScan, fuzz, hashSignature, md5, needsClamscan, needsTestfiles, noise, prose, recordingContext, testfile } from './support/archive-samples.js';
+import { clamscan, clamtsScan, fuzz, hashSignature, md5, mutate, needsClamscan, needsTestfiles, noise, prng, prose, recordingContext, testfile } from './support/archive-samples.js';
 import { tempDir } from './support/temp-dir.js';
 
 const CLAMTS_CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
@@ -239,6 +240,31 @@ describe('NSIS: limits', needsClamscan, () => {
         const options = [`--max-files=${max}`, ...alert];
         assert.deepEqual(clamtsScan(file, db, options), clamscan(file, db, options), `the same detections with ${options.join(' ')}`);
       }
+    }
+  });
+});
+
+describe('NSIS: random damage against clamscan', needsClamscan, () => {
+  it('mutated installers of every layout and compressor: the same files and debug lines', () => {
+    const mixed = Buffer.concat([prose(40000), noise(9000, 5), prose(30000)]);
+    // A 4 KiB dictionary makes the LZMA decoder's buffer wrap often.
+    const smallDictionary = (data: Uint8Array) => nsisLzma(data, ['--lzma1=preset=6,dict=4KiB']);
+    const packed = smallDictionary(mixed);
+    const samples = [
+      ...COMPRESSORS.flatMap((compressor) => [
+        nsisArchive({ body: solidBody(compressor, [script, fileA, fileB]) }),
+        nsisArchive({ body: Buffer.concat([entry(script, compressor), entry(fileB, compressor), entry(fileA, compressor)]) }),
+      ]),
+      nsisArchive({ body: smallDictionary(solidPlain([script, mixed, fileA])) }),
+      nsisArchive({ body: Buffer.concat([entry(script, 'lzma'), rawEntry(compressedField(packed.length), packed)]) }),
+    ];
+    const random = prng(1234);
+    const iterations = Number(process.env.CLAMTS_NSIS_ORACLE_ITERATIONS) || 48;
+    for (let i = 0; i < iterations; i++) {
+      const sample = samples[i % samples.length]!;
+      // The first header stays intact: it only sizes the archive.
+      const file = nsisExecutable(Buffer.concat([sample.subarray(0, 28), mutate(sample.subarray(28), random)]));
+      assertSameAsClamAV(file, `mutation ${i} of sample ${i % samples.length}`);
     }
   });
 });
