@@ -106,7 +106,7 @@ interface Walk {
   readonly entries: number;
   readonly reachesPast: boolean;
   readonly firstGuess: Compressor;
-  /** Compressed entries per guessed compressor (bzip2, LZMA, deflate), counted in bytes as ClamAV does. */
+  /** Compressed entries per guessed compressor (bzip2, LZMA, deflate), in 8-bit counters as ClamAV's. */
   readonly votes: readonly number[];
 }
 
