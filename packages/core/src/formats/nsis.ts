@@ -24,7 +24,7 @@ import { OutputBuffer } from './archive/output-buffer.js';
 import { FILE_LIMIT_CHECK } from './autoit.js';
 import { guarded } from './compression/guard.js';
 import { lzmaStreamInto } from './compression/lzma.js';
-import { nsisBunzip2Into } from './compression/nsis-bzip2.js';
+import { nsisBunzip2Into, nsisBzip2Workspace } from './compression/nsis-bzip2.js';
 import { nsisInflateInto, NsisInflateWindow } from './compression/nsis-inflate.js';
 import { type CallSize, fullBuffers, NSIS_BUFFER, type NsisStreamResult } from './compression/nsis-stream.js';
 import { u32le } from './compression/read.js';
@@ -63,6 +63,7 @@ function* nsisEntries(data: Uint8Array, ctx: ExtractionContext): Generator<Extra
   const layout = readLayout(data, ctx);
   if (!layout) return;
   const entries = layout.solid ? solidEntries(data, layout, ctx) : nonSolidEntries(data, layout, ctx);
+  // Each call of ClamAV's reader starts with the limit check; it numbers files by call.
   let count = 0;
   for (const entry of entries) {
     if (entry === FILE_LIMIT_CHECK) {
@@ -149,7 +150,7 @@ function guessCompressor(data: Uint8Array, at: number): Compressor {
 
 /** The entries of a non-solid archive, each stored or compressed on its own. */
 function* nonSolidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext): Generator<ExtractedObject> {
-  const window = new NsisInflateWindow();
+  const state = new DecoderState();
   let left = layout.archiveSize;
   let cursor = FIRST_HEADER_SIZE;
   for (;;) {
@@ -175,7 +176,7 @@ function* nonSolidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionConte
       continue;
     }
     const out = new OutputBuffer(ctx.maxObjectSize + 1, size * 4);
-    const result = decode(layout.compressor, input, out, window, fullBuffers);
+    const result = decode(layout.compressor, input, out, state, fullBuffers);
     const decoded = out.result();
     if (result.end === 'error' || result.end === 'input-end') {
       badStream(result, ctx);
@@ -194,7 +195,7 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
   if (inputEnd > data.length) return ctx.debug(`NSIS: cannot read ${layout.archiveSize} bytes`);
   if (layout.archiveSize <= 4) return ctx.debug('NSIS: extraction complete');
   const out = new OutputBuffer(Math.min(ctx.maxObjectSize * SOLID_BUDGETS + 1, Number.MAX_SAFE_INTEGER), layout.archiveSize * 4);
-  const result = decode(layout.compressor, data.subarray(FIRST_HEADER_SIZE, inputEnd), out, new NsisInflateWindow(), solidCalls());
+  const result = decode(layout.compressor, data.subarray(FIRST_HEADER_SIZE, inputEnd), out, new DecoderState(), solidCalls());
   const stream = out.result();
   // The call that hands over the last bytes fails on an error, and ends the stream there unless
   // it is LZMA's (whose end marker is decoded by the next call).
@@ -256,14 +257,25 @@ function solidCalls(): CallSize {
   };
 }
 
-function decode(compressor: Compressor, input: Uint8Array, out: OutputBuffer, window: NsisInflateWindow, callSize: CallSize): NsisStreamResult {
+/** What the decoders keep between the files of one archive: deflate's window, bzip2's block buffer. */
+class DecoderState {
+  readonly window = new NsisInflateWindow();
+  private blocks: Uint32Array | undefined;
+
+  get bzip2Blocks(): Uint32Array {
+    this.blocks ??= nsisBzip2Workspace();
+    return this.blocks;
+  }
+}
+
+function decode(compressor: Compressor, input: Uint8Array, out: OutputBuffer, state: DecoderState, callSize: CallSize): NsisStreamResult {
   switch (compressor) {
     case 'bzip2':
-      return nsisBunzip2Into(input, 0, out, callSize);
+      return nsisBunzip2Into(input, 0, out, callSize, state.bzip2Blocks);
     case 'lzma':
       return lzmaStreamInto(input, out, callSize);
     case 'deflate':
-      return nsisInflateInto(input, 0, out, window, callSize);
+      return nsisInflateInto(input, 0, out, state.window, callSize);
   }
 }
 

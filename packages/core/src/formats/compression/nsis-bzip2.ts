@@ -10,6 +10,11 @@ import type { OutputBuffer } from '../archive/output-buffer.js';
 import { callStartOf, type CallSize, INPUT_LEFT_AT_END, type NsisStreamResult } from './nsis-stream.js';
 
 const BLOCK_MAX = 900000;
+
+/** The block buffer (3.6 MB), which the files of one archive share. */
+export function nsisBzip2Workspace(): Uint32Array {
+  return new Uint32Array(BLOCK_MAX);
+}
 const BLOCK_MARK = 0x31;
 const END_MARK = 0x17;
 
@@ -18,11 +23,10 @@ const END_MARK = 0x17;
  * all, and what was decoded before an error is what ClamAV receives, except for a block that
  * ends inside a run: then the output of the call that fails is lost (see Bzip2RunPastBlock).
  */
-export function nsisBunzip2Into(input: Uint8Array, start: number, out: OutputBuffer, callSize: CallSize): NsisStreamResult {
+export function nsisBunzip2Into(input: Uint8Array, start: number, out: OutputBuffer, callSize: CallSize, tt: Uint32Array): NsisStreamResult {
   const base = out.length;
   const data = input.subarray(start);
   const bits = new Bzip2Bits(data);
-  const tt = new Uint32Array(BLOCK_MAX);
   let blockStart = base;
   let inputUsedUpAfter = Number.POSITIVE_INFINITY;
   // A block (and its mark) is read by the call that hands over the last bytes of the one before.
