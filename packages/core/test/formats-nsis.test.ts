@@ -26,7 +26,7 @@ import {
   solidPlain,
   storedDeflate,
 } from './fixtures/executables/nsis-builder.js';
-import { FixedDeflate, le } from './fixtures/executables/installshield-builder.js';
+import { FixedDeflate } from './fixtures/executables/installshield-builder.js';
 import { clamscan, clamtsScan, fuzz, hashSignature, md5, mutate, needsClamscan, needsTestfiles, noise, prng, prose, recordingContext, testfile } from './support/archive-samples.js';
 import { tempDir } from './support/temp-dir.js';
 
@@ -281,10 +281,9 @@ describe('NSIS: robustness', () => {
     fuzz(nsisHandler, samples, { seed: 41, iterations: 300 });
   });
 
-  it('walks the plain solid stream layout', () => {
-    assert.equal(solidPlain([Buffer.from('ab')]).toString('hex'), '020000006162', 'size then data');
-    assert.equal(storedDeflate(Buffer.from('x')).toString('hex'), '01010078', 'NSIS stored block');
-    assert.equal(le(4, 1).length, 4, 'le');
+  it('builds the layouts the tests rely on', () => {
+    assert.equal(solidPlain([Buffer.from('ab')]).toString('hex'), '020000006162', 'a solid file: its size, then its data');
+    assert.equal(storedDeflate(Buffer.from('x')).toString('hex'), '01010078', 'an NSIS stored block: no length complement');
   });
 });
 

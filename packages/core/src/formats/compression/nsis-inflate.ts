@@ -155,7 +155,7 @@ class WindowFlow {
     return this.write;
   }
 
-  /** zlib's final flush on an error: what fits in the current call's buffer. */
+  /** zlib 1.1's inflate_flush: hands over what fits in the current call's buffer. */
   flush(): void {
     let from = this.read;
     for (;;) {
