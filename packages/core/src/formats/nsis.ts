@@ -38,6 +38,8 @@ const COMPRESSED = 0x80000000;
 const RAW_MATCH = ['CL_TYPE_ANY'] as const;
 /** How much of a solid stream is decoded at most, in object budgets (see the docs). */
 const SOLID_BUDGETS = 4;
+/** The output buffer first holds about 4 times the input, up to this (it grows as needed). */
+const FIRST_OUTPUT_SIZE = 16 * 1024 * 1024;
 
 type Compressor = 'bzip2' | 'lzma' | 'deflate';
 
@@ -175,7 +177,7 @@ function* nonSolidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionConte
       yield { data: input };
       continue;
     }
-    const out = new OutputBuffer(ctx.maxObjectSize + 1, size * 4);
+    const out = new OutputBuffer(ctx.maxObjectSize + 1, Math.min(size * 4, FIRST_OUTPUT_SIZE));
     const result = decode(layout.compressor, input, out, state, fullBuffers);
     const decoded = out.result();
     if (result.end === 'error' || result.end === 'input-end') {
@@ -194,7 +196,7 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
   const inputEnd = FIRST_HEADER_SIZE + layout.archiveSize;
   if (inputEnd > data.length) return ctx.debug(`NSIS: cannot read ${layout.archiveSize} bytes`);
   if (layout.archiveSize <= 4) return ctx.debug('NSIS: extraction complete');
-  const out = new OutputBuffer(Math.min(ctx.maxObjectSize * SOLID_BUDGETS + 1, Number.MAX_SAFE_INTEGER), layout.archiveSize * 4);
+  const out = new OutputBuffer(Math.min(ctx.maxObjectSize * SOLID_BUDGETS + 1, Number.MAX_SAFE_INTEGER), Math.min(layout.archiveSize * 4, FIRST_OUTPUT_SIZE));
   const result = decode(layout.compressor, data.subarray(FIRST_HEADER_SIZE, inputEnd), out, new DecoderState(), solidCalls());
   const stream = out.result();
   // The call that hands over the last bytes fails on an error, and ends the stream there unless
