@@ -281,6 +281,18 @@ describe('NSIS: robustness', () => {
     fuzz(nsisHandler, samples, { seed: 41, iterations: 300 });
   });
 
+  it('decodes a solid stream up to four object budgets', () => {
+    const files = Array.from({ length: 8 }, (_, i) => prose(15000 + i));
+    const ctx = recordingContext(20000);
+    const objects = [...nsisHandler.extract(nsisArchive({ body: solidBody('deflate', files) }), ctx)].filter((object) => object !== FILE_LIMIT_CHECK);
+    assert.deepEqual(
+      objects.map((object) => md5(object.data)),
+      files.slice(0, 5).map(md5),
+      'the files within 80 000 bytes of stream',
+    );
+    assert.equal(ctx.debugLines.at(-1), 'NSIS: solid stream past the size budget, stopping', 'the reason is logged');
+  });
+
   it('builds the layouts the tests rely on', () => {
     assert.equal(solidPlain([Buffer.from('ab')]).toString('hex'), '020000006162', 'a solid file: its size, then its data');
     assert.equal(storedDeflate(Buffer.from('x')).toString('hex'), '01010078', 'an NSIS stored block: no length complement');

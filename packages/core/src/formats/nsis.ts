@@ -208,6 +208,7 @@ function* solidEntries(data: Uint8Array, layout: Layout, ctx: ExtractionContext)
       // With no more than 4 input bytes left (NSIS's CRC) the reader stops before a size field.
       if (at > result.inputUsedUpAfter) return ctx.debug('NSIS: extraction complete');
     }
+    if (at + 4 > stream.length && result.end === 'limit') return ctx.debug('NSIS: solid stream past the size budget, stopping');
     if (at + 4 > stream.length || (at + 4 === stream.length && lastCallEnds)) return badStream(result, ctx);
     const size = u32le(stream, at);
     at += 4;
