@@ -7,6 +7,7 @@ import { unpackAspack } from './unpackers/aspack.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
 import { unpackNspack } from './unpackers/nspack.js';
+import { unpackPespin } from './unpackers/pespin.js';
 import { unpackPetite } from './unpackers/petite.js';
 import { unpackUpack } from './unpackers/upack.js';
 import { unpackUpx } from './unpackers/upx.js';
@@ -21,8 +22,8 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * scanned, and then the unpackers are tried in ClamAV's order. The first that recognises its
  * packer decides: its output is scanned as a new file, or the PE scan ends there.
  *
- * Not done yet, in ClamAV's order: import-table hashes (.imp), bytecode hooks, the
- * Trojan.Swizzor heuristic, and the PESpin unpacker.
+ * Not done yet, in ClamAV's order: import-table hashes (.imp), bytecode hooks, and the
+ * Trojan.Swizzor heuristic.
  */
 
 export interface PeScanHost {
@@ -65,6 +66,7 @@ const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
   withEmptySection(unpackFsg),
   withEmptySection(unpackUpx),
   unpackPetite,
+  unpackPespin,
   unpackYc,
   unpackWwpack,
   unpackAspack,
@@ -102,6 +104,7 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     debug: (message) => host.debug(message),
     report: (name) => host.report(name),
     allMatch: host.allMatch,
+    maxFileSize: host.limits.maxFileSize ?? 0,
   };
   if (firstEmptySection(pe) !== undefined) host.debug('cli_scanpe: UPX/FSG/MEW: empty section found - assuming compression');
   for (const step of STEPS) {

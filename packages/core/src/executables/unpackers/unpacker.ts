@@ -17,6 +17,8 @@ export interface UnpackContext {
   report(name: string): void;
   /** --allmatch: whether an alert lets the scan go on. */
   readonly allMatch: boolean;
+  /** ctx->engine->maxfilesize (--max-filesize, 0 for none), which PESpin checks itself. */
+  readonly maxFileSize: number;
 }
 
 /**

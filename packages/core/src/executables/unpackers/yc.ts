@@ -1,4 +1,5 @@
 import { u32le } from '../../formats/compression/read.js';
+import { rotateLeft8, rotateRight8 } from './rotate.js';
 import { hex, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
 
 /**
@@ -179,10 +180,10 @@ class PolyEmulator {
           else if (op === 0x2c) al -= operand;
           else if (op === 0xc0) {
             if (this.outside(decryptor, ++j)) return 'bounds';
-            al = operand === 0xc0 ? rotateLeft(al, file[decryptor + j]!) : rotateRight(al, file[decryptor + j]!);
+            al = operand === 0xc0 ? rotateLeft8(al, file[decryptor + j]!) : rotateRight8(al, file[decryptor + j]!);
           } else {
             j++;
-            al = operand === 0xc8 ? rotateRight(al, cl) : rotateLeft(al, cl);
+            al = operand === 0xc8 ? rotateRight8(al, cl) : rotateLeft8(al, cl);
           }
         } else {
           this.ctx.debug(`yC: Unhandled opcode ${hex(op ?? 0)}`);
@@ -196,12 +197,4 @@ class PolyEmulator {
     }
     return 'done';
   }
-}
-
-function rotateLeft(value: number, count: number): number {
-  return ((value << (count & 7)) | (value >> ((8 - count) & 7))) & 0xff;
-}
-
-function rotateRight(value: number, count: number): number {
-  return ((value >> (count & 7)) | (value << ((8 - count) & 7))) & 0xff;
 }
