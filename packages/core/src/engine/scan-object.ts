@@ -64,8 +64,17 @@ export interface ScanObject {
   readonly fileType: string;
   /** 0 for the top-level object, +1 per container level. */
   readonly depth: number;
-  /** File types of the enclosing containers, outermost first (ClamAV's "intermediates"). */
+  /**
+   * File types of the enclosing containers, outermost first (ClamAV's "intermediates"), as
+   * ClamAV looks them up: normalised layers are skipped (see `normalised`).
+   */
   readonly containers: readonly string[];
+  /**
+   * A normalised form of its parent (ClamAV's LAYER_ATTRIBUTES_NORMALIZED: HTML views, normalised
+   * text). Container lookups pass over it: its container is its parent's container, and its
+   * members' container is its parent.
+   */
+  readonly normalised?: boolean;
   /** The container this object was extracted from. */
   readonly parent?: ScanObject;
   /** Its name inside that container, when it has one. */

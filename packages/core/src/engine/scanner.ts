@@ -6,7 +6,7 @@ import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
 import { FILE_READ_THRESHOLD, readIntoFileBacked, releasePages, withTemporaryDirectory } from '../util/file-backed.js';
 import type { Engine } from './engine.js';
-import { normaliseTextForScan } from '../formats/normalise/text.js';
+import { normaliseText, normaliseTextForScan, SCAN_BUFFER_SIZE } from '../formats/normalise/text.js';
 import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type WindowObserver } from '../matching/body-detector.js';
 import { recognisedTypeAction, textReinterpretation } from '../formats/recognised-types.js';
 import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
@@ -280,7 +280,8 @@ class ScanRun implements BodyScanSink {
       data,
       fileType,
       depth: parent ? parent.depth + 1 : 0,
-      containers: parent ? [...parent.containers, parent.fileType] : [],
+      containers: extracted?.normalised ? parent!.containers : enclosingTypes(parent),
+      normalised: extracted?.normalised,
       parent,
       hashes: new ObjectHashes(data),
       name: extracted?.name,
@@ -419,10 +420,35 @@ class ScanRun implements BodyScanSink {
     this.match(object, { target: OTHER_TARGET });
   }
 
-  /** ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures. */
+  /**
+   * ClamAV's cli_scanscript: the normalised text, with the target-type-7 (and generic) signatures.
+   * When a target-7 pattern has a relative offset, ClamAV writes the normalised text to a file
+   * and scans that as an object one level down; otherwise it matches the text buffer by buffer.
+   */
   private scanScript(object: ScanObject): void {
     if (object.data.length > this.options.limits.maxScriptNormalize) return;
     const carried = this.engine.body.longestPattern(TEXT_TARGET);
+    if (this.engine.body.hasRelativeOffsets(TEXT_TARGET)) this.scanNormalisedObject(object, carried);
+    else this.scanNormalisedBuffers(object, carried);
+  }
+
+  /**
+   * The normalised text (normalised in chunks of a scan buffer plus `carried` input bytes) as an
+   * object inside `object`: scanned whole, hash signatures included, as cli_scan_fmap scans it.
+   */
+  private scanNormalisedObject(object: ScanObject, carried: number): void {
+    const text = normaliseText(object.data, SCAN_BUFFER_SIZE + carried);
+    if (text.length === 0 || this.layerRefused(object, text.length)) return;
+    const view = this.objectOf(text, 'CL_TYPE_TEXT_ASCII', object, { data: text, normalised: true });
+    this.withinFrame({ cacheable: false }, () => {
+      this.current = view;
+      this.match(view, { target: TEXT_TARGET });
+    });
+    this.current = object;
+  }
+
+  /** The normalised text matched buffer by buffer (cli_scan_buff), in `object`'s own layer. */
+  private scanNormalisedBuffers(object: ScanObject, carried: number): void {
     const { text, bufferEnds } = normaliseTextForScan(object.data, carried);
     if (text.length === 0) return;
     const view = this.objectOf(text, 'CL_TYPE_TEXT_ASCII', object.parent);
@@ -433,8 +459,9 @@ class ScanRun implements BodyScanSink {
       for (let i = 0; i < bufferEnds.length; i++) {
         const from = i === 0 ? 0 : Math.max(0, bufferEnds[i - 1]! - carried);
         const buffer = text.subarray(from, bufferEnds[i]);
-        this.scannedBlocks += Math.floor(buffer.length / COUNT_PRECISION);
+        // A buffer is counted once matched, so not when a detection ends the scan in it.
         if (!body.matchWindow(buffer, offset, buffer) || this.stopped) return;
+        this.scannedBlocks += Math.floor(buffer.length / COUNT_PRECISION);
         offset += buffer.length;
       }
       body.evaluateLogical();
@@ -526,7 +553,22 @@ class ScanRun implements BodyScanSink {
 
   /** A member refused by the recursion or file limit (ClamAV refuses every further one: one refusal says it all). */
   private memberRefused(container: ScanObject): boolean {
-    if (this.recursionLimitReached(container)) return true;
+    return this.recursionLimitReached(container) || this.filesLimitExceeded();
+  }
+
+  /**
+   * cli_recursion_stack_push for a layer the scan makes itself (normalised text): the limits on
+   * its size and on the number of files, then the recursion limit. True when it is not scanned.
+   */
+  private layerRefused(container: ScanObject, size: number): boolean {
+    if (!this.parserCheckLimits('cli_recursion_stack_push', size) || this.filesLimitExceeded()) {
+      this.contentSkipped();
+      return true;
+    }
+    return this.recursionLimitReached(container);
+  }
+
+  private filesLimitExceeded(): boolean {
     if (!this.filesLimitReached()) return false;
     this.contentSkipped();
     this.exceeded('MaxFiles');
@@ -614,4 +656,10 @@ class ScanRun implements BodyScanSink {
     const { maxFiles } = this.options.limits;
     return maxFiles > 0 && this.scannedObjects >= maxFiles;
   }
+}
+
+/** The types ClamAV's container lookups see around an object inside `parent`: normalised layers are passed over. */
+function enclosingTypes(parent: ScanObject | undefined): readonly string[] {
+  if (!parent) return [];
+  return parent.normalised ? enclosingTypes(parent.parent) : [...parent.containers, parent.fileType];
 }

@@ -48,6 +48,11 @@ export interface ExtractedObject {
    * new file: embedded containers are not looked for in it.
    */
   readonly sameBuffer?: boolean;
+  /**
+   * A normalised form of the container (HTML views, the data URIs of HTML): ClamAV's
+   * LAYER_ATTRIBUTES_NORMALIZED (`ScanObject.normalised`).
+   */
+  readonly normalised?: boolean;
   /** Rebuilt by an executable unpacker or cut out as an embedded PE file (`ScanObject.reconstructed`). */
   readonly reconstructed?: boolean;
   /**

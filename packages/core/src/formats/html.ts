@@ -46,13 +46,13 @@ function* extractHtml(data: Uint8Array, ctx: ExtractionContext, utf16: boolean, 
   }
   const views = normaliseHtml(html);
   for (const image of views.styleImages) yield { data: image };
-  yield { data: views.nocomment, name: 'nocomment.html', scanAs: ['CL_TYPE_HTML'] };
+  yield { data: views.nocomment, name: 'nocomment.html', scanAs: ['CL_TYPE_HTML'], normalised: true };
   if (html.length > limits.maxHtmlNoTags) ctx.debug('cli_scanhtml: skipping notags (normalized size over MaxHTMLNoTags)');
-  else yield { data: views.notags, name: 'notags.html', scanAs: ['CL_TYPE_HTML'] };
+  else yield { data: views.notags, name: 'notags.html', scanAs: ['CL_TYPE_HTML'], normalised: true };
   if (views.javascript) {
-    yield { data: views.javascript, name: 'javascript', scanAs: ['CL_TYPE_HTML', 'CL_TYPE_TEXT_ASCII'] };
+    yield { data: views.javascript, name: 'javascript', scanAs: ['CL_TYPE_HTML', 'CL_TYPE_TEXT_ASCII'], normalised: true };
   }
-  for (const uri of views.dataUris) yield { data: uri, name: 'rfc2397' };
+  for (const uri of views.dataUris) yield { data: uri, name: 'rfc2397', normalised: true };
 }
 
 /**

@@ -147,6 +147,14 @@ export class BodyDetector implements Detector {
     return this.programs[target]?.longestPattern ?? 0;
   }
 
+  /**
+   * Whether a target type's patterns include one with a relative offset (ClamAV's
+   * `ac_reloff_num > 0`; for target type 7 that is an `EOF-n` offset).
+   */
+  hasRelativeOffsets(target: number): boolean {
+    return (this.programs[target]?.relativeOffsets.length ?? 0) > 0;
+  }
+
   /** Body patterns compiled (one per part of split patterns). */
   get patternCount(): number {
     let count = 0;
