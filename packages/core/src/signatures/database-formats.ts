@@ -2,8 +2,10 @@ import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { loadBodyDatabase, type BodyFormat } from './body-db.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
+import { loadIconDatabase } from './icon-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
 import { DATABASE_LINE_BUFFER, LOGICAL_LINE_BUFFER } from './lines.js';
+import { loadUrlListDatabase, type UrlList } from './url-list-db.js';
 
 /** Loads one database file into `ctx.engine`; returns the number of signatures loaded. */
 export type FormatLoader = (input: DatabaseInput, ctx: DatabaseContext) => number;
@@ -34,6 +36,11 @@ const fileTypeMagic: FormatLoader = (input, ctx) => {
   return 0;
 };
 
+const urlList =
+  (list: UrlList): FormatLoader =>
+  (input, ctx) =>
+    loadUrlListDatabase(input, list, ctx);
+
 const ignoreList: FormatLoader = (input, ctx) => {
   loadIgnoreDatabase(input.whole(), ctx.path, ctx.engine.ignored, ctx.logger);
   return 0;
@@ -63,11 +70,11 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.rmd'] },
   { suffixes: ['.cfg'] },
   { suffixes: ['.info'] },
-  { suffixes: ['.wdb'], requires: 'phishing' },
-  { suffixes: ['.pdb', '.gdb'], requires: 'phishing' },
+  { suffixes: ['.wdb'], requires: 'phishing', load: urlList('allow') },
+  { suffixes: ['.pdb', '.gdb'], requires: 'phishing', load: urlList('domain') },
   { suffixes: ['.ftm'], load: fileTypeMagic },
   { suffixes: ['.ign', '.ign2'], load: ignoreList },
-  { suffixes: ['.idb'] },
+  { suffixes: ['.idb'], load: loadIconDatabase },
   { suffixes: ['.cdb'], load: body('cdb') },
   { suffixes: ['.cat'] },
   { suffixes: ['.ioc'] },

@@ -1,0 +1,73 @@
+import { ClamError } from '../errors.js';
+import type { DatabaseContext } from './database-context.js';
+import type { DatabaseInput } from './database-input.js';
+import { forEachLine } from './lines.js';
+
+/**
+ * The phishing URL lists, read and checked as ClamAV's load_regex_matcher reads them: `.pdb`
+ * and `.gdb` (the domain list: `R:regex`, `H:host`, `S:W|F|P:hash`) and `.wdb` (the allow list:
+ * `X:regex`, `Y:regex`, `M:host`, `S:W:hash`). Lines may end in a functionality-level range
+ * (`:min-max`). ClamTS counts the domain-list entries as ClamAV does (the allow list counts for
+ * nothing) but does not check URLs yet, and does not compile the regular expressions of `R`,
+ * `X` and `Y` lines (docs/differences.md).
+ */
+
+export type UrlList = 'domain' | 'allow';
+
+/** libclamav's FILEBUFF less 3: a line must be shorter, to leave room for ClamAV's additions. */
+const LINE_ROOM = 8192 - 3;
+
+/** Checks every line; returns the number of entries ClamAV counts (none for the allow list). */
+export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: DatabaseContext): number {
+  const { logger, engine, path } = ctx;
+  let entries = 0;
+  forEachLine(
+    input.whole(),
+    (text, lineNumber) => {
+      const fail = (...messages: string[]): never => {
+        for (const message of messages) logger.error(message);
+        throw new ClamError('EMALFDB', { path, line: lineNumber });
+      };
+      if (text.length === 0 || text.startsWith('#')) return;
+      const line = withinFunctionalityLevel(text, engine.functionalityLevel, (message) => {
+        if (logger.debugEnabled) logger.debug(message);
+      });
+      if (line === undefined) return;
+      entries++;
+      const colon = line.indexOf(':');
+      if (colon < 0) fail(`Malformed regex list line ${lineNumber}`);
+      const pattern = line.slice(colon + 1);
+      if (colon + 1 + pattern.length >= LINE_ROOM) fail(`Overlong regex line ${lineNumber}`);
+      const kind = line[0];
+      if (list === 'domain' ? kind === 'R' || kind === 'H' : kind === 'X' || kind === 'Y' || kind === 'M') return;
+      if (kind !== 'S' || (list === 'allow' && pattern[0] !== 'W')) fail();
+      if (!'WFP'.includes(pattern[0] ?? '') || pattern[1] !== ':') fail(`Error loading line: ${lineNumber}, ${pattern[0] ?? ''}`);
+      const hash = pattern.slice(2);
+      if (hash.length === 0) fail("add_hash: Invalid pattern '' in database", `Error loading at line: ${lineNumber}`);
+      if (hash.length % 2 === 1) fail(`cli_mpool_hex2str(): Malformed hexstring: ${hash} (length: ${hash.length})`, `Error loading at line: ${lineNumber}`);
+      if (!/^[0-9a-fA-F]*$/.test(hash)) fail(`Error loading at line: ${lineNumber}`);
+    },
+    ctx.lineBuffer,
+  );
+  return list === 'domain' ? entries : 0;
+}
+
+/**
+ * A line's functionality-level range (after its last colon, `min-max` with either side
+ * possibly empty): the line without it when the level is inside, undefined when outside (the
+ * line is skipped), the line as it is when it has none.
+ */
+function withinFunctionalityLevel(line: string, level: number, debug: (message: string) => void): string | undefined {
+  const colon = line.lastIndexOf(':');
+  if (colon < 0) return line;
+  const range = /^(\d*)-(\d*)$/.exec(line.slice(colon + 1));
+  if (!range) return line;
+  const min = Number(range[1] || 0);
+  const max = range[2] ? Number(range[2]) : Infinity;
+  if (min > level) {
+    debug(`regex list line ${line.slice(0, colon + 1 + range[1]!.length)} not loaded (required f-level: ${min})`);
+    return undefined;
+  }
+  if (max < level) return undefined;
+  return line.slice(0, colon);
+}
