@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -53,4 +54,15 @@ export function comparable(text: string): string[] {
         .replace(/^(Time|Start Date|End Date|Engine version):.*$/, '$1: <varies>')
         .replace(/^(Data scanned|Data read):.*$/, '$1: <varies>'),
     );
+}
+
+/**
+ * Runs real clamscan and ClamTS's with `args` and asserts the same report lines (in any order,
+ * timings blanked as `comparable` does) and the same exit code.
+ */
+export function assertSameReports(args: readonly string[]): void {
+  const real = runClamAV('clamscan', args);
+  const ours = runClamTS('clamscan', args);
+  assert.deepEqual(comparable(ours.stdout).sort(), comparable(real.stdout).sort(), 'the same reports');
+  assert.equal(ours.status, real.status, 'the same exit code');
 }
