@@ -50,7 +50,7 @@ export function spinChecksum(bytes: Uint8Array, length: number): number {
 const DECRYPTOR_LENGTH = 0x24;
 const STOSB = 0xaa;
 /** The decryptor bytes ClamAV's emulator may read (an operand can reach one byte past `stosb`). */
-export const DECRYPTOR_SPAN = DECRYPTOR_LENGTH + 2;
+const DECRYPTOR_SPAN = DECRYPTOR_LENGTH + 2;
 
 const enum Op {
   AddCl,
@@ -66,13 +66,13 @@ const enum Op {
 }
 
 /** A decryptor read into (operation, operand) pairs, or the debug line that says why it cannot run. */
-export type Decryptor = Uint8Array | { readonly failure: string };
+type Decryptor = Uint8Array | { readonly failure: string };
 
 /**
  * ClamAV's `exec86` parse of the decryptor at `code`: which instructions it runs does not depend
  * on the byte being decrypted, so it is read once per run of the code's bytes.
  */
-export function readDecryptor(bytes: Uint8Array, code: number): Decryptor {
+function readDecryptor(bytes: Uint8Array, code: number): Decryptor {
   const program: number[] = [];
   const at = (offset: number) => bytes[code + offset] ?? 0;
   let offset = 0;
