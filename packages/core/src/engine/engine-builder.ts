@@ -25,6 +25,8 @@ export class EngineBuilder {
   readonly sectionHashes = new HashIndexBuilder();
   /** .imp: PE import-table hashes. */
   readonly importHashes = new HashIndexBuilder();
+  /** Whether an .imp file was loaded (even one without signatures): ClamAV then reads PE import tables. */
+  importHashesLoaded = false;
   readonly ignored = new IgnoreList();
   /** .ndb .ldb .cdb (.ndu .ldu with PUA): body, logical and container-metadata signatures. */
   readonly body = new BodySignatureBuilder();
@@ -66,6 +68,7 @@ export class EngineBuilder {
       allowHashes: this.allowHashes.build(),
       sectionHashes: this.sectionHashes.build(),
       importHashes: this.importHashes.build(),
+      importHashesLoaded: this.importHashesLoaded,
       signatureCount: this.signatureCount,
       databaseVersion: this.databaseVersion,
       fileTypes: this.fileTypes.build(),

@@ -23,6 +23,7 @@ export interface EngineParts {
   allowHashes: HashIndex;
   sectionHashes: HashIndex;
   importHashes: HashIndex;
+  importHashesLoaded: boolean;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
   fileTypes: FileTypeDetector;
@@ -40,6 +41,8 @@ export class Engine {
   readonly allowHashes: HashIndex;
   readonly sectionHashes: HashIndex;
   readonly importHashes: HashIndex;
+  /** Whether an .imp file was loaded: ClamAV's PE scan then reads the import table (scan_pe_imp). */
+  readonly importHashesLoaded: boolean;
   /** ClamAV's "Known viruses". */
   readonly signatureCount: number;
   readonly databaseVersion?: DatabaseVersion;
@@ -52,6 +55,8 @@ export class Engine {
   readonly hashes: HashDetector;
   /** PE section hash signatures (.mdb, .msb). */
   readonly sectionHashDetector: HashDetector;
+  /** PE import-table hash signatures (.imp). */
+  readonly importHashDetector: HashDetector;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -59,6 +64,7 @@ export class Engine {
     this.allowHashes = parts.allowHashes;
     this.sectionHashes = parts.sectionHashes;
     this.importHashes = parts.importHashes;
+    this.importHashesLoaded = parts.importHashesLoaded;
     this.signatureCount = parts.signatureCount;
     this.databaseVersion = parts.databaseVersion;
     this.fileTypes = parts.fileTypes;
@@ -66,5 +72,6 @@ export class Engine {
     this.body = parts.body;
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
+    this.importHashDetector = new HashDetector(this.importHashes, this.names);
   }
 }

@@ -190,11 +190,17 @@ class ScanRun implements BodyScanSink {
     return this.options.allMatch;
   }
 
-  /** The names to report, in ClamAV's order. */
+  /**
+   * The names to report, in ClamAV's order. Without --allmatch a scan stops at its first
+   * detection, except where ClamAV goes on after one (an any-size import-table hash): all of them
+   * then, as clamscan prints each (clamd replies with one).
+   */
   get result(): ScanResult {
     const viruses = this.options.allMatch
       ? [...this.detections, ...new Set(this.unwanted)]
-      : (this.detections.length > 0 ? this.detections : this.unwanted).slice(0, 1);
+      : this.detections.length > 0
+        ? [...this.detections]
+        : this.unwanted.slice(0, 1);
     return { viruses, scannedBlocks: this.scannedBlocks };
   }
 
@@ -371,6 +377,13 @@ class ScanRun implements BodyScanSink {
       matchSection: (data) => {
         this.current = object;
         return this.engine.sectionHashDetector.scanBytes(data.length, new ObjectHashes(data), this) && !this.stopped;
+      },
+      hashesImports: this.engine.importHashesLoaded,
+      matchImports: (text) => {
+        this.current = object;
+        const hashes = new ObjectHashes(text);
+        if (logger.debugEnabled) logger.debug(`IMP: ${hashes.hex('md5')}:${text.length}`);
+        return this.engine.importHashDetector.scanImportTable(text.length, hashes, this, this.options.allMatch) && !this.stopped;
       },
       scanUnpacked: (data) => this.scanReconstructed(object, data),
       scanMembers: (extract) => this.scanMembers(object, extract, { limitsAtScan: true }),

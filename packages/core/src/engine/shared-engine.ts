@@ -14,6 +14,7 @@ export interface SharedEngineDescriptor {
   allowHashes: SharedHashIndex;
   sectionHashes: SharedHashIndex;
   importHashes: SharedHashIndex;
+  importHashesLoaded: boolean;
   /** Body, logical and container-metadata signatures. */
   body: SharedBodyDetector;
   signatureCount: number;
@@ -29,6 +30,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     allowHashes: engine.allowHashes.toShared(),
     sectionHashes: engine.sectionHashes.toShared(),
     importHashes: engine.importHashes.toShared(),
+    importHashesLoaded: engine.importHashesLoaded,
     body: engine.body.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
@@ -44,6 +46,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     allowHashes: HashIndex.fromShared(shared.allowHashes),
     sectionHashes: HashIndex.fromShared(shared.sectionHashes),
     importHashes: HashIndex.fromShared(shared.importHashes),
+    importHashesLoaded: shared.importHashesLoaded,
     signatureCount: shared.signatureCount,
     databaseVersion: shared.databaseVersion,
     fileTypes: rebuildFileTypes(shared.fileTypeSources),

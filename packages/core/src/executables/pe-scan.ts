@@ -1,6 +1,7 @@
 import type { ExtractedObject, ExtractionContext } from '../formats/handler.js';
 import { guarded } from '../formats/compression/guard.js';
 import { installShieldOverlayFiles, type InstallShieldLimits } from '../formats/installshield.js';
+import { importTableText } from './import-hash.js';
 import { firstEmptySection, readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
 import { unpackAspack } from './unpackers/aspack.js';
@@ -19,11 +20,11 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * ClamAV's cli_scanpe, which runs after the raw scan of a PE file: the headers are read (a
  * broken one is reported with --alert-broken), each section's data is matched against the
  * section hash signatures (.mdb/.msb), the files of an InstallShield setup in the overlay are
- * scanned, and then the unpackers are tried in ClamAV's order. The first that recognises its
- * packer decides: its output is scanned as a new file, or the PE scan ends there.
+ * scanned, the import table is matched against the import-table hash signatures (.imp), and then
+ * the unpackers are tried in ClamAV's order. The first that recognises its packer decides: its
+ * output is scanned as a new file, or the PE scan ends there.
  *
- * Not done yet, in ClamAV's order: import-table hashes (.imp), bytecode hooks, and the
- * Trojan.Swizzor heuristic.
+ * Not done yet, in ClamAV's order: bytecode hooks and the Trojan.Swizzor heuristic.
  */
 
 export interface PeScanHost {
@@ -37,6 +38,10 @@ export interface PeScanHost {
   report(name: string): void;
   /** scan_pe_mdb for one section's data; false when the scan must stop. */
   matchSection(data: Uint8Array): boolean;
+  /** Whether import-table hash signatures (.imp) are loaded: ClamAV then reads the import table. */
+  readonly hashesImports: boolean;
+  /** scan_pe_imp's matching of the import table's hash text; false when the PE scan must stop. */
+  matchImports(text: Uint8Array): boolean;
   /** Scans an unpacker's output as a new file, one level deeper. */
   scanUnpacked(data: Uint8Array): void;
   /**
@@ -94,6 +99,7 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
   // ClamAV goes no further with PE32+ files, nor when the entry point is past the end.
   if (pe.isPe32Plus || pe.entryPoint > data.length) return;
   if (!scanInstallShield(data, pe, host)) return;
+  if (host.hashesImports && !scanImports(data, pe, host)) return;
   const entry = data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES);
   if (host.heuristics) for (const name of peHeuristics(data, pe, entry)) host.report(name);
   const ctx: UnpackContext = {
@@ -113,6 +119,13 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     if (outcome.kind === 'unpacked') host.scanUnpacked(outcome.data);
     return;
   }
+}
+
+/** scan_pe_imp: false when the PE scan ends there (a detection, or an import table ClamAV cannot read). */
+function scanImports(data: Uint8Array, pe: PeFile, host: PeScanHost): boolean {
+  const imports = importTableText(data, pe, (message) => host.debug(message));
+  if (imports.kind === 'none') return true;
+  return imports.kind === 'text' && host.matchImports(imports.text);
 }
 
 /** cli_scanishield on the overlay, if there is one: false when the PE scan ends there. */

@@ -3,7 +3,8 @@ import type { NameTable } from '../util/names.js';
 import { HASH_ALGORITHMS, type HashIndex } from './hash-index.js';
 
 /**
- * Hash signatures, of whole objects (.hdb/.hsb) or of PE sections (.mdb/.msb): for each algorithm
+ * Hash signatures, of whole objects (.hdb/.hsb), PE sections (.mdb/.msb) or PE import tables
+ * (.imp): for each algorithm
  * in ClamAV's order (MD5, SHA1, SHA256) the entry for the exact size first, then the any-size
  * entry. A digest is computed only when some signature of that algorithm could match this size.
  */
@@ -26,6 +27,26 @@ export class HashDetector implements Detector {
       if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize))) return false;
     }
     return true;
+  }
+
+  /**
+   * scan_pe_imp's matching of an import table's hash text, in the order of scanBytes. ClamAV
+   * drops the outcome of an any-size match, so it goes on after one, and stops at a sized one
+   * unless all matches are wanted: every name up to there is reported. False when the scan must
+   * stop.
+   */
+  scanImportTable(size: number, hashes: ObjectHashes, sink: DetectionSink, allMatch: boolean): boolean {
+    let goesOn = true;
+    for (const algorithm of HASH_ALGORITHMS) {
+      if (!this.index.wants(algorithm, size)) continue;
+      const match = this.index.lookup(algorithm, hashes.get(algorithm), size);
+      if (match.sized >= 0) {
+        goesOn = sink.report(this.names.get(match.sized)) && goesOn;
+        if (!allMatch) break;
+      }
+      if (match.anySize >= 0) goesOn = sink.report(this.names.get(match.anySize)) && goesOn;
+    }
+    return goesOn;
   }
 }
 

@@ -26,6 +26,11 @@ const hashes =
   (input, ctx) =>
     loadHashDatabase(input, purpose, pick(ctx), ctx);
 
+const importHashes: FormatLoader = (input, ctx) => {
+  ctx.engine.importHashesLoaded = true;
+  return loadHashDatabase(input, 'pe-import', ctx.engine.importHashes, ctx);
+};
+
 const body =
   (format: BodyFormat): FormatLoader =>
   (input, ctx) =>
@@ -58,7 +63,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.hdu', '.hsu'], requires: 'pua', load: hashes('file', (ctx) => ctx.engine.fileHashes) },
   { suffixes: ['.fp', '.sfp'], load: hashes('allow', (ctx) => ctx.engine.allowHashes) },
   { suffixes: ['.mdb', '.msb'], load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
-  { suffixes: ['.imp'], load: hashes('pe-import', (ctx) => ctx.engine.importHashes) },
+  { suffixes: ['.imp'], load: importHashes },
   { suffixes: ['.mdu', '.msu'], requires: 'pua', load: hashes('pe-section', (ctx) => ctx.engine.sectionHashes) },
   { suffixes: ['.ndb'], load: body('ndb') },
   { suffixes: ['.ndu'], requires: 'pua', load: body('ndb') },
