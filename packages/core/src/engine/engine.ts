@@ -3,6 +3,8 @@ import { HashDetector } from '../matching/hash-detector.js';
 import type { HashIndex } from '../matching/hash-index.js';
 import type { BodyDetector } from '../matching/body-detector.js';
 import type { NameTable } from '../util/names.js';
+import { PhishingChecker } from '../phishing/phishing-check.js';
+import type { PhishingLists } from '../phishing/url-list.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -28,6 +30,7 @@ export interface EngineParts {
   fileTypes: FileTypeDetector;
   fileTypeSources: readonly FileTypeSource[];
   body: BodyDetector;
+  phishing: PhishingLists;
 }
 
 /**
@@ -52,6 +55,10 @@ export class Engine {
   readonly hashes: HashDetector;
   /** PE section hash signatures (.mdb, .msb). */
   readonly sectionHashDetector: HashDetector;
+  /** The phishing URL lists (.pdb, .gdb, .wdb) as loaded: plain data, shared with worker threads. */
+  readonly phishingLists: PhishingLists;
+  /** The phishing check over those lists. */
+  readonly phishing: PhishingChecker;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -66,5 +73,7 @@ export class Engine {
     this.body = parts.body;
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
+    this.phishingLists = parts.phishing;
+    this.phishing = new PhishingChecker(parts.phishing);
   }
 }
