@@ -1,8 +1,9 @@
 /**
  * Icon signatures (.idb) and the phishing URL lists (.pdb, .gdb, .wdb), against real clamscan:
  * every line is checked as ClamAV checks it, and `Known viruses` counts them as ClamAV does
- * (icons and domain-list entries count, the allow list does not). ClamTS matches neither icons
- * nor URLs yet; these tests are about loading.
+ * (icons and domain-list entries count, the allow list does not), and the regexes of `R:`/`X:`
+ * lines are refused as ClamAV refuses them. These tests are about loading (test/conformance/
+ * phishing.test.ts checks URLs).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,7 +59,26 @@ const DATABASES: Record<string, string> = {
   'allow.wdb': 'X:.+\\.example\\.com([/?].*)?:.+\\.example\\.net([/?].*)?\nY:.+\\.example\\.org\nM:a.example:b.example\nS:W:00ff\n',
   'allow-host.wdb': 'H:example.com\n',
   'allow-hash.wdb': 'S:F:00ff\n',
+  ...regexDatabases(),
 };
+
+/**
+ * R (.pdb) and X (.wdb) lines whose regexes ClamAV's cli_regcomp refuses, each with its message,
+ * and some it accepts in its own dialect (`\d` is `d`, `{` before a non-digit is ordinary).
+ */
+function regexDatabases(): Record<string, string> {
+  const patterns = [
+    '(abc', 'a{2,1}', '*a', 'a**', '[z-a]', 'a\\', '|a', 'a{1', '[[:foo:]]', 'a{256}', 'a{,2}', '[a', 'x+?', '(?:a)',
+    'a{1}{2}', '^*', '[]a]', '{1}a', 'a{1,2,3}', '[[.a.]]', '[[.foo.]]', '(|a)', '[[:alpha:]-z]', '(?i)[A-Z', '[[=a', 'a{1,}',
+    '\\d+\\.example', '.+\\.ex([/?].*)?:(.+\\.)?y\\.com([/?].*)?',
+  ];
+  const databases: Record<string, string> = {};
+  patterns.forEach((pattern, i) => {
+    databases[`regex-${i}.pdb`] = `H:a.example\nR:${pattern}\n`;
+    databases[`regex-${i}.wdb`] = `M:a.example:b.example\nX:${pattern}\n`;
+  });
+  return databases;
+}
 
 describe('.idb, .pdb, .gdb and .wdb loaded and counted as clamscan does', { skip }, () => {
   let dir = '';

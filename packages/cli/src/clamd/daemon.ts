@@ -507,6 +507,8 @@ function daemonScanOptions(settings: ClamdSettings): Omit<ScanOptions, 'logger'>
     heuristicAlerts: settings.bool('HeuristicAlerts'),
     disabledHandlers: new Set(handlers.filter(([, option]) => !settings.bool(option)).map(([name]) => name)),
     phishingScanUrls: settings.bool('PhishingScanURLs'),
+    alertPhishingSsl: settings.bool('AlertPhishingSSLMismatch') || settings.bool('PhishingAlwaysBlockSSLMismatch'),
+    alertPhishingCloak: settings.bool('AlertPhishingCloak') || settings.bool('PhishingAlwaysBlockCloak'),
     // As in libclamav, a cache size of 0 keeps the default.
     cacheSize: settings.bool('DisableCache') || settings.bool('GenerateMetadataJson') ? 0 : settings.number('CacheSize') || undefined,
     temporaryDirectory: settings.string('TemporaryDirectory'),

@@ -202,6 +202,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       heuristicAlerts: options.bool('heuristic-alerts'),
       disabledHandlers: disabledHandlersFrom(options),
       phishingScanUrls: options.bool('phishing-scan-urls'),
+      alertPhishingSsl: options.bool('alert-phishing-ssl') || options.bool('phishing-ssl'),
+      alertPhishingCloak: options.bool('alert-phishing-cloak') || options.bool('phishing-cloak'),
       // As in libclamav, a cache size of 0 keeps the default; collecting metadata (--gen-json) bypasses the cache.
       cacheSize: options.bool('disable-cache') || options.bool('gen-json') ? 0 : given('cache-size') || undefined,
       temporaryDirectory: options.string('tempdir'),

@@ -74,6 +74,7 @@ export class ToolOutput {
     return {
       error: (message) => this.write(2, libclamavLine('Error', message)),
       warning: (message) => this.write(2, libclamavLine('Warning', message)),
+      info: (message) => this.write(2, libclamavLine('info', message)),
       debug: (message) => {
         if (this.options.debug) this.write(2, libclamavLine('debug', message));
       },

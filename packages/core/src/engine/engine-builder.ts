@@ -7,6 +7,7 @@ import { HashIndexBuilder } from '../matching/hash-index.js';
 import { IgnoreList } from '../signatures/ignore-db.js';
 import { NameTable } from '../util/names.js';
 import type { Logger } from '../util/logger.js';
+import type { PhishingLists } from '../phishing/url-list.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
 
@@ -30,6 +31,8 @@ export class EngineBuilder {
   readonly ignored = new IgnoreList();
   /** .ndb .ldb .cdb (.ndu .ldu with PUA): body, logical and container-metadata signatures. */
   readonly body = new BodySignatureBuilder();
+  /** .pdb .gdb (domain list) and .wdb (allow list): the phishing check's URL lists. */
+  readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] } };
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -74,6 +77,7 @@ export class EngineBuilder {
       fileTypes: this.fileTypes.build(),
       body: this.body.build(logger),
       fileTypeSources: this.fileTypeSources,
+      phishing: this.phishing,
     });
   }
 }

@@ -3,6 +3,8 @@ import { HashDetector } from '../matching/hash-detector.js';
 import type { HashIndex } from '../matching/hash-index.js';
 import type { BodyDetector } from '../matching/body-detector.js';
 import type { NameTable } from '../util/names.js';
+import { PhishingChecker } from '../phishing/phishing-check.js';
+import type { PhishingLists } from '../phishing/url-list.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -29,6 +31,7 @@ export interface EngineParts {
   fileTypes: FileTypeDetector;
   fileTypeSources: readonly FileTypeSource[];
   body: BodyDetector;
+  phishing: PhishingLists;
 }
 
 /**
@@ -57,6 +60,10 @@ export class Engine {
   readonly sectionHashDetector: HashDetector;
   /** PE import-table hash signatures (.imp). */
   readonly importHashDetector: HashDetector;
+  /** The phishing URL lists (.pdb, .gdb, .wdb) as loaded: plain data, shared with worker threads. */
+  readonly phishingLists: PhishingLists;
+  /** The phishing check over those lists. */
+  readonly phishing: PhishingChecker;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -73,5 +80,7 @@ export class Engine {
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
     this.importHashDetector = new HashDetector(this.importHashes, this.names);
+    this.phishingLists = parts.phishing;
+    this.phishing = new PhishingChecker(parts.phishing);
   }
 }

@@ -58,8 +58,12 @@ export interface ScanOptions {
   logger: Logger;
   /** Container and document handlers that are off (`--scan-archive=no`, …; all on by default). */
   disabledHandlers: ReadonlySet<ScanSwitch>;
-  /** `--phishing-scan-urls` / `PhishingScanURLs` (on by default): decides how some mail text is kept. */
+  /** `--phishing-scan-urls` / `PhishingScanURLs` (on by default): the phishing check of mail links. */
   phishingScanUrls: boolean;
+  /** `--alert-phishing-ssl` / `AlertPhishingSSLMismatch`: the SSL mismatch check on every link. */
+  alertPhishingSsl: boolean;
+  /** `--alert-phishing-cloak` / `AlertPhishingCloak`: the cloaked-URL check on every link. */
+  alertPhishingCloak: boolean;
   limits: ScanLimits;
   /**
    * How many clean results a scanner remembers, so that the same file is not scanned twice
@@ -84,6 +88,8 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     logger: overrides.logger ?? silentLogger,
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
     phishingScanUrls: overrides.phishingScanUrls ?? true,
+    alertPhishingSsl: overrides.alertPhishingSsl ?? false,
+    alertPhishingCloak: overrides.alertPhishingCloak ?? false,
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
     cacheSize: overrides.cacheSize ?? DEFAULT_CACHE_SIZE,
     temporaryDirectory: overrides.temporaryDirectory,

@@ -1,6 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
 import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
+import type { HtmlLink } from '../formats/normalise/html.js';
 import { FormatHandlers } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
 import { errnoMessage } from '../util/strerror.js';
@@ -600,12 +601,29 @@ class ScanRun implements BodyScanSink {
       maxFileSize: maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
       checkLimits: (who, needed) => this.parserCheckLimits(who, needed),
       heuristic: (kind, name) => this.heuristic(kind, name),
+      checkLinks: this.options.phishingScanUrls ? (links) => this.checkLinks(links) : undefined,
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),
       debug: (message) => {
         if (logger.debugEnabled) logger.debug(message);
       },
     };
+  }
+
+  /** phishingScan: its alerts are reported whatever --heuristic-alerts says, as ClamAV does. */
+  private checkLinks(links: readonly HtmlLink[]): void {
+    const { logger, alertPhishingSsl, alertPhishingCloak } = this.options;
+    this.engine.phishing.scan(
+      links,
+      { alertSsl: alertPhishingSsl, alertCloak: alertPhishingCloak },
+      {
+        alert: (name) => this.heuristic('always', name),
+        info: (message) => logger.info?.(message),
+        debug: (message) => {
+          if (logger.debugEnabled) logger.debug(message);
+        },
+      },
+    );
   }
 
   private heuristic(kind: HeuristicKind, name: string): void {

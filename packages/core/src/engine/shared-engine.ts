@@ -3,6 +3,7 @@ import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
+import type { PhishingLists } from '../phishing/url-list.js';
 
 /**
  * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
@@ -21,6 +22,8 @@ export interface SharedEngineDescriptor {
   databaseVersion?: DatabaseVersion;
   /** The type detector is small: it is rebuilt from its `.ftm` sources in each thread. */
   fileTypeSources: readonly FileTypeSource[];
+  /** The phishing URL lists (a few KiB of strings): copied, compiled again in each thread. */
+  phishing: PhishingLists;
 }
 
 export function shareEngine(engine: Engine): SharedEngineDescriptor {
@@ -35,6 +38,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
+    phishing: engine.phishingLists,
   };
 }
 
@@ -52,6 +56,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     fileTypes: rebuildFileTypes(shared.fileTypeSources),
     fileTypeSources: shared.fileTypeSources,
     body: BodyDetector.fromShared(shared.body),
+    phishing: shared.phishing,
   });
 }
 

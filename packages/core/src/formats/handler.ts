@@ -6,6 +6,7 @@
  * Adding a format means adding one module that exports a `FormatHandler` and listing it in
  * `formats/registry.ts` — nothing else changes.
  */
+import type { HtmlLink } from './normalise/html.js';
 
 /** The `--scan-*` switch (clamd `Scan*` option) that turns a handler off, as in ClamAV. */
 export type ScanSwitch = 'archive' | 'mail' | 'ole2' | 'pdf' | 'html' | 'xmldocs' | 'pe' | 'elf' | 'swf' | 'hwp3' | 'onenote' | 'image';
@@ -91,6 +92,11 @@ export interface ExtractionContext {
   checkLimits?(who: string, needed: number): boolean;
   /** Report a heuristic finding with ClamAV's signature name, e.g. `Heuristics.Encrypted.Zip`. */
   heuristic(kind: HeuristicKind, name: string): void;
+  /**
+   * ClamAV's phishingScan on the links of a mail part (the scanner provides it when
+   * --phishing-scan-urls is on): suspicious links raise `Heuristics.Phishing.*`.
+   */
+  checkLinks?(links: readonly HtmlLink[]): void;
   /** libclamav-style messages (`LibClamAV Error: …`, `LibClamAV Warning: …`, debug lines). */
   error(message: string): void;
   warning(message: string): void;

@@ -20,8 +20,9 @@ export interface MailOptions {
   /** Files one message may produce before parsing stops (--max-files, default 10000). */
   readonly maxFiles: number;
   /**
-   * --phishing-scan-urls / PhishingScanURLs (default on): changes how some text parts are saved
-   * (see MailParserOptions.phishingScanUrls); the URL check itself is not implemented.
+   * --phishing-scan-urls / PhishingScanURLs (default on): the links of text parts are checked
+   * (ExtractionContext.checkLinks), which also changes how some of them are saved (see
+   * MailParserOptions.phishingScanUrls).
    */
   readonly phishingScanUrls: boolean;
 }
@@ -42,6 +43,7 @@ function* extractMail(data: Uint8Array, ctx: ExtractionContext, options: MailOpt
   const files = parseMail(data, {
     ...options,
     heuristic: (name) => ctx.heuristic('exceeds-max', name),
+    checkLinks: ctx.checkLinks && ((links) => ctx.checkLinks!(links)),
     debug: (message) => ctx.debug(message),
   });
   for (const file of files) {

@@ -2,14 +2,16 @@ import { ClamError } from '../errors.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { forEachLine } from './lines.js';
+import { compilePosixRegex } from '../phishing/posix-regex.js';
+import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
 
 /**
  * The phishing URL lists, read and checked as ClamAV's load_regex_matcher reads them: `.pdb`
  * and `.gdb` (the domain list: `R:regex`, `H:host`, `S:W|F|P:hash`) and `.wdb` (the allow list:
  * `X:regex`, `Y:regex`, `M:host`, `S:W:hash`). Lines may end in a functionality-level range
- * (`:min-max`). ClamTS counts the domain-list entries as ClamAV does (the allow list counts for
- * nothing) but does not check URLs yet, and does not compile the regular expressions of `R`,
- * `X` and `Y` lines (docs/differences.md).
+ * (`:min-max`). The domain-list entries count as ClamAV counts them (the allow list counts for
+ * nothing). The regexes of `R`, `X` and `Y` lines are compiled here, and refused with ClamAV's
+ * messages when cli_regcomp refuses them; the lists go to the engine's phishing check.
  */
 
 export type UrlList = 'domain' | 'allow';
@@ -20,6 +22,7 @@ const LINE_ROOM = 8192 - 3;
 /** Checks every line; returns the number of entries ClamAV counts (none for the allow list). */
 export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: DatabaseContext): number {
   const { logger, engine, path } = ctx;
+  const target: UrlListData = list === 'domain' ? engine.phishing.domain : engine.phishing.allow;
   let entries = 0;
   forEachLine(
     input.whole(),
@@ -39,7 +42,17 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
       const pattern = line.slice(colon + 1);
       if (colon + 1 + pattern.length >= LINE_ROOM) fail(`Overlong regex line ${lineNumber}`);
       const kind = line[0];
-      if (list === 'domain' ? kind === 'R' || kind === 'H' : kind === 'X' || kind === 'Y' || kind === 'M') return;
+      if (list === 'domain' ? kind === 'R' : kind === 'X' || kind === 'Y') {
+        const regex = regexListPattern(`${pattern}/`);
+        const compiled = compilePosixRegex(regex);
+        if (!compiled.ok) fail(`regex_suffix: Error compiling regular expression ${regex}: ${compiled.message}`);
+        target.regexes.push(regex);
+        return;
+      }
+      if (list === 'domain' ? kind === 'H' : kind === 'M') {
+        target.hosts.push(`${pattern}/`);
+        return;
+      }
       if (kind !== 'S' || (list === 'allow' && pattern[0] !== 'W')) fail();
       if (!'WFP'.includes(pattern[0] ?? '') || pattern[1] !== ':') fail(`Error loading line: ${lineNumber}, ${pattern[0] ?? ''}`);
       const hash = pattern.slice(2);

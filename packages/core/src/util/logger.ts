@@ -6,6 +6,8 @@
 export interface Logger {
   error(message: string): void;
   warning(message: string): void;
+  /** libclamav's cli_infomsg (`LibClamAV info: …`), e.g. the suspicious links of the phishing check. */
+  info?(message: string): void;
   /** Dropped unless `debugEnabled`; callers check `debugEnabled` before building costly messages. */
   debug(message: string): void;
   readonly debugEnabled: boolean;
@@ -26,6 +28,6 @@ const MESSAGE_BUFFER = 8192;
  * `LibClamAV debug: …` and a newline, cut at libclamav's message buffer (a cut message loses its
  * newline, so the next one continues on the same line, as with ClamAV).
  */
-export function libclamavLine(level: 'Error' | 'Warning' | 'debug', message: string): string {
+export function libclamavLine(level: 'Error' | 'Warning' | 'info' | 'debug', message: string): string {
   return `LibClamAV ${level}: ${message}\n`.slice(0, MESSAGE_BUFFER - 1);
 }

@@ -32,6 +32,7 @@ import { DecodeBuffer, decodeLine, exportMessage, messageToText, sanitiseName } 
 import { Encoding, field, isUuencodeBegin, MimeMessage, MimeType, type Line } from './mime-message.js';
 import { stripTrailing } from './simil.js';
 import { GrowableBytes } from '../../util/growable.js';
+import { normaliseHtml, type HtmlLink } from '../normalise/html.js';
 
 export interface MailFile {
   /** The (sanitised) name ClamAV gives the file. */
@@ -48,11 +49,13 @@ export interface MailParserOptions {
   readonly heuristic: (name: string) => void;
   readonly debug: (message: string) => void;
   /**
-   * ClamAV's phishing URL check is on (--phishing-scan-urls, the default). The check itself is
-   * not implemented, but it decodes text parts once more beforehand, and that decoding changes
-   * how ClamAV later saves them (an unencoded named part gains a base64 decoding): reproduced.
+   * ClamAV's phishing URL check is on (--phishing-scan-urls, the default). It decodes text parts
+   * once more for their links, and that decoding changes how ClamAV later saves them (an
+   * unencoded named part gains a base64 decoding).
    */
   readonly phishingScanUrls: boolean;
+  /** The phishing check of a part's links (absent: the links are not collected). */
+  readonly checkLinks?: (links: readonly HtmlLink[]) => void;
 }
 
 const enum Status {
@@ -74,6 +77,9 @@ const MAX_MIME_ARGUMENTS = 256;
 const RFC2821_LENGTH = 1000;
 
 const BOUNCE_PREFIX = 'Received: by clamd (bounce)\n';
+
+/** The largest decoded part whose links ClamAV checks. */
+const MAX_LINK_SCAN_BYTES = 100 * 1024;
 
 /** What handling one part of a multipart leaves: the (possibly dropped) main message and status. */
 interface PartOutcome {
@@ -193,11 +199,25 @@ class MailParser {
   }
 
   /**
-   * checkURLs: with the phishing URL check on, ClamAV first decodes the part into memory
-   * (messageToBlob), which can add encodings to it; only that side effect matters here.
+   * checkURLs / getHrefs: with the phishing URL check on, ClamAV decodes the part into memory
+   * (messageToBlob, which can add encodings to it) and, up to 100 KiB, collects its links with
+   * the HTML normaliser for the check.
    */
   private checkUrls(m: MimeMessage): void {
-    if (this.options.phishingScanUrls) exportMessage(m, false);
+    if (!this.options.phishingScanUrls) return;
+    const exported = exportMessage(m, false);
+    const checkLinks = this.options.checkLinks;
+    const decoded = exported.completed ? exported.parts.at(-1)?.data : undefined;
+    if (!checkLinks || !decoded?.length) return;
+    if (decoded.length > MAX_LINK_SCAN_BYTES) {
+      this.options.debug('Viruses pointed to by URLs not scanned in large message');
+      return;
+    }
+    this.options.debug('getHrefs: calling html_normalise_mem');
+    const links = normaliseHtml(decoded, { links: true }).links;
+    if (!links) return;
+    this.options.debug('getHrefs: html_normalise_mem returned');
+    checkLinks(links);
   }
 
   /** A uuencoded block met while reading: decoded from the input; false when it has no name. */

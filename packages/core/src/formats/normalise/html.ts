@@ -28,6 +28,20 @@ export interface HtmlNormaliseOptions {
   readonly javascript?: boolean;
   /** Decode named entities and Unicode references (ClamAV's PHISHING_CONF_ENTCONV, on by default). */
   readonly entities?: boolean;
+  /** Collect the links and their displayed text, as ClamAV does for its phishing check (`hrefs`). */
+  readonly links?: boolean;
+}
+
+/**
+ * A link as ClamAV's normaliser collects it (tag_arguments_t with scanContents): `href` (an
+ * `<a href>`, with the text shown), `src` (an image, with its enclosing link), `dynsrc`,
+ * `iframe`, `area`, `href_title` (a title, with the link), `form` (a link in a form, with the
+ * form's action).
+ */
+export interface HtmlLink {
+  readonly tag: string;
+  readonly value: string;
+  contents?: string;
 }
 
 export interface NormalisedHtml {
@@ -37,9 +51,11 @@ export interface NormalisedHtml {
   readonly javascript?: Uint8Array;
   readonly dataUris: readonly Uint8Array[];
   readonly styleImages: readonly Uint8Array[];
+  /** With the `links` option. */
+  readonly links?: readonly HtmlLink[];
 }
 
-/** Maximum length kept of a tag name, argument name, argument value or entity name. */
+/** Maximum length kept of a tag name, argument name, argument value, entity name or link text. */
 const STR_LENGTH = 1024;
 
 const enum S {
@@ -134,7 +150,7 @@ function isDotSequence(mbchar: number, next: number): boolean {
 }
 
 export function normaliseHtml(data: Uint8Array, options: HtmlNormaliseOptions = {}): NormalisedHtml {
-  return new HtmlNormaliser(data, options.javascript ?? true, options.entities ?? true).run();
+  return new HtmlNormaliser(data, options.javascript ?? true, options.entities ?? true, options.links ?? false).run();
 }
 
 class HtmlNormaliser {
@@ -177,12 +193,22 @@ class HtmlNormaliser {
   private scriptBegin = -1;
   private styleBegin = -1;
 
+  private readonly links: HtmlLink[] | undefined;
+  /** The link (index + 1) whose text is being collected; 0 outside `<a href>`. */
+  private inLink = 0;
+  /** Where in the chunk the link text still to collect begins; -1 inside a tag. */
+  private linkTextBegin = -1;
+  private readonly linkText = new LinkText();
+  private formAction: string | undefined;
+
   constructor(
     data: Uint8Array,
     private readonly normaliseScripts: boolean,
     private readonly decodeEntities: boolean,
+    collectLinks: boolean,
   ) {
     this.reader = new HtmlChunkReader(data);
+    if (collectLinks) this.links = [];
   }
 
   run(): NormalisedHtml {
@@ -196,6 +222,7 @@ class HtmlNormaliser {
       javascript: this.scripts.length ? Buffer.from(this.scripts.join(''), 'latin1') : undefined,
       dataUris: this.dataUris.map((uri) => uri.finish()),
       styleImages,
+      links: completed ? this.finishLinks() : undefined,
     };
   }
 
@@ -210,6 +237,7 @@ class HtmlNormaliser {
     this.ptr = 0;
     for (;;) {
       const line = this.line;
+      if (this.linkTextBegin !== -1) this.linkTextBegin = this.ptr;
       while (line[this.ptr] && isSpace(line[this.ptr]!)) this.ptr++;
       while (line[this.ptr]) {
         const c = line[this.ptr]!;
@@ -223,6 +251,7 @@ class HtmlNormaliser {
         }
         if (!this.step()) return false;
       }
+      if (this.inLink && this.linkTextBegin !== -1) this.linkText.append(line, this.linkTextBegin, this.ptr);
       if (this.script) {
         this.feedScript(this.ptr);
         if (this.inTag === InTag.None) this.flushScript();
@@ -462,6 +491,10 @@ class HtmlNormaliser {
         this.notags.push(0x20);
         this.textSpaceWritten = true;
       }
+      if (this.inLink && this.linkTextBegin !== -1) {
+        this.linkText.append(this.line, this.linkTextBegin, this.ptr);
+        this.linkTextBegin = -1;
+      }
       this.ptr++;
       this.state = S.SkipWs;
       this.tag.length = 0;
@@ -674,6 +707,7 @@ class HtmlNormaliser {
         this.inTag = InTag.None;
         this.styleBegin = -1;
       }
+      if (this.links) this.closingTag(tag);
     } else if (tag === 'script') {
       const language = lowerAscii(this.tagArgValue('language') ?? '');
       if (language === 'jscript.encode' || language === 'vbscript.encode') {
@@ -698,6 +732,8 @@ class HtmlNormaliser {
         this.lookForScrenc = false;
         this.state = S.LookForScrenc;
       }
+    } else if (this.links) {
+      this.linkTag(tag, this.links);
     } else if (tag === 'a' || tag === 'img') {
       const target = this.tagArgValue(tag === 'a' ? 'href' : 'src');
       if (target) {
@@ -708,6 +744,89 @@ class HtmlNormaliser {
     }
     this.tagArgs = [];
     return true;
+  }
+
+  /** A closing tag inside a link: `</a>` ends its text; text resumes after any closing tag. */
+  private closingTag(tag: string): void {
+    if (this.inLink) {
+      if (tag === '/a') this.finishLinkText(this.inLink);
+      this.linkTextBegin = this.ptr;
+    }
+    if (tag === '/form') this.formAction = undefined;
+  }
+
+  /** The links of a tag: `<a href>` (and its title), `<form action>`, `<img>`, `<iframe>`, `<area>`. */
+  private linkTag(tag: string, links: HtmlLink[]): void {
+    if (this.inLink && this.linkTextBegin === -1) this.linkTextBegin = this.ptr;
+    switch (tag) {
+      case 'a': {
+        const href = this.tagArgValue('href');
+        if (!href) return;
+        const title = this.tagArgValue('title');
+        // Nested links: the open one ends here.
+        if (this.inLink) this.finishLinkText(this.inLink);
+        if (title !== undefined) {
+          this.addLink(links, 'href_title', title);
+          this.linkText.appendText(href);
+          this.finishLinkText(links.length);
+        }
+        this.addFormLink(links, href);
+        this.addLink(links, 'href', href);
+        this.inLink = links.length;
+        this.linkTextBegin = this.ptr;
+        this.linkText.clear();
+        return;
+      }
+      case 'form': {
+        const action = this.tagArgValue('action');
+        if (action !== undefined) this.formAction = action;
+        return;
+      }
+      case 'img':
+        this.addEmbeddedLink(links, 'src', this.tagArgValue('src'));
+        this.addEmbeddedLink(links, 'dynsrc', this.tagArgValue('dynsrc'));
+        return;
+      case 'iframe':
+        this.addEmbeddedLink(links, 'iframe', this.tagArgValue('src'));
+        return;
+      case 'area':
+        this.addEmbeddedLink(links, 'area', this.tagArgValue('href'));
+    }
+  }
+
+  /** html_tag_arg_add: a value that (still) starts with `"` loses its first and last characters. */
+  private addLink(links: HtmlLink[], tag: string, value: string): void {
+    const stored = value.startsWith('"') ? value.slice(1, value.length > 1 ? -1 : undefined) : value;
+    links.push({ tag, value: stored });
+  }
+
+  /** An image, frame or area: inside a link, its text is the link's target. */
+  private addEmbeddedLink(links: HtmlLink[], tag: string, value: string | undefined): void {
+    if (!value) return;
+    this.addLink(links, tag, value);
+    if (this.inLink) links[links.length - 1]!.contents = links[this.inLink - 1]!.value;
+    this.addFormLink(links, value);
+  }
+
+  /** Inside a form, a link is also recorded as displayed text of the form's action. */
+  private addFormLink(links: HtmlLink[], value: string): void {
+    if (this.formAction === undefined) return;
+    this.addLink(links, 'form', value);
+    this.linkText.clear();
+    this.linkText.appendText(this.formAction);
+    this.finishLinkText(links.length);
+  }
+
+  /** html_tag_contents_done: the collected text becomes link `index`'s (1-based) contents. */
+  private finishLinkText(index: number): void {
+    this.links![index - 1]!.contents = this.linkText.take();
+    if (index === this.inLink) this.inLink = 0;
+  }
+
+  /** At the end of the input, an unclosed link gets the text collected so far. */
+  private finishLinks(): readonly HtmlLink[] | undefined {
+    if (this.inLink) this.finishLinkText(this.inLink);
+    return this.links;
   }
 
   private setTagArg(name: string, value: string): void {
@@ -925,5 +1044,68 @@ class HtmlNormaliser {
       this.nocomment.push(0x26);
       for (let i = 0; i < this.entity.length; i++) this.nocomment.push(toLower(this.entity.bytes[i]!));
     }
+  }
+}
+
+/**
+ * The text of a link, collected as html_tag_contents_append does: at most STR_LENGTH bytes,
+ * multi-byte sequences that are full stops in some encoding replaced by `.`.
+ */
+class LinkText {
+  private readonly bytes = new Uint8Array(STR_LENGTH);
+  private length = 0;
+
+  clear(): void {
+    this.length = 0;
+  }
+
+  appendText(text: string): void {
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i) & 0xff;
+    this.append(bytes, 0, bytes.length);
+  }
+
+  append(source: Uint8Array, begin: number, end: number): void {
+    let mbchar = 0;
+    let i = this.length;
+    for (let at = begin; i < STR_LENGTH && at < end; i++) {
+      const c = source[at++]!;
+      if (mbchar && (c < 0x80 || mbchar >= 0x10000)) {
+        if (isDotSequence(mbchar, c)) {
+          this.bytes[i++] = 0x2e;
+          if (mbchar === 0xa1) {
+            i--;
+            mbchar = 0;
+            continue;
+          }
+        } else {
+          i = this.appendSequence(mbchar, i);
+        }
+        mbchar = 0;
+      }
+      if (c >= 0x80) {
+        mbchar = ((mbchar << 8) | c) >>> 0;
+        i--;
+      } else this.bytes[i] = c;
+    }
+    this.length = i;
+  }
+
+  /** A pending multi-byte sequence kept as it was (as far as room allows). */
+  private appendSequence(mbchar: number, at: number): number {
+    let i = at;
+    const c0 = (mbchar >>> 16) & 0xff;
+    const c1 = (mbchar >>> 8) & 0xff;
+    if (c0 && i + 1 < STR_LENGTH) this.bytes[i++] = c0;
+    if ((c0 || c1) && i + 1 < STR_LENGTH) this.bytes[i++] = c1;
+    if (i + 1 < STR_LENGTH) this.bytes[i++] = mbchar & 0xff;
+    return i;
+  }
+
+  /** The text collected, emptied. */
+  take(): string {
+    const text = binaryString(this.bytes, 0, this.length);
+    this.length = 0;
+    return text;
   }
 }

@@ -1,0 +1,117 @@
+/**
+ * ClamAV's phishing check of mail links (mbox.c checkURLs → phishcheck.c phishingScan), compared
+ * with real clamscan on generated mails: links whose text shows another domain, listed or not in a
+ * small .pdb, allowed by .wdb `X:`/`M:` lines, https shown for http (with and without
+ * --alert-phishing-ssl), cloaked URLs (--alert-phishing-cloak), the options that turn the check
+ * off or change its report, and the real daily.pdb and daily.wdb.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { assertSameReports, haveTool } from '../support/run-tool.js';
+import { haveSharedSigs, sharedSigs } from '../support/shared-sigs.js';
+
+const skip = haveTool('clamscan') ? false : 'real clamscan is not installed';
+
+const DOMAIN_LIST = 'H:paypal.com\nH:ebay.com\nH:bank.co.uk\nR:.+\\.evil-regex\\.net([/?].*)?:.+\\.shown-regex\\.com([/?].*)?\n';
+const ALLOW_LIST = 'X:.+\\.paypal-mail\\.com([/?].*)?:.+\\.paypal\\.com([/?].*)?\nM:mail.ebay-partner.com:www.ebay.com\n';
+
+const mail = (body: string, type = 'text/html', encoding?: string) =>
+  `From: a@example.org\nTo: b@example.org\nSubject: links\nContent-Type: ${type}\n${encoding ? `Content-Transfer-Encoding: ${encoding}\n` : ''}\n${body}\n`;
+const html = (links: string) => mail(`<html><body>${links}</body></html>`);
+const anchor = (href: string, text: string) => `<a href="${href}">${text}</a>`;
+
+const SAMPLES: Record<string, string> = {
+  'spoofed.eml': html(anchor('http://evil.example.net/login', 'http://www.paypal.com/signin')),
+  'spoofed-no-scheme.eml': html(anchor('http://evil.example.net/', 'www.paypal.com')),
+  'same-domain.eml': html(anchor('http://signin.paypal.com/x', 'http://www.paypal.com/')),
+  'not-listed.eml': html(anchor('http://evil.example.net/', 'http://www.example.com/')),
+  'allowed-x.eml': html(anchor('http://links.paypal-mail.com/r?1', 'http://www.paypal.com/')),
+  'allowed-m.eml': html(anchor('http://mail.ebay-partner.com/', 'http://www.ebay.com/')),
+  'm-other-display.eml': html(anchor('http://mail.ebay-partner.com/', 'http://signin.ebay.com/')),
+  'regex-listed.eml': html(anchor('http://a.evil-regex.net/', 'http://b.shown-regex.com/')),
+  'ip-real.eml': html(anchor('http://192.168.10.20/paypal/', 'http://www.paypal.com')),
+  'user-in-url.eml': html(anchor('http://www.paypal.com@evil.example.net/', 'http://www.paypal.com')),
+  'https-shown.eml': html(anchor('http://www.example.net/', 'https://www.example.com/')),
+  'https-shown-listed.eml': html(anchor('http://www.paypal.com.evil.net/', 'https://www.paypal.com/')),
+  'https-both.eml': html(anchor('https://www.example.net/', 'https://www.example.com/')),
+  'cloaked.eml': html(anchor('http://www.example.net%00@evil.example.org/', 'http://www.example.com/')),
+  'cloaked-listed.eml': html(anchor('http://www.paypal.com%01%00@evil.example.org/', 'http://www.paypal.com/')),
+  'spaces-shown.eml': html(anchor('http://evil.example.net/', 'w w w . p a y p a l . c o m')),
+  'text-around.eml': html(anchor('http://evil.example.net/', 'Check out paypal.com')),
+  'entities.eml': html(anchor('http://evil.example.net/', 'http://www.pay&#112;al.com')),
+  'nested-tags.eml': html(anchor('http://evil.example.net/', '<b>http://www.<i>paypal</i>.com</b>')),
+  'uppercase.eml': html(anchor('HTTP://EVIL.EXAMPLE.NET/', 'HTTP://WWW.PAYPAL.COM/')),
+  'country-domain.eml': html(anchor('http://www.bank-login.co.uk/', 'http://www.bank.co.uk/')),
+  'country-same.eml': html(anchor('http://secure.bank.co.uk/', 'http://www.bank.co.uk/')),
+  'image.eml': html(`<a href="http://evil.example.net/"><img src="http://www.paypal.com/logo.gif"></a>`),
+  'image-alone.eml': html(`<img src="http://www.paypal.com/logo.gif">`),
+  'title.eml': html(`<a href="http://evil.example.net/" title="http://www.paypal.com/">click</a>`),
+  'form.eml': html(`<form action="http://evil.example.net/post"><a href="http://www.paypal.com/">x</a></form>`),
+  'area.eml': html(`<a href="http://evil.example.net/"><map><area href="http://www.ebay.com/"></map></a>`),
+  'unclosed.eml': html(`<a href="http://evil.example.net/">http://www.paypal.com`),
+  'two-links.eml': html(anchor('http://evil.example.net/', 'http://www.paypal.com') + anchor('http://evil2.example.net/', 'http://www.ebay.com')),
+  'mailto.eml': html(anchor('mailto:someone@evil.example.net', 'someone@paypal.com')),
+  'relative.eml': html(anchor('/local/page', 'http://www.paypal.com')),
+  'percent-host.eml': html(anchor('http://%65vil.example.net/', 'http://www.paypal.com')),
+  'dotnet.eml': html(anchor('http://evil.example.net/', '.net framework paypal.com')),
+  'quoted-printable.eml': mail('<a href=3D"http://evil.example.net/">http://www.paypal.com</a>=\n<p>more</p>', 'text/html', 'quoted-printable'),
+  'base64.eml': mail(Buffer.from(`<a href="http://evil.example.net/">http://www.ebay.com/</a>`).toString('base64'), 'text/html', 'base64'),
+  'plain-text.eml': mail('Visit http://evil.example.net/ or http://www.paypal.com today\n', 'text/plain'),
+  'plain-html.eml': mail(`<a href="http://evil.example.net/">http://www.paypal.com</a>`, 'text/plain'),
+  'multipart.eml':
+    'From: a@example.org\nSubject: multi\nMIME-Version: 1.0\nContent-Type: multipart/alternative; boundary="XX"\n\n' +
+    '--XX\nContent-Type: text/plain\n\nhello http://www.paypal.com\n' +
+    `--XX\nContent-Type: text/html\n\n<a href="http://evil.example.net/">http://www.paypal.com</a>\n--XX--\n`,
+  'multipart-mixed.eml':
+    'From: a@example.org\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="YY"\n\n' +
+    '--YY\nContent-Type: text/html\nContent-Transfer-Encoding: base64\n\n' +
+    `${Buffer.from('<a href="http://secure.example.net/">https://www.ebay.com/</a>').toString('base64')}\n--YY--\n`,
+};
+
+const OPTION_SETS: readonly (readonly string[])[] = [
+  [],
+  ['--alert-phishing-ssl'],
+  ['--alert-phishing-cloak'],
+  ['--alert-phishing-ssl', '--alert-phishing-cloak', '--allmatch'],
+  ['--phishing-sigs=no'],
+  ['--phishing-scan-urls=no'],
+  ['--heuristic-alerts=no'],
+  ['--allmatch'],
+];
+
+describe('phishing check of mail links against real clamscan', { skip }, () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'clamts-phishing-'));
+    writeFileSync(join(dir, 'test.pdb'), DOMAIN_LIST);
+    writeFileSync(join(dir, 'test.wdb'), ALLOW_LIST);
+    for (const [name, text] of Object.entries(SAMPLES)) writeFileSync(join(dir, name), text);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const options of OPTION_SETS) {
+    it(`every sample, one file at a time ${options.join(' ') || '(defaults)'}`, () => {
+      for (const name of Object.keys(SAMPLES)) {
+        assertSameReports([...options, '--no-summary', '-d', join(dir, 'test.pdb'), '-d', join(dir, 'test.wdb'), join(dir, name)]);
+      }
+    });
+  }
+
+  it('without any URL list (SSL and cloaking checks still apply when asked)', () => {
+    writeFileSync(join(dir, 'only.ndb'), 'Nothing.Here:0:*:00112233445566778899\n');
+    for (const options of [[], ['--alert-phishing-ssl', '--alert-phishing-cloak', '--allmatch']]) {
+      for (const name of Object.keys(SAMPLES)) assertSameReports([...options, '--no-summary', '-d', join(dir, 'only.ndb'), join(dir, name)]);
+    }
+  });
+
+  it('the real daily.pdb and daily.wdb', { skip: haveSharedSigs ? false : `${sharedSigs()} is missing` }, () => {
+    const daily = sharedSigs('clamav-daily-27371');
+    for (const options of [[], ['--alert-phishing-ssl', '--alert-phishing-cloak', '--allmatch']]) {
+      for (const name of Object.keys(SAMPLES)) {
+        assertSameReports([...options, '--no-summary', '-d', join(daily, 'daily.pdb'), '-d', join(daily, 'daily.wdb'), join(dir, name)]);
+      }
+    }
+  });
+});
