@@ -9,6 +9,7 @@ import { NameTable } from '../util/names.js';
 import type { Logger } from '../util/logger.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
+import type { IconDatabaseBuilder } from '../executables/icons/icon-database.js';
 
 /**
  * The mutable side of an engine: database loaders add signatures here, then `build()` produces
@@ -28,6 +29,8 @@ export class EngineBuilder {
   readonly ignored = new IgnoreList();
   /** .ndb .ldb .cdb (.ndu .ldu with PUA): body, logical and container-metadata signatures. */
   readonly body = new BodySignatureBuilder();
+  /** .idb: the icons of the last icon database loaded (each replaces the one before, as in ClamAV). */
+  icons?: IconDatabaseBuilder;
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -70,6 +73,7 @@ export class EngineBuilder {
       databaseVersion: this.databaseVersion,
       fileTypes: this.fileTypes.build(),
       body: this.body.build(logger),
+      icons: this.icons?.build(),
       fileTypeSources: this.fileTypeSources,
     });
   }

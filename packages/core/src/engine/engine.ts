@@ -3,6 +3,7 @@ import { HashDetector } from '../matching/hash-detector.js';
 import type { HashIndex } from '../matching/hash-index.js';
 import type { BodyDetector } from '../matching/body-detector.js';
 import type { NameTable } from '../util/names.js';
+import type { IconDatabase } from '../executables/icons/icon-database.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -28,6 +29,7 @@ export interface EngineParts {
   fileTypes: FileTypeDetector;
   fileTypeSources: readonly FileTypeSource[];
   body: BodyDetector;
+  icons?: IconDatabase;
 }
 
 /**
@@ -48,6 +50,8 @@ export class Engine {
   readonly fileTypeSources: readonly FileTypeSource[];
   /** Body (.ndb), logical (.ldb) and container-metadata (.cdb) signatures. */
   readonly body: BodyDetector;
+  /** Icon signatures (.idb) that `IconGroup1`/`IconGroup2` logical signatures match PE icons against. */
+  readonly icons?: IconDatabase;
   /** Whole-object hash signatures (.hdb, .hsb). */
   readonly hashes: HashDetector;
   /** PE section hash signatures (.mdb, .msb). */
@@ -64,6 +68,7 @@ export class Engine {
     this.fileTypes = parts.fileTypes;
     this.fileTypeSources = parts.fileTypeSources;
     this.body = parts.body;
+    this.icons = parts.icons;
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
   }

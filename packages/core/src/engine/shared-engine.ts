@@ -2,6 +2,7 @@ import { BodyDetector, type SharedBodyDetector } from '../matching/body-detector
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
+import { IconDatabase, type SharedIconDatabase } from '../executables/icons/icon-database.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 
 /**
@@ -16,6 +17,8 @@ export interface SharedEngineDescriptor {
   importHashes: SharedHashIndex;
   /** Body, logical and container-metadata signatures. */
   body: SharedBodyDetector;
+  /** Icon signatures (.idb), when loaded. */
+  icons?: SharedIconDatabase;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
   /** The type detector is small: it is rebuilt from its `.ftm` sources in each thread. */
@@ -30,6 +33,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     sectionHashes: engine.sectionHashes.toShared(),
     importHashes: engine.importHashes.toShared(),
     body: engine.body.toShared(),
+    icons: engine.icons?.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
@@ -49,6 +53,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     fileTypes: rebuildFileTypes(shared.fileTypeSources),
     fileTypeSources: shared.fileTypeSources,
     body: BodyDetector.fromShared(shared.body),
+    icons: shared.icons && IconDatabase.fromShared(shared.icons),
   });
 }
 
