@@ -112,15 +112,21 @@ function measureColors(pixels: Uint32Array, colorfulness: Uint32Array, lightness
 
 /** Sums of `values` over the window x window squares at each (x, y), x up to `lastX`, y up to side - window. */
 function windowSums(values: Uint32Array, side: number, window: number, lastX: number): Uint32Array {
+  // Sums of the rectangles from (0, 0) to each point, one row and column wider than the image.
+  const stride = side + 1;
+  const prefix = new Float64Array(stride * stride);
+  for (let y = 0; y < side; y++) {
+    let row = 0;
+    for (let x = 0; x < side; x++) {
+      row += values[y * side + x]!;
+      prefix[(y + 1) * stride + x + 1] = prefix[y * stride + x + 1]! + row;
+    }
+  }
   const sums = new Uint32Array(side * side);
   for (let y = 0; y <= side - window; y++) {
     for (let x = 0; x <= lastX; x++) {
-      let sum = 0;
-      for (let dy = 0; dy < window; dy++) {
-        const row = (y + dy) * side + x;
-        for (let dx = 0; dx < window; dx++) sum += values[row + dx]!;
-      }
-      sums[y * side + x] = sum;
+      const [top, bottom] = [y * stride, (y + window) * stride];
+      sums[y * side + x] = prefix[bottom + x + window]! - prefix[top + x + window]! - prefix[bottom + x]! + prefix[top + x]!;
     }
   }
   return sums;

@@ -21,11 +21,28 @@ const REFERENCE_L = float(53.192777691077211);
 const REFERENCE_A = float(0.0031420942181448197);
 const REFERENCE_B = float(-0.0062075877844014471);
 
+/** Each 8-bit sRGB channel value made linear, times 100. */
+const LINEAR = Float64Array.from({ length: 256 }, (_, value) => linearChannel(value) * 100);
+/** Distances already computed, by color (cleared when it grows large: icons repeat their colors). */
+const known = new Map<number, number>();
+const KNOWN_COLORS = 1 << 16;
+
 /** The distance of 0x..RRGGBB from mid gray. */
 export function labDistanceFromGray(rgb: number): number {
-  const r = linearChannel((rgb >> 16) & 0xff) * 100;
-  const g = linearChannel((rgb >> 8) & 0xff) * 100;
-  const b = linearChannel(rgb & 0xff) * 100;
+  const color = rgb & 0xff_ffff;
+  let distance = known.get(color);
+  if (distance === undefined) {
+    if (known.size >= KNOWN_COLORS) known.clear();
+    distance = computeDistance(color);
+    known.set(color, distance);
+  }
+  return distance;
+}
+
+function computeDistance(rgb: number): number {
+  const r = LINEAR[(rgb >> 16) & 0xff]!;
+  const g = LINEAR[(rgb >> 8) & 0xff]!;
+  const b = LINEAR[rgb & 0xff]!;
   const x = labCurve((r * float(0.4124) + g * float(0.3576) + b * float(0.1805)) / WHITE_X);
   const y = labCurve((r * float(0.2126) + g * float(0.7152) + b * float(0.0722)) / 100);
   const z = labCurve((r * float(0.0193) + g * float(0.1192) + b * float(0.9505)) / WHITE_Z);
