@@ -12,7 +12,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -191,6 +191,17 @@ describe('PE icons against real clamscan', { skip }, () => {
     writeFileSync(join(dir, 'comments.idb'), '# nothing\n');
     assertSameReports(['-d', join(dir, 'all.ldb'), ...paths.slice(0, 5)]);
     assertSameReports(['-d', join(dir, 'comments.idb'), '-d', join(dir, 'all.ldb'), ...paths.slice(0, 5)]);
+  });
+
+  it('matches with the icons of the last .idb loaded only', () => {
+    for (const [name, order] of [['made-last', ['a.idb', 'b.idb']], ['comments-last', ['b.idb', 'a.idb']]] as const) {
+      const databases = join(dir, name);
+      mkdirSync(databases);
+      copyFileSync(join(dir, 'made.ldb'), join(databases, 'made.ldb'));
+      copyFileSync(join(dir, 'comments.idb'), join(databases, order[0]));
+      copyFileSync(join(dir, 'made.idb'), join(databases, order[1]));
+      assertSameReports(['--allmatch', '-d', databases, ...paths]);
+    }
   });
 
   it('reports ClamAV test files alike with the real main.ldb and daily.idb', { skip: needsSharedSigs.skip ?? (existsSync(TESTFILES) ? false : `${TESTFILES} is missing`) }, () => {
