@@ -1,8 +1,8 @@
 /**
  * Icon signatures (.idb) and the phishing URL lists (.pdb, .gdb, .wdb), against real clamscan:
  * every line is checked as ClamAV checks it, and `Known viruses` counts them as ClamAV does
- * (icons and domain-list entries count, the allow list does not). ClamTS matches neither icons
- * nor URLs yet; these tests are about loading.
+ * (icons and domain-list entries count, the allow list does not). These tests are about loading;
+ * icon matching is tested in icons.test.ts (ClamTS does not check URLs yet).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
