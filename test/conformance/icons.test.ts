@@ -204,6 +204,19 @@ describe('PE icons against real clamscan', { skip }, () => {
     }
   });
 
+  const launchers = pipLaunchers();
+  it('measures and matches the icons of real programs alike (pip\'s Windows launchers)', { skip: launchers.length === 0 ? 'python3 with pip is not installed' : false }, () => {
+    const real = iconLines(runClamAV('clamscan', ['--debug', ...probe, ...launchers]).stderr);
+    assert.deepEqual(iconLines(runClamTS('clamscan', ['--debug', ...probe, ...launchers]).stderr), real, 'the same icon lines');
+    const measured = [...new Set(real.filter((line) => line.includes('IDB SIGNATURE')).map((line) => line.slice(line.lastIndexOf(':') + 1)))];
+    assert.ok(measured.length > 0, 'icons measured');
+    const idb = measured.map((hash, i) => `Real.${i}:R${i}:S${i % 2}:${hash}`);
+    const ldb = measured.map((_, i) => `Real.Lsig.${i};Engine:51-255,Target:1,IconGroup1:R${i};0;4d5a`);
+    writeFileSync(join(dir, 'real.idb'), `${idb.join('\n')}\n`);
+    writeFileSync(join(dir, 'real.ldb'), `${ldb.join('\n')}\nReal.Second;Engine:51-255,Target:1,IconGroup2:S1;0;4d5a\n`);
+    assertSameReports(['--allmatch', '-d', join(dir, 'real.idb'), '-d', join(dir, 'real.ldb'), ...launchers, ...paths]);
+  });
+
   it('reports ClamAV test files alike with the real main.ldb and daily.idb', { skip: needsSharedSigs.skip ?? (existsSync(TESTFILES) ? false : `${TESTFILES} is missing`) }, () => {
     const main = join(dir, 'main.ldb');
     execFileSync('sh', ['-c', `zcat '${sharedSigs('clamav-main/main.ldb.gz')}' > '${main}'`]);
@@ -211,6 +224,19 @@ describe('PE icons against real clamscan', { skip }, () => {
     assertSameReports(['--allmatch', '-d', main, '-d', sharedSigs('clamav-daily-27371/daily.idb'), ...testfiles, ...paths]);
   });
 });
+
+/** The Windows launchers pip ships (real programs with real icons), when python3 has pip. */
+function pipLaunchers(): string[] {
+  try {
+    const script = 'import os, pip._vendor.distlib as d; print(os.path.dirname(d.__file__))';
+    const directory = execFileSync('python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return readdirSync(directory)
+      .filter((name) => name.endsWith('.exe'))
+      .map((name) => join(directory, name));
+  } catch {
+    return [];
+  }
+}
 
 /** `hash` with some of its numbers moved, still a valid icon hash. */
 function perturbed(hash: string, random: Random): string {
