@@ -1,6 +1,6 @@
 import type { Logger } from '../../util/logger.js';
 import { labDistanceFromGray } from './lab-color.js';
-import { Area, RECORD_SIZE, recordHash, SAMPLES, sampleAt, Spread, spreadAt } from './icon-record.js';
+import { Area, RECORD_SIZE, recordHash, SAMPLES, sampleAt, setRecordSide, Spread, spreadAt } from './icon-record.js';
 import type { SquareIcon } from './icon-scaling.js';
 
 /**
@@ -19,10 +19,9 @@ const COLORED = 85;
 /** An icon with at most this share of colored pixels (percent) is black and white. */
 const MIN_COLORED_SHARE = 5;
 
-/** Window sums and where the chosen windows are. */
+/** The sums of the chosen windows and where they are. */
 interface Areas {
-  sums: Uint32Array;
-  averages: number[];
+  sums: number[];
   xs: number[];
   ys: number[];
 }
@@ -30,7 +29,7 @@ interface Areas {
 export function iconMetrics({ side, pixels }: SquareIcon, logger: Logger): Uint32Array {
   const window = Math.floor(side / 4);
   const record = new Uint32Array(RECORD_SIZE);
-  record[0] = side;
+  setRecordSide(record, side);
   const colorfulness = new Uint32Array(side * side);
   const lightness = new Uint32Array(side * side);
   const spread = measureColors(pixels, colorfulness, lightness);
@@ -52,7 +51,7 @@ export function iconMetrics({ side, pixels }: SquareIcon, logger: Logger): Uint3
   const store = (kind: Area, areas: Areas, first = 0, positions = areas) => {
     for (let sample = 0; sample < SAMPLES; sample++) {
       const at = sampleAt(kind, sample);
-      record[at] = Math.floor(areas.averages[first + sample]! / area);
+      record[at] = Math.floor(areas.sums[first + sample]! / area);
       record[at + 1] = positions.xs[first + sample]!;
       record[at + 2] = positions.ys[first + sample]!;
     }
@@ -138,7 +137,7 @@ function windowSums(values: Uint32Array, side: number, window: number, lastX: nu
  * keeps position (0, 0).
  */
 function chooseAreas(sums: Uint32Array, side: number, window: number, count: number, which: 'most' | 'least'): Areas {
-  const averages: number[] = [];
+  const chosen: number[] = [];
   const xs = new Array<number>(count).fill(0);
   const ys = new Array<number>(count).fill(0);
   const overlapsChosen = (x: number, y: number, chosen: number) => {
@@ -159,9 +158,9 @@ function chooseAreas(sums: Uint32Array, side: number, window: number, count: num
         }
       }
     }
-    averages.push(best);
+    chosen.push(best);
   }
-  return { sums, averages, xs, ys };
+  return { sums: chosen, xs, ys };
 }
 
 /**

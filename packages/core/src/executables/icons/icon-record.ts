@@ -15,7 +15,7 @@ export const enum Area {
   NoEdge = 5,
 }
 
-export const AREA_KINDS = 6;
+const AREA_KINDS = 6;
 export const SAMPLES = 3;
 const SIDE = 0;
 const AREAS_START = 1;
