@@ -2,8 +2,8 @@
  * Icon signatures (.idb) and the phishing URL lists (.pdb, .gdb, .wdb), against real clamscan:
  * every line is checked as ClamAV checks it, and `Known viruses` counts them as ClamAV does
  * (icons and domain-list entries count, the allow list does not), and the regexes of `R:`/`X:`
- * lines are refused as ClamAV refuses them. These tests are about loading (test/conformance/
- * phishing.test.ts checks URLs).
+ * lines are refused as ClamAV refuses them. These tests are about loading (icons.test.ts checks
+ * icon matching, phishing.test.ts URLs).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';

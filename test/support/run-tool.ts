@@ -23,6 +23,8 @@ export function runClamAV(tool: string, args: readonly string[], options: RunOpt
 export interface RunOptions {
   cwd?: string;
   input?: string | Buffer;
+  /** Most bytes of output kept (Node's default of 1 MiB is too few for long --debug runs). */
+  maxBuffer?: number;
 }
 
 function run(command: string, args: readonly string[], options: RunOptions): ToolRun {
@@ -32,6 +34,7 @@ function run(command: string, args: readonly string[], options: RunOptions): Too
     encoding: 'latin1',
     env: { ...process.env, TZ: 'UTC' },
     timeout: 60000,
+    maxBuffer: options.maxBuffer,
   });
   if (result.error) throw result.error;
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };

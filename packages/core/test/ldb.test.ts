@@ -271,11 +271,11 @@ describe('target description conditions at scan time', () => {
     pe.set(data, 0x500);
     const asPe = { allMatch: true, fileType: 'CL_TYPE_MSEXE' };
     assert.deepEqual(scanNames(detector, pe, asPe).filter((n) => n.startsWith('Icon')), []);
-    const builder = new BodySignatureBuilder({ iconsMatch: (_object, group1) => group1 === 'FAKE' });
+    const builder = new BodySignatureBuilder();
     builder.addLdb(lines.at(-1)!, signatureContext('tdb.ldb', 1, new CaptureLogger()));
-    const withIcons = builder.build();
-    assert.deepEqual(scanNames(withIcons, pe, asPe), ['Icon.UNOFFICIAL']);
+    const withIcons = { ...asPe, iconsMatch: (_object: unknown, group1: string | undefined) => group1 === 'FAKE' };
+    assert.deepEqual(scanNames(builder.build(), pe, withIcons), ['Icon.UNOFFICIAL']);
     // Headers that do not parse: no icon condition holds.
-    assert.deepEqual(scanNames(withIcons, data, asPe), []);
+    assert.deepEqual(scanNames(builder.build(), data, withIcons), []);
   });
 });

@@ -12,6 +12,7 @@ const LIMIT_OPTIONS: ReadonlyArray<[keyof ScanLimits, string]> = [
   ['maxHtmlNoTags', 'MaxHTMLNoTags'],
   ['maxScriptNormalize', 'MaxScriptNormalize'],
   ['maxEmbeddedPe', 'MaxEmbeddedPE'],
+  ['maxIconsPe', 'MaxIconsPE'],
 ];
 
 /** The limits scans run with: clamd sets the engine's only for the options clamd.conf sets. */

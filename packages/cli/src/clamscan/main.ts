@@ -219,6 +219,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
         maxHtmlNoTags: given('max-htmlnotags'),
         maxScriptNormalize: given('max-scriptnormalize'),
         maxEmbeddedPe: given('max-embeddedpe'),
+        maxIconsPe: given('max-iconspe'),
       },
     }),
   );

@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
+import type { IconDatabaseBuilder } from '../executables/icons/icon-database.js';
 
 /**
  * The mutable side of an engine: database loaders add signatures here, then `build()` produces
@@ -33,6 +34,8 @@ export class EngineBuilder {
   readonly body = new BodySignatureBuilder();
   /** .pdb .gdb (domain list) and .wdb (allow list): the phishing check's URL lists. */
   readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] } };
+  /** .idb: the icons of the last icon database loaded (each replaces the one before, as in ClamAV). */
+  icons?: IconDatabaseBuilder;
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -76,6 +79,7 @@ export class EngineBuilder {
       databaseVersion: this.databaseVersion,
       fileTypes: this.fileTypes.build(),
       body: this.body.build(logger),
+      icons: this.icons?.build(),
       fileTypeSources: this.fileTypeSources,
       phishing: this.phishing,
     });

@@ -5,6 +5,7 @@ import type { BodyDetector } from '../matching/body-detector.js';
 import type { NameTable } from '../util/names.js';
 import { PhishingChecker } from '../phishing/phishing-check.js';
 import type { PhishingLists } from '../phishing/url-list.js';
+import type { IconDatabase } from '../executables/icons/icon-database.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -32,6 +33,7 @@ export interface EngineParts {
   fileTypeSources: readonly FileTypeSource[];
   body: BodyDetector;
   phishing: PhishingLists;
+  icons?: IconDatabase;
 }
 
 /**
@@ -54,6 +56,8 @@ export class Engine {
   readonly fileTypeSources: readonly FileTypeSource[];
   /** Body (.ndb), logical (.ldb) and container-metadata (.cdb) signatures. */
   readonly body: BodyDetector;
+  /** Icon signatures (.idb) that `IconGroup1`/`IconGroup2` logical signatures match PE icons against. */
+  readonly icons?: IconDatabase;
   /** Whole-object hash signatures (.hdb, .hsb). */
   readonly hashes: HashDetector;
   /** PE section hash signatures (.mdb, .msb). */
@@ -77,6 +81,7 @@ export class Engine {
     this.fileTypes = parts.fileTypes;
     this.fileTypeSources = parts.fileTypeSources;
     this.body = parts.body;
+    this.icons = parts.icons;
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
     this.importHashDetector = new HashDetector(this.importHashes, this.names);

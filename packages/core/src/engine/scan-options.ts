@@ -21,6 +21,8 @@ export interface ScanLimits {
   maxScriptNormalize: number;
   /** PE files found inside others are scanned only up to this size (`--max-embeddedpe`, `MaxEmbeddedPE`). */
   maxEmbeddedPe: number;
+  /** Icon group entries of a PE file looked at for icon signatures (`--max-iconspe`, `MaxIconsPE`). */
+  maxIconsPe: number;
 }
 
 /**
@@ -37,6 +39,7 @@ export const DEFAULT_LIMITS: Readonly<ScanLimits> = Object.freeze({
   maxHtmlNoTags: 8 * 1024 * 1024,
   maxScriptNormalize: 20 * 1024 * 1024,
   maxEmbeddedPe: 40 * 1024 * 1024,
+  maxIconsPe: 100,
 });
 
 /** ClamAV's default CacheSize. */

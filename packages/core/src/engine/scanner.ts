@@ -16,6 +16,7 @@ import { CleanCache } from './clean-cache.js';
 import { COUNT_PRECISION } from '../matching/verify.js';
 import { readPeHeaders } from '../executables/pe-file.js';
 import { scanPe } from '../executables/pe-scan.js';
+import { iconsMatch } from '../executables/icons/icon-scan.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
 /** What one scan found. */
@@ -225,6 +226,11 @@ class ScanRun implements BodyScanSink {
   placementDependent(): void {
     const frame = this.cacheFrames.at(-1);
     if (frame) frame.cacheable = false;
+  }
+
+  iconsMatch(object: ScanObject, group1: string | undefined, group2: string | undefined): boolean {
+    const { limits, logger } = this.options;
+    return iconsMatch(object.data, this.engine.icons, group1, group2, { maxIcons: limits.maxIconsPe, logger });
   }
 
   /**

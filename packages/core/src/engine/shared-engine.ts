@@ -2,6 +2,7 @@ import { BodyDetector, type SharedBodyDetector } from '../matching/body-detector
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
+import { IconDatabase, type SharedIconDatabase } from '../executables/icons/icon-database.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 
@@ -18,6 +19,8 @@ export interface SharedEngineDescriptor {
   importHashesLoaded: boolean;
   /** Body, logical and container-metadata signatures. */
   body: SharedBodyDetector;
+  /** Icon signatures (.idb), when loaded. */
+  icons?: SharedIconDatabase;
   signatureCount: number;
   databaseVersion?: DatabaseVersion;
   /** The type detector is small: it is rebuilt from its `.ftm` sources in each thread. */
@@ -35,6 +38,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     importHashes: engine.importHashes.toShared(),
     importHashesLoaded: engine.importHashesLoaded,
     body: engine.body.toShared(),
+    icons: engine.icons?.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
@@ -57,6 +61,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     fileTypeSources: shared.fileTypeSources,
     body: BodyDetector.fromShared(shared.body),
     phishing: shared.phishing,
+    icons: shared.icons && IconDatabase.fromShared(shared.icons),
   });
 }
 

@@ -68,6 +68,8 @@ export interface PeFile {
   readonly entryPoint: number;
   /** dirs: the data directories, 16 entries (zero past NumberOfRvaAndSizes). */
   readonly directories: readonly PeDataDirectory[];
+  /** ndatadirs: NumberOfRvaAndSizes, at most 16. */
+  readonly directoryCount: number;
   /** sections (nsections), without the missing ones when the parse was asked to drop them. */
   readonly sections: readonly PeSection[];
   /** min: the lowest section RVA; max: the highest RVA inside a section (rva + vsz). */
@@ -235,6 +237,7 @@ export function readPeHeaders(data: Uint8Array, options: PeParseOptions = {}): P
     entryRva,
     entryPoint,
     directories,
+    directoryCount,
     sections,
     minRva,
     maxRva,

@@ -52,6 +52,12 @@ export interface BodyScanSink extends DetectionSink {
    * cache the object's clean result.
    */
   placementDependent?(): void;
+  /**
+   * Does `object` (a PE file) have an icon of the icon signatures' groups `group1` and `group2`
+   * (undefined: any)? ClamAV's matchicon, for `IconGroup1`/`IconGroup2` logical signatures;
+   * without it they never match, as in ClamAV without icon signatures (.idb).
+   */
+  iconsMatch?(object: ScanObject, group1: string | undefined, group2: string | undefined): boolean;
 }
 
 /** Sees each window of an object's body scan and the object offset it starts at. */
@@ -85,8 +91,6 @@ export function recognisesEmbeddedTypes(fileType: string): boolean {
 }
 
 export interface BodyDetectorOptions {
-  /** Icon group matching (.idb signatures); without it `IconGroup` signatures never match, as in ClamAV without .idb. */
-  readonly iconsMatch?: (object: ScanObject, group1: string | undefined, group2: string | undefined) => boolean;
   /** ClamAV's --pcre-max-filesize: larger objects skip PCRE subsignatures. */
   readonly pcreMaxFileSize: number;
   /** --pcre-match-limit / --pcre-recmatch-limit the regexes were compiled with. */
@@ -128,17 +132,14 @@ export class BodyDetector implements Detector {
     };
   }
 
-  /**
-   * Rebuilds, in any thread, a detector that reads the shared memory of the original (its
-   * regexes compiled again). Icon matching is a function, so it cannot be shared: pass it here.
-   */
-  static fromShared(shared: SharedBodyDetector, options: Pick<BodyDetectorOptions, 'iconsMatch'> = {}): BodyDetector {
+  /** Rebuilds, in any thread, a detector that reads the shared memory of the original (its regexes compiled again). */
+  static fromShared(shared: SharedBodyDetector): BodyDetector {
     const { pcreMaxFileSize, pcreLimits } = shared;
     return new BodyDetector(
       shared.programs.map((program) => (program === null ? undefined : TargetProgram.fromShared(program, pcreLimits))),
       NameTable.fromShared(shared.reportNames),
       shared.containerSignatures.map(containerSignatureFromShared),
-      { iconsMatch: options.iconsMatch, pcreMaxFileSize, pcreLimits },
+      { pcreMaxFileSize, pcreLimits },
     );
   }
 
@@ -181,7 +182,7 @@ export class BodyDetector implements Detector {
         const rescanned = sink.rescanAs?.(handlerType);
         return rescanned === undefined || rescanned === null ? sink.report(name) : rescanned;
       },
-      iconsMatch: (group1, group2) => this.options.iconsMatch?.(object, group1, group2) ?? false,
+      iconsMatch: (group1, group2) => sink.iconsMatch?.(object, group1, group2) ?? false,
       placementDependent: () => sink.placementDependent?.(),
     };
     const programs: TargetProgram[] = [];

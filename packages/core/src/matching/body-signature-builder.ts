@@ -5,7 +5,7 @@ import { PLAIN_PART, applyModifiers } from '../signatures/body-pattern.js';
 import { parseCdbLine, type ContainerSignature } from '../signatures/cdb.js';
 import { LogicalTextCache, classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
 import { parseNdbLine } from '../signatures/ndb.js';
-import { BodyDetector, type BodyDetectorOptions } from './body-detector.js';
+import { BodyDetector } from './body-detector.js';
 import { parseByteCompare } from './byte-compare.js';
 import { PCRE_DEFAULT_LIMITS, type PcreLimits } from './pcre.js';
 import { PatternAction } from './pattern-table.js';
@@ -48,7 +48,6 @@ export interface BodySignatureOptions {
   readonly pcreLimits?: PcreLimits;
   /** --pcre-max-filesize. */
   readonly pcreMaxFileSize?: number;
-  readonly iconsMatch?: BodyDetectorOptions['iconsMatch'];
 }
 
 /** ClamAV's cli_mpool_virname: the name without a " (Clam)" suffix, refused when empty. */
@@ -253,7 +252,6 @@ export class BodySignatureBuilder {
     });
     this.reportNames.freeze();
     return new BodyDetector(programs, this.reportNames, this.containerSignatures, {
-      iconsMatch: this.options.iconsMatch,
       pcreMaxFileSize: this.options.pcreMaxFileSize ?? DEFAULT_PCRE_MAX_FILESIZE,
       pcreLimits: limits,
     });

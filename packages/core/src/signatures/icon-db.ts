@@ -1,4 +1,5 @@
 import { ClamError } from '../errors.js';
+import { IconDatabaseBuilder, parseIconHash } from '../executables/icons/icon-database.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { splitTokens } from './ignore-db.js';
@@ -8,32 +9,20 @@ import { forEachLine } from './lines.js';
  * Icon signatures (`.idb`), read and checked as ClamAV's cli_loadidb reads them:
  * `Name:GroupName1:GroupName2:Hash`, the hash being 124 hex digits of image metrics (the icon
  * size, then color, gray, bright, dark, edge and no-edge samples with their positions, and the
- * color spread). ClamTS counts them as ClamAV does but does not match icons yet: `IconGroup1`/
- * `IconGroup2` logical signatures never match (docs/differences.md).
+ * color spread). As in ClamAV, the icons of the last `.idb` file loaded are the ones `IconGroup1`/
+ * `IconGroup2` logical signatures match PE icons against (executables/icons/).
  */
 
 const FIELDS = 4;
 const HASH_DIGITS = 124;
-const ICON_SIZES = new Set([16, 24, 32]);
-const MAX_GROUPS = 256;
 
 /**
- * The metric groups after the size, in order: each has three samples of an average (`average`
- * hex digits, at most `maxAverage`) and an x and a y position (two digits each).
+ * Reads every line of an `.idb` file into the engine's icon database, which it replaces; returns
+ * the number of icon signatures, as ClamAV counts them.
  */
-const SAMPLES = [
-  { what: 'color', average: 3, maxAverage: 4072 },
-  { what: 'gray', average: 3, maxAverage: 4072 },
-  { what: 'bright', average: 2, maxAverage: Infinity },
-  { what: 'dark', average: 2, maxAverage: Infinity },
-  { what: 'edge', average: 2, maxAverage: Infinity },
-  { what: 'noedge', average: 2, maxAverage: Infinity },
-] as const;
-
-/** Checks every line of an `.idb` file; returns the number of icon signatures, as ClamAV counts them. */
 export function loadIconDatabase(input: DatabaseInput, ctx: DatabaseContext): number {
   const { logger, engine, path } = ctx;
-  const groups = [new Set<string>(), new Set<string>()];
+  const icons = new IconDatabaseBuilder();
   let loaded = 0;
   const lines = forEachLine(
     input.whole(),
@@ -49,11 +38,9 @@ export function loadIconDatabase(input: DatabaseInput, ctx: DatabaseContext): nu
       const [name, group1, group2, hash] = tokens as [string, string, string, string];
       if (hash.length !== HASH_DIGITS) fail(`cli_loadidb: Malformed hash at line ${lineNumber} (wrong length)`);
       if (engine.ignored.ignores(name, line, logger)) return;
-      const problem = metricsProblem(hash);
-      if (problem) fail(`cli_loadidb: Malformed hash at line ${lineNumber} (${problem})`);
-      groups[0]!.add(group1);
-      groups[1]!.add(group2);
-      if (groups[0]!.size > MAX_GROUPS || groups[1]!.size > MAX_GROUPS) fail('cli_loadidb: too many icon groups!');
+      const record = parseIconHash(hash);
+      if (typeof record === 'string') return fail(`cli_loadidb: Malformed hash at line ${lineNumber} (${record})`);
+      if (!icons.add(record, group1, group2)) fail('cli_loadidb: too many icon groups!');
       loaded++;
     },
     ctx.lineBuffer,
@@ -63,27 +50,6 @@ export function loadIconDatabase(input: DatabaseInput, ctx: DatabaseContext): nu
     logger.error('cli_loadidb: Problem parsing database at line 0');
     throw new ClamError('EMALFDB', { path });
   }
+  engine.icons = icons;
   return loaded;
-}
-
-/** What is wrong with an icon hash of the right length, as cli_loadidb words it; undefined when nothing. */
-function metricsProblem(hash: string): string | undefined {
-  if (!/^[0-9a-fA-F]*$/.test(hash)) return 'bad chars';
-  let at = 0;
-  const digits = (count: number): number => {
-    const value = Number.parseInt(hash.slice(at, at + count), 16);
-    at += count;
-    return value;
-  };
-  const size = digits(2);
-  if (!ICON_SIZES.has(size)) return 'bad size';
-  const maxPosition = size - Math.floor(size / 8);
-  for (const { what, average, maxAverage } of SAMPLES) {
-    for (let sample = 0; sample < 3; sample++) {
-      if (digits(average) > maxAverage || digits(2) > maxPosition || digits(2) > maxPosition) return `bad ${what} data`;
-    }
-  }
-  const spread = digits(2) + digits(2) + digits(2);
-  if (spread > 103 || digits(2) > 100) return 'bad spread data';
-  return undefined;
 }
