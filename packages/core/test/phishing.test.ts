@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMailHandler } from '../src/formats/mail.js';
 import { normaliseHtml } from '../src/formats/normalise/html.js';
-import { compilePosixRegex } from '../src/phishing/posix-regex.js';
+import { compilePosixRegex } from '../src/matching/posix-regex.js';
 import { PhishingChecker } from '../src/phishing/phishing-check.js';
 import { regexListPattern } from '../src/phishing/url-list.js';
 import { extractAll, mutate, prng, recordingContext } from './support/archive-samples.js';

@@ -1,268 +1,348 @@
 /**
- * POSIX extended regular expressions as ClamAV's own regex library (OpenBSD's regcomp) accepts
- * them, for the file-name field of container metadata signatures (.cdb). Only "does it match"
- * is needed (REG_NOSUB), so a pattern is validated with regcomp's rules and translated into an
- * equivalent JavaScript RegExp over latin1 strings (one character per byte). Case-insensitive
- * matching (ClamAV's `(?i)` prefix) folds ASCII letters only, as the C locale does.
+ * The POSIX extended regular expressions of libclamav's cli_regcomp (Henry Spencer's regcomp, with
+ * ClamAV's `(?i)` prefix for case-insensitive matching), checked as it checks them and translated
+ * to an equivalent JavaScript RegExp. Only whether a regex matches somewhere is ever asked (ClamAV
+ * compiles them without sub-matches), which leftmost-longest and JavaScript's backtracking answer
+ * alike.
+ *
+ * Spencer's dialect, as opposed to other EREs: `\` before any other character than `<` and `>`
+ * (word start and end) makes it ordinary (`\d` is `d`); `)` without `(` and `{` not followed by a
+ * digit are ordinary; `()` is allowed; counts go up to 255; `[[:<:]]` and `[[:>:]]` are word
+ * start and end; collating elements are single characters or their names (`[[.hyphen.]]`).
+ * Case-insensitive matching folds ASCII letters only, as in the C locale. Used for the file
+ * names of container metadata signatures (.cdb) and the phishing URL lists (.pdb, .wdb).
  */
 
-export class PosixRegexError extends Error {}
+/** regerror's texts for the errors regcomp reports. */
+const MESSAGES = {
+  collate: 'invalid collating element',
+  ctype: 'invalid character class',
+  escape: 'trailing backslash (\\)',
+  brack: 'brackets ([ ]) not balanced',
+  paren: 'parentheses not balanced',
+  brace: 'braces not balanced',
+  badbr: 'invalid repetition count(s)',
+  range: 'invalid character range',
+  badrpt: 'repetition-operator operand invalid',
+  empty: 'empty (sub)expression',
+} as const;
 
-/** regcomp's bound on `{m,n}` counts. */
+type RegexError = keyof typeof MESSAGES;
+
+export type CompiledRegex = { readonly ok: true; readonly regex: RegExp } | { readonly ok: false; readonly message: string };
+
+/** RE_DUP_MAX: the largest repetition count. */
 const DUP_MAX = 255;
 
-const CLASSES: Record<string, string> = {
+const WORD = '[A-Za-z0-9_]';
+const WORD_START = `(?<!${WORD})(?=${WORD})`;
+const WORD_END = `(?<=${WORD})(?!${WORD})`;
+
+/** The POSIX character classes, by the characters regcomp puts in them. */
+const CLASSES: Readonly<Record<string, string>> = {
   alnum: 'A-Za-z0-9',
   alpha: 'A-Za-z',
   blank: ' \\t',
-  cntrl: '\\x01-\\x1f\\x7f',
+  cntrl: '\\x00-\\x1f\\x7f',
   digit: '0-9',
   graph: '!-~',
   lower: 'a-z',
   print: ' -~',
-  punct: '!-\\/:-@\\[-`{-~',
+  punct: '!-/:-@\\[-`{-~',
   space: '\\t\\n\\v\\f\\r ',
   upper: 'A-Z',
   xdigit: '0-9A-Fa-f',
 };
 
-const WORD = '[A-Za-z0-9_]';
+/** The collating element names regcomp knows (cname.h), those ClamAV lists may plausibly use. */
+const COLLATING_NAMES: Readonly<Record<string, string>> = {
+  NUL: '\0', tab: '\t', newline: '\n', 'carriage-return': '\r', space: ' ', 'exclamation-mark': '!',
+  'quotation-mark': '"', 'number-sign': '#', 'dollar-sign': '$', 'percent-sign': '%', ampersand: '&',
+  apostrophe: "'", 'left-parenthesis': '(', 'right-parenthesis': ')', asterisk: '*', 'plus-sign': '+',
+  comma: ',', hyphen: '-', 'hyphen-minus': '-', period: '.', 'full-stop': '.', slash: '/', solidus: '/',
+  zero: '0', one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9',
+  colon: ':', semicolon: ';', 'less-than-sign': '<', 'equals-sign': '=', 'greater-than-sign': '>',
+  'question-mark': '?', 'commercial-at': '@', 'left-square-bracket': '[', backslash: '\\',
+  'reverse-solidus': '\\', 'right-square-bracket': ']', circumflex: '^', 'circumflex-accent': '^',
+  underscore: '_', 'low-line': '_', 'grave-accent': '`', 'left-brace': '{', 'left-curly-bracket': '{',
+  'vertical-line': '|', 'right-brace': '}', 'right-curly-bracket': '}', tilde: '~', DEL: '\x7f',
+};
 
-function hex(code: number): string {
-  return `\\x${code.toString(16).padStart(2, '0')}`;
-}
-
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
-}
-
-/** A compiled pattern; `test` takes the name as a latin1 string. */
-export class PosixRegex {
-  private readonly regex: RegExp;
-
-  constructor(
-    /** The pattern as given to compilePosixRegex, `(?i)` included (to compile it again elsewhere). */
-    readonly source: string,
-  ) {
-    const caseInsensitive = source.startsWith('(?i)');
-    this.regex = new RegExp(new Translator(caseInsensitive ? source.slice(4) : source, caseInsensitive).translate(), 's');
-  }
-
-  test(subject: string): boolean {
-    return this.regex.test(subject);
+class RegexSyntaxError extends Error {
+  constructor(readonly code: RegexError) {
+    super(MESSAGES[code]);
   }
 }
 
-/** Compiles like ClamAV's cli_regcomp (REG_EXTENDED, a leading `(?i)` meaning REG_ICASE). */
-export function compilePosixRegex(pattern: string): PosixRegex {
-  return new PosixRegex(pattern);
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const isAlpha = (c: string | undefined) => c !== undefined && /^[A-Za-z]$/.test(c);
+
+/** A character as it stands in a JavaScript pattern (inside or outside a class). */
+function literal(c: string): string {
+  const code = c.charCodeAt(0);
+  if (/[A-Za-z0-9 ]/.test(c)) return c;
+  return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
 }
 
-class Translator {
-  private i = 0;
+/** Compiles `pattern` as cli_regcomp(REG_EXTENDED) does: the RegExp, or regerror's message. */
+export function compilePosixRegex(pattern: string): CompiledRegex {
+  const caseless = pattern.startsWith('(?i)');
+  try {
+    const source = new EreTranslator(caseless ? pattern.slice(4) : pattern, caseless).translate();
+    return { ok: true, regex: new RegExp(source) };
+  } catch (error) {
+    if (error instanceof RegexSyntaxError) return { ok: false, message: error.message };
+    throw error;
+  }
+}
+
+/** Spencer's p_ere / p_ere_exp / p_bracket, emitting JavaScript instead of a program. */
+class EreTranslator {
+  private pos = 0;
 
   constructor(
-    private readonly p: string,
-    private readonly icase: boolean,
+    private readonly pattern: string,
+    private readonly caseless: boolean,
   ) {}
 
   translate(): string {
-    const out = this.alternation(null);
-    if (this.i < this.p.length) throw new PosixRegexError('REG_EPAREN');
-    return out;
+    return this.alternatives(undefined);
   }
 
-  private alternation(stop: string | null): string {
+  private more(): boolean {
+    return this.pos < this.pattern.length;
+  }
+
+  private peek(offset = 0): string | undefined {
+    return this.pattern[this.pos + offset];
+  }
+
+  private next(): string {
+    return this.pattern[this.pos++]!;
+  }
+
+  private eat(c: string): boolean {
+    if (this.peek() !== c) return false;
+    this.pos++;
+    return true;
+  }
+
+  private require(condition: boolean, code: RegexError): void {
+    if (!condition) throw new RegexSyntaxError(code);
+  }
+
+  /** p_ere: branches separated by `|`, each non-empty, up to `stop`. */
+  private alternatives(stop: string | undefined): string {
     const branches: string[] = [];
     for (;;) {
       let branch = '';
-      let empty = true;
-      while (this.i < this.p.length && this.p[this.i] !== '|' && this.p[this.i] !== stop) {
-        branch += this.expression();
-        empty = false;
+      let atoms = 0;
+      while (this.more() && this.peek() !== '|' && this.peek() !== stop) {
+        branch += this.repeated();
+        atoms++;
       }
-      if (empty) throw new PosixRegexError('REG_EMPTY');
+      this.require(atoms > 0, 'empty');
       branches.push(branch);
-      if (this.p[this.i] !== '|') break;
-      this.i++;
+      if (!this.eat('|')) break;
     }
-    return branches.join('|');
+    return branches.length > 1 ? `(?:${branches.join('|')})` : branches[0]!;
   }
 
-  /** One atom and its repetitions (p_ere_exp). */
-  private expression(): string {
-    const c = this.p[this.i++]!;
-    let atom: string;
-    let caret = false;
+  private isRepetitionAhead(): boolean {
+    const c = this.peek();
+    return c === '*' || c === '+' || c === '?' || (c === '{' && isDigit(this.peek(1)));
+  }
+
+  /** p_ere_exp: one atom and at most one repetition operator. */
+  private repeated(): string {
+    const { atom, caret } = this.atom();
+    if (!this.isRepetitionAhead()) return atom;
+    const operator = this.next();
+    this.require(!caret, 'badrpt');
+    const quantified = `(?:${atom})${operator === '{' ? this.count() : operator}`;
+    this.require(!this.isRepetitionAhead(), 'badrpt');
+    return quantified;
+  }
+
+  private atom(): { atom: string; caret: boolean } {
+    const c = this.next();
     switch (c) {
-      case '(':
-        if (this.i >= this.p.length) throw new PosixRegexError('REG_EPAREN');
-        atom = this.p[this.i] === ')' ? '(?:)' : `(?:${this.alternation(')')})`;
-        if (this.p[this.i] !== ')') throw new PosixRegexError('REG_EPAREN');
-        this.i++;
-        break;
+      case '(': {
+        this.require(this.more(), 'paren');
+        const inner = this.peek() === ')' ? '' : this.alternatives(')');
+        this.require(this.more() && this.next() === ')', 'paren');
+        return { atom: `(?:${inner})`, caret: false };
+      }
       case '^':
-        atom = '^';
-        caret = true;
-        break;
+        return { atom: '^', caret: true };
       case '$':
-        atom = '$';
-        break;
+        return { atom: '$', caret: false };
       case '|':
-        throw new PosixRegexError('REG_EMPTY');
+        throw new RegexSyntaxError('empty');
       case '*':
       case '+':
       case '?':
-        throw new PosixRegexError('REG_BADRPT');
+        throw new RegexSyntaxError('badrpt');
       case '.':
-        atom = '[\\s\\S]';
-        break;
+        return { atom: '[^]', caret: false };
       case '[':
-        atom = this.bracket();
-        break;
+        return { atom: this.bracket(), caret: false };
       case '\\': {
-        if (this.i >= this.p.length) throw new PosixRegexError('REG_EESCAPE');
-        const next = this.p[this.i++]!;
-        if (next === '<') atom = `(?<!${WORD})(?=${WORD})`;
-        else if (next === '>') atom = `(?<=${WORD})(?!${WORD})`;
-        else atom = this.literal(next);
-        break;
+        this.require(this.more(), 'escape');
+        const escaped = this.next();
+        if (escaped === '<') return { atom: WORD_START, caret: false };
+        if (escaped === '>') return { atom: WORD_END, caret: false };
+        return { atom: this.ordinary(escaped), caret: false };
       }
       case '{':
-        if (isDigit(this.p[this.i])) throw new PosixRegexError('REG_BADRPT');
-        atom = this.literal(c);
-        break;
+        this.require(!isDigit(this.peek()), 'badrpt');
+        return { atom: literal(c), caret: false };
       default:
-        atom = this.literal(c);
+        return { atom: this.ordinary(c), caret: false };
     }
-    const repeats = (): boolean => {
-      const r = this.p[this.i];
-      return r === '*' || r === '+' || r === '?' || (r === '{' && isDigit(this.p[this.i + 1]));
-    };
-    if (!repeats()) return atom;
-    if (caret) throw new PosixRegexError('REG_BADRPT');
-    const op = this.p[this.i++]!;
-    let quantifier: string = op;
-    if (op === '{') {
-      const from = this.count();
-      let to = from;
-      let unbounded = false;
-      if (this.p[this.i] === ',') {
-        this.i++;
-        if (isDigit(this.p[this.i])) {
-          to = this.count();
-          if (from > to) throw new PosixRegexError('REG_BADBR');
-        } else unbounded = true;
-      }
-      if (this.p[this.i] !== '}') throw new PosixRegexError(this.p.includes('}', this.i) ? 'REG_BADBR' : 'REG_EBRACE');
-      this.i++;
-      quantifier = unbounded ? `{${from},}` : `{${from},${to}}`;
-    }
-    // A second repetition operator in a row is an error in regcomp.
-    if (repeats()) throw new PosixRegexError('REG_BADRPT');
-    return `(?:${atom})${quantifier}`;
   }
 
-  private count(): number {
+  /** A `{m}`, `{m,}` or `{m,n}` count (the `{` eaten). */
+  private count(): string {
+    const min = this.number();
+    let max: number | undefined = min;
+    if (this.eat(',')) max = isDigit(this.peek()) ? this.number() : undefined;
+    this.require(max === undefined || min <= max, 'badbr');
+    if (!this.eat('}')) {
+      while (this.more() && this.peek() !== '}') this.pos++;
+      this.require(this.more(), 'brace');
+      throw new RegexSyntaxError('badbr');
+    }
+    return max === min ? `{${min}}` : `{${min},${max ?? ''}}`;
+  }
+
+  /** p_count. */
+  private number(): number {
     let value = 0;
     let digits = 0;
-    while (isDigit(this.p[this.i]) && value <= DUP_MAX) {
-      value = value * 10 + (this.p.charCodeAt(this.i++) - 0x30);
+    while (this.more() && isDigit(this.peek()) && value <= DUP_MAX) {
+      value = value * 10 + Number(this.next());
       digits++;
     }
-    if (digits === 0 || value > DUP_MAX) throw new PosixRegexError('REG_BADBR');
+    this.require(digits > 0 && value <= DUP_MAX, 'badbr');
     return value;
   }
 
-  private literal(c: string): string {
-    const code = c.charCodeAt(0);
-    const lower = c.toLowerCase();
-    if (this.icase && /[a-z]/.test(lower)) return `[${lower}${lower.toUpperCase()}]`;
-    return hex(code);
-  }
-
-  /** A bracket expression (p_bracket), as a JavaScript class of byte escapes. */
+  /** p_bracket (the `[` eaten): a character set. */
   private bracket(): string {
-    if (this.p.startsWith('[:<:]]', this.i)) {
-      this.i += 6;
-      return `(?<!${WORD})(?=${WORD})`;
+    if (this.pattern.startsWith('[:<:]]', this.pos) || this.pattern.startsWith('[:>:]]', this.pos)) {
+      const start = this.pattern[this.pos + 2] === '<';
+      this.pos += 6;
+      return start ? WORD_START : WORD_END;
     }
-    if (this.p.startsWith('[:>:]]', this.i)) {
-      this.i += 6;
-      return `(?<=${WORD})(?!${WORD})`;
-    }
-    let negate = false;
-    const members: string[] = [];
-    const add = (code: number) => {
-      members.push(hex(code));
-      const ch = String.fromCharCode(code);
-      if (this.icase && /[A-Za-z]/.test(ch)) {
-        const other = ch === ch.toLowerCase() ? ch.toUpperCase() : ch.toLowerCase();
-        members.push(hex(other.charCodeAt(0)));
-      }
-    };
-    if (this.p[this.i] === '^') {
-      negate = true;
-      this.i++;
-    }
-    if (this.p[this.i] === ']' || this.p[this.i] === '-') add(this.p.charCodeAt(this.i++));
-    while (this.i < this.p.length && this.p[this.i] !== ']' && !(this.p[this.i] === '-' && this.p[this.i + 1] === ']')) {
-      this.term(add, members);
-    }
-    if (this.p[this.i] === '-') add(this.p.charCodeAt(this.i++));
-    if (this.p[this.i] !== ']') throw new PosixRegexError('REG_EBRACK');
-    this.i++;
-    if (members.length === 0) return negate ? '[\\s\\S]' : '[^\\s\\S]';
-    return `[${negate ? '^' : ''}${members.join('')}]`;
+    const invert = this.eat('^');
+    let members = '';
+    if (this.eat(']')) members += literal(']');
+    else if (this.eat('-')) members += literal('-');
+    while (this.more() && this.peek() !== ']' && !(this.peek() === '-' && this.peek(1) === ']')) members += this.bracketTerm();
+    if (this.eat('-')) members += literal('-');
+    this.require(this.more() && this.next() === ']', 'brack');
+    if (members === '') return invert ? '[^]' : '[]';
+    return invert ? `[^${members}]` : `[${members}]`;
   }
 
-  private term(add: (code: number) => void, members: string[]): void {
-    const c = this.p[this.i];
-    if (c === '-') throw new PosixRegexError('REG_ERANGE');
-    if (c === '[' && this.p[this.i + 1] === ':') {
-      this.i += 2;
-      const start = this.i;
-      while (this.i < this.p.length && /[A-Za-z]/.test(this.p[this.i]!)) this.i++;
-      const name = this.p.slice(start, this.i);
-      if (!Object.hasOwn(CLASSES, name)) throw new PosixRegexError('REG_ECTYPE');
-      if (!this.p.startsWith(':]', this.i)) throw new PosixRegexError('REG_ECTYPE');
-      this.i += 2;
-      members.push(this.icase && (name === 'lower' || name === 'upper') ? 'A-Za-z' : CLASSES[name]!);
-      return;
+  /** p_b_term: a class, an equivalence class, a character or a range. */
+  private bracketTerm(): string {
+    const c = this.peek();
+    if (c === '-') throw new RegexSyntaxError('range');
+    const kind = c === '[' ? this.peek(1) : undefined;
+    if (kind === ':') {
+      this.pos += 2;
+      this.require(this.more(), 'brack');
+      this.require(this.peek() !== '-' && this.peek() !== ']', 'ctype');
+      const start = this.pos;
+      while (this.more() && isAlpha(this.peek())) this.pos++;
+      const name = this.pattern.slice(start, this.pos);
+      const members = CLASSES[name];
+      this.require(members !== undefined, 'ctype');
+      this.require(this.more(), 'brack');
+      this.require(this.peek() === ':' && this.peek(1) === ']', 'ctype');
+      this.pos += 2;
+      // Folded, either case's class holds every letter.
+      return this.caseless && (name === 'lower' || name === 'upper') ? CLASSES.alpha! : members!;
     }
-    if (c === '[' && this.p[this.i + 1] === '=') {
-      this.i += 2;
-      add(this.collatingElement('='));
-      return;
+    if (kind === '=') {
+      this.pos += 2;
+      this.require(this.more(), 'brack');
+      this.require(this.peek() !== '-' && this.peek() !== ']', 'collate');
+      const member = this.collatingElement('=');
+      this.require(this.more(), 'brack');
+      this.require(this.peek() === '=' && this.peek(1) === ']', 'collate');
+      this.pos += 2;
+      return literal(member) + this.otherCases(member, member);
     }
     const start = this.symbol();
     let finish = start;
-    if (this.p[this.i] === '-' && this.i + 1 < this.p.length && this.p[this.i + 1] !== ']') {
-      this.i++;
-      finish = this.p[this.i] === '-' ? this.p.charCodeAt(this.i++) : this.symbol();
+    if (this.peek() === '-' && this.peek(1) !== undefined && this.peek(1) !== ']') {
+      this.pos++;
+      finish = this.eat('-') ? '-' : this.symbol();
     }
-    // regcomp compares plain (signed) chars, so a range may not cross from ASCII into 0x80-0xff.
-    const signed = (code: number) => (code >= 0x80 ? code - 0x100 : code);
-    if (signed(start) > signed(finish)) throw new PosixRegexError('REG_ERANGE');
-    for (let code = signed(start); code <= signed(finish); code++) add(code & 0xff);
+    this.require(signedByte(start) <= signedByte(finish), 'range');
+    return range(start, finish) + this.otherCases(start, finish);
   }
 
-  private symbol(): number {
-    if (this.i >= this.p.length) throw new PosixRegexError('REG_EBRACK');
-    if (this.p[this.i] === '[' && this.p[this.i + 1] === '.') {
-      this.i += 2;
-      return this.collatingElement('.');
-    }
-    return this.p.charCodeAt(this.i++);
+  /** An ordinary character outside brackets: with case folding, a letter stands for both cases. */
+  private ordinary(c: string): string {
+    const other = this.caseless ? otherCase(c.charCodeAt(0)) : undefined;
+    return other === undefined ? literal(c) : `[${literal(c)}${literal(String.fromCharCode(other))}]`;
   }
 
-  /** `[.x.]` / `[=x=]` with a single character (named collating elements are not supported). */
-  private collatingElement(delimiter: string): number {
-    const end = this.p.indexOf(`${delimiter}]`, this.i);
-    if (end < 0) throw new PosixRegexError('REG_EBRACK');
-    const name = this.p.slice(this.i, end);
-    if (name.length !== 1) throw new PosixRegexError('REG_ECOLLATE');
-    this.i = end + 2;
-    return name.charCodeAt(0);
+  /** With case folding, the other case of the ASCII letters from `start` to `finish` (a set's members). */
+  private otherCases(start: string, finish: string): string {
+    if (!this.caseless) return '';
+    let members = '';
+    for (let code = signedByte(start); code <= signedByte(finish); code++) {
+      const other = otherCase(code & 0xff);
+      if (other !== undefined) members += literal(String.fromCharCode(other));
+    }
+    return members;
   }
+
+  /** p_b_symbol: a character or a `[.name.]` collating symbol. */
+  private symbol(): string {
+    this.require(this.more(), 'brack');
+    if (!(this.peek() === '[' && this.peek(1) === '.')) return this.next();
+    this.pos += 2;
+    const value = this.collatingElement('.');
+    this.require(this.peek() === '.' && this.peek(1) === ']', 'collate');
+    this.pos += 2;
+    return value;
+  }
+
+  /** p_b_coll_elem: a name ended by `end` `]`, known or of one character. */
+  private collatingElement(end: string): string {
+    const start = this.pos;
+    while (this.more() && !(this.peek() === end && this.peek(1) === ']')) this.pos++;
+    this.require(this.more(), 'brack');
+    const name = this.pattern.slice(start, this.pos);
+    const known = COLLATING_NAMES[name];
+    if (known !== undefined) return known;
+    this.require(name.length === 1, 'collate');
+    return name;
+  }
+}
+
+/** The other case of an ASCII letter. */
+function otherCase(code: number): number | undefined {
+  if (code >= 0x41 && code <= 0x5a) return code + 0x20;
+  if (code >= 0x61 && code <= 0x7a) return code - 0x20;
+  return undefined;
+}
+
+/** A range of a set; regcomp walks it as signed chars, so a high start may wrap round to a low end. */
+function range(start: string, finish: string): string {
+  if (start === finish) return literal(start);
+  if (signedByte(start) < 0 && signedByte(finish) >= 0) return `${literal(start)}-\\xff\\x00-${literal(finish)}`;
+  return `${literal(start)}-${literal(finish)}`;
+}
+
+/** regcomp compares range ends as (signed) chars. */
+function signedByte(c: string): number {
+  const code = c.charCodeAt(0) & 0xff;
+  return code >= 0x80 ? code - 0x100 : code;
 }

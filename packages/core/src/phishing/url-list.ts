@@ -1,4 +1,4 @@
-import { compilePosixRegex } from './posix-regex.js';
+import { compilePosixRegex } from '../matching/posix-regex.js';
 
 /**
  * One phishing URL list as libclamav's regex_list keeps it: the domain list (`.pdb`/`.gdb` `R:`

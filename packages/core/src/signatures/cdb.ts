@@ -2,7 +2,7 @@ import { atoi, isDigits } from '../util/c-numbers.js';
 import { latin1 } from '../util/latin1.js';
 import { databaseTypeCode } from '../filetypes/types.js';
 import { scanUnsigned } from '../util/c-numbers.js';
-import { compilePosixRegex, PosixRegexError, type PosixRegex } from '../matching/posix-regex.js';
+import { compilePosixRegex } from '../matching/posix-regex.js';
 import { SignatureError } from '../matching/signature-error.js';
 
 /**
@@ -23,12 +23,24 @@ export interface ContainerSignature {
   readonly containerType: string;
   readonly containerSize: MetadataRange;
   /** Null for `*` (any name, even none). */
-  readonly fileName: PosixRegex | null;
+  readonly fileName: FileNameRegex | null;
   readonly compressedSize: MetadataRange;
   readonly realSize: MetadataRange;
   /** null for `*`. */
   readonly encrypted: boolean | null;
   readonly position: MetadataRange;
+}
+
+/** The file-name regex: its text and the RegExp it compiles to. */
+export interface FileNameRegex {
+  readonly source: string;
+  readonly regex: RegExp;
+}
+
+/** The file-name regex of `source`, or undefined when cli_regcomp refuses it. */
+function compileFileName(source: string): FileNameRegex | undefined {
+  const compiled = compilePosixRegex(source);
+  return compiled.ok ? { source, regex: compiled.regex } : undefined;
 }
 
 /** A container signature as plain data: its file-name regex as source text, compiled again where it is used. */
@@ -39,7 +51,7 @@ export function shareContainerSignature(signature: ContainerSignature): SharedCo
 }
 
 export function containerSignatureFromShared(shared: SharedContainerSignature): ContainerSignature {
-  return { ...shared, fileName: shared.fileName === null ? null : compilePosixRegex(shared.fileName) };
+  return { ...shared, fileName: shared.fileName === null ? null : compileFileName(shared.fileName)! };
 }
 
 /** What a container tells about one of its entries (the arguments of ClamAV's cli_matchmeta). */
@@ -93,14 +105,10 @@ export function parseCdbLine(
     throw new SignatureError(`cli_loadcdb: Unknown container type ${typeText} in signature for ${raw}, skipping`);
   }
   const regexText = tokens[3]!;
-  let fileName: PosixRegex | null = null;
+  let fileName: FileNameRegex | null = null;
   if (regexText !== '*') {
-    try {
-      fileName = compilePosixRegex(regexText);
-    } catch (error) {
-      if (!(error instanceof PosixRegexError)) throw error;
-      throw new SignatureError(`cli_loadcdb: Can't compile regular expression ${regexText} in signature for ${raw}`, 'EMEM');
-    }
+    fileName = compileFileName(regexText) ?? null;
+    if (fileName === null) throw new SignatureError(`cli_loadcdb: Can't compile regular expression ${regexText} in signature for ${raw}`, 'EMEM');
   }
   const range = (text: string): MetadataRange => {
     if (text === '*') return ANY_RANGE;
@@ -152,7 +160,7 @@ export function containerEntryMatches(signature: ContainerSignature, entry: Cont
   if (signature.fileName !== null) {
     if (entry.name === null) return false;
     const name = typeof entry.name === 'string' ? entry.name : latin1(entry.name);
-    if (!signature.fileName.test(name)) return false;
+    if (!signature.fileName.regex.test(name)) return false;
   }
   return true;
 }

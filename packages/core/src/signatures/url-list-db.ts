@@ -2,7 +2,7 @@ import { ClamError } from '../errors.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { forEachLine } from './lines.js';
-import { compilePosixRegex } from '../phishing/posix-regex.js';
+import { compilePosixRegex } from '../matching/posix-regex.js';
 import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
 
 /**
