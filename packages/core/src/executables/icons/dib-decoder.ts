@@ -82,17 +82,7 @@ function decodePixels(file: MappedPe, at: number, layout: PixelLayout): Uint32Ar
     let from = at + y * rowSize;
     const row = (height - 1 - y) * width;
     if (palette !== undefined) {
-      const indexMask = (1 << depth) - 1;
-      let bits = 0;
-      let byte = 0;
-      for (let x = 0; x < width; x++) {
-        if (bits === 0) {
-          byte = file.u8(from++);
-          bits = 8;
-        }
-        bits -= depth;
-        pixels[row + x] = palette[(byte >> bits) & indexMask]!;
-      }
+      readPacked(file, from, width, depth, (x, index) => (pixels[row + x] = palette[index]!));
     } else {
       for (let x = 0; x < width; x++) {
         pixels[row + x] = depth === 16 ? pixel16(file.u8(from), file.u8(from + 1)) : pixelRgb(file, from, depth === 32);
@@ -121,18 +111,26 @@ function pixelRgb(file: MappedPe, at: number, withAlpha: boolean): number {
 /** Pixels whose AND mask bit is 0 become opaque; the others keep their alpha. */
 function applyMask(file: MappedPe, at: number, width: number, height: number, maskRowSize: number, pixels: Uint32Array): void {
   for (let y = 0; y < height; y++) {
-    let from = at + y * maskRowSize;
     const row = (height - 1 - y) * width;
-    let bits = 0;
-    let byte = 0;
-    for (let x = 0; x < width; x++) {
-      if (bits === 0) {
-        byte = file.u8(from++);
-        bits = 8;
-      }
-      bits--;
-      if (((byte >> bits) & 1) === 0) pixels[row + x] = (pixels[row + x]! | OPAQUE) >>> 0;
+    readPacked(file, at + y * maskRowSize, width, 1, (x, bit) => {
+      if (bit === 0) pixels[row + x] = (pixels[row + x]! | OPAQUE) >>> 0;
+    });
+  }
+}
+
+/** `count` values of `depth` bits packed from each byte's high bit down, read from `from` on (one row). */
+function readPacked(file: MappedPe, from: number, count: number, depth: number, each: (index: number, value: number) => void): void {
+  const valueMask = (1 << depth) - 1;
+  let at = from;
+  let bits = 0;
+  let byte = 0;
+  for (let i = 0; i < count; i++) {
+    if (bits === 0) {
+      byte = file.u8(at++);
+      bits = 8;
     }
+    bits -= depth;
+    each(i, (byte >> bits) & valueMask);
   }
 }
 
