@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { ClamError } from '../src/errors.js';
 import { BodySignatureBuilder } from '../src/matching/body-signature-builder.js';
-import { compilePosixRegex } from '../src/matching/posix-regex.js';
 import { containerEntryMatches, parseCdbLine, type ContainerEntry, type ContainerSignature } from '../src/signatures/cdb.js';
 import { hasClamscan, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
@@ -87,38 +86,6 @@ describe('.cdb lines', () => {
     }
     // clamscan 1.4.6 counts 5 signatures for daily.cdb and none for main.cdb (a comment).
     assert.equal(builder.signatureCount, 5);
-  });
-});
-
-describe('POSIX regular expressions of file names', () => {
-  const matches = (pattern: string, subject: string): boolean => {
-    const compiled = compilePosixRegex(pattern);
-    assert.ok(compiled.ok, `${pattern} compiles`);
-    return compiled.regex.test(subject);
-  };
-
-  it('follows POSIX ERE rules', () => {
-    assert.ok(matches('^[^/\\\\]+\\.(doc|pdf)\\.js$', 'invoice.pdf.js'), 'a name');
-    assert.ok(!matches('^[^/\\\\]+\\.(doc|pdf)\\.js$', 'dir/invoice.pdf.js'), 'not in a directory');
-    assert.ok(matches('a{2,3}b', 'xaaab'), 'a count');
-    assert.ok(matches('[[:digit:]]+\\.scr$', 'x123.scr'), 'a class');
-    // Inside brackets a backslash is an ordinary character.
-    assert.ok(matches('[\\]', 'a\\b'), 'a bracketed backslash');
-    // (?i) is ClamAV's addition; case folding is ASCII only.
-    assert.ok(matches('(?i)SHIPMENT', 'shipment.exe'), 'folded');
-    assert.ok(matches('(?i)[S-T]HIP[[:upper:]]', 'shipm'), 'folded sets');
-    assert.ok(!matches('[[:upper:]]', 'shipm'), 'unfolded sets');
-    assert.ok(!matches('(?i)\xe9', '\xc9'), 'no folding of latin1 letters');
-    // A ) without ( is an ordinary character; () and x{,3} are accepted too.
-    assert.ok(matches('a)', 'xa)'), 'a lone )');
-    assert.ok(matches('()', ''), 'an empty group');
-    assert.ok(matches('x{,3}', 'x{,3}'), 'a brace without a count');
-  });
-
-  it('refuses what regcomp refuses', () => {
-    for (const bad of ['a**', '*a', 'a||b', 'a|*b', '(a', '[a', 'a{2', 'a{1}{2}', '[z-a]', '[[:nope:]]', 'a{3,2}', '']) {
-      assert.equal(compilePosixRegex(bad).ok, false, bad);
-    }
   });
 });
 

@@ -1,47 +1,20 @@
 /**
  * The phishing check's pieces on their own (clamscan comparisons are in
- * test/conformance/phishing.test.ts): ClamAV's regex dialect, link collection from HTML, and a
- * fuzz run proving that hostile HTML and URLs never throw or hang.
+ * test/conformance/phishing.test.ts, the regex dialect's tests in posix-regex.test.ts): URL list
+ * patterns, link collection from HTML, and a fuzz run proving that hostile HTML and URLs never
+ * throw or hang.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMailHandler } from '../src/formats/mail.js';
 import { normaliseHtml } from '../src/formats/normalise/html.js';
-import { compilePosixRegex } from '../src/matching/posix-regex.js';
 import { PhishingChecker } from '../src/phishing/phishing-check.js';
 import { regexListPattern } from '../src/phishing/url-list.js';
 import { extractAll, mutate, prng, recordingContext } from './support/archive-samples.js';
 
 const latin1 = (text: string) => Buffer.from(text, 'latin1');
 
-describe('ClamAV regex dialect', () => {
-  it('refuses what cli_regcomp refuses, with its messages', () => {
-    const refused = (pattern: string) => {
-      const compiled = compilePosixRegex(pattern);
-      return compiled.ok ? 'accepted' : compiled.message;
-    };
-    assert.equal(refused('(abc'), 'parentheses not balanced', 'open group');
-    assert.equal(refused('a{2,1}'), 'invalid repetition count(s)', 'reversed count');
-    assert.equal(refused('a**'), 'repetition-operator operand invalid', 'double repetition');
-    assert.equal(refused('[z-a]'), 'invalid character range', 'reversed range');
-    assert.equal(refused('(|a)'), 'empty (sub)expression', 'empty branch');
-    assert.equal(refused('a{,2}'), 'accepted', '{ before a non-digit is ordinary');
-  });
-
-  it('matches as Spencer regexec does', () => {
-    const test = (pattern: string, text: string) => {
-      const compiled = compilePosixRegex(pattern);
-      assert.ok(compiled.ok, `${pattern} compiles`);
-      return compiled.regex.test(text);
-    };
-    assert.ok(test('\\d', 'd'), '\\d is an ordinary d');
-    assert.ok(!test('\\d', '1'), '\\d is not a digit class');
-    assert.ok(test('a{,2}', 'a{,2}'), 'literal brace');
-    assert.ok(test('(?i)PAYPAL', 'paypal'), '(?i) ignores case');
-    assert.ok(test('[[:alpha:]]+\\.com/', 'x.paypal.com/'), 'character classes');
-    assert.ok(test('.', '\n'), 'a dot matches a newline');
-  });
-
+describe('URL list patterns', () => {
   it('cuts the path part of host regexes', () => {
     assert.equal(regexListPattern('.+\\.example\\.com([/?].*)?/'), '.+\\.example\\.com/', 'optional path');
     assert.equal(regexListPattern('.+\\.example\\.com([/?].*)/'), '.+\\.example\\.com/', 'required path');
