@@ -1,5 +1,5 @@
 import { toLower } from '../formats/documents/bytes.js';
-import { u32le } from '../formats/compression/read.js';
+import { cStringBytes, u32le } from '../formats/compression/read.js';
 import { ordinalNames, startsWithIgnoringCase } from './import-ordinals.js';
 import { rawAddress, type PeFile } from './pe-file.js';
 
@@ -73,7 +73,7 @@ export function importTableText(data: Uint8Array, pe: PeFile, debug: (message: s
       debug('scan_pe: invalid rva for dll name');
       return FAULT;
     }
-    const dll = cString(data, nameAt, MAX_NAME);
+    const dll = cStringBytes(data, nameAt, MAX_NAME);
     const thunksAt = thunkTableAt(u32le(data, at), u32le(data, at + 16), fileAt);
     if (thunksAt === undefined) {
       debug('scan_pe: invalid rva for image first thunk');
@@ -122,7 +122,7 @@ function addFunctions(
 /** The name after the hint at file offset `at`, when ClamAV reads it (a full MAX_NAME bytes must follow the hint). */
 function functionName(data: Uint8Array, at: number): Uint8Array | undefined {
   const nameAt = at + HINT_SIZE;
-  return nameAt + MAX_NAME <= data.length ? cString(data, nameAt, MAX_NAME) : undefined;
+  return nameAt + MAX_NAME <= data.length ? cStringBytes(data, nameAt, MAX_NAME) : undefined;
 }
 
 function ordinalName(dll: Uint8Array, ordinal: number): Uint8Array {
@@ -144,13 +144,6 @@ function isValidFunctionName(name: Uint8Array): boolean {
     if (!valid) return false;
   }
   return true;
-}
-
-/** The bytes from `at` up to a NUL, at most `max` of them (strndup). */
-function cString(data: Uint8Array, at: number, max: number): Uint8Array {
-  const end = Math.min(at + max, data.length);
-  const nul = data.subarray(at, end).indexOf(0);
-  return data.subarray(at, nul < 0 ? end : at + nul);
 }
 
 /** The hash text being made: `dll.function` entries, lower-cased, joined with commas. */

@@ -18,10 +18,16 @@ export function u64le(data: Uint8Array, at: number): number {
 
 /** NUL-terminated string of single-byte characters (latin1), at most `max` bytes. */
 export function cString(data: Uint8Array, at: number, max = 1024): { text: string; end: number } {
-  let end = at;
+  const bytes = cStringBytes(data, at, max);
+  return { text: latin1(bytes), end: at + bytes.length + 1 };
+}
+
+/** The bytes of a NUL-terminated string from `at` (without the NUL), at most `max` of them (strndup). */
+export function cStringBytes(data: Uint8Array, at: number, max = 1024): Uint8Array {
   const limit = Math.min(data.length, at + max);
+  let end = at;
   while (end < limit && data[end] !== 0) end++;
-  return { text: latin1(data.subarray(at, end)), end: end + 1 };
+  return data.subarray(at, end);
 }
 
 export function latin1(bytes: Uint8Array): string {
