@@ -381,6 +381,8 @@ class ScanRun implements BodyScanSink {
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
       heuristics: heuristicAlerts,
+      // ClamAV's default DCONF; ClamTS reads no .cfg database that could turn it on.
+      swizzor: false,
       allMatch: this.options.allMatch,
       report: (name) => {
         this.current = object;
