@@ -52,6 +52,8 @@ export interface ExecutableInfo {
   /** File offset of the entry point. */
   readonly entryPoint: number;
   readonly sections: readonly ExecutableSection[];
+  /** PE files: the file offsets of the version-information strings, when asked for (`VI` offsets). */
+  readonly versionInfo?: ReadonlySet<number>;
 }
 
 /**

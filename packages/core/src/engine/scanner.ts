@@ -192,6 +192,11 @@ class ScanRun implements BodyScanSink {
     return this.options.allMatch;
   }
 
+  get debug(): ((message: string) => void) | undefined {
+    const { logger } = this.options;
+    return logger.debugEnabled ? (message) => logger.debug(message) : undefined;
+  }
+
   /**
    * The names to report, in ClamAV's order. Without --allmatch a scan stops at its first
    * detection, except where ClamAV goes on after one (an any-size import-table hash): all of them
@@ -376,6 +381,8 @@ class ScanRun implements BodyScanSink {
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
       heuristics: heuristicAlerts,
+      // ClamAV's default DCONF; ClamTS reads no .cfg database that could turn it on.
+      swizzor: false,
       allMatch: this.options.allMatch,
       report: (name) => {
         this.current = object;

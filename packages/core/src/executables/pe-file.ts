@@ -120,7 +120,11 @@ const PAGE = 0x1000;
  */
 export function peTargetInfo(data: Uint8Array): ExecutableInfo | undefined {
   const pe = readPeHeaders(data);
-  if (typeof pe === 'string') return undefined;
+  return typeof pe === 'string' ? undefined : executableInfoOf(pe);
+}
+
+/** The entry point and sections of parsed headers. */
+export function executableInfoOf(pe: PeFile): ExecutableInfo {
   const sections = pe.sections.map(({ rva, virtualSize, rawOffset, rawSize }) => ({ rva, virtualSize, rawOffset, rawSize }));
   return { entryPoint: pe.entryPoint, sections };
 }

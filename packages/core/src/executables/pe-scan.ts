@@ -4,6 +4,7 @@ import { installShieldOverlayFiles, type InstallShieldLimits } from '../formats/
 import { importTableText } from './import-hash.js';
 import { firstEmptySection, readPeHeaders, type PeFile } from './pe-file.js';
 import { peHeuristics } from './pe-heuristics.js';
+import { looksLikeSwizzor } from './swizzor.js';
 import { unpackAspack } from './unpackers/aspack.js';
 import { unpackFsg } from './unpackers/fsg.js';
 import { unpackMew } from './unpackers/mew.js';
@@ -24,7 +25,8 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * the unpackers are tried in ClamAV's order. The first that recognises its packer decides: its
  * output is scanned as a new file, or the PE scan ends there.
  *
- * Not done yet, in ClamAV's order: bytecode hooks and the Trojan.Swizzor heuristic.
+ * The Trojan.Swizzor heuristic runs only when DCONF turns it on (ClamTS does not read .cfg
+ * databases, so never in a scan yet). Not done yet: bytecode hooks.
  */
 
 export interface PeScanHost {
@@ -32,6 +34,11 @@ export interface PeScanHost {
   readonly strict: boolean;
   /** SCAN_HEURISTICS: --heuristic-alerts is on. */
   readonly heuristics: boolean;
+  /**
+   * DCONF PE SWIZZOR: the Trojan.Swizzor heuristic. ClamAV 1.4 has it off unless a .cfg
+   * database turns it on (daily.cfg does not, for 1.4's functionality level).
+   */
+  readonly swizzor: boolean;
   /** --allmatch. */
   readonly allMatch: boolean;
   /** Reports a heuristic's name (as potentially unwanted). */
@@ -101,7 +108,10 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
   if (!scanInstallShield(data, pe, host)) return;
   if (host.hashesImports && !scanImports(data, pe, host)) return;
   const entry = data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES);
-  if (host.heuristics) for (const name of peHeuristics(data, pe, entry)) host.report(name);
+  if (host.heuristics) {
+    for (const name of peHeuristics(data, pe, entry)) host.report(name);
+    if (host.swizzor && looksLikeSwizzor(data, pe, (message) => host.debug(message))) host.report('Heuristics.Trojan.Swizzor.Gen');
+  }
   const ctx: UnpackContext = {
     data,
     pe,

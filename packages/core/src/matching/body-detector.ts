@@ -8,7 +8,7 @@ import {
   type ContainerSignature,
   type SharedContainerSignature,
 } from '../signatures/cdb.js';
-import { executableTargetInfo, isExecutableTarget } from '../executables/target-info.js';
+import { executableTargetInfo, isExecutableTarget, type TargetInfoOptions } from '../executables/target-info.js';
 import type { PcreLimits } from './pcre.js';
 import { TargetProgram, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
@@ -58,6 +58,8 @@ export interface BodyScanSink extends DetectionSink {
    * without it they never match, as in ClamAV without icon signatures (.idb).
    */
   iconsMatch?(object: ScanObject, group1: string | undefined, group2: string | undefined): boolean;
+  /** Receives libclamav's debug lines of the body scan; undefined when debugging is off. */
+  readonly debug?: ((message: string) => void) | undefined;
 }
 
 /** Sees each window of an object's body scan and the object offset it starts at. */
@@ -175,7 +177,8 @@ export class BodyDetector implements Detector {
    */
   start(object: ScanObject, sink: BodyScanSink, options: BodyScanOptions = {}): BodyScanRun {
     const target = options.target ?? rawScanTarget(object.fileType);
-    const facts = objectFacts(object, target);
+    const targetProgram = target !== 0 ? this.programs[target] : undefined;
+    const facts = objectFacts(object, target, { versionInfo: targetProgram?.usesVersionInfo === true || sink.debug !== undefined, debug: sink.debug });
     const callbacks: ScanCallbacks = {
       report: (name) => sink.report(name),
       handle: (name, handlerType) => {
@@ -184,9 +187,9 @@ export class BodyDetector implements Detector {
       },
       iconsMatch: (group1, group2) => sink.iconsMatch?.(object, group1, group2) ?? false,
       placementDependent: () => sink.placementDependent?.(),
+      debug: sink.debug,
     };
     const programs: TargetProgram[] = [];
-    const targetProgram = target !== 0 ? this.programs[target] : undefined;
     if (targetProgram) programs.push(targetProgram);
     const generic = this.programs[0];
     if (generic) programs.push(generic);
@@ -271,8 +274,8 @@ export class BodyScanRun {
  * and Mach-O targets; for those, headers that do not parse disable every relative offset
  * (EOF-n included) for the whole scan, as in ClamAV.
  */
-function objectFacts(object: ScanObject, target: number): ObjectFacts {
-  const executable = executableTargetInfo(object.data, target);
+function objectFacts(object: ScanObject, target: number, options: TargetInfoOptions): ObjectFacts {
+  const executable = executableTargetInfo(object.data, target, options);
   return {
     size: object.data.length,
     status: !isExecutableTarget(target) ? 0 : executable ? 1 : -1,
@@ -280,5 +283,8 @@ function objectFacts(object: ScanObject, target: number): ObjectFacts {
     sections: executable?.sections ?? [],
     depth: object.depth,
     containers: object.containers,
+    versionInfo: executable?.versionInfo ?? NO_VERSION_INFO,
   };
 }
+
+const NO_VERSION_INFO: ReadonlySet<number> = new Set();

@@ -249,7 +249,12 @@ export class TargetProgram {
      * target always has some: ClamAV's built-in file type patterns).
      */
     readonly runsByteCompares: boolean,
-  ) {}
+  ) {
+    this.usesVersionInfo = patterns.offsetKind.includes(OffsetKind.VersionInfo);
+  }
+
+  /** Whether a pattern has a `VI` offset, so that scans need the object's version information. */
+  readonly usesVersionInfo: boolean;
 
   /**
    * Rebuilds, in any thread, a program reading the shared memory of the original; its regexes,

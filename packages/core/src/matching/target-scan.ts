@@ -1,4 +1,4 @@
-import { OFFSET_NONE, OffsetKind, resolveOffset, type OffsetBase, type OffsetRange } from '../signatures/offset.js';
+import { OFFSET_ANY, OFFSET_NONE, OffsetKind, resolveOffset, type OffsetBase, type OffsetRange } from '../signatures/offset.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import { byteCompareMatches } from './byte-compare.js';
 import type { KeyedLists } from './keyed-lists.js';
@@ -23,6 +23,11 @@ export interface ObjectFacts extends OffsetBase {
   readonly depth: number;
   /** Types of the enclosing containers, outermost first. */
   readonly containers: readonly string[];
+  /**
+   * The file offsets of a PE file's version-information strings, where `VI` patterns match
+   * (empty when not read: no signature of the scan uses them).
+   */
+  readonly versionInfo: ReadonlySet<number>;
 }
 
 /** How the scan reports. */
@@ -39,6 +44,8 @@ export interface ScanCallbacks {
   iconsMatch(group1: string | undefined, group2: string | undefined): boolean;
   /** A logical signature's expression held but its `Container:` or `Intermediates:` did not. */
   placementDependent(): void;
+  /** libclamav debug lines of the matcher; absent when debugging is off. */
+  readonly debug?: (message: string) => void;
 }
 
 /** How a scan of one target program behaves. */
@@ -74,7 +81,6 @@ export const DEFAULT_PCRE_MAX_FILESIZE = 100 * 1024 * 1024;
 const NO_COUNTS = new Uint32Array(0);
 /** What walkList returns when it meets an entry of a part above every part matched so far. */
 const HIGHER_PART = -1;
-const ANY = 0xffffffff;
 
 export class TargetScan {
   private readonly verifier: PatternVerifier;
@@ -356,14 +362,15 @@ export class TargetScan {
     const start = this.windowBase + this.found.start[found]!;
     const end = this.windowBase + this.found.end[found]!;
     const kind = t.offsetKind[p]!;
-    // Version-information offsets need the PE parser's key/value list, which ClamTS lacks.
-    if (kind === OffsetKind.VersionInfo) return Outcome.Continue;
-    if (action === PatternAction.Macro) {
+    const partialId = t.partialId[p]!;
+    // Every part of a `VI` pattern must start at a version-information string.
+    if (kind === OffsetKind.VersionInfo) {
+      if (!this.facts.versionInfo.has(start)) return Outcome.Continue;
+      this.callbacks.debug?.(`cli_ac_scanbuff: VI match for offset ${start.toString(16)}`);
+    } else if (action === PatternAction.Macro) {
       this.counts.macroLast[t.owner[p]!] = start;
       return Outcome.Continue;
-    }
-    const partialId = t.partialId[p]!;
-    if (kind !== OffsetKind.Any && (partialId === 0 || t.partNumber[p] === 1)) {
+    } else if (kind !== OffsetKind.Any && (partialId === 0 || t.partNumber[p] === 1)) {
       const relative = kind !== OffsetKind.Absolute;
       const min = relative ? this.relativeMin[t.offsetMin[p]!]! : t.offsetMin[p]!;
       const max = relative ? this.relativeMax[t.offsetMin[p]!]! : t.offsetMax[p]!;
@@ -419,21 +426,22 @@ export class TargetScan {
       let start: number;
       let shift: number;
       const kind = regex.offset.kind;
-      if (kind === OffsetKind.Any || kind === OffsetKind.VersionInfo) {
-        start = ANY;
+      if (kind === OffsetKind.Any) {
+        start = OFFSET_ANY;
         shift = 0;
       } else if (kind === OffsetKind.Absolute) {
         start = regex.offset.value;
         shift = regex.offset.shift;
       } else {
+        // A `VI` offset resolves to "anywhere" (ClamAV looks at no version information here).
         resolveOffset(regex.offset, this.facts, range);
         if (range.min === OFFSET_NONE) continue;
         start = range.min;
         shift = (range.max - range.min) >>> 0;
       }
       if (!evaluateExpression(regex.trigger, this.counts.counts(signature) ?? NO_COUNTS)) continue;
-      const anchored = !regex.rolling && shift === 0 && start !== ANY;
-      if (start === ANY) start = 0;
+      const anchored = !regex.rolling && shift === 0 && start !== OFFSET_ANY;
+      if (start === OFFSET_ANY) start = 0;
       if (start >= data.length) continue;
       const length = regex.encompass && shift !== 0 ? Math.min(shift, data.length - start) : data.length - start;
       const subject = data.subarray(start, start + length);

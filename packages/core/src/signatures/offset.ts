@@ -41,6 +41,8 @@ export interface OffsetSpec {
 
 /** ClamAV's value for "no valid offset". Offsets are unsigned 32-bit numbers in ClamAV. */
 export const OFFSET_NONE = 0xfffffffe;
+/** ClamAV's value for "anywhere", what a `VI` offset resolves to (its matches are checked against the version information instead). */
+export const OFFSET_ANY = 0xffffffff;
 
 export const ANY_OFFSET: OffsetSpec = { kind: OffsetKind.Any, value: 0, shift: 0, section: 0 };
 
@@ -164,6 +166,9 @@ export function resolveOffset(spec: OffsetSpec, base: OffsetBase, out: OffsetRan
     case OffsetKind.Absolute:
       out.min = spec.value;
       break;
+    case OffsetKind.VersionInfo:
+      out.min = out.max = OFFSET_ANY;
+      return;
     default:
       return;
   }
