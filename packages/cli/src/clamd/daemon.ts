@@ -233,6 +233,7 @@ export class Daemon {
       officialOnly: this.settings.bool('OfficialDatabaseOnly'),
       phishingSignatures: this.settings.bool('PhishingSignatures'),
       bytecode: this.settings.bool('Bytecode'),
+      disableCertCheck: this.settings.bool('DisableCertCheck'),
     };
   }
 

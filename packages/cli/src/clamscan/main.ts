@@ -166,6 +166,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     officialOnly: options.bool('official-db-only'),
     phishingSignatures: options.bool('phishing-scan-urls'),
     bytecode: options.bool('bytecode'),
+    disableCertCheck: options.bool('nocerts'),
     logger: out.libclamavLogger(),
   };
   const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();

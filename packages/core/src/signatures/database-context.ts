@@ -14,6 +14,8 @@ export interface LoadOptions {
   phishingSignatures?: boolean;
   /** Load bytecode (.cbc, and bytecode in containers); ClamAV's default is on. */
   bytecode?: boolean;
+  /** `--nocerts` / `DisableCertCheck`: no `.crb`/`.cat` loaded, no Authenticode check. */
+  disableCertCheck?: boolean;
   logger?: Logger;
 }
 

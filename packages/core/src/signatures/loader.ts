@@ -25,6 +25,7 @@ export class DatabaseLoader {
 
   constructor(private readonly options: LoadOptions = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.builder.authenticode.disabled = options.disableCertCheck === true;
   }
 
   async load(path: string): Promise<void> {
