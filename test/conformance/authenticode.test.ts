@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { TestPki, unsignedPe, type TestCertificate } from '../../packages/core/test/fixtures/executables/authenticode-pki.js';
+import { authenticodeDigest, buildCatalog, TestPki, unsignedPe, type TestCertificate } from '../../packages/core/test/fixtures/executables/authenticode-pki.js';
 import { haveTool, runClamAV, runClamTS } from '../support/run-tool.js';
 
 const skip = !haveTool('clamscan')
@@ -23,7 +23,7 @@ const skip = !haveTool('clamscan')
       : false;
 
 /** The debug lines of the check and of the .crb loader. */
-const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|Number of certs)|Error|Warning)/;
+const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs)|Error|Warning)/;
 
 function checkLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => CHECK_LINE.test(line));
@@ -85,6 +85,12 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     writeFileSync(file('bad-subject.crb'), line(pki.crbLine('Bad.Subject', root, true).replace(/;1;[0-9a-f]{40};/, ';1;abcd;')));
     writeFileSync(file('few-fields.crb'), line('A;1;2;3'));
 
+    const listing = (data: Uint8Array, hashes: ('sha1' | 'sha256')[]) => hashes.map((hash) => ({ hash, digest: authenticodeDigest(data, hash) }));
+    writeFileSync(file('both.cat'), buildCatalog(leaf, chain(leaf), listing(pe, ['sha1', 'sha256'])));
+    writeFileSync(file('sha1.cat'), buildCatalog(leaf, chain(leaf), listing(pe, ['sha1'])));
+    writeFileSync(file('other-file.cat'), buildCatalog(leaf, chain(leaf), listing(unsignedPe(12), ['sha256'])));
+    writeFileSync(file('expired-signer.cat'), buildCatalog(expired, chain(expired), listing(pe, ['sha256'])));
+
     execFileSync('zip', ['-q', '-j', file('mixed.zip'), file('signed.exe'), file('unsigned.exe')]);
     execFileSync('zip', ['-q', '-j', file('signed-only.zip'), file('signed.exe')]);
   });
@@ -126,6 +132,11 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
   it('a block-listed intermediate without a serial', () => same(['-d', 'body.ndb', '-d', 'block-chain.crb', 'no-root-embedded.exe']));
   it('a signed PE inside a zip: verified, the other members still scanned', () => same(['-d', 'body.ndb', '-d', 'trust.crb', 'mixed.zip', 'signed-only.zip']));
   it('functionality levels of .crb lines', () => same(['-d', 'body.ndb', '-d', 'future.crb', 'signed.exe']));
+  for (const cat of ['both.cat', 'sha1.cat', 'other-file.cat', 'expired-signer.cat']) {
+    it(`a .cat catalog (${cat}) trusts the files it lists`, () => same(['-d', 'body.ndb', '-d', 'trust.crb', '-d', cat, 'unsigned.exe', 'tampered.exe', 'mixed.zip']));
+  }
+  it('a catalog signed by an untrusted chain is not loaded', () => same(['-d', 'body.ndb', '-d', 'other.crb', '-d', 'both.cat', 'unsigned.exe']));
+  it('--nocerts skips catalogs too', () => same(['--nocerts', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'unsigned.exe']));
   for (const db of ['bad-flag.crb', 'bad-subject.crb', 'few-fields.crb']) {
     it(`a malformed .crb (${db}) fails the load as in ClamAV`, () => same(['-d', 'body.ndb', '-d', db, 'signed.exe']));
   }
