@@ -23,7 +23,7 @@ const skip = !haveTool('clamscan')
       : false;
 
 /** The debug lines of the check and of the .crb loader. */
-const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs)|Error|Warning)/;
+const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs|cert:|  (subject|serial|pubkey|i|raw_subject|raw_serial|raw_issuer):|  =+RAW)|Error|Warning)/;
 
 function checkLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => CHECK_LINE.test(line));
@@ -126,6 +126,7 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
   }
 
   it('a .crb trusting another root verifies nothing', () => same(['-d', 'body.ndb', '-d', 'other.crb', 'signed.exe', 'rfc3161.exe']));
+  it('--dumpcerts prints every certificate read', () => same(['--dumpcerts', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'signed.exe', 'rfc3161.exe']));
   it('--nocerts turns the check off', () => same(['--nocerts', '-d', 'body.ndb', '-d', 'trust.crb', 'signed.exe']));
   it('a block-listed signer is reported by its entry name', () => same(['-d', 'body.ndb', '-d', 'block-leaf.crb', 'signed.exe', 'unsigned.exe']));
   it('block-listed signer and intermediate, with --allmatch', () => same(['--allmatch', '-d', 'body.ndb', '-d', 'block-chain.crb', 'signed.exe', 'no-root-embedded.exe']));

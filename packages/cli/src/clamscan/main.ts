@@ -167,6 +167,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     phishingSignatures: options.bool('phishing-scan-urls'),
     bytecode: options.bool('bytecode'),
     disableCertCheck: options.bool('nocerts'),
+    dumpCertificates: options.bool('dumpcerts'),
     logger: out.libclamavLogger(),
   };
   const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();

@@ -66,6 +66,10 @@ export function loadCrbDatabase(input: DatabaseInput, ctx: DatabaseContext): num
         line.ignoreSerial = true;
         line.serial = 'ca'.repeat(20);
       }
+      if (engine.authenticode.dumpCertificates && logger.debugEnabled) {
+        logger.debug(`cli_loadcrt: subject: ${tokens[2]}`);
+        logger.debug(`cli_loadcrt: public key: ${tokens[4]}`);
+      }
       line.subject = sha1Field(tokens[2]!, 'subject', lineNumber, fail);
       const modulus = hexPrefixValue(tokens[4]!);
       if (modulus === undefined) fail(`cli_loadcrt: line ${lineNumber}: Cannot convert public key to binary string`, lineNumber);
@@ -133,9 +137,15 @@ export function loadCatalogDatabase(input: DatabaseInput, ctx: DatabaseContext):
   }
   const data = input.whole();
   const hashes = engine.authenticode.catalogHashes;
-  const loaded = loadCatalog(data, engine.authenticode.certificates(logger), logger, ({ hash, hex, kind }) => {
-    if (kind === 'PE') hashes[hash].add(hex);
-  });
+  const loaded = loadCatalog(
+    data,
+    engine.authenticode.certificates(logger),
+    logger,
+    ({ hash, hex, kind }) => {
+      if (kind === 'PE') hashes[hash].add(hex);
+    },
+    { dumpCertificates: engine.authenticode.dumpCertificates },
+  );
   if (!loaded && logger.debugEnabled) logger.debug(`Failed to load certificates from cat: ${ctx.path}`);
   return 0;
 }

@@ -16,6 +16,8 @@ export interface LoadOptions {
   bytecode?: boolean;
   /** `--nocerts` / `DisableCertCheck`: no `.crb`/`.cat` loaded, no Authenticode check. */
   disableCertCheck?: boolean;
+  /** `--dumpcerts`: debug lines with the certificates of `.crb` lines and signatures. */
+  dumpCertificates?: boolean;
   logger?: Logger;
 }
 

@@ -23,9 +23,16 @@ const LIST_MEMBERS = [
  * Authenticode hash is returned, or undefined when any part fails (ClamAV then loads none).
  * Hashes before a failing member are still returned to `onHash`, as ClamAV has added them.
  */
-export function loadCatalog(data: Uint8Array, store: CertificateStore, logger: Logger, onHash: (hash: CatalogHash) => void, now = Math.floor(Date.now() / 1000)): boolean {
+export function loadCatalog(
+  data: Uint8Array,
+  store: CertificateStore,
+  logger: Logger,
+  onHash: (hash: CatalogHash) => void,
+  options: { now?: number; dumpCertificates?: boolean } = {},
+): boolean {
   const reader = new DerReader(data, logger);
-  const parsed = parseSignedData(reader, 0, data.length, store, { embedded: false, blockList: store, now });
+  const now = options.now ?? Math.floor(Date.now() / 1000);
+  const parsed = parseSignedData(reader, 0, data.length, store, { embedded: false, blockList: store, now, dumpCertificates: options.dumpCertificates });
   if (parsed.status !== 'clean' || !parsed.content) return false;
   const left = new Remaining(parsed.content.size);
   const list = reader.expectType(parsed.content.at, left, ASN1_SEQUENCE);

@@ -30,6 +30,14 @@ export interface Certificate {
   timeSign: boolean;
   /** A `.crb` block-list line. */
   blocked: boolean;
+  /** An embedded certificate's subject, serial and issuer as read (their first 63 bytes), for --dumpcerts. */
+  raw?: RawNames;
+}
+
+export interface RawNames {
+  readonly subject: Uint8Array;
+  readonly serial: Uint8Array;
+  readonly issuer: Uint8Array;
 }
 
 /** The end of validity of `.crb` certificates: ClamAV's largest time (INT64_MAX), as near as a number gets. */
@@ -55,7 +63,7 @@ export interface StoredCertificate {
   blocked: boolean;
 }
 
-export function storeCertificate(certificate: Certificate): StoredCertificate {
+export function storeCertificate({ raw: _raw, ...certificate }: Certificate): StoredCertificate {
   return {
     ...certificate,
     modulus: certificate.modulus.toString(16),

@@ -109,6 +109,7 @@ function checkEmbeddedSignature(
     blockList: trust.everything(logger),
     report: options.report,
     now: options.now ?? Math.floor(Date.now() / 1000),
+    dumpCertificates: trust.dumpCertificates,
   });
   if (parsed.status === 'virus') return 'blocked';
   if (parsed.status !== 'clean' || !parsed.content) return 'unverified';

@@ -14,6 +14,7 @@ import {
   NOWHERE,
   Remaining,
   sameBytes,
+  toHex,
 } from './der.js';
 import { digestOf, readCertificate, sha1Of } from './x509.js';
 
@@ -42,6 +43,8 @@ export interface SignedDataOptions {
   readonly report?: (name: string) => boolean;
   /** Seconds since the epoch, for the signer's validity. */
   readonly now: number;
+  /** --dumpcerts: a debug line block for every embedded certificate. */
+  readonly dumpCertificates?: boolean;
 }
 
 const VERSION_1 = Uint8Array.of(0x01);
@@ -157,6 +160,7 @@ class SignedDataParse {
     }
     if (embedded.size === 0) return undefined;
     reader.debug(`asn1_parse_mscat: ${embedded.size} embedded certificates collected`);
+    if (options.dumpCertificates && reader.logger.debugEnabled) for (const certificate of embedded.certificates) dumpCertificate(certificate, reader);
     let blocked = false;
     for (const certificate of [...embedded.certificates]) {
       const entry = options.blockList.blockedBy(certificate);
@@ -380,6 +384,34 @@ class SignedDataParse {
     this.fail(message);
     return false;
   }
+}
+
+/** The lines --dumpcerts prints for an embedded certificate. */
+function dumpCertificate(certificate: Certificate, reader: DerReader): void {
+  const uses = `${certificate.codeSign ? 'code ' : ''}${certificate.timeSign ? 'time ' : ''}${certificate.certSign ? 'cert ' : ''}`;
+  const seconds = (value: number) => BigInt.asUintN(64, BigInt(value)).toString();
+  const hex = (bytes: Uint8Array | undefined) => (bytes ? toHex(bytes) : '');
+  const serial = [...(certificate.raw?.serial ?? [])].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  for (const line of [
+    'cert:',
+    `  subject: ${certificate.subject}`,
+    `  serial: ${certificate.serial}`,
+    `  pubkey: ${bigIntHex(certificate.modulus)}`,
+    `  i: ${certificate.issuer} ${seconds(certificate.notBefore)}->${seconds(certificate.notAfter)} ${uses}`,
+    '  ==============RAW==============',
+    `  raw_subject: ${hex(certificate.raw?.subject)}`,
+    `  raw_serial: ${serial}`,
+    `  raw_issuer: ${hex(certificate.raw?.issuer)}`,
+  ]) {
+    reader.debug(line);
+  }
+}
+
+/** BN_bn2hex: upper-case hex, whole bytes, "0" for zero. */
+function bigIntHex(value: bigint): string {
+  if (value === 0n) return '0';
+  const digits = value.toString(16).toUpperCase();
+  return digits.length % 2 ? `0${digits}` : digits;
 }
 
 function unauthenticatedKind(type: Uint8Array): number | undefined {

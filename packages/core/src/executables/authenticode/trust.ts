@@ -12,11 +12,14 @@ export interface AuthenticodeTrustData {
   readonly catalogHashes: { readonly sha1: readonly string[]; readonly sha256: readonly string[] };
   /** `--nocerts` / DisableCertCheck (ENGINE_OPTIONS_DISABLE_PE_CERTS): no database loaded, no check. */
   readonly disabled: boolean;
+  /** `--dumpcerts` (ENGINE_OPTIONS_PE_DUMPCERTS): debug lines with every certificate read. */
+  readonly dumpCertificates: boolean;
 }
 
 /** The mutable side, on the engine builder. */
 export class AuthenticodeTrustBuilder {
   disabled = false;
+  dumpCertificates = false;
   readonly catalogHashes = { sha1: new Set<string>(), sha256: new Set<string>() };
   private store?: CertificateStore;
 
@@ -31,6 +34,7 @@ export class AuthenticodeTrustBuilder {
       certificates: (this.store?.certificates ?? []).map(storeCertificate),
       catalogHashes: { sha1: [...this.catalogHashes.sha1], sha256: [...this.catalogHashes.sha256] },
       disabled: this.disabled,
+      dumpCertificates: this.dumpCertificates,
     };
   }
 }
@@ -38,11 +42,13 @@ export class AuthenticodeTrustBuilder {
 /** The loaded trust, ready for checks. */
 export class AuthenticodeTrust {
   readonly disabled: boolean;
+  readonly dumpCertificates: boolean;
   private readonly certificates;
   readonly catalogHashes: { readonly sha1: ReadonlySet<string>; readonly sha256: ReadonlySet<string> };
 
   constructor(readonly data: AuthenticodeTrustData) {
     this.disabled = data.disabled;
+    this.dumpCertificates = data.dumpCertificates;
     this.certificates = data.certificates.map(restoreCertificate);
     this.catalogHashes = { sha1: new Set(data.catalogHashes.sha1), sha256: new Set(data.catalogHashes.sha256) };
   }
@@ -67,4 +73,4 @@ export class AuthenticodeTrust {
   }
 }
 
-export const NO_AUTHENTICODE_TRUST: AuthenticodeTrustData = { certificates: [], catalogHashes: { sha1: [], sha256: [] }, disabled: false };
+export const NO_AUTHENTICODE_TRUST: AuthenticodeTrustData = { certificates: [], catalogHashes: { sha1: [], sha256: [] }, disabled: false, dumpCertificates: false };

@@ -44,10 +44,11 @@ export function sha1Of(reader: DerReader, at: number, length: number): string | 
   return createHash('sha1').update(reader.bytes(at, length)).digest('hex');
 }
 
-/** map_raw then map_sha1, as ClamAV reads a name or serial it keeps. */
-function rawSha1Of(reader: DerReader, at: number, length: number): string | undefined {
+/** map_raw then map_sha1, as ClamAV reads a name or serial it keeps: its first bytes and its SHA-1. */
+function rawSha1Of(reader: DerReader, at: number, length: number): { raw: Uint8Array; sha1: string } | undefined {
   if (!reader.readable(at, Math.min(length, RAW_COPY))) return reader.fail('map_raw: failed to read map data');
-  return sha1Of(reader, at, length);
+  const sha1 = sha1Of(reader, at, length);
+  return sha1 === undefined ? undefined : { raw: reader.bytes(at, Math.min(length, RAW_COPY)), sha1 };
 }
 
 /** map_hash: the digest of `length` bytes at `at`, or undefined. */
@@ -389,9 +390,9 @@ function parseCertificate(reader: DerReader, start: number, size: number, store:
   if (!outerAlgorithm) return undefined;
   if (outerAlgorithm.value !== algorithm.value) return reader.fail('asn1_get_x509: found conflicting RSA hash types');
   const certificate: Certificate = {
-    subject: subjectHash,
-    issuer: issuerHash,
-    serial: serialHash,
+    subject: subjectHash.sha1,
+    issuer: issuerHash.sha1,
+    serial: serialHash.sha1,
     ignoreSerial: false,
     modulus: key.modulus,
     exponent: key.exponent,
@@ -402,6 +403,7 @@ function parseCertificate(reader: DerReader, start: number, size: number, store:
     hashType: algorithm.value,
     ...uses,
     blocked: false,
+    raw: { subject: subjectHash.raw, serial: serialHash.raw, issuer: issuerHash.raw },
   };
   if (store.lookup(certificate)) {
     reader.debug('asn1_get_x509: duplicate embedded certificates detected');
