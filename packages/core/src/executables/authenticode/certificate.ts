@@ -92,9 +92,9 @@ export function bigIntOf(bytes: Uint8Array): bigint {
   return bytes.length === 0 ? 0n : BigInt(`0x${Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('hex')}`);
 }
 
-/** BN_num_bytes: the bytes of a non-negative integer without leading zeros. */
+/** BN_num_bytes: the bytes of an integer's magnitude without leading zeros. */
 export function byteLength(value: bigint): number {
-  return value === 0n ? 0 : Math.ceil(value.toString(16).length / 2);
+  return value === 0n ? 0 : Math.ceil((value < 0n ? -value : value).toString(16).length / 2);
 }
 
 /** BN_bn2bin: those bytes, big-endian. */
