@@ -1,7 +1,7 @@
 import type { Logger } from '../../util/logger.js';
 import { OID } from './algorithms.js';
 import type { CertificateStore } from './cert-store.js';
-import { expectDigestAlgorithm } from './countersignature.js';
+import { expectDigestAlgorithm } from './x509.js';
 import { ASN1_OBJECT_ID, ASN1_OCTET_STRING, ASN1_SEQUENCE, ASN1_SET, ASN1_UTC_TIME, DerReader, Remaining, sameBytes, toHex } from './der.js';
 import { parseSignedData } from './signed-data.js';
 

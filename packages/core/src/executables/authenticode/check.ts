@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from '../../util/logger.js';
 import type { PeFile } from '../pe-file.js';
 import { OID } from './algorithms.js';
-import { expectDigestAlgorithm } from './countersignature.js';
+import { expectDigestAlgorithm } from './x509.js';
 import { ASN1_OBJECT_ID, ASN1_OCTET_STRING, ASN1_SEQUENCE, DerReader, Remaining, toHex } from './der.js';
 import { parseSignedData } from './signed-data.js';
 import type { AuthenticodeTrust } from './trust.js';

@@ -1,27 +1,13 @@
-import { DIGEST_ALGORITHMS, OID, startHash, type HashType } from './algorithms.js';
+import { OID, startHash } from './algorithms.js';
 import type { CertificateStore } from './cert-store.js';
 import { ASN1_CONTEXT_0, ASN1_INTEGER, ASN1_OBJECT_ID, ASN1_OCTET_STRING, ASN1_SEQUENCE, ASN1_SET, DerReader, Remaining, sameBytes } from './der.js';
-import { expectSignatureAlgorithm, readTime, sha1Of } from './x509.js';
+import { attributesDigest, expectDigestAlgorithm, expectSignatureAlgorithm, readTime, sha1Of } from './x509.js';
 
 /** The signed message a countersignature covers and the signer's validity its time must fall in. */
 export interface CounterSigned {
   readonly message: Uint8Array;
   readonly notBefore: number;
   readonly notAfter: number;
-}
-
-/** asn1_expect_hash_algo: a digest algorithm identifier. */
-export function expectDigestAlgorithm(reader: DerReader, at: number, left: Remaining): { hash: HashType; size: number; next: number } | undefined {
-  const found = reader.expectAlgorithmOf(at, left, DIGEST_ALGORITHMS);
-  if (!found) return reader.fail('asn1_expect_hash_algo: Failed to find valid OID alternative for hash algo');
-  return { ...found.value, next: found.next };
-}
-
-/** The digest of the authenticated attributes `[0] …` as signed: with a SET tag in place of [0]. */
-export function attributesDigest(reader: DerReader, at: number, size: number, hash: HashType): Uint8Array | undefined {
-  const hasher = startHash(hash);
-  if (!hasher) return reader.fail('asn1_get_hash_ctx: unsupported hashtype');
-  return hasher.update(Uint8Array.of(0x31)).update(reader.bytes(at + 1, size - 1)).digest();
 }
 
 const COUNTER_CONTENT_TYPE = 0;

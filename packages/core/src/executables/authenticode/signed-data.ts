@@ -1,7 +1,7 @@
 import { OID, type HashType } from './algorithms.js';
 import { CertificateStore } from './cert-store.js';
 import type { Certificate } from './certificate.js';
-import { attributesDigest, expectDigestAlgorithm, verifyCountersignature } from './countersignature.js';
+import { verifyCountersignature } from './countersignature.js';
 import {
   ASN1_CONTEXT_0,
   ASN1_CONTEXT_1,
@@ -16,7 +16,7 @@ import {
   sameBytes,
   toHex,
 } from './der.js';
-import { digestOf, readCertificate, sha1Of } from './x509.js';
+import { attributesDigest, digestOf, expectDigestAlgorithm, readCertificate, sha1Of } from './x509.js';
 
 /**
  * ClamAV's verdict on a PKCS#7 SignedData (asn1_parse_mscat): `clean` (signed by a trusted

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { OID, SIGNATURE_ALGORITHMS, startHash, type HashType } from './algorithms.js';
+import { DIGEST_ALGORITHMS, OID, SIGNATURE_ALGORITHMS, startHash, type HashType } from './algorithms.js';
 import type { CertificateStore } from './cert-store.js';
 import { bigIntOf, type Certificate } from './certificate.js';
 import {
@@ -64,6 +64,20 @@ export function expectSignatureAlgorithm(reader: DerReader, at: number, left: Re
   const found = reader.expectAlgorithmOf(at, left, SIGNATURE_ALGORITHMS);
   if (!found) return reader.fail('asn1_expect_rsa: Failed to find valid OID alternative for RSA algo');
   return found;
+}
+
+/** asn1_expect_hash_algo: a digest algorithm identifier. */
+export function expectDigestAlgorithm(reader: DerReader, at: number, left: Remaining): { hash: HashType; size: number; next: number } | undefined {
+  const found = reader.expectAlgorithmOf(at, left, DIGEST_ALGORITHMS);
+  if (!found) return reader.fail('asn1_expect_hash_algo: Failed to find valid OID alternative for hash algo');
+  return { ...found.value, next: found.next };
+}
+
+/** The digest of the authenticated attributes `[0] …` as signed: with a SET tag in place of [0]. */
+export function attributesDigest(reader: DerReader, at: number, size: number, hash: HashType): Uint8Array | undefined {
+  const hasher = startHash(hash);
+  if (!hasher) return reader.fail('asn1_get_hash_ctx: unsupported hashtype');
+  return hasher.update(Uint8Array.of(0x31)).update(reader.bytes(at + 1, size - 1)).digest();
 }
 
 /** asn1_getnum: two decimal digits, or -1 (logged). */
