@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { authenticodeDigest, buildCatalog, TestPki, unsignedPe, type TestCertificate } from '../../packages/core/test/fixtures/executables/authenticode-pki.js';
+import { authenticodeDigest, buildCatalog, countersign, TestPki, unsignedPe, type TestCertificate } from '../../packages/core/test/fixtures/executables/authenticode-pki.js';
 import { haveTool, runClamAV, runClamTS } from '../support/run-tool.js';
 
 const skip = !haveTool('clamscan')
@@ -51,12 +51,18 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
 
     const pe = unsignedPe(11);
     const signed = pki.sign(pe, leaf, chain(leaf));
+    const expiredSigned = pki.sign(pe, expired, chain(expired));
     const files: Record<string, Uint8Array> = {
       'unsigned.exe': pe,
       'signed.exe': signed,
       'signed-sha1.exe': pki.sign(pe, sha1Leaf, chain(sha1Leaf), { hash: 'sha1' }),
       'no-root-embedded.exe': pki.sign(pe, leaf, [leaf, intermediate]),
-      'expired.exe': pki.sign(pe, expired, chain(expired)),
+      'expired.exe': expiredSigned,
+      'expired-countersigned.exe': countersign(expiredSigned, stamper, { signingTime: '200601120000Z' }),
+      'countersigned-outside.exe': countersign(expiredSigned, stamper, { signingTime: '220601120000Z' }),
+      'countersigned-wrong-digest.exe': countersign(expiredSigned, stamper, { signingTime: '200601120000Z', wrongDigest: true }),
+      'countersigned-by-code-signer.exe': countersign(expiredSigned, leaf, { signingTime: '200601120000Z' }),
+      'countersigned-valid.exe': countersign(signed, stamper, { signingTime: '250601120000Z' }),
       'expired-rfc3161.exe': pki.sign(pe, expired, chain(expired), { timestamp: stamper }),
       'rfc3161.exe': pki.sign(pe, leaf, chain(leaf), { timestamp: stamper }),
       'tampered.exe': patched(signed, (view) => view.setUint8(0x700, view.getUint8(0x700) ^ 0xff)),
@@ -112,6 +118,11 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     'no-root-embedded.exe',
     'expired.exe',
     'expired-rfc3161.exe',
+    'expired-countersigned.exe',
+    'countersigned-outside.exe',
+    'countersigned-wrong-digest.exe',
+    'countersigned-by-code-signer.exe',
+    'countersigned-valid.exe',
     'rfc3161.exe',
     'tampered.exe',
     'bad-revision.exe',

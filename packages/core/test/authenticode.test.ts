@@ -21,7 +21,7 @@ import { inMemoryInput } from '../src/signatures/database-input.js';
 import type { Logger } from '../src/util/logger.js';
 import { haveTool } from '../../../test/support/run-tool.js';
 import { mutate, prng } from './support/archive-samples.js';
-import { authenticodeDigest, buildCatalog, TestPki, unsignedPe } from './fixtures/executables/authenticode-pki.js';
+import { authenticodeDigest, buildCatalog, countersign, TestPki, unsignedPe } from './fixtures/executables/authenticode-pki.js';
 import { loadCatalog } from '../src/executables/authenticode/catalog.js';
 import { CertificateStore } from '../src/executables/authenticode/cert-store.js';
 import { restoreCertificate } from '../src/executables/authenticode/certificate.js';
@@ -176,23 +176,24 @@ describe('Authenticode check fuzz', tools, () => {
       const intermediate = pki.issue('Fuzz Intermediate', root, 'ca');
       const leaf = pki.issue('Fuzz Signer', intermediate, 'code');
       const stamper = pki.issue('Fuzz Stamper', root, 'time');
-      const signed = pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root], { timestamp: stamper });
+      const stamped = pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root], { timestamp: stamper });
+      const countersigned = countersign(pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root]), stamper, { signingTime: '250601120000Z' });
       const { builder } = crbEngine(`${pki.crbLine('Fuzz.Root', root, true)}\n${pki.crbLine('Fuzz.Block', intermediate, false)}\n`);
       const trust = builder.build().authenticode;
-      const table = new DataView(signed.buffer, signed.byteOffset).getUint32(0x80 + 24 + 96 + 32, true);
-      const head = signed.subarray(0, table);
-      const signature = signed.subarray(table);
       const random = prng(0xac7);
       const silent = { ...recordingLogger(), debugEnabled: false };
       for (let i = 0; i < 500; i++) {
-        const file = Buffer.concat([head, mutate(signature, random)]);
+        // An RFC 3161 time stamp (osslsigncode's) and a PKCS#9 countersignature, in turn.
+        const signed = i % 2 ? stamped : countersigned;
+        const table = new DataView(signed.buffer, signed.byteOffset).getUint32(0x80 + 24 + 96 + 32, true);
+        const file = Buffer.concat([signed.subarray(0, table), mutate(signed.subarray(table), random)]);
         // Most mutations keep the table where ClamAV looks for it, so the parse gets to run.
         if (i % 4 !== 0) new DataView(file.buffer, file.byteOffset).setUint32(0x80 + 24 + 96 + 36, file.length - table, true);
         const pe = readPeHeaders(file);
         assert.equal(typeof pe, 'object', 'the headers still parse');
         const started = performance.now();
         try {
-          checkAuthenticode(file, pe as PeFile, trust, { logger: silent, report: () => i % 2 === 0 });
+          checkAuthenticode(file, pe as PeFile, trust, { logger: silent, report: () => i % 3 === 0 });
         } catch (error) {
           assert.fail(`iteration ${i} threw ${String(error)}\n${file.toString('base64')}`);
         }
