@@ -489,7 +489,14 @@ describe('engine cache', needsSharedSigs, () => {
     assert.equal(cacheFiles().length, 1, 'clamscan wrote the cache');
     // clamd's load worker imports the built modules of @clamts/core one by one, unbundled, and
     // loads with the options of its default settings, which are clamscan's too.
-    const toolDefaults: LoadOptions = { detectPua: false, officialOnly: false, phishingSignatures: true, bytecode: true };
+    const toolDefaults: LoadOptions = {
+      detectPua: false,
+      officialOnly: false,
+      phishingSignatures: true,
+      bytecode: true,
+      disableCertCheck: false,
+      dumpCertificates: false,
+    };
     const library = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `const { loadEngineCached } = await import(${JSON.stringify(library)});
       const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(toolDefaults)});

@@ -233,6 +233,9 @@ export class Daemon {
       officialOnly: this.settings.bool('OfficialDatabaseOnly'),
       phishingSignatures: this.settings.bool('PhishingSignatures'),
       bytecode: this.settings.bool('Bytecode'),
+      disableCertCheck: this.settings.bool('DisableCertCheck'),
+      // clamd has no --dumpcerts; said explicitly so that clamscan's engine cache files fit clamd.
+      dumpCertificates: false,
     };
   }
 

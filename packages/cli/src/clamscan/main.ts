@@ -166,6 +166,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
     officialOnly: options.bool('official-db-only'),
     phishingSignatures: options.bool('phishing-scan-urls'),
     bytecode: options.bool('bytecode'),
+    disableCertCheck: options.bool('nocerts'),
+    dumpCertificates: options.bool('dumpcerts'),
     logger: out.libclamavLogger(),
   };
   const databases = options.has('database') ? options.strings('database') : defaultDatabasePaths();

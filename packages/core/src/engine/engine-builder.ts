@@ -11,6 +11,7 @@ import type { PhishingLists } from '../phishing/url-list.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
 import type { IconDatabaseBuilder } from '../executables/icons/icon-database.js';
+import { AuthenticodeTrustBuilder } from '../executables/authenticode/trust.js';
 
 /**
  * The mutable side of an engine: database loaders add signatures here, then `build()` produces
@@ -36,6 +37,8 @@ export class EngineBuilder {
   readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] } };
   /** .idb: the icons of the last icon database loaded (each replaces the one before, as in ClamAV). */
   icons?: IconDatabaseBuilder;
+  /** .crb and .cat: the certificates and catalog hashes of the Authenticode check. */
+  readonly authenticode = new AuthenticodeTrustBuilder();
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -80,6 +83,7 @@ export class EngineBuilder {
       fileTypes: this.fileTypes.build(),
       body: this.body.build(logger),
       icons: this.icons?.build(),
+      authenticode: this.authenticode.build(),
       fileTypeSources: this.fileTypeSources,
       phishing: this.phishing,
     });

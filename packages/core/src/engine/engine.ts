@@ -6,6 +6,7 @@ import type { NameTable } from '../util/names.js';
 import { PhishingChecker } from '../phishing/phishing-check.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { IconDatabase } from '../executables/icons/icon-database.js';
+import { AuthenticodeTrust, type AuthenticodeTrustData } from '../executables/authenticode/trust.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -34,6 +35,7 @@ export interface EngineParts {
   body: BodyDetector;
   phishing: PhishingLists;
   icons?: IconDatabase;
+  authenticode: AuthenticodeTrustData;
 }
 
 /**
@@ -58,6 +60,8 @@ export class Engine {
   readonly body: BodyDetector;
   /** Icon signatures (.idb) that `IconGroup1`/`IconGroup2` logical signatures match PE icons against. */
   readonly icons?: IconDatabase;
+  /** The `.crb` certificates and `.cat` hashes the Authenticode check of PE files trusts or blocks. */
+  readonly authenticode: AuthenticodeTrust;
   /** Whole-object hash signatures (.hdb, .hsb). */
   readonly hashes: HashDetector;
   /** PE section hash signatures (.mdb, .msb). */
@@ -82,6 +86,7 @@ export class Engine {
     this.fileTypeSources = parts.fileTypeSources;
     this.body = parts.body;
     this.icons = parts.icons;
+    this.authenticode = new AuthenticodeTrust(parts.authenticode);
     this.hashes = new HashDetector(this.fileHashes, this.names);
     this.sectionHashDetector = new HashDetector(this.sectionHashes, this.names);
     this.importHashDetector = new HashDetector(this.importHashes, this.names);

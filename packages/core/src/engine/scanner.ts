@@ -16,6 +16,7 @@ import { CleanCache } from './clean-cache.js';
 import { COUNT_PRECISION } from '../matching/verify.js';
 import { readPeHeaders } from '../executables/pe-file.js';
 import { scanPe } from '../executables/pe-scan.js';
+import { checkAuthenticode } from '../executables/authenticode/check.js';
 import { iconsMatch } from '../executables/icons/icon-scan.js';
 import { scanOptions, type ScanOptions } from './scan-options.js';
 
@@ -280,6 +281,7 @@ class ScanRun implements BodyScanSink {
     this.current = object;
     // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes.
     if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) return;
+    if (object.fileType === 'CL_TYPE_MSEXE' && this.authenticodeEndsLayer(object)) return;
     const recognised = this.rawScan(object);
     if (this.stopped) return;
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
@@ -306,6 +308,22 @@ class ScanRun implements BodyScanSink {
       sharesParentBuffer: extracted?.sameBuffer,
       reconstructed: extracted?.reconstructed || parent?.reconstructed,
     };
+  }
+
+  /**
+   * ClamAV's Authenticode check, which its cli_scan_fmap runs on a PE file whose headers parse
+   * before matching it: a file signed by a trusted chain (or listed in a loaded catalog) is clean
+   * and nothing in it is scanned (its container goes on); a block-listed certificate is reported.
+   * Returns whether this object's scan ends here.
+   */
+  private authenticodeEndsLayer(object: ScanObject): boolean {
+    const pe = readPeHeaders(object.data);
+    if (typeof pe === 'string') return false;
+    const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, {
+      logger: this.options.logger,
+      report: (name) => this.report(name),
+    });
+    return verdict !== 'unverified' || this.stopped;
   }
 
   /**

@@ -14,6 +14,10 @@ export interface LoadOptions {
   phishingSignatures?: boolean;
   /** Load bytecode (.cbc, and bytecode in containers); ClamAV's default is on. */
   bytecode?: boolean;
+  /** `--nocerts` / `DisableCertCheck`: no `.crb`/`.cat` loaded, no Authenticode check. */
+  disableCertCheck?: boolean;
+  /** `--dumpcerts`: debug lines with the certificates of `.crb` lines and signatures. */
+  dumpCertificates?: boolean;
   logger?: Logger;
 }
 

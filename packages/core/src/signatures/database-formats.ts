@@ -1,6 +1,7 @@
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { loadBodyDatabase, type BodyFormat } from './body-db.js';
+import { loadCatalogDatabase, loadCrbDatabase } from './crb.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIconDatabase } from './icon-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
@@ -58,7 +59,7 @@ const ignoreList: FormatLoader = (input, ctx) => {
  */
 export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.db'] },
-  { suffixes: ['.crb'] },
+  { suffixes: ['.crb'], load: loadCrbDatabase },
   { suffixes: ['.hdb', '.hsb'], load: hashes('file', (ctx) => ctx.engine.fileHashes) },
   { suffixes: ['.hdu', '.hsu'], requires: 'pua', load: hashes('file', (ctx) => ctx.engine.fileHashes) },
   { suffixes: ['.fp', '.sfp'], load: hashes('allow', (ctx) => ctx.engine.allowHashes) },
@@ -81,7 +82,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.ign', '.ign2'], load: ignoreList },
   { suffixes: ['.idb'], load: loadIconDatabase },
   { suffixes: ['.cdb'], load: body('cdb') },
-  { suffixes: ['.cat'] },
+  { suffixes: ['.cat'], load: loadCatalogDatabase },
   { suffixes: ['.ioc'] },
   { suffixes: ['.yar', '.yara'] },
   { suffixes: ['.pwdb'] },

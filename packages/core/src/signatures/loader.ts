@@ -25,6 +25,8 @@ export class DatabaseLoader {
 
   constructor(private readonly options: LoadOptions = {}) {
     this.logger = options.logger ?? silentLogger;
+    this.builder.authenticode.disabled = options.disableCertCheck === true;
+    this.builder.authenticode.dumpCertificates = options.dumpCertificates === true;
   }
 
   async load(path: string): Promise<void> {
