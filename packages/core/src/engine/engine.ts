@@ -6,6 +6,7 @@ import type { NameTable } from '../util/names.js';
 import { PhishingChecker } from '../phishing/phishing-check.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { IconDatabase } from '../executables/icons/icon-database.js';
+import { dconfOf, type Dconf, type DconfWords } from './dconf.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -34,6 +35,7 @@ export interface EngineParts {
   body: BodyDetector;
   phishing: PhishingLists;
   icons?: IconDatabase;
+  dconfWords: Readonly<DconfWords>;
 }
 
 /**
@@ -68,6 +70,8 @@ export class Engine {
   readonly phishingLists: PhishingLists;
   /** The phishing check over those lists. */
   readonly phishing: PhishingChecker;
+  /** Which modules, parsers, unpackers and heuristics are on (ClamAV's DCONF, set by `.cfg` databases). */
+  readonly dconf: Dconf;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -87,5 +91,6 @@ export class Engine {
     this.importHashDetector = new HashDetector(this.importHashes, this.names);
     this.phishingLists = parts.phishing;
     this.phishing = new PhishingChecker(parts.phishing);
+    this.dconf = dconfOf(parts.dconfWords);
   }
 }

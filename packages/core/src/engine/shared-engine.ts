@@ -5,6 +5,7 @@ import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/ind
 import { IconDatabase, type SharedIconDatabase } from '../executables/icons/icon-database.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import type { PhishingLists } from '../phishing/url-list.js';
+import type { DconfWords } from './dconf.js';
 
 /**
  * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
@@ -27,6 +28,8 @@ export interface SharedEngineDescriptor {
   fileTypeSources: readonly FileTypeSource[];
   /** The phishing URL lists (a few KiB of strings): copied, compiled again in each thread. */
   phishing: PhishingLists;
+  /** The dynamic engine configuration's words (eleven numbers). */
+  dconfWords: DconfWords;
 }
 
 export function shareEngine(engine: Engine): SharedEngineDescriptor {
@@ -43,6 +46,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
     phishing: engine.phishingLists,
+    dconfWords: { ...engine.dconf.words },
   };
 }
 
@@ -62,6 +66,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     body: BodyDetector.fromShared(shared.body),
     phishing: shared.phishing,
     icons: shared.icons && IconDatabase.fromShared(shared.icons),
+    dconfWords: shared.dconfWords,
   });
 }
 
