@@ -60,7 +60,7 @@ export class Scanner {
     options: ScanOptions = scanOptions(),
   ) {
     this.options = options;
-    this.handlers = new FormatHandlers(options);
+    this.handlers = new FormatHandlers(options, engine.dconf);
     if (options.cacheSize > 0) this.cleanCache = new CleanCache(options.cacheSize);
   }
 
@@ -278,8 +278,9 @@ class ScanRun implements BodyScanSink {
     this.scanContents(object);
     if (this.stopped) return;
     this.current = object;
-    // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes.
-    if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) return;
+    // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes
+    // (unless DCONF's HTMLSKIPRAW is off).
+    if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.htmlSkipRaw) return;
     const recognised = this.rawScan(object);
     if (this.stopped) return;
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
@@ -288,7 +289,7 @@ class ScanRun implements BodyScanSink {
     if (MATCHED_AS_OTHER.has(object.fileType)) this.matchAsOther(object);
     if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
     this.current = object;
-    if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
+    if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.script) this.scanScript(object);
     // Text that turned out to be mail is matched once more with the mail signatures.
     if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) this.match(object, { target: MAIL_TARGET });
   }
@@ -381,8 +382,7 @@ class ScanRun implements BodyScanSink {
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
       heuristics: heuristicAlerts,
-      // ClamAV's default DCONF; ClamTS reads no .cfg database that could turn it on.
-      swizzor: false,
+      dconf: this.engine.dconf.pe,
       allMatch: this.options.allMatch,
       report: (name) => {
         this.current = object;
@@ -614,7 +614,7 @@ class ScanRun implements BodyScanSink {
       maxFileSize: maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
       checkLimits: (who, needed) => this.parserCheckLimits(who, needed),
       heuristic: (kind, name) => this.heuristic(kind, name),
-      checkLinks: this.options.phishingScanUrls ? (links) => this.checkLinks(links) : undefined,
+      checkLinks: this.options.phishingScanUrls && this.engine.dconf.phishing.engine ? (links) => this.checkLinks(links) : undefined,
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),
       debug: (message) => {
