@@ -233,7 +233,9 @@ class ScanRun implements BodyScanSink {
     if (frame) frame.cacheable = false;
   }
 
+  /** matchicon: never a match while DCONF's PE MATCHICON is off. */
   iconsMatch(object: ScanObject, group1: string | undefined, group2: string | undefined): boolean {
+    if (!this.engine.dconf.pe.matchicon) return false;
     const { limits, logger } = this.options;
     return iconsMatch(object.data, this.engine.icons, group1, group2, { maxIcons: limits.maxIconsPe, logger });
   }
