@@ -80,6 +80,9 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     const line = (...lines: string[]) => `${lines.join('\n')}\n`;
     writeFileSync(file('body.ndb'), `Test.Body:0:*:${Buffer.from(pe.subarray(0x500, 0x510)).toString('hex')}\n`);
     writeFileSync(file('trust.crb'), line(pki.crbLine('Trusted.Test.Root', root, true)));
+    // ClamAV's default PE configuration (0xfff7f) without CERTS, and without CATALOG.
+    writeFileSync(file('certs-off.cfg'), 'PE:0xdff7f:1:255\n');
+    writeFileSync(file('catalog-off.cfg'), 'PE:0xeff7f:1:255\n');
     writeFileSync(file('other.crb'), line(pki.crbLine('Trusted.Other.Root', otherRoot, true)));
     writeFileSync(file('block-leaf.crb'), line(pki.crbLine('Trusted.Test.Root', root, true), pki.crbLine('Blocked.Test.Signer', leaf, false)));
     writeFileSync(
@@ -149,6 +152,10 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
   }
   it('a catalog signed by an untrusted chain is not loaded', () => same(['-d', 'body.ndb', '-d', 'other.crb', '-d', 'both.cat', 'unsigned.exe']));
   it('--nocerts skips catalogs too', () => same(['--nocerts', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'unsigned.exe']));
+  it('a .cfg turning DCONF CERTS off skips .crb lines and the check', () =>
+    same(['-d', 'certs-off.cfg', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'signed.exe', 'unsigned.exe']));
+  it('a .cfg turning DCONF CATALOG off skips catalogs only', () =>
+    same(['-d', 'catalog-off.cfg', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'signed.exe', 'unsigned.exe']));
   for (const db of ['bad-flag.crb', 'bad-subject.crb', 'few-fields.crb']) {
     it(`a malformed .crb (${db}) fails the load as in ClamAV`, () => same(['-d', 'body.ndb', '-d', db, 'signed.exe']));
   }

@@ -10,6 +10,7 @@ import type { Logger } from '../util/logger.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import { FUNCTIONALITY_LEVEL } from './version.js';
+import { dconfOf, defaultDconfWords, logDconf, type Dconf } from './dconf.js';
 import type { IconDatabaseBuilder } from '../executables/icons/icon-database.js';
 import { AuthenticodeTrustBuilder } from '../executables/authenticode/trust.js';
 
@@ -39,6 +40,13 @@ export class EngineBuilder {
   icons?: IconDatabaseBuilder;
   /** .crb and .cat: the certificates and catalog hashes of the Authenticode check. */
   readonly authenticode = new AuthenticodeTrustBuilder();
+  /** The dynamic engine configuration: ClamAV's defaults, changed by `.cfg` databases. */
+  readonly dconfWords = defaultDconfWords();
+  /** The configuration as loaded so far (loaders that depend on it, as ClamAV's, see the `.cfg` files loaded before them). */
+  get dconf(): Dconf {
+    return dconfOf(this.dconfWords);
+  }
+
   /** What ClamAV reports as "Known viruses". */
   signatureCount = 0;
   /** Version of the newest official daily/main container loaded, for `--version` and VERSION. */
@@ -71,6 +79,8 @@ export class EngineBuilder {
     // Without an .ftm database ClamAV's built-in type patterns join the matcher after everything.
     if (this.fileTypeSources.length === 0) for (const line of BUILTIN_FTM) this.addTypePattern(line);
     this.names.freeze();
+    // ClamAV lists its configuration once the engine is compiled, before the first scan.
+    logDconf(this.dconfWords, logger);
     return new Engine({
       names: this.names,
       fileHashes: this.fileHashes.build(),
@@ -86,6 +96,7 @@ export class EngineBuilder {
       authenticode: this.authenticode.build(),
       fileTypeSources: this.fileTypeSources,
       phishing: this.phishing,
+      dconfWords: this.dconfWords,
     });
   }
 }

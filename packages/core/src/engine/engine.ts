@@ -7,6 +7,7 @@ import { PhishingChecker } from '../phishing/phishing-check.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { IconDatabase } from '../executables/icons/icon-database.js';
 import { AuthenticodeTrust, type AuthenticodeTrustData } from '../executables/authenticode/trust.js';
+import { dconfOf, type Dconf, type DconfWords } from './dconf.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -36,6 +37,7 @@ export interface EngineParts {
   phishing: PhishingLists;
   icons?: IconDatabase;
   authenticode: AuthenticodeTrustData;
+  dconfWords: Readonly<DconfWords>;
 }
 
 /**
@@ -72,6 +74,8 @@ export class Engine {
   readonly phishingLists: PhishingLists;
   /** The phishing check over those lists. */
   readonly phishing: PhishingChecker;
+  /** Which modules, parsers, unpackers and heuristics are on (ClamAV's DCONF, set by `.cfg` databases). */
+  readonly dconf: Dconf;
 
   constructor(parts: EngineParts) {
     this.names = parts.names;
@@ -92,5 +96,6 @@ export class Engine {
     this.importHashDetector = new HashDetector(this.importHashes, this.names);
     this.phishingLists = parts.phishing;
     this.phishing = new PhishingChecker(parts.phishing);
+    this.dconf = dconfOf(parts.dconfWords);
   }
 }

@@ -61,7 +61,7 @@ export class Scanner {
     options: ScanOptions = scanOptions(),
   ) {
     this.options = options;
-    this.handlers = new FormatHandlers(options);
+    this.handlers = new FormatHandlers(options, engine.dconf);
     if (options.cacheSize > 0) this.cleanCache = new CleanCache(options.cacheSize);
   }
 
@@ -234,7 +234,9 @@ class ScanRun implements BodyScanSink {
     if (frame) frame.cacheable = false;
   }
 
+  /** matchicon: never a match while DCONF's PE MATCHICON is off. */
   iconsMatch(object: ScanObject, group1: string | undefined, group2: string | undefined): boolean {
+    if (!this.engine.dconf.pe.matchicon) return false;
     const { limits, logger } = this.options;
     return iconsMatch(object.data, this.engine.icons, group1, group2, { maxIcons: limits.maxIconsPe, logger });
   }
@@ -279,8 +281,9 @@ class ScanRun implements BodyScanSink {
     this.scanContents(object);
     if (this.stopped) return;
     this.current = object;
-    // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes.
-    if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) return;
+    // With HTML parsing on, ClamAV scans only the normalised views of an HTML file, not its bytes
+    // (unless DCONF's HTMLSKIPRAW is off).
+    if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.htmlSkipRaw) return;
     if (object.fileType === 'CL_TYPE_MSEXE' && this.authenticodeEndsLayer(object)) return;
     const recognised = this.rawScan(object);
     if (this.stopped) return;
@@ -290,7 +293,7 @@ class ScanRun implements BodyScanSink {
     if (MATCHED_AS_OTHER.has(object.fileType)) this.matchAsOther(object);
     if (this.stopped || !TEXT_TYPES.has(object.fileType)) return;
     this.current = object;
-    if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html')) this.scanScript(object);
+    if (reinterpreted !== 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.script) this.scanScript(object);
     // Text that turned out to be mail is matched once more with the mail signatures.
     if (reinterpreted === 'CL_TYPE_MAIL' && !this.stopped) this.match(object, { target: MAIL_TARGET });
   }
@@ -314,9 +317,10 @@ class ScanRun implements BodyScanSink {
    * ClamAV's Authenticode check, which its cli_scan_fmap runs on a PE file whose headers parse
    * before matching it: a file signed by a trusted chain (or listed in a loaded catalog) is clean
    * and nothing in it is scanned (its container goes on); a block-listed certificate is reported.
-   * Returns whether this object's scan ends here.
+   * DCONF's PE CERTS switches it off. Returns whether this object's scan ends here.
    */
   private authenticodeEndsLayer(object: ScanObject): boolean {
+    if (!this.engine.dconf.pe.certs) return false;
     const pe = readPeHeaders(object.data);
     if (typeof pe === 'string') return false;
     const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, {
@@ -399,8 +403,7 @@ class ScanRun implements BodyScanSink {
     scanPe(object.data, {
       strict: alerts.has('broken') && !object.reconstructed,
       heuristics: heuristicAlerts,
-      // ClamAV's default DCONF; ClamTS reads no .cfg database that could turn it on.
-      swizzor: false,
+      dconf: this.engine.dconf.pe,
       allMatch: this.options.allMatch,
       report: (name) => {
         this.current = object;
@@ -632,7 +635,7 @@ class ScanRun implements BodyScanSink {
       maxFileSize: maxFileSize > 0 ? maxFileSize : Number.MAX_SAFE_INTEGER,
       checkLimits: (who, needed) => this.parserCheckLimits(who, needed),
       heuristic: (kind, name) => this.heuristic(kind, name),
-      checkLinks: this.options.phishingScanUrls ? (links) => this.checkLinks(links) : undefined,
+      checkLinks: this.options.phishingScanUrls && this.engine.dconf.phishing.engine ? (links) => this.checkLinks(links) : undefined,
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),
       debug: (message) => {

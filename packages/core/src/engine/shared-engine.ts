@@ -6,6 +6,7 @@ import { IconDatabase, type SharedIconDatabase } from '../executables/icons/icon
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { AuthenticodeTrustData } from '../executables/authenticode/trust.js';
+import type { DconfWords } from './dconf.js';
 
 /**
  * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
@@ -30,6 +31,8 @@ export interface SharedEngineDescriptor {
   phishing: PhishingLists;
   /** The Authenticode trust (.crb, .cat): plain data, copied. */
   authenticode: AuthenticodeTrustData;
+  /** The dynamic engine configuration's words (eleven numbers). */
+  dconfWords: DconfWords;
 }
 
 export function shareEngine(engine: Engine): SharedEngineDescriptor {
@@ -47,6 +50,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     fileTypeSources: engine.fileTypeSources,
     phishing: engine.phishingLists,
     authenticode: engine.authenticode.data,
+    dconfWords: { ...engine.dconf.words },
   };
 }
 
@@ -67,6 +71,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     phishing: shared.phishing,
     icons: shared.icons && IconDatabase.fromShared(shared.icons),
     authenticode: shared.authenticode,
+    dconfWords: shared.dconfWords,
   });
 }
 

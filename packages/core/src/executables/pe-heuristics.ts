@@ -2,6 +2,7 @@ import { u32le } from '../formats/compression/read.js';
 import { indexOfBytes } from '../util/byte-search.js';
 import { contained } from './pe-arithmetic.js';
 import { rawAddress, type PeFile } from './pe-file.js';
+import type { DconfFlags } from '../engine/dconf.js';
 
 /**
  * cli_scanpe's detectors for four old polymorphic file infectors, which no signature can
@@ -10,14 +11,17 @@ import { rawAddress, type PeFile } from './pe-file.js';
  * the same files are reported). The names are reported as heuristics (--heuristic-alerts).
  */
 
-/** The names found in `data`, in cli_scanpe's order. */
-export function peHeuristics(data: Uint8Array, pe: PeFile, entry: Uint8Array): string[] {
+/** The DCONF switches of these detectors. */
+export type PeHeuristicSwitches = Pick<DconfFlags['pe'], 'parite' | 'kriz' | 'magistr' | 'polipos'>;
+
+/** The names found in `data` by the detectors DCONF has on, in cli_scanpe's order. */
+export function peHeuristics(data: Uint8Array, pe: PeFile, entry: Uint8Array, on: PeHeuristicSwitches): string[] {
   const found: string[] = [];
-  if (isParite(pe, entry)) found.push('Heuristics.W32.Parite.B');
-  if (isKriz(pe, entry)) found.push('Heuristics.W32.Kriz');
-  const magistr = magistrVariant(data, pe);
+  if (on.parite && isParite(pe, entry)) found.push('Heuristics.W32.Parite.B');
+  if (on.kriz && isKriz(pe, entry)) found.push('Heuristics.W32.Kriz');
+  const magistr = on.magistr ? magistrVariant(data, pe) : undefined;
   if (magistr) found.push(`Heuristics.W32.Magistr.${magistr}`);
-  if (hasPoliposJump(data, pe)) found.push('Heuristics.W32.Polipos.A');
+  if (on.polipos && hasPoliposJump(data, pe)) found.push('Heuristics.W32.Polipos.A');
   return found;
 }
 

@@ -16,6 +16,7 @@ import { unpackUpx } from './unpackers/upx.js';
 import { unpackWwpack } from './unpackers/wwpack.js';
 import { unpackYc } from './unpackers/yc.js';
 import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/unpacker.js';
+import type { DconfFlags } from '../engine/dconf.js';
 
 /**
  * ClamAV's cli_scanpe, which runs after the raw scan of a PE file: the headers are read (a
@@ -25,8 +26,9 @@ import { NEXT, STOP, type UnpackContext, type UnpackOutcome } from './unpackers/
  * the unpackers are tried in ClamAV's order. The first that recognises its packer decides: its
  * output is scanned as a new file, or the PE scan ends there.
  *
- * The Trojan.Swizzor heuristic runs only when DCONF turns it on (ClamTS does not read .cfg
- * databases, so never in a scan yet). Not done yet: bytecode hooks.
+ * DCONF's PE options decide which of these steps run: section hashes (MD5SECT), the import
+ * table (IMPTBL), each heuristic, each unpacker; the Trojan.Swizzor heuristic is off unless a
+ * `.cfg` database turns it on. Not done yet: bytecode hooks.
  */
 
 export interface PeScanHost {
@@ -34,11 +36,8 @@ export interface PeScanHost {
   readonly strict: boolean;
   /** SCAN_HEURISTICS: --heuristic-alerts is on. */
   readonly heuristics: boolean;
-  /**
-   * DCONF PE SWIZZOR: the Trojan.Swizzor heuristic. ClamAV 1.4 has it off unless a .cfg
-   * database turns it on (daily.cfg does not, for 1.4's functionality level).
-   */
-  readonly swizzor: boolean;
+  /** The engine's DCONF PE options (SWIZZOR is off unless a .cfg database turns it on). */
+  readonly dconf: PeDconf;
   /** --allmatch. */
   readonly allMatch: boolean;
   /** Reports a heuristic's name (as potentially unwanted). */
@@ -71,19 +70,30 @@ const ENTRY_BYTES = 4096;
  * bytes at the entry point than the following packers look at, the scan ends (Petite's step
  * opens with the next one, at 200 bytes).
  */
-const STEPS: readonly ((ctx: UnpackContext) => UnpackOutcome)[] = [
-  withEmptySection(unpackMew),
-  (ctx) => (ctx.entry.length < 168 ? STOP : NEXT),
-  unpackUpack,
-  withEmptySection(unpackFsg),
-  withEmptySection(unpackUpx),
-  unpackPetite,
-  unpackPespin,
-  unpackYc,
-  unpackWwpack,
-  unpackAspack,
-  unpackNspack,
+const STEPS: readonly UnpackStep[] = [
+  { option: 'mew', run: withEmptySection(unpackMew) },
+  { run: (ctx) => (ctx.entry.length < 168 ? STOP : NEXT) },
+  { option: 'upack', run: unpackUpack },
+  { option: 'fsg', run: withEmptySection(unpackFsg) },
+  { option: 'upx', run: withEmptySection(unpackUpx) },
+  { option: 'petite', run: unpackPetite },
+  { option: 'pespin', run: unpackPespin },
+  { option: 'yc', run: unpackYc },
+  { option: 'wwpack', run: unpackWwpack },
+  { option: 'aspack', run: unpackAspack },
+  { option: 'nspack', run: unpackNspack },
 ];
+
+type PeDconf = DconfFlags['pe'];
+
+/** An unpacking step, and the DCONF PE option without which cli_scanpe passes over it. */
+interface UnpackStep {
+  readonly option?: keyof PeDconf;
+  readonly run: (ctx: UnpackContext) => UnpackOutcome;
+}
+
+/** The packers that look for an empty section (ClamAV looks only while one of them is on). */
+const EMPTY_SECTION_PACKERS = ['upx', 'fsg', 'mew'] as const;
 
 /** A step for packers that unpack into an empty section: tried only when the file has one. */
 function withEmptySection(step: (ctx: UnpackContext, emptySection: number) => UnpackOutcome): (ctx: UnpackContext) => UnpackOutcome {
@@ -100,17 +110,18 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     host.debug('cli_scanpe: PE header appears broken - won\'t attempt .mdb / .imp / PE-specific BC rule matching or exe unpacking');
     return;
   }
+  const { dconf } = host;
   for (const section of pe.sections) {
-    if (section.rawSize !== 0 && !host.matchSection(data.subarray(section.rawOffset, section.rawOffset + section.rawSize))) return;
+    if (dconf.md5sect && section.rawSize !== 0 && !host.matchSection(data.subarray(section.rawOffset, section.rawOffset + section.rawSize))) return;
   }
   // ClamAV goes no further with PE32+ files, nor when the entry point is past the end.
   if (pe.isPe32Plus || pe.entryPoint > data.length) return;
   if (!scanInstallShield(data, pe, host)) return;
-  if (host.hashesImports && !scanImports(data, pe, host)) return;
+  if (dconf.imptbl && host.hashesImports && !scanImports(data, pe, host)) return;
   const entry = data.subarray(pe.entryPoint, pe.entryPoint + ENTRY_BYTES);
   if (host.heuristics) {
-    for (const name of peHeuristics(data, pe, entry)) host.report(name);
-    if (host.swizzor && looksLikeSwizzor(data, pe, (message) => host.debug(message))) host.report('Heuristics.Trojan.Swizzor.Gen');
+    for (const name of peHeuristics(data, pe, entry, dconf)) host.report(name);
+    if (dconf.swizzor && looksLikeSwizzor(data, pe, (message) => host.debug(message))) host.report('Heuristics.Trojan.Swizzor.Gen');
   }
   const ctx: UnpackContext = {
     data,
@@ -122,9 +133,12 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
     allMatch: host.allMatch,
     maxFileSize: host.limits.maxFileSize ?? 0,
   };
-  if (firstEmptySection(pe) !== undefined) host.debug('cli_scanpe: UPX/FSG/MEW: empty section found - assuming compression');
+  if (EMPTY_SECTION_PACKERS.some((packer) => dconf[packer]) && firstEmptySection(pe) !== undefined) {
+    host.debug('cli_scanpe: UPX/FSG/MEW: empty section found - assuming compression');
+  }
   for (const step of STEPS) {
-    const outcome = step(ctx);
+    if (step.option && !dconf[step.option]) continue;
+    const outcome = step.run(ctx);
     if (outcome.kind === 'next') continue;
     if (outcome.kind === 'unpacked') host.scanUnpacked(outcome.data);
     return;

@@ -17,6 +17,8 @@ import { oldTarHandler, tarHandler } from './tar.js';
 import { xzHandler } from './xz.js';
 import { zipHandler, zipSfxHandler } from './zip.js';
 import { scanOptions, type ScanOptions } from '../engine/scan-options.js';
+import { DEFAULT_DCONF, type Dconf } from '../engine/dconf.js';
+import { dconfParses } from './dconf-gates.js';
 import { createHtmlHandlers, scriptEncodedHandler, type HtmlLimits } from './html.js';
 import { binhexHandler, createMailHandler, uuencodedHandler, type MailOptions } from './mail.js';
 import { createOle2Handler, type Ole2Limits } from './ole2.js';
@@ -35,10 +37,13 @@ interface HandlerSettings {
   readonly installShield: InstallShieldLimits;
 }
 
-/** What the document handlers apply inside documents: the scan's own limits, as in ClamAV. */
-function handlerSettings({ limits, phishingScanUrls, alerts }: ScanOptions): HandlerSettings {
+/**
+ * What the document handlers apply inside documents: the scan's own limits, as in ClamAV. Mail
+ * links are checked only while DCONF's phishing engine is on.
+ */
+function handlerSettings({ limits, phishingScanUrls, alerts }: ScanOptions, dconf: Dconf): HandlerSettings {
   return {
-    mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls },
+    mail: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, phishingScanUrls: phishingScanUrls && dconf.phishing.engine },
     ole2: { maxRecursion: limits.maxRecursion, maxFiles: limits.maxFiles, maxFileSize: limits.maxFileSize },
     html: { maxHtmlNormalize: limits.maxHtmlNormalize, maxHtmlNoTags: limits.maxHtmlNoTags },
     rar: { alertEncrypted: alerts.has('encrypted-archive') },
@@ -86,12 +91,15 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
   ];
 }
 
-/** The handlers of one scanner, configured by its options and found by file type. */
+/** The handlers of one scanner, configured by its options and its engine's DCONF, found by file type. */
 export class FormatHandlers {
   private readonly byFileType = new Map<string, FormatHandler>();
 
-  constructor(options: ScanOptions) {
-    for (const handler of allHandlers(handlerSettings(options))) {
+  constructor(
+    options: ScanOptions,
+    private readonly dconf: Dconf = DEFAULT_DCONF,
+  ) {
+    for (const handler of allHandlers(handlerSettings(options, dconf))) {
       for (const type of handler.fileTypes) {
         if (this.byFileType.has(type)) throw new Error(`two handlers for ${type}`);
         this.byFileType.set(type, handler);
@@ -100,16 +108,17 @@ export class FormatHandlers {
   }
 
   /**
-   * The handler for a file type, unless its `--scan-*` switch is off, or it unpacks only what the
-   * raw scan recognises inside a file and this was not `recognised` there.
+   * The handler for a file type, unless its `--scan-*` switch or its DCONF option is off, or it
+   * unpacks only what the raw scan recognises inside a file and this was not `recognised` there.
    */
   for(fileType: string, disabled: ReadonlySet<ScanSwitch>, recognised = false): FormatHandler | undefined {
     const handler = this.byFileType.get(fileType);
-    return handler && !disabled.has(handler.scanSwitch) && (recognised || !handler.recognisedOnly) ? handler : undefined;
+    if (!handler || disabled.has(handler.scanSwitch) || !dconfParses(this.dconf, fileType)) return undefined;
+    return recognised || !handler.recognisedOnly ? handler : undefined;
   }
 }
 
 /** Every handler, with ClamAV's default limits (for listings). */
 export function registeredHandlers(): readonly FormatHandler[] {
-  return allHandlers(handlerSettings(scanOptions()));
+  return allHandlers(handlerSettings(scanOptions(), DEFAULT_DCONF));
 }

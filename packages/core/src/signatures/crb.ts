@@ -18,6 +18,10 @@ import { forEachLine } from './lines.js';
  */
 export function loadCrbDatabase(input: DatabaseInput, ctx: DatabaseContext): number {
   const { logger, engine } = ctx;
+  if (!engine.dconf.pe.certs) {
+    if (logger.debugEnabled) logger.debug('cli_loadcrt: Ignoring .crb sigs due to DCONF configuration');
+    return 0;
+  }
   if (engine.authenticode.disabled) {
     if (logger.debugEnabled) logger.debug('cli_loadcrt: Ignoring .crb sigs due to engine options');
     return 0;
@@ -131,6 +135,11 @@ function hexPrefixValue(text: string): bigint | undefined {
  */
 export function loadCatalogDatabase(input: DatabaseInput, ctx: DatabaseContext): number {
   const { logger, engine } = ctx;
+  const { pe } = engine.dconf;
+  if (!pe.catalog || !pe.certs) {
+    if (logger.debugEnabled) logger.debug('cli_loadmscat: Ignoring .cat sigs due to DCONF configuration');
+    return 0;
+  }
   if (engine.authenticode.disabled) {
     if (logger.debugEnabled) logger.debug('cli_loadmscat: Ignoring .cat sigs due to engine options');
     return 0;

@@ -2,6 +2,7 @@ import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { loadBodyDatabase, type BodyFormat } from './body-db.js';
 import { loadCatalogDatabase, loadCrbDatabase } from './crb.js';
+import { loadDconfDatabase } from './dconf-db.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIconDatabase } from './icon-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
@@ -45,7 +46,8 @@ const fileTypeMagic: FormatLoader = (input, ctx) => {
 const urlList =
   (list: UrlList): FormatLoader =>
   (input, ctx) =>
-    loadUrlListDatabase(input, list, ctx);
+    // With DCONF's phishing engine off ClamAV passes over these files unread.
+    ctx.engine.dconf.phishing.engine ? loadUrlListDatabase(input, list, ctx) : 0;
 
 const ignoreList: FormatLoader = (input, ctx) => {
   loadIgnoreDatabase(input.whole(), ctx.path, ctx.engine.ignored, ctx.logger);
@@ -74,7 +76,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.sdb'] },
   { suffixes: ['.zmd'] },
   { suffixes: ['.rmd'] },
-  { suffixes: ['.cfg'] },
+  { suffixes: ['.cfg'], load: loadDconfDatabase },
   { suffixes: ['.info'] },
   { suffixes: ['.wdb'], requires: 'phishing', load: urlList('allow') },
   { suffixes: ['.pdb', '.gdb'], requires: 'phishing', load: urlList('domain') },

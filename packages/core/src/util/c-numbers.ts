@@ -74,28 +74,40 @@ export function scanSize(text: string, from = 0): ScannedNumber | null {
 }
 
 const MAX_64 = (1n << 64n) - 1n;
-/** Up to this many digits a double holds the value exactly. */
-const EXACT_DIGITS = 15;
+
+/**
+ * `sscanf(text + from, "%x")`: skips blanks, takes an optional sign, an optional `0x`/`0X` and
+ * at least one hex digit; like strtoul, a value past 2^64 - 1 saturates there and a minus sign
+ * negates it modulo 2^64; the low 32 bits are kept. Null when no digit follows.
+ */
+export function scanHex(text: string, from = 0): ScannedNumber | null {
+  return scanCUnsigned(text, from, 32, 16);
+}
 
 /** glibc's unsigned scan conversions: strtoull's value, then the low `bits` of it. */
-function scanCUnsigned(text: string, from: number, bits: 32 | 64): ScannedNumber | null {
+function scanCUnsigned(text: string, from: number, bits: 32 | 64, radix: 10 | 16 = 10): ScannedNumber | null {
   let i = from;
   while (i < text.length && isBlank(text.charCodeAt(i))) i++;
   const negative = text[i] === '-';
   if (negative || text[i] === '+') i++;
+  if (radix === 16 && text[i] === '0' && (text[i + 1] === 'x' || text[i + 1] === 'X') && isDigitOf(text.charCodeAt(i + 2), 16)) i += 2;
   const digitsStart = i;
   let value = 0;
   for (; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) break;
-    value = value * 10 + (c - 0x30);
+    if (!isDigitOf(c, radix)) break;
+    value = value * radix + hexValue(c);
   }
   if (i === digitsStart) return null;
-  if (!negative && i - digitsStart <= EXACT_DIGITS) return { value: bits === 32 ? value % 2 ** 32 : value, end: i };
-  let exact = BigInt(text.slice(digitsStart, i));
+  if (!negative && value <= Number.MAX_SAFE_INTEGER) return { value: bits === 32 ? value % 2 ** 32 : value, end: i };
+  let exact = BigInt(`${radix === 16 ? '0x' : ''}${text.slice(digitsStart, i)}`);
   if (exact > MAX_64) exact = MAX_64;
   else if (negative) exact = -exact;
   return { value: Number(BigInt.asUintN(bits, exact)), end: i };
+}
+
+function isDigitOf(c: number, radix: 10 | 16): boolean {
+  return radix === 16 ? hexValue(c) >= 0 : c >= 0x30 && c <= 0x39;
 }
 
 /** Hex digit value of a character code, -1 when it is not one (ClamAV's hex table). */
