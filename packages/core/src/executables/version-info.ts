@@ -1,5 +1,6 @@
 import { u16le, u32le } from '../formats/compression/read.js';
 import { utf16PairsToBytes } from '../filetypes/unicode.js';
+import { hex } from '../util/c-numbers.js';
 import { latin1 } from '../util/latin1.js';
 import { ANY_NAME, findResources } from './pe-resources.js';
 import { rawAddress, type PeFile } from './pe-file.js';
@@ -175,8 +176,4 @@ function roundUp4(value: number): number {
 function cText(bytes: Uint8Array): string {
   const nul = bytes.indexOf(0);
   return latin1(nul < 0 ? bytes : bytes.subarray(0, nul));
-}
-
-function hex(value: number): string {
-  return (value >>> 0).toString(16);
 }

@@ -185,3 +185,13 @@ function splitDouble(magnitude: number): { mantissa: bigint; binaryExponent: num
 function withoutTrailingZeros(text: string): string {
   return text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
 }
+
+/** A 32-bit value as ClamAV's debug lines print `%x`. */
+export function hex(value: number): string {
+  return (value >>> 0).toString(16);
+}
+
+/** A 32-bit value as ClamAV's debug lines print `%08x`. */
+export function hex8(value: number): string {
+  return hex(value).padStart(8, '0');
+}

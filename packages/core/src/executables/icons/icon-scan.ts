@@ -1,3 +1,4 @@
+import { hex } from '../../util/c-numbers.js';
 import type { Logger } from '../../util/logger.js';
 import { readPeHeaders, type PeFile } from '../pe-file.js';
 import { ANY_NAME, findResources } from '../pe-resources.js';
@@ -70,7 +71,6 @@ function groupSet(icons: IconDatabase, kind: 0 | 1, name: string, logger: Logger
   return set;
 }
 
-const hex = (value: number) => (value >>> 0).toString(16);
 
 class IconScan {
   /** Icon groups scanned (the first one, once per language), and the name of the last. */

@@ -1,5 +1,5 @@
 import { contained } from '../pe-arithmetic.js';
-import { hex } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * ASPack's block decompressor (libclamav aspack.c: decomp_block, build_decrypt_dictionaries,

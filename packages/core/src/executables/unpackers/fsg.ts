@@ -3,7 +3,8 @@ import { rawAddress } from '../pe-file.js';
 import { contained } from '../pe-arithmetic.js';
 import { unfsg } from './fsg-decoder.js';
 import { rebuildPe, type RebuildSection } from './rebuild-pe.js';
-import { hex, MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * FSG unpacking, cli_scanpe's three FSG blocks (libclamav pe.c, with fsg.c's unfsg_200 and

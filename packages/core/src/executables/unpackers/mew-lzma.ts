@@ -1,5 +1,5 @@
 import { contained } from '../pe-arithmetic.js';
-import { hex8 } from './unpacker.js';
+import { hex8 } from '../../util/c-numbers.js';
 
 /**
  * MEW's LZMA stage (libclamav mew.c: mew_lzma and its lzma_* helpers, which follow MEW's own

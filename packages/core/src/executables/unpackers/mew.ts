@@ -4,7 +4,8 @@ import { unfsg, type FsgDecodeFailure } from './fsg-decoder.js';
 import { mewLzma } from './mew-lzma.js';
 import { rebuildPe, type RebuildSection } from './rebuild-pe.js';
 import { alignUp } from '../pe-arithmetic.js';
-import { hex8, MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, SECTION_STRUCT_SIZE, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex8 } from '../../util/c-numbers.js';
 
 /**
  * MEW 11 unpacking: cli_scanpe's MEW block (libclamav pe.c) and mew.c's unmew11. MEW's entry

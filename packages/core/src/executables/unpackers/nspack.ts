@@ -3,7 +3,8 @@ import { u32le } from '../../formats/compression/read.js';
 import { contained } from '../pe-arithmetic.js';
 import { rawAddress } from '../pe-file.js';
 import { rebuildPe } from './rebuild-pe.js';
-import { hex, hex8, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex, hex8 } from '../../util/c-numbers.js';
 
 /**
  * NsPack unpacking: cli_scanpe's `NsPack` block (libclamav pe.c) and unsp.c (unspack and

@@ -4,7 +4,8 @@ import type { PeSection } from '../pe-file.js';
 import { unfsg } from './fsg-decoder.js';
 import { runDecryptor, spinChecksum, xorBackwards, xorShiftRegister } from './pespin-decoder.js';
 import { rebuildPe, type RebuildSection } from './rebuild-pe.js';
-import { hex, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * PESpin 1.1: cli_scanpe's PESpin block (libclamav pe.c) with spin.c's unspin. PESpin keeps its

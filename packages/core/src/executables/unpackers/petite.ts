@@ -2,7 +2,8 @@ import { u32le } from '../../formats/compression/read.js';
 import { contained } from '../pe-arithmetic.js';
 import type { PeFile, PeSection } from '../pe-file.js';
 import { rebuildPe } from './rebuild-pe.js';
-import { hex, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * Petite 2.1 and 2.2: cli_scanpe's Petite block (libclamav pe.c) with petite.c's

@@ -41,12 +41,3 @@ export const MAX_ALLOCATION = 1024 * 1024 * 1024;
 /** sizeof(struct cli_exe_section), nine 32-bit fields: ClamAV's unpackers allocate section lists of these. */
 export const SECTION_STRUCT_SIZE = 36;
 
-/** A 32-bit value as ClamAV's debug lines print `%x`. */
-export function hex(value: number): string {
-  return (value >>> 0).toString(16);
-}
-
-/** A 32-bit value as ClamAV's debug lines print `%08x`. */
-export function hex8(value: number): string {
-  return hex(value).padStart(8, '0');
-}

@@ -1,7 +1,8 @@
 import { contained } from '../pe-arithmetic.js';
 import { firstEmptySection, type PeFile } from '../pe-file.js';
 import { rebuildPe } from './rebuild-pe.js';
-import { hex, hex8, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex, hex8 } from '../../util/c-numbers.js';
 
 /**
  * Upack unpacking: cli_scanpe's Upack block (libclamav pe.c) and upack.c's unupack, with the

@@ -1,6 +1,7 @@
 import { u32le } from '../../formats/compression/read.js';
 import { contained } from '../pe-arithmetic.js';
-import { hex, MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { MAX_ALLOCATION, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * WWPack32: cli_scanpe's WWPack block (libclamav pe.c) with wwunpack.c. WWPack's stub lives in

@@ -1,6 +1,7 @@
 import { u32le } from '../../formats/compression/read.js';
 import { rotateLeft8, rotateRight8 } from './rotate.js';
-import { hex, NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { NEXT, STOP, unpacked, type UnpackContext, type UnpackOutcome } from './unpacker.js';
+import { hex } from '../../util/c-numbers.js';
 
 /**
  * yoda's Crypter (yC) 1.3 and variants: cli_scanpe's yC block (libclamav pe.c) with yc.c's
