@@ -5,7 +5,7 @@
  * parser, an unpacker or a heuristic is switched off (or Swizzor on, see swizzor.test.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -96,6 +96,36 @@ describe('DCONF (.cfg databases) against real clamscan', { skip }, () => {
     for (const [line, files] of cases) {
       const config = cfg(`${line.replace(':', '-')}.cfg`, `${line}\n`);
       assertSameReports(['--no-summary', '-d', hashes, '-d', config, ...files.map((file) => join(TESTFILES, file))]);
+    }
+  });
+
+  it('compiles PCRE subsignatures as the PCRE word says: off, without options, without global', () => {
+    // Each signature needs one PCRE feature: the regex at all, its `i` or `A` option, its `g` flag.
+    const hex = (text: string) => Buffer.from(text).toString('hex');
+    const ldb = cfg(
+      'pcre.ldb',
+      [
+        `Pcre.Plain;Engine:81-255,Target:0;0&1;${hex('marker')};0/x\\d/`,
+        `Pcre.Caseless;Engine:81-255,Target:0;0&1;${hex('marker')};0/MARKER\\s+X\\d/i`,
+        `Pcre.Anchored;Engine:81-255,Target:0;0&1;${hex('marker')};0/x[0-9]/rA`,
+        `Pcre.Global;Engine:81-255,Target:0;0&1>2;${hex('marker')};0/x\\d/g`,
+        // A regex PCRE refuses: ClamAV compiles none with SUPPORT off, so the file then loads.
+        `Pcre.Broken;Engine:81-255,Target:0;0&1;${hex('zzz')};0/(unclosed/`,
+      ].join('\n') + '\n',
+    );
+    const valid = cfg('pcre-valid.ldb', readFileSync(ldb, 'latin1').split('\n').filter((line) => !line.startsWith('Pcre.Broken')).join('\n'));
+    const sample = cfg('pcre-sample.txt', 'marker x1 x2 x3 x4\n');
+    for (const word of ['0x7', '0x0', '0x5', '0x3', '0x1', '0x6']) {
+      const config = cfg(`pcre-${word}.cfg`, `PCRE:${word}\n`);
+      for (const database of [valid, ldb]) {
+        const args = ['--allmatch', '--debug', '-d', config, '-d', database, sample];
+        const real = runClamAV('clamscan', args);
+        const ours = runClamTS('clamscan', args);
+        assert.deepEqual(ours.stdout.split('\n').filter((line) => line.includes('FOUND')).sort(), real.stdout.split('\n').filter((line) => line.includes('FOUND')).sort(), `the same reports with PCRE:${word} and ${database}`);
+        assert.equal(ours.status, real.status, `the same exit code with PCRE:${word} and ${database}`);
+        const pcreLines = (stderr: string) => stderr.split('\n').filter((line) => /cli_pcre_(build|compile)|Malformed|Problem/.test(line));
+        assert.deepEqual(pcreLines(ours.stderr), pcreLines(real.stderr), `the same PCRE build lines with PCRE:${word} and ${database}`);
+      }
     }
   });
 });

@@ -133,6 +133,21 @@ describe('.cfg lines', () => {
     assert.equal(loader.builder.signatureCount, 0, 'the .pdb is passed over unread');
   });
 
+  it('decide how PCRE subsignatures are compiled, whenever the .cfg loads', () => {
+    const build = (word: string, logger = new CaptureLogger(true)) => {
+      const loader = new DatabaseLoader({ logger });
+      loader.loadBytes('a.ldb', new TextEncoder().encode('Bad;Engine:81-255,Target:0;0&1;414243;0/(x/g\n'), false);
+      loader.loadBytes('a.cfg', new TextEncoder().encode(`PCRE:${word}\n`), false);
+      loader.builder.build(logger);
+      return logger;
+    };
+    assert.throws(() => build('0x7'), ClamError, 'a regex PCRE refuses fails the build');
+    assert.doesNotThrow(() => build('0x0'), 'with SUPPORT off no regex is compiled');
+    const logger = new CaptureLogger(true);
+    assert.throws(() => build('0x3', logger), ClamError, 'GLOBAL off still compiles');
+    assert.ok(logger.debugs.includes('cli_pcre_build: disabling global option for regex /(x/'), 'GLOBAL off: ClamAV’s debug line');
+  });
+
   it('never throw anything but a load error on mutated input', () => {
     const random = prng(7);
     const sample = new TextEncoder().encode('PE:0xfffff:1:300\nARCHIVE:0x2\n# x\nPCRE:0x1::\nMAIL:0x0:216:216\n');

@@ -79,6 +79,7 @@ export class EngineBuilder {
     // Without an .ftm database ClamAV's built-in type patterns join the matcher after everything.
     if (this.fileTypeSources.length === 0) for (const line of BUILTIN_FTM) this.addTypePattern(line);
     this.names.freeze();
+    const body = this.body.build(logger, this.dconf.pcre);
     // ClamAV lists its configuration once the engine is compiled, before the first scan.
     logDconf(this.dconfWords, logger);
     return new Engine({
@@ -91,7 +92,7 @@ export class EngineBuilder {
       signatureCount: this.signatureCount,
       databaseVersion: this.databaseVersion,
       fileTypes: this.fileTypes.build(),
-      body: this.body.build(logger),
+      body,
       icons: this.icons?.build(),
       authenticode: this.authenticode.build(),
       fileTypeSources: this.fileTypeSources,

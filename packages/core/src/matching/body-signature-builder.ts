@@ -1,3 +1,4 @@
+import { DEFAULT_DCONF } from '../engine/dconf.js';
 import { ClamError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { NameTable } from '../util/names.js';
@@ -9,7 +10,7 @@ import { BodyDetector } from './body-detector.js';
 import { parseByteCompare } from './byte-compare.js';
 import { PCRE_DEFAULT_LIMITS, type PcreLimits } from './pcre.js';
 import { PatternAction } from './pattern-table.js';
-import { parseRegexSubsignature } from './regex-subsig.js';
+import { parseRegexSubsignature, type PcreSwitches } from './regex-subsig.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 import { TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
@@ -235,15 +236,16 @@ export class BodySignatureBuilder {
 
   /**
    * Builds the detector. Compiles the PCRE subsignatures (target by target, like ClamAV's engine
-   * compilation); a regex PCRE refuses is logged and reported as ClamError('EMALFDB').
+   * compilation) as DCONF's PCRE switches say; a regex PCRE refuses is logged and reported as
+   * ClamError('EMALFDB').
    */
-  build(logger: Logger = silentLogger): BodyDetector {
+  build(logger: Logger = silentLogger, pcreSwitches: PcreSwitches = DEFAULT_DCONF.pcre): BodyDetector {
     this.logicalTexts = undefined;
     const limits = this.options.pcreLimits ?? PCRE_DEFAULT_LIMITS;
     const programs = this.targets.map((builder) => {
       if (!builder) return undefined;
       try {
-        return builder.build(limits);
+        return builder.build(limits, pcreSwitches, logger);
       } catch (error) {
         if (!(error instanceof SignatureError)) throw error;
         log(logger, error);

@@ -1,4 +1,6 @@
+import type { DconfFlags } from '../engine/dconf.js';
 import { ClamError } from '../errors.js';
+import type { Logger } from '../util/logger.js';
 import { parseOffset, type OffsetSpec } from '../signatures/offset.js';
 import { parseExpression, type Expression } from './logical-expression.js';
 import { compilePcre, parsePcreFlags, type PcreLimits, type PcreProgram } from './pcre.js';
@@ -70,6 +72,28 @@ export function parseRegexSubsignature(text: string, index: number, target: numb
     const { global, rolling, encompass } = flags;
     return { trigger, offset, pattern, flags: flagText, global, rolling, encompass };
   });
+}
+
+/** DCONF's PCRE switches (ClamAV's PCRE SUPPORT, OPTIONS and GLOBAL bits). */
+export type PcreSwitches = DconfFlags['pcre'];
+
+/** The flag letters that are ClamAV's own rather than PCRE2 compile options. */
+const CLAMAV_FLAG_LETTERS = /[gre]/g;
+
+/**
+ * The subsignature as cli_pcre_build compiles it under DCONF (called only with SUPPORT on: with
+ * it off ClamAV disables every PCRE subsignature): with GLOBAL off the `g` flag is dropped (with
+ * ClamAV's debug line, printed for every regex), and with OPTIONS off the regex is compiled
+ * without the PCRE options of its flags (`i s m x A E U`).
+ */
+export function underPcreSwitches(subsig: RegexSubsignature, switches: PcreSwitches, logger: Logger): RegexSubsignature {
+  let { flags, global } = subsig;
+  if (!switches.global) {
+    if (logger.debugEnabled) logger.debug(`cli_pcre_build: disabling global option for regex /${subsig.pattern}/`);
+    global = false;
+  }
+  if (!switches.options) flags = (flags.match(CLAMAV_FLAG_LETTERS) ?? []).join('');
+  return flags === subsig.flags && global === subsig.global ? subsig : { ...subsig, flags, global };
 }
 
 /**

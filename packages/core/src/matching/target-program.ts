@@ -18,6 +18,7 @@ import {
   parseOffset,
   type OffsetSpec,
 } from '../signatures/offset.js';
+import type { Logger } from '../util/logger.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { toShared } from '../util/shared-memory.js';
 import type { ByteCompare } from './byte-compare.js';
@@ -39,7 +40,9 @@ import {
   compileRegexSubsignature,
   lazilyCompiledRegexSubsignature,
   uncompiledRegexSubsignature,
+  underPcreSwitches,
   type CompiledRegexSubsignature,
+  type PcreSwitches,
   type RegexSubsignature,
 } from './regex-subsig.js';
 import { RepeatedTexts } from './repeated-texts.js';
@@ -302,9 +305,22 @@ export class TargetProgram {
   }
 }
 
-/** Compiles the PCRE subsignatures' regexes; a refusal carries ClamAV's messages. */
-function compileRegexes(regexes: readonly SubsignatureRef<RegexSubsignature>[], limits: PcreLimits): SubsignatureRef<CompiledRegexSubsignature>[] {
-  return regexes.map(({ signature, subsignature, value }) => ({ signature, subsignature, value: compileRegexSubsignature(value, limits) }));
+/**
+ * Compiles the PCRE subsignatures' regexes as DCONF's PCRE switches say (none with SUPPORT off,
+ * which then never match); a refusal carries ClamAV's messages.
+ */
+function compileRegexes(
+  regexes: readonly SubsignatureRef<RegexSubsignature>[],
+  limits: PcreLimits,
+  switches: PcreSwitches,
+  logger: Logger,
+): SubsignatureRef<CompiledRegexSubsignature>[] {
+  if (!switches.support) return [];
+  return regexes.map(({ signature, subsignature, value }) => ({
+    signature,
+    subsignature,
+    value: compileRegexSubsignature(underPcreSwitches(value, switches, logger), limits),
+  }));
 }
 
 /** What a body pattern does when it matches. */
@@ -545,8 +561,8 @@ export class TargetProgramBuilder {
    * Builds the immutable program. Compiles the PCRE subsignatures, which is where ClamAV
    * reports a bad regex (when the engine is compiled).
    */
-  build(pcreLimits: PcreLimits): TargetProgram {
-    const regexes = compileRegexes(this.regexes, pcreLimits);
+  build(pcreLimits: PcreLimits, pcreSwitches: PcreSwitches, logger: Logger): TargetProgram {
+    const regexes = compileRegexes(this.regexes, pcreLimits, pcreSwitches, logger);
     const patterns = this.table.build();
     const lists = NodeLists.build(patterns, this.table.identityHashes);
     // Only chain heads are searched for; the other members of a chain take their head's result.
