@@ -23,6 +23,8 @@ const STRERROR = {
   ECVD: 'Broken or not a CVD file',
   ECONFIG: 'Invalid configuration',
   EPROTO: 'Protocol error',
+  /** CL_BREAK, an internal code that some of ClamAV's loaders return by mistake; cl_strerror does not know it. */
+  EBREAK: 'Unknown error code',
 } as const;
 
 export type ClamErrorCode = keyof typeof STRERROR;

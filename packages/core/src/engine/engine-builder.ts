@@ -13,6 +13,7 @@ import { FUNCTIONALITY_LEVEL } from './version.js';
 import { dconfOf, defaultDconfWords, logDconf, type Dconf } from './dconf.js';
 import type { IconDatabaseBuilder } from '../executables/icons/icon-database.js';
 import { AuthenticodeTrustBuilder } from '../executables/authenticode/trust.js';
+import { noArchivePasswords, type ArchivePasswords } from '../signatures/pwdb.js';
 
 /**
  * The mutable side of an engine: database loaders add signatures here, then `build()` produces
@@ -38,6 +39,8 @@ export class EngineBuilder {
   readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] } };
   /** .idb: the icons of the last icon database loaded (each replaces the one before, as in ClamAV). */
   icons?: IconDatabaseBuilder;
+  /** .pwdb: the passwords tried on encrypted archive members. */
+  readonly passwords: ArchivePasswords = noArchivePasswords();
   /** .crb and .cat: the certificates and catalog hashes of the Authenticode check. */
   readonly authenticode = new AuthenticodeTrustBuilder();
   /** The dynamic engine configuration: ClamAV's defaults, changed by `.cfg` databases. */
@@ -97,6 +100,7 @@ export class EngineBuilder {
       authenticode: this.authenticode.build(),
       fileTypeSources: this.fileTypeSources,
       phishing: this.phishing,
+      passwords: this.passwords,
       dconfWords: this.dconfWords,
     });
   }

@@ -8,6 +8,7 @@ import type { PhishingLists } from '../phishing/url-list.js';
 import type { IconDatabase } from '../executables/icons/icon-database.js';
 import { AuthenticodeTrust, type AuthenticodeTrustData } from '../executables/authenticode/trust.js';
 import { dconfOf, type Dconf, type DconfWords } from './dconf.js';
+import type { ArchivePassword, ArchivePasswords } from '../signatures/pwdb.js';
 
 export interface DatabaseVersion {
   version: number;
@@ -35,6 +36,7 @@ export interface EngineParts {
   fileTypeSources: readonly FileTypeSource[];
   body: BodyDetector;
   phishing: PhishingLists;
+  passwords: ArchivePasswords;
   icons?: IconDatabase;
   authenticode: AuthenticodeTrustData;
   dconfWords: Readonly<DconfWords>;
@@ -74,6 +76,10 @@ export class Engine {
   readonly phishingLists: PhishingLists;
   /** The phishing check over those lists. */
   readonly phishing: PhishingChecker;
+  /** The `.pwdb` passwords tried on encrypted archive members. */
+  readonly passwords: ArchivePasswords;
+  /** Those tried on zip members, in ClamAV's order: the zip list, then the list for any container. */
+  readonly zipPasswords: readonly ArchivePassword[];
   /** Which modules, parsers, unpackers and heuristics are on (ClamAV's DCONF, set by `.cfg` databases). */
   readonly dconf: Dconf;
 
@@ -96,6 +102,8 @@ export class Engine {
     this.importHashDetector = new HashDetector(this.importHashes, this.names);
     this.phishingLists = parts.phishing;
     this.phishing = new PhishingChecker(parts.phishing);
+    this.passwords = parts.passwords;
+    this.zipPasswords = [...parts.passwords.zip, ...parts.passwords.any];
     this.dconf = dconfOf(parts.dconfWords);
   }
 }

@@ -636,6 +636,7 @@ class ScanRun implements BodyScanSink {
       checkLimits: (who, needed) => this.parserCheckLimits(who, needed),
       heuristic: (kind, name) => this.heuristic(kind, name),
       checkLinks: this.options.phishingScanUrls && this.engine.dconf.phishing.engine ? (links) => this.checkLinks(links) : undefined,
+      zipPasswords: this.engine.dconf.archive.passwd ? this.engine.zipPasswords : undefined,
       error: (message) => logger.error(message),
       warning: (message) => logger.warning(message),
       debug: (message) => {

@@ -7,6 +7,7 @@ import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { AuthenticodeTrustData } from '../executables/authenticode/trust.js';
 import type { DconfWords } from './dconf.js';
+import type { ArchivePasswords } from '../signatures/pwdb.js';
 
 /**
  * An engine as structured-cloneable data whose arrays live in SharedArrayBuffers: posting it to a
@@ -29,6 +30,8 @@ export interface SharedEngineDescriptor {
   fileTypeSources: readonly FileTypeSource[];
   /** The phishing URL lists (a few KiB of strings): copied, compiled again in each thread. */
   phishing: PhishingLists;
+  /** The `.pwdb` passwords: plain data, copied. */
+  passwords: ArchivePasswords;
   /** The Authenticode trust (.crb, .cat): plain data, copied. */
   authenticode: AuthenticodeTrustData;
   /** The dynamic engine configuration's words (eleven numbers). */
@@ -49,6 +52,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     databaseVersion: engine.databaseVersion,
     fileTypeSources: engine.fileTypeSources,
     phishing: engine.phishingLists,
+    passwords: engine.passwords,
     authenticode: engine.authenticode.data,
     dconfWords: { ...engine.dconf.words },
   };
@@ -69,6 +73,7 @@ export function engineFromShared(shared: SharedEngineDescriptor): Engine {
     fileTypeSources: shared.fileTypeSources,
     body: BodyDetector.fromShared(shared.body),
     phishing: shared.phishing,
+    passwords: shared.passwords,
     icons: shared.icons && IconDatabase.fromShared(shared.icons),
     authenticode: shared.authenticode,
     dconfWords: shared.dconfWords,

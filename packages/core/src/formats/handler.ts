@@ -7,6 +7,7 @@
  * `formats/registry.ts` — nothing else changes.
  */
 import type { HtmlLink } from './normalise/html.js';
+import type { ArchivePassword } from '../signatures/pwdb.js';
 
 /** The `--scan-*` switch (clamd `Scan*` option) that turns a handler off, as in ClamAV. */
 export type ScanSwitch = 'archive' | 'mail' | 'ole2' | 'pdf' | 'html' | 'xmldocs' | 'pe' | 'elf' | 'swf' | 'hwp3' | 'onenote' | 'image';
@@ -97,6 +98,11 @@ export interface ExtractionContext {
    * --phishing-scan-urls is on): suspicious links raise `Heuristics.Phishing.*`.
    */
   checkLinks?(links: readonly HtmlLink[]): void;
+  /**
+   * The `.pwdb` passwords to try on encrypted zip members, in ClamAV's order; undefined when
+   * DCONF's ARCHIVE PASSWD is off (encrypted members are then skipped).
+   */
+  readonly zipPasswords?: readonly ArchivePassword[];
   /** libclamav-style messages (`LibClamAV Error: …`, `LibClamAV Warning: …`, debug lines). */
   error(message: string): void;
   warning(message: string): void;

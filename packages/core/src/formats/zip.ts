@@ -19,7 +19,8 @@
  *   scanned at all; a truncated one is scanned as far as it decodes. A stored member whose
  *   compressed size is below its size is first tried as deflate (both results are scanned).
  * - Encrypted members raise Heuristics.Encrypted.Zip (for the scanner to report when enabled) and
- *   are not decrypted: ClamAV only decrypts with passwords from .pwdb databases.
+ *   are decrypted (traditional PKWARE encryption) with the first `.pwdb` password that fits, then
+ *   extracted as the others; without one they are skipped.
  * - If most central entries failed to extract, the local headers are walked from the start too.
  * - zip64 extra fields are ignored, as in ClamAV: sizes and offsets are the 32-bit fields.
  *
@@ -35,6 +36,7 @@ import { bunzip2Into } from './archive/bzip2-decoder.js';
 import { explodeInto } from './archive/explode.js';
 import { DEFLATE64_WINDOW, inflateRawInto, type DeflateVariant } from './archive/inflate.js';
 import { OutputBuffer } from './archive/output-buffer.js';
+import { decryptWithPassword, ENCRYPTION_HEADER_SIZE, type EncryptionCheck } from './archive/zip-crypto.js';
 import { fileBackingAvailable, SPILL_THRESHOLD } from '../util/file-backed.js';
 
 const LOCAL_MAGIC = 0x04034b50;
@@ -61,14 +63,13 @@ const MAX_OVERLAPPING = 5;
 const WRITE_BUFFER = 8192;
 
 /** One member as ClamAV catalogues it. */
-interface ZipRecord {
+interface ZipRecord extends EncryptionCheck {
   offset: number;
   /** Local header, name and extra field: the data starts at offset + headerSize. */
   headerSize: number;
   compressedSize: number;
   uncompressedSize: number;
   method: number;
-  flags: number;
   name: string;
 }
 
@@ -278,7 +279,10 @@ function readLocalHeader(
   if (compressedSize > 0) {
     if (remaining < compressedSize) return stop;
     remaining -= compressedSize;
-    record = { offset, headerSize, compressedSize, uncompressedSize, method, flags, name };
+    const version = u16(data, offset + 4);
+    const modified = u32(data, offset + 10);
+    const crc = u32(data, offset + 14);
+    record = { offset, headerSize, compressedSize, uncompressedSize, method, flags, name, version, modified, crc };
   }
   let size = headerSize + compressedSize;
   if (flags & FLAG_DESCRIPTOR) {
@@ -300,12 +304,13 @@ function readLocalHeader(
  */
 function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { objects: ExtractedObject[]; unzipped: number } {
   const none = { objects: [], unzipped: 0 };
-  if (record.flags & FLAG_ENCRYPTED) {
-    ctx.debug('cli_unzip: decrypt - skipping encrypted file, no valid passwords');
-    return none;
-  }
   const start = record.offset + record.headerSize;
-  const compressed = data.subarray(start, start + record.compressedSize);
+  let compressed = data.subarray(start, start + record.compressedSize);
+  if (record.flags & FLAG_ENCRYPTED) {
+    const decrypted = decrypt(data, start, record, ctx);
+    if (!decrypted) return none;
+    compressed = decrypted;
+  }
   // Its metadata was matched with its headers.
   const object = (bytes: Uint8Array, method = record.method): ExtractedObject => ({
     data: bytes,
@@ -316,7 +321,7 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
 
   if (record.method === METHOD_STORED) {
     const stored = compressed.subarray(0, Math.min(compressed.length, ctx.maxFileSize));
-    if (record.compressedSize >= record.uncompressedSize) return { objects: [object(stored)], unzipped: 1 };
+    if (compressed.length >= record.uncompressedSize) return { objects: [object(stored)], unzipped: 1 };
     // A "stored" member smaller than its size may really be deflated: ClamAV tries that first,
     // then scans the stored bytes too (or, when inflating fails, an empty file: nothing to yield).
     ctx.debug('cli_unzip: attempting to inflate stored file with inconsistent size');
@@ -330,6 +335,29 @@ function unpack(data: Uint8Array, record: ZipRecord, ctx: ExtractionContext): { 
     return none;
   }
   return { objects: [object(output)], unzipped: 1 };
+}
+
+/**
+ * An encrypted member's data after its encryption header, decrypted with the first `.pwdb`
+ * password that fits (ClamAV's zdecrypt), or undefined. Like ClamAV, the header is read even where
+ * it runs past a member shorter than it; such a member has no data to decrypt.
+ */
+function decrypt(data: Uint8Array, start: number, record: ZipRecord, ctx: ExtractionContext): Uint8Array | undefined {
+  if (!ctx.zipPasswords) {
+    ctx.debug('cli_unzip: decrypt - skipping encrypted file');
+    return undefined;
+  }
+  const encrypted = data.subarray(start, start + Math.max(record.compressedSize, ENCRYPTION_HEADER_SIZE));
+  if (record.compressedSize > ENCRYPTION_HEADER_SIZE) {
+    for (const { name, password } of ctx.zipPasswords) {
+      const plain = decryptWithPassword(encrypted, password, record, (message) => ctx.debug(message));
+      if (plain === undefined) continue;
+      ctx.debug(`cli_unzip: decrypt - password [${name}] matches`);
+      return plain;
+    }
+  }
+  ctx.debug('cli_unzip: decrypt - skipping encrypted file, no valid passwords');
+  return undefined;
 }
 
 /**

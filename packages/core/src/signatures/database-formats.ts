@@ -6,6 +6,7 @@ import { loadDconfDatabase } from './dconf-db.js';
 import { loadHashDatabase, type HashPurpose } from './hash-db.js';
 import { loadIconDatabase } from './icon-db.js';
 import { loadIgnoreDatabase } from './ignore-db.js';
+import { loadPasswordDatabase } from './pwdb.js';
 import { DATABASE_LINE_BUFFER, LOGICAL_LINE_BUFFER } from './lines.js';
 import { loadUrlListDatabase, type UrlList } from './url-list-db.js';
 
@@ -87,7 +88,7 @@ export const DATABASE_FORMATS: readonly DatabaseFormat[] = [
   { suffixes: ['.cat'], load: loadCatalogDatabase },
   { suffixes: ['.ioc'] },
   { suffixes: ['.yar', '.yara'] },
-  { suffixes: ['.pwdb'] },
+  { suffixes: ['.pwdb'], load: loadPasswordDatabase },
 ];
 
 export const CONTAINER_SUFFIXES = ['.cvd', '.cld', '.cud'] as const;
