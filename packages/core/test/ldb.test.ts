@@ -7,7 +7,7 @@ import { ObjectHashes, type ScanObject } from '../src/engine/scan-object.js';
 import { BodySignatureBuilder } from '../src/matching/body-signature-builder.js';
 import { tokenizeOutsideRegex } from '../src/matching/regex-subsig.js';
 import { SignatureError } from '../src/matching/signature-error.js';
-import { classifySubsignature, parseTargetDescription, splitLogicalLine } from '../src/signatures/ldb.js';
+import { classifySubsignature, parseTargetDescription, splitLogicalLine, targetDescriptionSkipMessages } from '../src/signatures/ldb.js';
 import { binarySample, buildDetector, hasClamscan, runClamscan, scanNames, signatureContext } from './fixtures/body/clamscan-oracle.js';
 import { CaptureLogger } from './support/capture-logger.js';
 import { Random } from './fixtures/body/random-signatures.js';
@@ -41,12 +41,22 @@ describe('target description block', () => {
     });
   });
 
-  it('skips unknown attributes, unknown types, other levels and targets beyond 14', () => {
-    assert.equal(parseTargetDescription('Engine:51-255,Target:0,Foo:1', 216), 'unsupported');
-    assert.equal(parseTargetDescription('Engine:51-255,Target:0,Container:CL_TYPE_NOPE', 216), 'unsupported');
-    assert.equal(parseTargetDescription('Engine:217-255,Target:0', 216), 'functionality-level');
-    assert.equal(parseTargetDescription('Engine:51-200,Target:0', 216), 'functionality-level');
-    assert.equal(parseTargetDescription('Engine:51-255,Target:15', 216), 'unsupported');
+  it('skips unknown attributes, unknown types, other levels and targets beyond 14, with ClamAV’s debug lines', () => {
+    const skipped = (text: string) => {
+      const result = parseTargetDescription(text, 216);
+      assert.ok('skipped' in result, `${text} is skipped`);
+      return { reason: result.skipped, messages: targetDescriptionSkipMessages(result, 'Sig') };
+    };
+    const unsupported = (detail: string) => ({
+      reason: 'unsupported',
+      messages: [detail, 'init_tdb: Not supported attribute(s) in signature for Sig, skipping'],
+    });
+    assert.deepEqual(skipped('Engine:51-255,Target:0,Foo:1'), unsupported("lsigattribs: Unknown attribute name 'Foo'"));
+    assert.deepEqual(skipped('Engine:51-255,Target:0,Container:CL_TYPE_NOPE'), unsupported("lsigattribs: Unknown file type 'CL_TYPE_NOPE' in Container"));
+    assert.deepEqual(skipped('Engine:51-255,Target:0,Intermediates:CL_TYPE_ZIP>CL_TYPE_NO'), unsupported("lsigattribs: Unknown file type 'CL_TYPE_NO' in Intermediates"));
+    assert.deepEqual(skipped('Engine:217-255,Target:0'), { reason: 'functionality-level', messages: ['init_tdb: Signature for Sig not loaded (required f-level: 217)'] });
+    assert.deepEqual(skipped('Engine:51-200,Target:0'), { reason: 'functionality-level', messages: [] });
+    assert.deepEqual(skipped('Engine:51-255,Target:15'), { reason: 'unsupported', messages: ['init_tdb: Not supported target type in signature for Sig, skipping'] });
   });
 
   it('refuses malformed blocks with ClamAV messages', () => {

@@ -4,7 +4,14 @@ import { silentLogger, type Logger } from '../util/logger.js';
 import { NameTable } from '../util/names.js';
 import { PLAIN_PART, applyModifiers } from '../signatures/body-pattern.js';
 import { parseCdbLine, type ContainerSignature } from '../signatures/cdb.js';
-import { LogicalTextCache, classifySubsignature, parseLogicalLine, splitLogicalLine, type LogicalSignatureLine } from '../signatures/ldb.js';
+import {
+  LogicalTextCache,
+  classifySubsignature,
+  parseLogicalLine,
+  splitLogicalLine,
+  targetDescriptionSkipMessages,
+  type LogicalSignatureLine,
+} from '../signatures/ldb.js';
 import { parseNdbLine } from '../signatures/ndb.js';
 import { BodyDetector } from './body-detector.js';
 import { parseByteCompare } from './byte-compare.js';
@@ -118,7 +125,7 @@ export class BodySignatureBuilder {
       this.logicalTexts ??= new LogicalTextCache(ctx.functionalityLevel);
       const parsed = parseLogicalLine(fields, ctx.functionalityLevel, this.logicalTexts);
       if ('skipped' in parsed) {
-        debug(ctx, () => `init_tdb: Signature for ${raw} not loaded (${parsed.skipped})`);
+        if (ctx.logger.debugEnabled) for (const message of targetDescriptionSkipMessages(parsed, raw)) ctx.logger.debug(message);
         return false;
       }
       let name: string;

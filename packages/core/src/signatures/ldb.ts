@@ -60,7 +60,28 @@ export interface LogicalSignatureLine {
 /** Why a line was not loaded although it is well-formed. */
 export type SkipReason = 'functionality-level' | 'unsupported';
 
-export type LogicalLineResult = LogicalSignatureLine | { readonly skipped: SkipReason };
+/**
+ * A target description ClamAV does not load (init_tdb's CL_BREAK), with what its debug lines
+ * name: lsigattribs' line about the attribute it does not know, and the minimum level of a
+ * signature for a newer engine (one for an older engine is passed over without a line).
+ */
+export interface TargetDescriptionSkip {
+  readonly skipped: SkipReason;
+  readonly attributeMessage?: string;
+  readonly requiredLevel?: number;
+  readonly unsupportedTarget?: boolean;
+}
+
+/** ClamAV's debug lines for a signature named `name` whose target description is skipped. */
+export function targetDescriptionSkipMessages(skip: TargetDescriptionSkip, name: string): string[] {
+  if (skip.skipped === 'functionality-level') {
+    return skip.requiredLevel === undefined ? [] : [`init_tdb: Signature for ${name} not loaded (required f-level: ${skip.requiredLevel})`];
+  }
+  if (skip.unsupportedTarget) return [`init_tdb: Not supported target type in signature for ${name}, skipping`];
+  return [skip.attributeMessage, `init_tdb: Not supported attribute(s) in signature for ${name}, skipping`].filter((line) => line !== undefined);
+}
+
+export type LogicalLineResult = LogicalSignatureLine | TargetDescriptionSkip;
 
 /** Splits an .ldb line into fields; `;` inside a regex (between `/`) does not separate. */
 export function splitLogicalLine(line: string): string[] {
@@ -74,7 +95,7 @@ export function splitLogicalLine(line: string): string[] {
  */
 export class LogicalTextCache {
   readonly expressions = new Map<string, ParsedExpression>();
-  readonly descriptions = new Map<string, TargetDescription | SkipReason>();
+  readonly descriptions = new Map<string, TargetDescription | TargetDescriptionSkip>();
 
   constructor(readonly functionalityLevel: number) {}
 }
@@ -106,14 +127,14 @@ export function parseLogicalLine(fields: readonly string[], functionalityLevel: 
     throw new SignatureError('cli_loadldb: Broken logical expression or too many subsignatures');
   }
   cached?.expressions.set(logicText, logic);
-  let description: TargetDescription | SkipReason | undefined = cached?.descriptions.get(attributes);
+  let description: TargetDescription | TargetDescriptionSkip | undefined = cached?.descriptions.get(attributes);
   try {
     description ??= parseTargetDescription(attributes, functionalityLevel);
   } catch (error) {
     throw (error as SignatureError).because('cli_loadldb: Failed to initialize target description block');
   }
   cached?.descriptions.set(attributes, description);
-  if (typeof description === 'string') return { skipped: description };
+  if ('skipped' in description) return description;
   return { name, description, logic, subsignatures, descriptionText: attributes, logicText };
 }
 
@@ -137,7 +158,7 @@ const ATTRIBUTES: Record<string, { kind: AttributeKind; key: keyof TargetDescrip
  * for signatures ClamAV does not load (unknown attribute or file type, functionality level out
  * of range, target type beyond 14), throws for malformed ones.
  */
-export function parseTargetDescription(text: string, functionalityLevel: number): TargetDescription | SkipReason {
+export function parseTargetDescription(text: string, functionalityLevel: number): TargetDescription | TargetDescriptionSkip {
   const tdb: { -readonly [K in keyof TargetDescription]?: TargetDescription[K] } = {};
   let hasNewAttributes = false;
   const tokens = text.split(',').slice(0, MAX_ATTRIBUTES);
@@ -148,7 +169,7 @@ export function parseTargetDescription(text: string, functionalityLevel: number)
     const name = token.slice(0, colon);
     const value = token.slice(colon + 1);
     const attribute = Object.hasOwn(ATTRIBUTES, name) ? ATTRIBUTES[name] : undefined;
-    if (!attribute) return 'unsupported';
+    if (!attribute) return { skipped: 'unsupported', attributeMessage: `lsigattribs: Unknown attribute name '${name}'` };
     if (name === 'Engine') {
       if (i > 0) {
         throw new SignatureError('lsigattribs: For backward compatibility the Engine attribute must be on the first position');
@@ -174,12 +195,13 @@ export function parseTargetDescription(text: string, functionalityLevel: number)
         (tdb as Record<string, string>)[attribute.key] = value;
         break;
       case 'type':
-        if (databaseTypeCode(value) === undefined) return 'unsupported';
+        if (databaseTypeCode(value) === undefined) return unknownType(value, name);
         (tdb as Record<string, string>)[attribute.key] = value;
         break;
       case 'types': {
         const types = value.split('>').slice(0, MAX_INTERMEDIATES);
-        if (types.some((type) => databaseTypeCode(type) === undefined)) return 'unsupported';
+        const unknown = types.find((type) => databaseTypeCode(type) === undefined);
+        if (unknown !== undefined) return unknownType(unknown, name);
         tdb.intermediates = types;
         break;
       }
@@ -190,11 +212,10 @@ export function parseTargetDescription(text: string, functionalityLevel: number)
       'lsigattribs: For backward compatibility all signatures using new attributes must have the Engine attribute present and set to min_level of at least 51 (0.96)',
     );
   }
-  if (tdb.engine && (tdb.engine.min > functionalityLevel || tdb.engine.max < functionalityLevel)) {
-    return 'functionality-level';
-  }
+  if (tdb.engine && tdb.engine.min > functionalityLevel) return { skipped: 'functionality-level', requiredLevel: tdb.engine.min };
+  if (tdb.engine && tdb.engine.max < functionalityLevel) return { skipped: 'functionality-level' };
   if (tdb.target === undefined) throw new SignatureError('init_tdb: No target specified in TDB');
-  if (tdb.target >= 15) return 'unsupported';
+  if (tdb.target >= 15) return { skipped: 'unsupported', unsupportedTarget: true };
   if ((tdb.iconGroup1 !== undefined || tdb.iconGroup2 !== undefined) && tdb.target !== 1) {
     throw new SignatureError('init_tdb: IconGroup is only supported in PE (target 1) signatures');
   }
@@ -202,6 +223,10 @@ export function parseTargetDescription(text: string, functionalityLevel: number)
     throw new SignatureError('init_tdb: EntryPoint/NumberOfSections is only supported in PE/ELF/Mach-O signatures');
   }
   return tdb as TargetDescription;
+}
+
+function unknownType(type: string, attribute: string): TargetDescriptionSkip {
+  return { skipped: 'unsupported', attributeMessage: `lsigattribs: Unknown file type '${type}' in ${attribute}` };
 }
 
 // ---- Subsignatures ------------------------------------------------------------------------------

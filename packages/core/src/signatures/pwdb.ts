@@ -4,7 +4,7 @@ import { atoi, isDigits } from '../util/c-numbers.js';
 import { decodeBytes } from './body-pattern.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
-import { parseTargetDescription } from './ldb.js';
+import { parseTargetDescription, targetDescriptionSkipMessages } from './ldb.js';
 import { forEachLine } from './lines.js';
 
 /** A password ClamAV tries on encrypted archive members. */
@@ -84,8 +84,8 @@ export function loadPasswordDatabase(input: DatabaseInput, ctx: DatabaseContext)
         failed = 'EMALFDB';
         return;
       }
-      if (typeof description === 'string') {
-        if (logger.debugEnabled) logger.debug(`init_tdb: Signature for ${name} not loaded (${description})`);
+      if ('skipped' in description) {
+        if (logger.debugEnabled) for (const message of targetDescriptionSkipMessages(description, name)) logger.debug(message);
         skipped++;
         pending = 'EBREAK';
         return;
