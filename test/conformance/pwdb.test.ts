@@ -17,6 +17,16 @@ const TESTFILES = '/usr/share/clamav-testfiles';
 /** The lines both tools print about decrypting: each password tried, the one that fits, or none. */
 const DECRYPT_LINE = /cli_unzip: decrypt - (\(v|password|skipping)|cli_loadpwdb|password entries|init_tdb|lsigattribs/;
 
+function decryptLines(stderr: string): string[] {
+  return stderr.split('\n').filter((line) => DECRYPT_LINE.test(line));
+}
+
+/** Both clamscans print the same decryption debug lines for `args` (without `--debug`). */
+function assertSameDecryptLines(args: string[], what: string): void {
+  const debugArgs = ['--debug', ...args];
+  assert.deepEqual(decryptLines(runClamTS('clamscan', debugArgs).stderr), decryptLines(runClamAV('clamscan', debugArgs).stderr), what);
+}
+
 describe('.pwdb password databases against real clamscan', { skip }, () => {
   let dir = '';
   let hashes = '';
@@ -67,7 +77,7 @@ describe('.pwdb password databases against real clamscan', { skip }, () => {
         const real = runClamAV('clamscan', args);
         const ours = runClamTS('clamscan', args);
         const debug = args[0] === '--debug';
-        const lines = (stderr: string) => stderr.split('\n').filter((line) => (debug ? DECRYPT_LINE.test(line) : !line.includes('unrar')));
+        const lines = (stderr: string) => (debug ? decryptLines(stderr) : stderr.split('\n').filter((line) => !line.includes('unrar')));
         assert.deepEqual(lines(ours.stderr), lines(real.stderr), `the same ${debug ? 'debug lines' : 'errors'} for ${JSON.stringify(text)}`);
         assert.equal(ours.status, real.status, `the same exit code for ${JSON.stringify(text)}`);
         assert.deepEqual(comparable(ours.stdout), comparable(real.stdout), `the same report for ${JSON.stringify(text)}`);
@@ -94,9 +104,7 @@ describe('.pwdb password databases against real clamscan', { skip }, () => {
       const database = file(`order${i}.pwdb`, `${text}\n`);
       assertSameReports(['--no-summary', '-d', hashes, '-d', database, ...files]);
       for (const sample of files) {
-        const args = ['--debug', '-d', hashes, '-d', database, sample];
-        const decryptLines = (stderr: string) => stderr.split('\n').filter((line) => DECRYPT_LINE.test(line));
-        assert.deepEqual(decryptLines(runClamTS('clamscan', args).stderr), decryptLines(runClamAV('clamscan', args).stderr), `the same tries of ${sample} with ${JSON.stringify(text)}`);
+        assertSameDecryptLines(['-d', hashes, '-d', database, sample], `the same tries of ${sample} with ${JSON.stringify(text)}`);
       }
     });
   });
@@ -112,9 +120,7 @@ describe('.pwdb password databases against real clamscan', { skip }, () => {
       ['-d', hashes, '--alert-encrypted-archive', encrypted],
     ]) {
       assertSameReports(['--no-summary', ...args]);
-      const debugArgs = ['--debug', ...args];
-      const decryptLines = (stderr: string) => stderr.split('\n').filter((line) => DECRYPT_LINE.test(line));
-      assert.deepEqual(decryptLines(runClamTS('clamscan', debugArgs).stderr), decryptLines(runClamAV('clamscan', debugArgs).stderr), `the same debug lines with ${args.join(' ')}`);
+      assertSameDecryptLines(args, `the same debug lines with ${args.join(' ')}`);
     }
   });
 });
