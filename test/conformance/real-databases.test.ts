@@ -1,7 +1,7 @@
 /**
  * Issue 3's load criterion: every shared real database (the main set and the daily 27371 set)
  * loads, and `Known viruses` equals real clamscan's for the same files, with and without
- * --detect-pua.
+ * --detect-pua; each target's matcher holds as many patterns of each kind as ClamAV's.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -36,4 +36,14 @@ describe('the shared real databases, counted as clamscan counts them', { skip },
       assert.deepEqual(known(runClamTS('clamscan', args)), real);
     });
   }
+
+  it('builds matchers with clamscan’s pattern counts (its Matcher[N] debug lines)', () => {
+    const matcherLines = (run: ToolRun) => run.stderr.split('\n').filter((line) => line.includes(': Matcher['));
+    for (const options of [[], ['--detect-pua']]) {
+      const args = ['--debug', ...options, '-d', join(dir, 'main'), '-d', sharedSigs('clamav-daily-27371'), join(dir, 'clean.txt')];
+      const real = matcherLines(runClamAV('clamscan', args, { maxBuffer: 64 * 1024 * 1024 }));
+      assert.equal(real.length, 15, 'clamscan printed a line per target type');
+      assert.deepEqual(matcherLines(runClamTS('clamscan', args, { maxBuffer: 64 * 1024 * 1024 })), real, `the same lines${options.length ? ' with --detect-pua' : ''}`);
+    }
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * Target description blocks ClamAV passes over (another functionality level, an unknown
  * attribute or file type, a target beyond 14), against real clamscan: the same lines are skipped,
- * with the same `init_tdb` / `lsigattribs` debug lines, in `.ldb` and `.pwdb` databases.
+ * with the same `init_tdb` / `lsigattribs` debug lines, in `.ldb` and `.pwdb` databases; and the
+ * per-target `Matcher[N]` lines that count what was loaded.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,4 +50,36 @@ describe('skipped target description blocks, against real clamscan', { skip }, (
       assert.equal(ours.status, real.status, 'the same exit code');
     });
   }
+
+  it('counts the patterns of split, Boyer-Moore, offset, PCRE and macro subsignatures as ClamAV does', () => {
+    const ndb = join(dir, 'counts.ndb');
+    writeFileSync(
+      ndb,
+      [
+        'Split.A:1:EP+0:41424344*45464748',
+        'Split.B:0:EOF-10:41424344{10-20}45464748',
+        'Abs.C:0:100:4142434445',
+        'Float.D:0:10,20:4142434445',
+        'Any.E:1:*:4142434445',
+        'Rel.F:1:SL+10:4142434445',
+        'Macro.G:0:$1$:41424344',
+      ].join('\n') + '\n',
+    );
+    const ldb = join(dir, 'counts.ldb');
+    writeFileSync(
+      ldb,
+      [
+        'L.A;Engine:51-255,Target:1;0&1;EP+0:41424344*45464748;VI:41004200',
+        'L.B;Engine:81-255,Target:0;0&1;41424344;200:0/abc/',
+        'L.C;Engine:81-255,Target:0;0&1;41424344;EOF-100:0/abc/',
+        'L.D;Engine:81-255,Target:0;0&1;${1-2}1$;41424344',
+        'L.E;Engine:81-255,Target:3;0;3c6120687265663d::i',
+      ].join('\n') + '\n',
+    );
+    const args = ['--debug', '-d', ndb, '-d', ldb, sample];
+    const matcherLines = (stderr: string) => stderr.split('\n').filter((line) => line.includes(': Matcher['));
+    const real = matcherLines(runClamAV('clamscan', args).stderr);
+    assert.equal(real.length, 15, 'clamscan printed a line per target type');
+    assert.deepEqual(matcherLines(runClamTS('clamscan', args).stderr), real, 'the same Matcher lines');
+  });
 });

@@ -1,4 +1,5 @@
 import { DEFAULT_DCONF } from '../engine/dconf.js';
+import { TARGET_TYPES } from '../filetypes/targets.js';
 import { ClamError } from '../errors.js';
 import { silentLogger, type Logger } from '../util/logger.js';
 import { NameTable } from '../util/names.js';
@@ -20,7 +21,7 @@ import { PatternAction } from './pattern-table.js';
 import { parseRegexSubsignature, type PcreSwitches } from './regex-subsig.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
-import { TargetProgramBuilder, type FileTypeRule, type PatternNames } from './target-program.js';
+import { TargetProgramBuilder, emptyMatcherSummary, type FileTypeRule, type PatternNames, type TargetProgram } from './target-program.js';
 import { DEFAULT_PCRE_MAX_FILESIZE } from './target-scan.js';
 
 /**
@@ -179,6 +180,7 @@ export class BodySignatureBuilder {
       case 'macro':
         // ClamAV links a macro to the subsignature before it; a leading macro never counts.
         if (index > 0) macros[index - 1] = form;
+        program.countMacroPlaceholder();
         break;
       case 'regex':
         program.addRegex(signature, index, parseRegexSubsignature(text, index, program.target));
@@ -249,15 +251,18 @@ export class BodySignatureBuilder {
   build(logger: Logger = silentLogger, pcreSwitches: PcreSwitches = DEFAULT_DCONF.pcre): BodyDetector {
     this.logicalTexts = undefined;
     const limits = this.options.pcreLimits ?? PCRE_DEFAULT_LIMITS;
-    const programs = this.targets.map((builder) => {
-      if (!builder) return undefined;
+    const programs = Array.from({ length: TARGET_TYPES.length }, (_, target) => {
+      const builder = this.targets[target];
+      let program: TargetProgram | undefined;
       try {
-        return builder.build(limits, pcreSwitches, logger);
+        program = builder?.build(limits, pcreSwitches, logger);
       } catch (error) {
         if (!(error instanceof SignatureError)) throw error;
         log(logger, error);
         throw new ClamError('EMALFDB');
       }
+      if (logger.debugEnabled) logger.debug(builder ? builder.summary() : emptyMatcherSummary(target));
+      return program;
     });
     this.reportNames.freeze();
     return new BodyDetector(programs, this.reportNames, this.containerSignatures, {

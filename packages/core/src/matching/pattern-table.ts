@@ -323,6 +323,11 @@ export class PatternTableBuilder {
     return this.count;
   }
 
+  /** ClamAV's maxpatlen of the patterns added so far. */
+  get longestPattern(): number {
+    return this.longest;
+  }
+
   /**
    * Splits a parsed part into prefix and pattern proper, refusing (with ClamAV's message) a part
    * in which no static key of 2 bytes can be found.

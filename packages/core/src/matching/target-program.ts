@@ -11,6 +11,7 @@ import {
   type PartOptions,
   type SplitPattern,
 } from '../signatures/body-pattern.js';
+import { TARGET_TYPES } from '../filetypes/targets.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import {
   OffsetKind,
@@ -358,6 +359,8 @@ export class TargetProgramBuilder {
   /** The first part of each repeated Aho-Corasick pattern by its text, one map per combination of PartOptions. */
   private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts(PATTERN_TEXT_BYTES));
   private partialCount = 0;
+  /** ClamAV's per-matcher pattern counts (see matcherSummary). */
+  private readonly counts: MatcherCounts = { ac: 0, acRelative: 0, bm: 0, bmRelative: 0, bmAbsolute: 0 };
 
   constructor(readonly target: number) {}
 
@@ -479,6 +482,9 @@ export class TargetProgramBuilder {
     const entry = this.entry(macroOwner(offset, owner), offset, relative, split, 0);
     const id = prepared ? this.table.add(prepared, entry) : this.table.addLike(like!, entry);
     if (relative) this.relativeOffsets.push({ spec: offset, fitLength: this.table.minLength(id) });
+    // ClamAV counts every part, whatever offset checks it.
+    this.counts.ac++;
+    if (isRelativeOffset(offset)) this.counts.acRelative++;
   }
 
   /**
@@ -531,6 +537,36 @@ export class TargetProgramBuilder {
     const relative = isRelativeOffset(offset);
     this.table.add(prepared, this.entry(owner, offset, relative, NOT_SPLIT, shift));
     if (relative) this.relativeOffsets.push({ spec: offset, fitLength: 0 });
+    this.counts.bm++;
+    if (relative) this.counts.bmRelative++;
+    else if (offset.kind === OffsetKind.Absolute) this.counts.bmAbsolute++;
+  }
+
+  /**
+   * ClamAV adds a placeholder pattern (two zero bytes, which carries the macro's range for the
+   * logical signature code) to the Aho-Corasick matcher for each macro subsignature: it counts
+   * among the matcher's patterns. ClamTS keeps the macro with its signature instead.
+   */
+  countMacroPlaceholder(): void {
+    this.counts.ac++;
+  }
+
+  /**
+   * ClamAV's debug line about this target's matcher once it is built (cl_engine_compile): its
+   * Aho-Corasick and Boyer-Moore patterns and PCRE subsignatures (disabled ones included), how
+   * many of each have a relative or absolute offset (ClamAV counts no absolute Aho-Corasick
+   * offset), and the longest pattern.
+   */
+  summary(): string {
+    const { ac, acRelative, bm, bmRelative, bmAbsolute } = this.counts;
+    const pcreAbsolute = this.regexes.filter(({ value }) => value.offset.kind === OffsetKind.Absolute).length;
+    const pcreRelative = this.regexes.filter(({ value }) => isRelativeOffset(value.offset)).length;
+    return matcherLine(this.target, {
+      ac: `${ac} (reloff: ${acRelative}, absoff: 0)`,
+      bm: `${bm} (reloff: ${bmRelative}, absoff: ${bmAbsolute})`,
+      pcre: `${this.regexes.length} (reloff: ${pcreRelative}, absoff: ${pcreAbsolute})`,
+      longest: this.table.longestPattern,
+    });
   }
 
   /** Registers a file type pattern's types; returns the owner index for its patterns. */
@@ -581,6 +617,26 @@ export class TargetProgramBuilder {
       this.target === 0 || this.partialCount > 0,
     );
   }
+}
+
+interface MatcherCounts {
+  ac: number;
+  acRelative: number;
+  bm: number;
+  bmRelative: number;
+  bmAbsolute: number;
+}
+
+/** The `Matcher[N]` debug line of a target with no signatures. */
+export function emptyMatcherSummary(target: number): string {
+  const none = '0 (reloff: 0, absoff: 0)';
+  return matcherLine(target, { ac: none, bm: none, pcre: none, longest: 0 });
+}
+
+function matcherLine(target: number, counts: { ac: string; bm: string; pcre: string; longest: number }): string {
+  // Only the generic and PE matchers use Boyer-Moore; ClamAV marks the others.
+  const mode = target === 0 || target === 1 ? '' : '(ac_only mode)';
+  return `Matcher[${target}]: ${TARGET_TYPES[target]!.name}: AC sigs: ${counts.ac} BM sigs: ${counts.bm} PCREs: ${counts.pcre} maxpatlen ${counts.longest} ${mode}`;
 }
 
 /** A pattern with a `$n$` offset only records where macro group n matched, whoever owns it. */
