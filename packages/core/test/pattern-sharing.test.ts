@@ -71,7 +71,7 @@ describe('patterns ClamAV takes for one', () => {
   const { detector } = buildDetector([{ name: 'alike.ldb', lines }]);
 
   it('share one chain, whatever their texts', () => {
-    const { lists } = detector.programs[0]!;
+    const { lists } = detector.programs[0]!.matcher;
     // One pattern per line, in load order.
     assert.equal(lists.chainHead[1], 0, 'the same elements and specials');
     assert.equal(lists.chainNext[0], 1);

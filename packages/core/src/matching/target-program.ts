@@ -234,12 +234,20 @@ export interface SharedTargetProgram {
   runsByteCompares: boolean;
 }
 
+/** What finds a program's pattern matches: the node lists and the candidate index. */
+export interface ProgramMatcher {
+  readonly lists: NodeLists;
+  readonly index: CandidateIndex;
+}
+
 export class TargetProgram {
+  /** The matcher, or how to build it when a scan first needs it (see TargetProgramBuilder.build). */
+  private matcherOrBuild: ProgramMatcher | (() => ProgramMatcher);
+
   constructor(
     readonly target: number,
     readonly patterns: PatternTable,
-    readonly lists: NodeLists,
-    readonly index: CandidateIndex,
+    matcher: ProgramMatcher | (() => ProgramMatcher),
     readonly relativeOffsets: readonly RelativeOffset[],
     readonly logical: LogicalTable,
     readonly regexes: readonly SubsignatureRef<CompiledRegexSubsignature>[],
@@ -254,7 +262,14 @@ export class TargetProgram {
      */
     readonly runsByteCompares: boolean,
   ) {
+    this.matcherOrBuild = matcher;
     this.usesVersionInfo = patterns.offsetKind.includes(OffsetKind.VersionInfo);
+  }
+
+  /** The matcher, built now if it was not yet. */
+  get matcher(): ProgramMatcher {
+    if (typeof this.matcherOrBuild === 'function') this.matcherOrBuild = this.matcherOrBuild();
+    return this.matcherOrBuild;
   }
 
   /** Whether a pattern has a `VI` offset, so that scans need the object's version information. */
@@ -268,8 +283,7 @@ export class TargetProgram {
     return new TargetProgram(
       shared.target,
       PatternTable.fromShared(shared.patterns),
-      NodeLists.fromShared(shared.lists),
-      CandidateIndex.fromShared(shared.index),
+      { lists: NodeLists.fromShared(shared.lists), index: CandidateIndex.fromShared(shared.index) },
       shared.relativeOffsets,
       LogicalTable.fromShared(shared.logical),
       shared.regexes.map(({ signature, subsignature, value }) => ({
@@ -285,11 +299,12 @@ export class TargetProgram {
   }
 
   toShared(): SharedTargetProgram {
+    const { lists, index } = this.matcher;
     return {
       target: this.target,
       patterns: this.patterns.toShared(),
-      lists: this.lists.toShared(),
-      index: this.index.toShared(),
+      lists: lists.toShared(),
+      index: index.toShared(),
       relativeOffsets: this.relativeOffsets,
       logical: this.logical.toShared(),
       regexes: this.regexes.map(({ signature, subsignature, value }) => ({ signature, subsignature, value: uncompiledRegexSubsignature(value) })),
@@ -600,14 +615,19 @@ export class TargetProgramBuilder {
   build(pcreLimits: PcreLimits, pcreSwitches: PcreSwitches, logger: Logger): TargetProgram {
     const regexes = compileRegexes(this.regexes, pcreLimits, pcreSwitches, logger);
     const patterns = this.table.build();
-    const lists = NodeLists.build(patterns, this.table.identityHashes);
-    // Only chain heads are searched for; the other members of a chain take their head's result.
-    const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
+    const identities = this.table.identityHashes;
+    const buildMatcher = (): ProgramMatcher => {
+      const lists = NodeLists.build(patterns, identities);
+      // Only chain heads are searched for; the other members of a chain take their head's result.
+      const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
+      return { lists, index };
+    };
     return new TargetProgram(
       this.target,
       patterns,
-      lists,
-      index,
+      // Every scan needs the generic matcher; another target's waits for the first object of its
+      // type (a scan of text files never builds the 10^5 patterns of the PE target).
+      this.target === 0 ? buildMatcher() : buildMatcher,
       this.relativeOffsets,
       this.logical.build(),
       regexes,

@@ -3,7 +3,8 @@ import type { TargetDescription } from '../signatures/ldb.js';
 import { byteCompareMatches } from './byte-compare.js';
 import type { KeyedLists } from './keyed-lists.js';
 import { evaluateExpression } from './logical-expression.js';
-import { threeByteNode } from './node-lists.js';
+import type { CandidateIndex } from './candidate-index.js';
+import { threeByteNode, type NodeLists } from './node-lists.js';
 import { PartialTracker } from './partial-tracker.js';
 import { PatternAction, PatternEngine } from './pattern-table.js';
 import { SubsignatureCounts } from './subsignature-counts.js';
@@ -107,6 +108,9 @@ export class TargetScan {
   private windowBase = 0;
   private readonly collect: (pattern: number, at: number) => void;
 
+  private readonly lists: NodeLists;
+  private readonly index: CandidateIndex;
+
   constructor(
     private readonly program: TargetProgram,
     private readonly facts: ObjectFacts,
@@ -114,6 +118,7 @@ export class TargetScan {
     private readonly callbacks: ScanCallbacks,
     private readonly options: TargetScanOptions,
   ) {
+    ({ lists: this.lists, index: this.index } = program.matcher);
     this.verifier = new PatternVerifier(program.patterns);
     const logical = program.logical;
     this.counts = new SubsignatureCounts((signature) => logical.subsignatureCount(signature));
@@ -143,7 +148,7 @@ export class TargetScan {
     const { pattern, at, start, end } = this.found;
     pattern.length = at.length = start.length = end.length = 0;
     this.deferred.pattern.length = this.deferred.at.length = 0;
-    this.program.index.scan(window, this.collect);
+    this.index.scan(window, this.collect);
     if (this.deferred.pattern.length > 0) this.resolveDeferred();
     if (pattern.length > 0 && !this.processMatches()) return false;
     if (this.program.runsByteCompares) this.runByteCompares(window);
@@ -160,7 +165,7 @@ export class TargetScan {
    * all over a file whose first parts never match.
    */
   private consider(p: number, at: number): void {
-    const chainNext = this.program.lists.chainNext;
+    const chainNext = this.lists.chainNext;
     const base = this.windowBase + at;
     let waiting = false;
     for (let member = p; member !== -1; member = chainNext[member]!) {
@@ -203,7 +208,7 @@ export class TargetScan {
    */
   private resolveDeferred(): void {
     const t = this.program.patterns;
-    const chainNext = this.program.lists.chainNext;
+    const chainNext = this.lists.chainNext;
     const matchedParts = new Set<number>();
     const addParts = (head: number) => {
       for (let m = head; m !== -1; m = chainNext[m]!) if (t.partialId[m] !== 0) matchedParts.add(partKey(t.partialId[m]!, t.partNumber[m]!));
@@ -237,7 +242,7 @@ export class TargetScan {
   /** Does a waiting member of `head`'s chain have its previous part among `matchedParts`? */
   private mayBeEnabled(head: number, matchedParts: ReadonlySet<number>): boolean {
     const t = this.program.patterns;
-    const chainNext = this.program.lists.chainNext;
+    const chainNext = this.lists.chainNext;
     for (let m = head; m !== -1; m = chainNext[m]!) {
       if (this.waitsForEarlierPart(m) && matchedParts.has(partKey(t.partialId[m]!, t.partNumber[m]! - 1))) return true;
     }
@@ -310,7 +315,7 @@ export class TargetScan {
    * heads verified there to their match.
    */
   private walkNode(position: number, matched: Map<number, number>): Outcome {
-    const nodes = this.program.lists.nodes;
+    const nodes = this.lists.nodes;
     const w = this.window;
     const three = position >= 2 ? nodes.find(threeByteNode((w[position - 2]! << 16) | (w[position - 1]! << 8) | w[position]!)) : -1;
     const two = position >= 1 ? nodes.find((w[position - 1]! << 8) | w[position]!) : -1;
@@ -337,7 +342,7 @@ export class TargetScan {
    */
   private walkList(nodes: KeyedLists, slot: number, matched: Map<number, number>): Outcome | typeof HIGHER_PART {
     const t = this.program.patterns;
-    const chainNext = this.program.lists.chainNext;
+    const chainNext = this.lists.chainNext;
     const entries = nodes.values;
     const end = nodes.slotStart[slot]! + nodes.slotCount[slot]!;
     for (let k = nodes.slotStart[slot]!; k < end; k++) {
