@@ -1,11 +1,14 @@
-import { dconfAllows, type Dconf, type DconfOption } from '../engine/dconf.js';
+import { dconfAllows, type Dconf, type DconfModule, type DconfOption } from '../engine/dconf.js';
+
+/** An option that must be on, or a module without options (MACHO) whose word must not be 0. */
+type DconfGate = DconfOption | DconfModule;
 
 /**
  * The DCONF option that must be on for ClamAV to parse each file type (scanners.c tests them
  * beside the `--scan-*` switches, for the type itself and for the types the raw scan finds
  * embedded in another file). Types not listed here are parsed whatever DCONF says.
  */
-const GATES: ReadonlyMap<string, DconfOption> = new Map<string, DconfOption>([
+const GATES: ReadonlyMap<string, DconfGate> = new Map<string, DconfGate>([
   ['CL_TYPE_RAR', ['archive', 'rar']],
   ['CL_TYPE_ZIP', ['archive', 'zip']],
   ['CL_TYPE_ZIPSFX', ['archive', 'zip']],
@@ -43,10 +46,12 @@ const GATES: ReadonlyMap<string, DconfOption> = new Map<string, DconfOption>([
   ['CL_TYPE_TNEF', ['mail', 'tnef']],
   ['CL_TYPE_UUENCODED', ['other', 'uuencoded']],
   ['CL_TYPE_SCRENC', ['other', 'screnc']],
+  ['CL_TYPE_MACHO_UNIBIN', 'macho'],
 ]);
 
 /** Does DCONF let ClamAV parse this file type? */
 export function dconfParses(dconf: Dconf, fileType: string): boolean {
   const gate = GATES.get(fileType);
-  return gate === undefined || dconfAllows(dconf, gate);
+  if (gate === undefined) return true;
+  return typeof gate === 'string' ? dconf.words[gate] !== 0 : dconfAllows(dconf, gate);
 }

@@ -114,7 +114,8 @@ export interface FormatHandler {
   readonly name: string;
   /** ClamAV file types (`CL_TYPE_*`) this handler unpacks. */
   readonly fileTypes: readonly string[];
-  readonly scanSwitch: ScanSwitch;
+  /** The `--scan-*` switch that turns it off; none when ClamAV parses the type whatever they say. */
+  readonly scanSwitch?: ScanSwitch;
   /**
    * Unpacks only what the raw scan recognises inside another file (recognised-types.ts): ClamAV's
    * magic scan has no parser for an object that is itself of this type.

@@ -9,6 +9,7 @@ import type { FormatHandler, ScanSwitch } from './handler.js';
 import { createInstallShieldMsiHandler } from './installshield-msi.js';
 import type { InstallShieldLimits } from './installshield-cab.js';
 import { iso9660Handler } from './iso9660.js';
+import { machoUnibinHandler } from './macho-unibin.js';
 import { nsisHandler } from './nsis.js';
 import { sevenZipHandler } from './sevenzip.js';
 import { sisHandler } from './sis.js';
@@ -77,6 +78,7 @@ function allHandlers(settings: HandlerSettings): readonly FormatHandler[] {
     createInstallShieldMsiHandler(settings.installShield),
     autoitHandler,
     nsisHandler,
+    machoUnibinHandler,
     createMailHandler(settings.mail),
     binhexHandler,
     uuencodedHandler,
@@ -113,7 +115,7 @@ export class FormatHandlers {
    */
   for(fileType: string, disabled: ReadonlySet<ScanSwitch>, recognised = false): FormatHandler | undefined {
     const handler = this.byFileType.get(fileType);
-    if (!handler || disabled.has(handler.scanSwitch) || !dconfParses(this.dconf, fileType)) return undefined;
+    if (!handler || (handler.scanSwitch !== undefined && disabled.has(handler.scanSwitch)) || !dconfParses(this.dconf, fileType)) return undefined;
     return recognised || !handler.recognisedOnly ? handler : undefined;
   }
 }
