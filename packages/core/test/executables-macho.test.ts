@@ -5,9 +5,14 @@
  * on the parse succeeding at all).
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { machoTargetInfo } from '../src/executables/macho-header.js';
+import { tempDir } from './support/temp-dir.js';
 import { assertWellFormed, differences, type ExecutableFormat, filler, hasClamscan, type Random, randomVariants, sampleOf, type Sample } from './fixtures/executables/target-oracle.js';
+
+const CLAMTS_CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // A small Mach-O writer
@@ -439,65 +444,67 @@ function fatBinary(): { fat: Uint8Array; slice: Uint8Array } {
   return { fat, slice };
 }
 
+/** Crafted variants of each form: valid, broken and borderline walks. */
+const CRAFTED: Array<[string, (s: MachoSpec) => void]> = [
+  ['plain', () => {}],
+  ['twoThreads', (s) => s.commands.push(thread(s.cpu, 0x1310n, { cmd: LC_THREAD }))],
+  ['threadCut', (s) => (s.size = lengthOf(s) - 20)],
+  ['noSections', (s) => (s.commands = [thread(s.cpu, 0x123n)])],
+  ['noSectionsHighEntry', (s) => (s.commands = [thread(s.cpu, 0x1_0000_0123n)])],
+  ['entryOutside', (s) => s.commands.push(thread(s.cpu, 0x5000n))],
+  ['entryAtSectionEnd', (s) => s.commands.push(thread(s.cpu, 0x1300n + 0x81n))],
+  ['wrappingSection', (s) => (s.commands = [{ kind: 'segment', sections: [{ addr: 0xffff_f000n, size: 0x2000n, offset: 0x400, align: 0 }] }, thread(s.cpu, 0xffff_f010n)])],
+  ['wrappingSectionFirst', (s) => {
+    const sections = [{ addr: 0xffff_f000n, size: 0x2000n, offset: 0x100, align: 0 }, { addr: 0xffff_f000n, size: 0x100n, offset: 0x600, align: 0 }];
+    s.commands = [{ kind: 'segment', sections }, thread(s.cpu, 0xffff_f010n)];
+  }],
+  ['hiddenSegment', (s) => {
+    s.commands = [thread(s.cpu, 0x1010n), { kind: 'segment', sections: sectionsOf(1), extra: { kind: 'segment', sections: sectionsOf(2, 0x600) } }];
+    s.ncmds = 3;
+  }],
+  ['appleThreadSize', (s) => (s.commands = [thread(s.cpu, 0x1010n, { stateSize: 304 }), segmentAt(s, 1)])],
+  ['shortCommand', (s) => s.commands.unshift({ kind: 'other', cmd: 0x99, bodySize: 0, cmdsize: 0 })],
+  ['emptySegmentHidesThread', (s) => {
+    s.commands[0] = { kind: 'segment', sections: [], extra: thread(s.cpu, 0x2010n) };
+    s.ncmds = s.commands.length + 1;
+  }],
+  ['arm32', (s) => (s.cpu = 12)],
+  ['otherWidthSegment', (s) => (segmentAt(s, 1).wide = !s.is64)],
+  ['align12', (s) => (segmentAt(s, 1).sections[1]!.align = 12)],
+  ['align31', (s) => (segmentAt(s, 1).sections[1]!.align = 31)],
+  ['align32', (s) => (segmentAt(s, 1).sections[1]!.align = 32)],
+  ['align33', (s) => (segmentAt(s, 1).sections[1]!.align = 33)],
+  ['roundingWraps', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0xffff_fff1n })],
+  ['roundingFits', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0xffff_fff0n })],
+  ['roundingHighSize', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0x1_ffff_fff1n })],
+  ['highSize', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0x1_0000_0011n })],
+  ['entryOffsetWraps', (s) => {
+    segmentAt(s, 1).sections[1]!.offset = 0xffff_ff00;
+    s.commands.push(thread(s.cpu, 0x1310n));
+  }],
+  ['entryHighBitsDiffer', (s) => s.commands.push(thread(s.cpu, 0x2_0000_1310n))],
+  ['entryOffsetTop', (s) => {
+    segmentAt(s, 1).sections[1]!.offset = 0xffff_fff0;
+    s.commands.push(thread(s.cpu, 0x130fn));
+  }],
+  ['noCommands', (s) => (s.ncmds = 0)],
+  ['tooManyCommands', (s) => (s.ncmds = 1025)],
+  ['moreCommandsThanThere', (s) => (s.ncmds = s.commands.length + 1)],
+  ['headerCut', (s) => (s.size = 27)],
+  ['headerOnly', (s) => (s.size = 32)],
+  ['sectionCut', (s) => (s.size = (s.is64 ? 32 + 72 + 72 + 80 : 28 + 56 + 56 + 68) + 30)],
+  ['nsectsTooMany', (s) => (segmentAt(s, 1).nsects = 3)],
+  ['sections255', (s) => Object.assign(s, { commands: [{ kind: 'segment', sections: sectionsOf(255) }, thread(s.cpu, 0x1004n)], size: 0x8000 })],
+  ['sections256', (s) => Object.assign(s, { commands: [{ kind: 'segment', sections: sectionsOf(256) }], size: 0x8000 })],
+];
+
 describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false : 'clamscan is not installed' }, () => {
   it('on crafted, broken and random Mach-O files', () => {
-    const crafted: Array<[string, (s: MachoSpec) => void]> = [
-      ['plain', () => {}],
-      ['twoThreads', (s) => s.commands.push(thread(s.cpu, 0x1310n, { cmd: LC_THREAD }))],
-      ['threadCut', (s) => (s.size = lengthOf(s) - 20)],
-      ['noSections', (s) => (s.commands = [thread(s.cpu, 0x123n)])],
-      ['noSectionsHighEntry', (s) => (s.commands = [thread(s.cpu, 0x1_0000_0123n)])],
-      ['entryOutside', (s) => s.commands.push(thread(s.cpu, 0x5000n))],
-      ['entryAtSectionEnd', (s) => s.commands.push(thread(s.cpu, 0x1300n + 0x81n))],
-      ['wrappingSection', (s) => (s.commands = [{ kind: 'segment', sections: [{ addr: 0xffff_f000n, size: 0x2000n, offset: 0x400, align: 0 }] }, thread(s.cpu, 0xffff_f010n)])],
-      ['wrappingSectionFirst', (s) => {
-        const sections = [{ addr: 0xffff_f000n, size: 0x2000n, offset: 0x100, align: 0 }, { addr: 0xffff_f000n, size: 0x100n, offset: 0x600, align: 0 }];
-        s.commands = [{ kind: 'segment', sections }, thread(s.cpu, 0xffff_f010n)];
-      }],
-      ['hiddenSegment', (s) => {
-        s.commands = [thread(s.cpu, 0x1010n), { kind: 'segment', sections: sectionsOf(1), extra: { kind: 'segment', sections: sectionsOf(2, 0x600) } }];
-        s.ncmds = 3;
-      }],
-      ['appleThreadSize', (s) => (s.commands = [thread(s.cpu, 0x1010n, { stateSize: 304 }), segmentAt(s, 1)])],
-      ['shortCommand', (s) => s.commands.unshift({ kind: 'other', cmd: 0x99, bodySize: 0, cmdsize: 0 })],
-      ['emptySegmentHidesThread', (s) => {
-        s.commands[0] = { kind: 'segment', sections: [], extra: thread(s.cpu, 0x2010n) };
-        s.ncmds = s.commands.length + 1;
-      }],
-      ['arm32', (s) => (s.cpu = 12)],
-      ['otherWidthSegment', (s) => (segmentAt(s, 1).wide = !s.is64)],
-      ['align12', (s) => (segmentAt(s, 1).sections[1]!.align = 12)],
-      ['align31', (s) => (segmentAt(s, 1).sections[1]!.align = 31)],
-      ['align32', (s) => (segmentAt(s, 1).sections[1]!.align = 32)],
-      ['align33', (s) => (segmentAt(s, 1).sections[1]!.align = 33)],
-      ['roundingWraps', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0xffff_fff1n })],
-      ['roundingFits', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0xffff_fff0n })],
-      ['roundingHighSize', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0x1_ffff_fff1n })],
-      ['highSize', (s) => Object.assign(segmentAt(s, 1).sections[1]!, { align: 4, size: 0x1_0000_0011n })],
-      ['entryOffsetWraps', (s) => {
-        segmentAt(s, 1).sections[1]!.offset = 0xffff_ff00;
-        s.commands.push(thread(s.cpu, 0x1310n));
-      }],
-      ['entryHighBitsDiffer', (s) => s.commands.push(thread(s.cpu, 0x2_0000_1310n))],
-      ['entryOffsetTop', (s) => {
-        segmentAt(s, 1).sections[1]!.offset = 0xffff_fff0;
-        s.commands.push(thread(s.cpu, 0x130fn));
-      }],
-      ['noCommands', (s) => (s.ncmds = 0)],
-      ['tooManyCommands', (s) => (s.ncmds = 1025)],
-      ['moreCommandsThanThere', (s) => (s.ncmds = s.commands.length + 1)],
-      ['headerCut', (s) => (s.size = 27)],
-      ['headerOnly', (s) => (s.size = 32)],
-      ['sectionCut', (s) => (s.size = (s.is64 ? 32 + 72 + 72 + 80 : 28 + 56 + 56 + 68) + 30)],
-      ['nsectsTooMany', (s) => (segmentAt(s, 1).nsects = 3)],
-      ['sections255', (s) => Object.assign(s, { commands: [{ kind: 'segment', sections: sectionsOf(255) }, thread(s.cpu, 0x1004n)], size: 0x8000 })],
-      ['sections256', (s) => Object.assign(s, { commands: [{ kind: 'segment', sections: sectionsOf(256) }], size: 0x8000 })],
-    ];
     const samples = new Map<string, Sample>();
     const add = (id: string, data: Uint8Array) => samples.set(id, sampleOf(MACHO, data));
     for (const { cpu, little } of FORMS) {
       const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
-      for (const [name, change] of crafted) add(`${form}-${name}`, macho(cpu, little, change));
+      for (const [name, change] of CRAFTED) add(`${form}-${name}`, macho(cpu, little, change));
     }
     for (const [name, spec] of randomVariants(Number(process.env.CLAMTS_MACHO_SAMPLES ?? 80), 0x1b873593, randomVariant)) add(name, buildMacho(spec));
     const manySections = (pc: bigint) =>
@@ -519,5 +526,24 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
     assert.ok([...samples.values()].filter((s) => s.scanned[0]!.info === undefined).length >= 40);
     assert.ok(matched > 1000, `only ${matched} matches`);
     assert.equal(machoTargetInfo(fat), undefined);
+  });
+
+  it('reports the files whose load commands ClamAV cannot walk as broken, with --alert-broken', () => {
+    const dir = tempDir('clamts-macho-broken-');
+    const files: string[] = [];
+    for (const { cpu, little } of FORMS) {
+      const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
+      for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
+    }
+    for (const [name, spec] of randomVariants(60, 0x2545f491, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+    const database = dir.write('none.hdb', `${'0'.repeat(32)}:1:Nothing\n`);
+    const reports = (command: string[]) => {
+      const run = spawnSync(command[0]!, [...command.slice(1), '--alert-broken', '--no-summary', '-d', database, ...files], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      return run.stdout.split('\n').filter((line) => line.length > 0).sort();
+    };
+    const real = reports(['clamscan']);
+    assert.ok(real.filter((line) => line.endsWith('Heuristics.Broken.Executable FOUND')).length >= 40, 'clamscan calls many broken');
+    assert.ok(real.filter((line) => line.endsWith(': OK')).length >= 40, 'and many not');
+    assert.deepEqual(reports([process.execPath, CLAMTS_CLAMSCAN]), real, 'the same reports');
   });
 });

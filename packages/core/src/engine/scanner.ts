@@ -15,6 +15,7 @@ import { ObjectHashes, type ScanObject } from './scan-object.js';
 import { CleanCache } from './clean-cache.js';
 import { COUNT_PRECISION } from '../matching/verify.js';
 import { readPeHeaders } from '../executables/pe-file.js';
+import { walkMacho } from '../executables/macho-header.js';
 import { scanPe } from '../executables/pe-scan.js';
 import { checkAuthenticode } from '../executables/authenticode/check.js';
 import { iconsMatch } from '../executables/icons/icon-scan.js';
@@ -285,6 +286,8 @@ class ScanRun implements BodyScanSink {
     // (unless DCONF's HTMLSKIPRAW is off).
     if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.htmlSkipRaw) return;
     if (object.fileType === 'CL_TYPE_MSEXE' && this.authenticodeEndsLayer(object)) return;
+    if (object.fileType === 'CL_TYPE_MACHO') this.scanMacho(object);
+    if (this.stopped) return;
     const recognised = this.rawScan(object);
     if (this.stopped) return;
     const reinterpreted = recognised && this.unpackRecognisedTypes(object, recognised);
@@ -395,6 +398,16 @@ class ScanRun implements BodyScanSink {
     this.scanReconstructed(layer, layer.data);
     this.current = object;
     return true;
+  }
+
+  /**
+   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): a
+   * file whose load commands ClamAV cannot walk is a broken executable.
+   */
+  private scanMacho(object: ScanObject): void {
+    if (this.engine.dconf.words.macho === 0 || !this.heuristicEnabled('broken')) return;
+    const walk = walkMacho(object.data);
+    if ('failure' in walk && walk.failure === 'broken') this.heuristic('broken', 'Heuristics.Broken.Executable');
   }
 
   /** cli_scanpe, after the raw scan of a PE file. */

@@ -9,11 +9,9 @@ import type { ExecutableInfo, ExecutableSection } from '../engine/scan-object.js
  *
  * Target 9 covers CL_TYPE_MACHO (the four 0xfeedface / 0xfeedfacf magics) and
  * CL_TYPE_MACHO_UNIBIN. Every file type goes through this same parser, so a universal (fat,
- * 0xcafebabe) file fails its magic check and has no target info. What ClamAV 1.4 does with one:
- * it types it as binary data, recognises the universal binary during that raw scan, scans each
- * architecture slice as an embedded object typed afresh (a Mach-O slice then gets target info of
- * its own, offsets relative to the slice start), and then matches the fat file itself against the
- * target 9 signatures with failed target info. Handing slices over is the caller's business.
+ * 0xcafebabe) file fails its magic check and has no target info: its slices are scanned as
+ * objects of their own, each with its target info (formats/macho-unibin.ts), then the fat file
+ * itself against the target 9 signatures without target info.
  *
  * ClamAV's walk, and its quirks kept here:
  * - 28 header bytes must be there; the magic gives width and byte order. The 64-bit header's
@@ -145,29 +143,43 @@ interface Header {
 }
 
 export function machoTargetInfo(data: Uint8Array): ExecutableInfo | undefined {
-  const header = readHeader(data);
-  if (header === undefined) return undefined;
-  const walked = walkLoadCommands(header);
-  if (walked === undefined) return undefined;
-  // ClamAV's section count is 16-bit; sections past it are out of reach.
-  const sections = walked.sections.slice(0, walked.sections.length % UINT16_WRAP);
-  if (walked.entryAddress === 0 || walked.sections.length === 0) return { entryPoint: walked.entryAddress, sections };
-  const entryPoint = rawAddress(walked.entryAddress, sections);
-  return entryPoint === undefined ? undefined : { entryPoint, sections };
+  const walk = walkMacho(data);
+  return 'info' in walk ? walk.info : undefined;
 }
 
-function readHeader(data: Uint8Array): Header | undefined {
-  if (data.length < HEADER_SIZE) return undefined;
+/**
+ * Where ClamAV's walk of a Mach-O file ends: its target info, or how it failed. cli_scanmacho, the
+ * scan of a Mach-O file, calls a failure in the load commands (their count, a command, segment,
+ * section or thread state cut by the end of the file, too many sections, a malformed alignment)
+ * a broken executable; a short header, a wrong magic or an entry point outside every section
+ * only end the walk.
+ */
+export type MachoWalk = { readonly info: ExecutableInfo } | { readonly failure: 'broken' | 'format' };
+
+export function walkMacho(data: Uint8Array): MachoWalk {
+  const header = readHeader(data);
+  if (typeof header === 'string') return { failure: header };
+  const walked = walkLoadCommands(header);
+  if (walked === undefined) return { failure: 'broken' };
+  // ClamAV's section count is 16-bit; sections past it are out of reach.
+  const sections = walked.sections.slice(0, walked.sections.length % UINT16_WRAP);
+  if (walked.entryAddress === 0 || walked.sections.length === 0) return { info: { entryPoint: walked.entryAddress, sections } };
+  const entryPoint = rawAddress(walked.entryAddress, sections);
+  return entryPoint === undefined ? { failure: 'format' } : { info: { entryPoint, sections } };
+}
+
+function readHeader(data: Uint8Array): Header | 'broken' | 'format' {
+  if (data.length < HEADER_SIZE) return 'format';
   // 0xfeedface / 0xfeedfacf in either byte order: the first byte tells which.
   const [b0, b1, b2, b3] = [data[0], data[1], data[2], data[3]];
   let little: boolean;
   if (b1 === 0xfa && b2 === 0xed && b3 === 0xfe && (b0 === 0xce || b0 === 0xcf)) little = true;
   else if (b0 === 0xfe && b1 === 0xed && b2 === 0xfa && (b3 === 0xce || b3 === 0xcf)) little = false;
-  else return undefined;
+  else return 'format';
   const is64 = (little ? b0 : b3) === 0xcf;
   const reader = new MachoReader(data, little);
   const commandCount = reader.u32(16);
-  if (commandCount === 0 || commandCount > MAX_LOAD_COMMANDS) return undefined;
+  if (commandCount === 0 || commandCount > MAX_LOAD_COMMANDS) return 'broken';
   return {
     reader,
     layout: is64 ? LAYOUT_64 : LAYOUT_32,
