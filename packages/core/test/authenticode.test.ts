@@ -179,7 +179,7 @@ describe('Authenticode check fuzz', tools, () => {
       const stamped = pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root], { timestamp: stamper });
       const countersigned = countersign(pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root]), stamper, { signingTime: '250601120000Z' });
       const { builder } = crbEngine(`${pki.crbLine('Fuzz.Root', root, true)}\n${pki.crbLine('Fuzz.Block', intermediate, false)}\n`);
-      const trust = builder.build().authenticode;
+      const engine = builder.build();
       const random = prng(0xac7);
       const silent = { ...recordingLogger(), debugEnabled: false };
       for (let i = 0; i < 500; i++) {
@@ -193,7 +193,7 @@ describe('Authenticode check fuzz', tools, () => {
         assert.equal(typeof pe, 'object', 'the headers still parse');
         const started = performance.now();
         try {
-          checkAuthenticode(file, pe as PeFile, trust, { logger: silent, report: () => i % 3 === 0 });
+          checkAuthenticode(file, pe as PeFile, engine.authenticode, engine.allowHashes, { logger: silent, report: () => i % 3 === 0 });
         } catch (error) {
           assert.fail(`iteration ${i} threw ${String(error)}\n${file.toString('base64')}`);
         }
@@ -206,7 +206,7 @@ describe('Authenticode check fuzz', tools, () => {
       const certificates = builder.authenticode.build().certificates.map(restoreCertificate);
       const fresh = () => new CertificateStore(silent, certificates.filter((c) => !c.blocked));
       const hashes: string[] = [];
-      assert.equal(loadCatalog(catalog, fresh(), silent, (hash) => hashes.push(hash.hex)), true, 'the intact catalog loads');
+      assert.equal(loadCatalog(catalog, fresh(), silent, (hash) => hashes.push(Buffer.from(hash.digest).toString('hex'))), true, 'the intact catalog loads');
       assert.deepEqual(hashes, [authenticodeDigest(pe, 'sha256').toString('hex')], 'its member hash');
       for (let i = 0; i < 300; i++) {
         const damaged = mutate(catalog, random);

@@ -323,7 +323,7 @@ class ScanRun implements BodyScanSink {
     if (!this.engine.dconf.pe.certs) return false;
     const pe = readPeHeaders(object.data);
     if (typeof pe === 'string') return false;
-    const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, {
+    const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, this.engine.allowHashes, {
       logger: this.options.logger,
       report: (name) => this.report(name),
     });
