@@ -23,8 +23,8 @@ const skip = !haveTool('clamscan')
       ? 'zip is not installed'
       : false;
 
-/** The debug lines of the check and of the .crb loader. */
-const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs|cert:|  (subject|serial|pubkey|i|raw_subject|raw_serial|raw_issuer):|  =+RAW)|Error|Warning)/;
+/** The debug lines of the check and of the .crb loader, and the end of a verified file's layer. */
+const CHECK_LINE = /^LibClamAV (debug: (in asn1_|Descriptor\[-?\d+\]: halting after file scan because: The scanned object was verified|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs|cert:|  (subject|serial|pubkey|i|raw_subject|raw_serial|raw_issuer):|  =+RAW)|Error|Warning)/;
 
 function checkLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => CHECK_LINE.test(line));
@@ -127,6 +127,7 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
 
     execFileSync('zip', ['-q', '-j', file('mixed.zip'), file('signed.exe'), file('unsigned.exe')]);
     execFileSync('zip', ['-q', '-j', file('signed-only.zip'), file('signed.exe')]);
+    execFileSync('zip', ['-q', '-j', file('nested.zip'), file('signed-only.zip')]);
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -173,6 +174,8 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
   it('block-listed signer and intermediate, with --allmatch', () => same(['--allmatch', '-d', 'body.ndb', '-d', 'block-chain.crb', 'signed.exe', 'no-root-embedded.exe']));
   it('a block-listed intermediate without a serial', () => same(['-d', 'body.ndb', '-d', 'block-chain.crb', 'no-root-embedded.exe']));
   it('a signed PE inside a zip: verified, the other members still scanned', () => same(['-d', 'body.ndb', '-d', 'trust.crb', 'mixed.zip', 'signed-only.zip']));
+  it('the descriptor of a verified file: one more per temporary file, one more with --log', () =>
+    same(['-d', 'body.ndb', '-d', 'trust.crb', '--disable-cache', `--log=${join(dir, 'scan.log')}`, 'nested.zip', 'signed.exe']));
   it('functionality levels of .crb lines', () => same(['-d', 'body.ndb', '-d', 'future.crb', 'signed.exe']));
   for (const cat of ['both.cat', 'sha1.cat', 'other-file.cat', 'expired-signer.cat']) {
     it(`a .cat catalog (${cat}) trusts the files it lists`, () => same(['-d', 'body.ndb', '-d', 'trust.crb', '-d', cat, 'unsigned.exe', 'tampered.exe', 'mixed.zip']));
