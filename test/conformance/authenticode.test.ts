@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,8 +23,8 @@ const skip = !haveTool('clamscan')
       ? 'zip is not installed'
       : false;
 
-/** The debug lines of the check and of the .crb loader. */
-const CHECK_LINE = /^LibClamAV (debug: (in asn1_|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs|cert:|  (subject|serial|pubkey|i|raw_subject|raw_serial|raw_issuer):|  =+RAW)|Error|Warning)/;
+/** The debug lines of the check and of the .crb loader, and the end of a verified file's layer. */
+const CHECK_LINE = /^LibClamAV (debug: (in asn1_|Descriptor\[-?\d+\]: halting after file scan because: The scanned object was verified|asn1_|crtmgr_|cli_check_auth_header|Authenticode:|_padding_check|cli_loadcrt|cli_ladcrt|cli_loadmscat|Failed to load certificates|Number of certs|cert:|  (subject|serial|pubkey|i|raw_subject|raw_serial|raw_issuer):|  =+RAW)|Error|Warning)/;
 
 function checkLines(stderr: string): string[] {
   return stderr.split('\n').filter((line) => CHECK_LINE.test(line));
@@ -48,6 +49,12 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     const expired = pki.issue('ClamTS Expired Signer', intermediate, 'code', { start: '20200101000000Z', end: '20210101000000Z' });
     const stamper = pki.issue('ClamTS Time Stamper', root, 'time');
     const chain = (signer: TestCertificate) => [signer, intermediate, root];
+    // Validity within hours of now, and starting just after a daylight saving change (New York,
+    // 2024-03-10 02:00 -> 03:00), so that the zone ClamAV's mktime reads them in decides.
+    const hour = 3600_000;
+    const endsSoon = pki.issue('ClamTS Ends Soon', intermediate, 'code', { start: '20200101000000Z', end: opensslTime(Date.now() + 3 * hour) });
+    const startedRecently = pki.issue('ClamTS Started Recently', intermediate, 'code', { start: opensslTime(Date.now() - 3 * hour), end: '20491231000000Z' });
+    const afterDstChange = pki.issue('ClamTS After DST Change', intermediate, 'code', { start: '20240310032000Z', end: '20240601000000Z' });
 
     const pe = unsignedPe(11);
     const signed = pki.sign(pe, leaf, chain(leaf));
@@ -74,6 +81,10 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
         view.setUint32(securityEntry(view) + 4, view.byteLength - 0x100, true);
       }),
       'appended.exe': Buffer.concat([signed, Buffer.alloc(16, 0x41)]),
+      'ends-soon.exe': pki.sign(pe, endsSoon, chain(endsSoon)),
+      'started-recently.exe': pki.sign(pe, startedRecently, chain(startedRecently)),
+      'stamped-in-dst-gap.exe': countersign(pki.sign(pe, afterDstChange, chain(afterDstChange)), stamper, { signingTime: '240310025000Z' }),
+      'stamped-after-dst-change.exe': countersign(pki.sign(pe, afterDstChange, chain(afterDstChange)), stamper, { signingTime: '240310042000Z' }),
     };
     for (const [name, data] of Object.entries(files)) writeFileSync(file(name), data);
 
@@ -100,18 +111,35 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     writeFileSync(file('other-file.cat'), buildCatalog(leaf, chain(leaf), listing(unsignedPe(12), ['sha256'])));
     writeFileSync(file('expired-signer.cat'), buildCatalog(expired, chain(expired), listing(pe, ['sha256'])));
 
+    // Allow-list entries of size 2 hold Authenticode hashes, as catalogs add them; those of size 1
+    // (catalog cabinets) match a whole file's SHA digest whatever its size.
+    const fileDigest = (name: string, hash: string) => createHash(hash).update(files[name]!).digest('hex');
+    writeFileSync(file('authenticode-sha1.fp'), line(`${authenticodeDigest(pe, 'sha1').toString('hex')}:2:Authenticode.Sha1`));
+    writeFileSync(file('authenticode-sha256.sfp'), line(`${authenticodeDigest(pe, 'sha256').toString('hex')}:2:Authenticode.Sha256`));
+    writeFileSync(file('authenticode-size3.fp'), line(`${authenticodeDigest(pe, 'sha1').toString('hex')}:3:Wrong.Size`));
+    writeFileSync(file('md5-size2.fp'), line(`${createHash('md5').update('ab').digest('hex')}:2:Two.Bytes`));
+    writeFileSync(file('cabinet-sha1.fp'), line(`${fileDigest('unsigned.exe', 'sha1')}:1:Cabinet.Sha1`));
+    writeFileSync(file('cabinet-sha256.fp'), line(`${fileDigest('unsigned.exe', 'sha256')}:1:Cabinet.Sha256`));
+    writeFileSync(
+      file('cabinet-sha256-wanted.fp'),
+      line(`${fileDigest('unsigned.exe', 'sha256')}:1:Cabinet.Sha256`, `${fileDigest('signed.exe', 'sha256')}:${files['unsigned.exe']!.length}:Same.Size`),
+    );
+
     execFileSync('zip', ['-q', '-j', file('mixed.zip'), file('signed.exe'), file('unsigned.exe')]);
     execFileSync('zip', ['-q', '-j', file('signed-only.zip'), file('signed.exe')]);
+    execFileSync('zip', ['-q', '-j', file('nested.zip'), file('signed-only.zip')]);
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  function same(args: string[]): void {
-    const real = runClamAV('clamscan', ['--debug', ...args], { cwd: dir, maxBuffer: 64 << 20 });
-    const ours = runClamTS('clamscan', ['--debug', ...args], { cwd: dir, maxBuffer: 64 << 20 });
-    assert.deepEqual(reportLines(ours.stdout), reportLines(real.stdout), `the same reports and summary for ${args.join(' ')}`);
-    assert.deepEqual(checkLines(ours.stderr), checkLines(real.stderr), `the same check lines for ${args.join(' ')}`);
-    assert.equal(ours.status, real.status, `the same exit code for ${args.join(' ')}`);
+  function same(args: string[], env?: Record<string, string>): void {
+    const options = { cwd: dir, maxBuffer: 64 << 20, env };
+    const real = runClamAV('clamscan', ['--debug', ...args], options);
+    const ours = runClamTS('clamscan', ['--debug', ...args], options);
+    const run = `${args.join(' ')}${env ? ` with ${JSON.stringify(env)}` : ''}`;
+    assert.deepEqual(reportLines(ours.stdout), reportLines(real.stdout), `the same reports and summary for ${run}`);
+    assert.deepEqual(checkLines(ours.stderr), checkLines(real.stderr), `the same check lines for ${run}`);
+    assert.equal(ours.status, real.status, `the same exit code for ${run}`);
   }
 
   const FILES = [
@@ -146,6 +174,8 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
   it('block-listed signer and intermediate, with --allmatch', () => same(['--allmatch', '-d', 'body.ndb', '-d', 'block-chain.crb', 'signed.exe', 'no-root-embedded.exe']));
   it('a block-listed intermediate without a serial', () => same(['-d', 'body.ndb', '-d', 'block-chain.crb', 'no-root-embedded.exe']));
   it('a signed PE inside a zip: verified, the other members still scanned', () => same(['-d', 'body.ndb', '-d', 'trust.crb', 'mixed.zip', 'signed-only.zip']));
+  it('the descriptor of a verified file: one more per temporary file, one more with --log', () =>
+    same(['-d', 'body.ndb', '-d', 'trust.crb', '--disable-cache', `--log=${join(dir, 'scan.log')}`, 'nested.zip', 'signed.exe']));
   it('functionality levels of .crb lines', () => same(['-d', 'body.ndb', '-d', 'future.crb', 'signed.exe']));
   for (const cat of ['both.cat', 'sha1.cat', 'other-file.cat', 'expired-signer.cat']) {
     it(`a .cat catalog (${cat}) trusts the files it lists`, () => same(['-d', 'body.ndb', '-d', 'trust.crb', '-d', cat, 'unsigned.exe', 'tampered.exe', 'mixed.zip']));
@@ -156,10 +186,26 @@ describe('Authenticode and .crb certificate lists, against real clamscan', { ski
     same(['-d', 'certs-off.cfg', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'signed.exe', 'unsigned.exe']));
   it('a .cfg turning DCONF CATALOG off skips catalogs only', () =>
     same(['-d', 'catalog-off.cfg', '-d', 'body.ndb', '-d', 'trust.crb', '-d', 'both.cat', 'signed.exe', 'unsigned.exe']));
+  const TIMED = ['ends-soon.exe', 'started-recently.exe', 'stamped-in-dst-gap.exe', 'stamped-after-dst-change.exe'];
+  for (const TZ of ['UTC', 'America/New_York', 'Asia/Tokyo']) {
+    it(`validity times are read in the local zone (TZ=${TZ})`, () => same(['-d', 'body.ndb', '-d', 'trust.crb', ...TIMED], { TZ }));
+  }
+  for (const fp of ['authenticode-sha1.fp', 'authenticode-sha256.sfp', 'authenticode-size3.fp', 'md5-size2.fp']) {
+    it(`an allow-list entry of size 2 (${fp}) trusts the PE file whose Authenticode hash it is`, () =>
+      same(['-d', 'body.ndb', '-d', fp, 'unsigned.exe', 'tampered.exe', 'mixed.zip']));
+  }
+  for (const fp of ['cabinet-sha1.fp', 'cabinet-sha256.fp', 'cabinet-sha256-wanted.fp']) {
+    it(`an allow-list entry of size 1 (${fp}) matches the whole file as a catalog cabinet`, () => same(['-d', 'body.ndb', '-d', fp, 'unsigned.exe', 'mixed.zip']));
+  }
   for (const db of ['bad-flag.crb', 'bad-subject.crb', 'few-fields.crb']) {
     it(`a malformed .crb (${db}) fails the load as in ClamAV`, () => same(['-d', 'body.ndb', '-d', db, 'signed.exe']));
   }
 });
+
+/** openssl's YYYYMMDDHHMMSSZ of a time (milliseconds since the epoch). */
+function opensslTime(at: number): string {
+  return `${new Date(at).toISOString().replace(/[-:T]/g, '').slice(0, 14)}Z`;
+}
 
 /** Where the optional header's security directory entry is. */
 function securityEntry(view: DataView): number {

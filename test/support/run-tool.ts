@@ -25,6 +25,8 @@ export interface RunOptions {
   input?: string | Buffer;
   /** Most bytes of output kept (Node's default of 1 MiB is too few for long --debug runs). */
   maxBuffer?: number;
+  /** Variables added to the environment (after the default TZ=UTC, which they may replace). */
+  env?: Readonly<Record<string, string>>;
 }
 
 function run(command: string, args: readonly string[], options: RunOptions): ToolRun {
@@ -32,7 +34,7 @@ function run(command: string, args: readonly string[], options: RunOptions): Too
     cwd: options.cwd,
     input: options.input,
     encoding: 'latin1',
-    env: { ...process.env, TZ: 'UTC' },
+    env: { ...process.env, TZ: 'UTC', ...options.env },
     timeout: 60000,
     maxBuffer: options.maxBuffer,
   });

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { EngineBuilder } from '../src/engine/engine-builder.js';
+import { ANY_SIZE, HashIndexBuilder } from '../src/matching/hash-index.js';
 import { checkAuthenticode } from '../src/executables/authenticode/check.js';
 import { ASN1_SEQUENCE, DerReader, NOWHERE, Remaining } from '../src/executables/authenticode/der.js';
 import { rsaVerify } from '../src/executables/authenticode/rsa.js';
@@ -98,10 +99,40 @@ describe('ClamAV time reading', () => {
     assert.equal(time(0x18, '20491231235959Z').value, Date.UTC(2020, 11, 31, 23, 59, 59) / 1000, '2049 reads as 2020');
   });
 
+  it("reads the fields as local standard time, as ClamAV's mktime with tm_isdst 0", () => {
+    const zone = process.env.TZ;
+    try {
+      process.env.TZ = 'Asia/Tokyo';
+      assert.equal(time(0x17, '250102030405Z').value, Date.UTC(2025, 0, 2, 3, 4, 5) / 1000 - 9 * 3600, 'Tokyo: 9 hours earlier');
+      process.env.TZ = 'America/New_York';
+      assert.equal(time(0x17, '250102030405Z').value, Date.UTC(2025, 0, 2, 3, 4, 5) / 1000 + 5 * 3600, 'New York in winter: 5 hours later');
+      assert.equal(time(0x17, '250702030405Z').value, Date.UTC(2025, 6, 2, 3, 4, 5) / 1000 + 5 * 3600, 'New York in summer: still 5 hours later');
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('refuses bad fields with their lines', () => {
     const bad = time(0x17, '251302030405Z');
     assert.equal(bad.value, undefined, 'month 13');
     assert.deepEqual(bad.lines, ['asn1_get_time: invalid month 13'], 'the debug line');
+  });
+});
+
+describe('allow-list sizes the Authenticode check asks about', () => {
+  it('tells exact sizes from any-size entries, as cli_hm_have_size does', () => {
+    const builder = new HashIndexBuilder();
+    const digest = (seed: number) => createHash('sha1').update(String(seed)).digest();
+    assert.equal(builder.addDigest(digest(1), ANY_SIZE, 0), true, 'an any-size entry');
+    assert.equal(builder.addDigest(digest(2), 2, 0), true, 'a size-2 entry');
+    assert.equal(builder.addDigest(digest(3).subarray(0, 7), 2, 0), false, 'no algorithm has 7-byte digests');
+    const index = builder.build();
+    assert.equal(index.hasSize('sha1', 2), true, 'size 2 is there');
+    assert.equal(index.hasSize('sha1', 3), false, 'size 3 is not, though the any-size entry could match it');
+    assert.equal(index.wants('sha1', 3), true, 'the any-size entry wants every size');
+    assert.equal(index.hasSize('sha256', 2), false, 'another algorithm has nothing');
+    assert.equal(index.lookup('sha1', digest(2), 2).sized, 0, 'the size-2 entry is found at its size');
   });
 });
 
@@ -179,7 +210,7 @@ describe('Authenticode check fuzz', tools, () => {
       const stamped = pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root], { timestamp: stamper });
       const countersigned = countersign(pki.sign(unsignedPe(3), leaf, [leaf, intermediate, root]), stamper, { signingTime: '250601120000Z' });
       const { builder } = crbEngine(`${pki.crbLine('Fuzz.Root', root, true)}\n${pki.crbLine('Fuzz.Block', intermediate, false)}\n`);
-      const trust = builder.build().authenticode;
+      const engine = builder.build();
       const random = prng(0xac7);
       const silent = { ...recordingLogger(), debugEnabled: false };
       for (let i = 0; i < 500; i++) {
@@ -193,7 +224,7 @@ describe('Authenticode check fuzz', tools, () => {
         assert.equal(typeof pe, 'object', 'the headers still parse');
         const started = performance.now();
         try {
-          checkAuthenticode(file, pe as PeFile, trust, { logger: silent, report: () => i % 3 === 0 });
+          checkAuthenticode(file, pe as PeFile, engine.authenticode, engine.allowHashes, { logger: silent, report: () => i % 3 === 0 });
         } catch (error) {
           assert.fail(`iteration ${i} threw ${String(error)}\n${file.toString('base64')}`);
         }
@@ -206,7 +237,7 @@ describe('Authenticode check fuzz', tools, () => {
       const certificates = builder.authenticode.build().certificates.map(restoreCertificate);
       const fresh = () => new CertificateStore(silent, certificates.filter((c) => !c.blocked));
       const hashes: string[] = [];
-      assert.equal(loadCatalog(catalog, fresh(), silent, (hash) => hashes.push(hash.hex)), true, 'the intact catalog loads');
+      assert.equal(loadCatalog(catalog, fresh(), silent, (hash) => hashes.push(Buffer.from(hash.digest).toString('hex'))), true, 'the intact catalog loads');
       assert.deepEqual(hashes, [authenticodeDigest(pe, 'sha256').toString('hex')], 'its member hash');
       for (let i = 0; i < 300; i++) {
         const damaged = mutate(catalog, random);

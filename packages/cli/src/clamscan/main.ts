@@ -209,6 +209,8 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       // As in libclamav, a cache size of 0 keeps the default; collecting metadata (--gen-json) bypasses the cache.
       cacheSize: options.bool('disable-cache') || options.bool('gen-json') ? 0 : given('cache-size') || undefined,
       temporaryDirectory: options.string('tempdir'),
+      // clamscan's descriptors: 0-2, then the --log file when there is one, then the scanned file.
+      descriptor: options.string('log') === undefined ? 3 : 4,
       logger: out.libclamavLogger(),
       // Like clamscan, only the limits given on the command line replace the engine's own.
       limits: {

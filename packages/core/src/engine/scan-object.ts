@@ -92,6 +92,12 @@ export interface ScanObject {
    * corrupted_input): headers not quite to spec are expected, so none is reported as broken.
    */
   readonly reconstructed?: boolean;
+  /**
+   * The file descriptor ClamAV's debug lines name this object by (`Descriptor[N]`, its fmap_fd):
+   * the scanned file's (ScanOptions.descriptor), the same for a view of a container's buffer, the
+   * next one for an object ClamAV writes to a temporary file of its own.
+   */
+  readonly descriptor: number;
 }
 
 /** Where detectors report what they find. */

@@ -78,6 +78,11 @@ export interface ScanOptions {
    * (`--tempdir`, `TemporaryDirectory`); the system's temporary directory when undefined.
    */
   temporaryDirectory?: string;
+  /**
+   * The file descriptor ClamAV's debug lines name the scanned file by (`Descriptor[N]`): 3 in
+   * clamscan, 4 when its --log file is open. Undefined for a scan of memory (ClamAV's -1).
+   */
+  descriptor?: number;
 }
 
 export type ScanOptionsInit = Partial<Omit<ScanOptions, 'limits'>> & { limits?: Partial<ScanLimits> };
@@ -96,6 +101,7 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     limits: { ...DEFAULT_LIMITS, ...definedOnly(overrides.limits ?? {}) },
     cacheSize: overrides.cacheSize ?? DEFAULT_CACHE_SIZE,
     temporaryDirectory: overrides.temporaryDirectory,
+    descriptor: overrides.descriptor,
   };
 }
 

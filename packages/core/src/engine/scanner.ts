@@ -31,6 +31,8 @@ export interface ScanResult {
 
 /** ClamAV ignores objects of this many bytes or fewer entirely: not typed, hashed or scanned. */
 const SMALLEST_SCANNED_SIZE = 5;
+/** fmap_fd of an object ClamAV scans from memory. */
+const MEMORY_DESCRIPTOR = -1;
 /** Types whose normalised form ClamAV also scans as a script (target type 7). */
 const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_TEXT_UTF16LE', 'CL_TYPE_TEXT_UTF16BE']);
 const TEXT_TARGET = 7;
@@ -313,7 +315,14 @@ class ScanRun implements BodyScanSink {
       name: extracted?.name,
       sharesParentBuffer: extracted?.sameBuffer,
       reconstructed: extracted?.reconstructed || parent?.reconstructed,
+      descriptor: this.descriptorOf(parent, extracted),
     };
+  }
+
+  /** ClamAV's fmap_fd of a new object (see ScanObject.descriptor). */
+  private descriptorOf(parent: ScanObject | undefined, extracted: ExtractedObject | undefined): number {
+    if (!parent) return this.options.descriptor ?? MEMORY_DESCRIPTOR;
+    return extracted?.sameBuffer ? parent.descriptor : parent.descriptor + 1;
   }
 
   /**
@@ -326,11 +335,18 @@ class ScanRun implements BodyScanSink {
     if (!this.engine.dconf.pe.certs) return false;
     const pe = readPeHeaders(object.data);
     if (typeof pe === 'string') return false;
-    const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, {
+    const verdict = checkAuthenticode(object.data, pe, this.engine.authenticode, this.engine.allowHashes, {
       logger: this.options.logger,
       report: (name) => this.report(name),
     });
+    if (verdict === 'verified') this.logHalt(object, 'The scanned object was verified and deemed trusted');
     return verdict !== 'unverified' || this.stopped;
+  }
+
+  /** ClamAV's line when a result ends the scan of an object's layer (result_should_goto_done). */
+  private logHalt(object: ScanObject, reason: string): void {
+    const { logger } = this.options;
+    if (logger.debugEnabled) logger.debug(`Descriptor[${object.descriptor}]: halting after file scan because: ${reason}`);
   }
 
   /**
@@ -453,7 +469,7 @@ class ScanRun implements BodyScanSink {
   /** `object` seen as `fileType` from `start` on, one level deeper or in its place. */
   private layerOf(object: ScanObject, fileType: string, start: number, deeper: boolean): ScanObject {
     const data = object.data.subarray(start);
-    if (deeper) return { ...this.objectOf(data, fileType, object), sharesParentBuffer: true };
+    if (deeper) return { ...this.objectOf(data, fileType, object), sharesParentBuffer: true, descriptor: object.descriptor };
     return { ...object, data, fileType };
   }
 

@@ -1,4 +1,5 @@
 import type { DetectionSink, Detector, ObjectHashes, ScanObject } from '../engine/scan-object.js';
+import { CATALOG_ENTRY_SIZE } from '../executables/authenticode/catalog.js';
 import type { NameTable } from '../util/names.js';
 import { HASH_ALGORITHMS, type HashIndex } from './hash-index.js';
 
@@ -51,16 +52,22 @@ export class HashDetector implements Detector {
 }
 
 /**
- * The allow-list (.fp/.sfp): is this object, or any container it came from, listed?
- * ClamAV checks the whole chain, so allow-listing an archive clears what is found inside it.
+ * The allow-list (.fp/.sfp, and the hashes of `.cat` catalogs): is this object, or any container
+ * it came from, listed? ClamAV checks the whole chain, so allow-listing an archive clears what is
+ * found inside it. As ClamAV's cli_check_fp, the SHA-1 and SHA-256 digests are also looked up with
+ * the size of catalog cabinet entries whatever the object's size; a SHA-1 digest is computed for
+ * that alone, a SHA-256 one only when other entries want it.
  */
 export function isAllowListed(index: HashIndex, object: ScanObject | undefined): boolean {
   for (let current = object; current; current = current.parent) {
     const size = current.data.length;
     for (const algorithm of HASH_ALGORITHMS) {
-      if (!index.wants(algorithm, size)) continue;
-      const match = index.lookup(algorithm, current.hashes.get(algorithm), size);
+      const anyCabinet = algorithm !== 'md5' && index.hasSize(algorithm, CATALOG_ENTRY_SIZE.CAB);
+      if (!index.wants(algorithm, size) && !(algorithm === 'sha1' && anyCabinet)) continue;
+      const digest = current.hashes.get(algorithm);
+      const match = index.lookup(algorithm, digest, size);
       if (match.sized >= 0 || match.anySize >= 0) return true;
+      if (anyCabinet && index.lookup(algorithm, digest, CATALOG_ENTRY_SIZE.CAB).sized >= 0) return true;
     }
   }
   return false;

@@ -81,6 +81,19 @@ export class HashIndexBuilder {
     return true;
   }
 
+  /** Adds a binary digest (its length decides the algorithm); false, adding nothing, for another length. */
+  addDigest(digest: Uint8Array, size: number, nameId: number): boolean {
+    const algorithm = algorithmForHexLength(digest.length * 2);
+    if (algorithm === undefined) return false;
+    const table = this.table(algorithm);
+    const base = table.digests.length;
+    table.digests.ensure(base + digest.length).set(digest, base);
+    table.digests.length += digest.length;
+    table.sizes.push(size);
+    table.names.push(nameId);
+    return true;
+  }
+
   build(): HashIndex {
     const tables = new Map<HashAlgorithm, SortedTable>();
     for (const [algorithm, table] of this.tables) tables.set(algorithm, SortedTable.from(table));
@@ -135,7 +148,7 @@ export interface SharedSortedTable {
   bucketBits: number;
   /** Where each bucket's entries start in `order` (one more than there are buckets). */
   bucketStarts: Uint32Array;
-  /** The distinct exact sizes, ascending, to tell quickly whether hashing an object is useful. */
+  /** The distinct sizes (ANY_SIZE too, if present), ascending, to tell quickly whether hashing an object is useful. */
   distinctSizes: Uint32Array;
   hasAnySize: boolean;
 }
@@ -181,7 +194,7 @@ class SortedTable {
     });
     const hasAnySize = sizes.includes(ANY_SIZE);
     // With any-size entries every object must be hashed anyway: the size list would go unused.
-    const distinctSizes = hasAnySize ? sharedArray(Uint32Array, 0) : distinctSorted(sizes);
+    const distinctSizes = distinctSorted(sizes);
     return new SortedTable({ digestLength, digests, sizes, names, order, bucketBits, bucketStarts, distinctSizes, hasAnySize });
   }
 
@@ -189,9 +202,17 @@ class SortedTable {
     return this.t.sizes.length;
   }
 
+  get hasAnySize(): boolean {
+    return this.t.hasAnySize;
+  }
+
   /** Could an object of this size match anything here? (Saves hashing objects no entry can match.) */
   mayMatchSize(size: number): boolean {
-    if (this.t.hasAnySize) return true;
+    return this.t.hasAnySize || this.hasSize(size);
+  }
+
+  /** Is there an entry of exactly this size (ClamAV's cli_hm_have_size)? */
+  hasSize(size: number): boolean {
     const sizes = this.t.distinctSizes;
     let low = 0;
     let high = sizes.length;
@@ -334,6 +355,16 @@ export class HashIndex {
   /** True when some entry of this algorithm could match an object of `size` bytes. */
   wants(algorithm: HashAlgorithm, size: number): boolean {
     return this.tables.get(algorithm)?.mayMatchSize(size) ?? false;
+  }
+
+  /** Is there an entry of exactly this size, not counting any-size ones? */
+  hasSize(algorithm: HashAlgorithm, size: number): boolean {
+    return this.tables.get(algorithm)?.hasSize(size) ?? false;
+  }
+
+  /** Is there an any-size entry? */
+  hasAnySize(algorithm: HashAlgorithm): boolean {
+    return this.tables.get(algorithm)?.hasAnySize ?? false;
   }
 
   lookup(algorithm: HashAlgorithm, digest: Uint8Array, size: number): HashMatch {

@@ -1,6 +1,6 @@
 import { ClamError } from '../errors.js';
 import { FOREVER, type Certificate } from '../executables/authenticode/certificate.js';
-import { loadCatalog } from '../executables/authenticode/catalog.js';
+import { CATALOG_ENTRY_SIZE, loadCatalog } from '../executables/authenticode/catalog.js';
 import { atoi, isDigits } from '../util/c-numbers.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
@@ -130,8 +130,10 @@ function hexPrefixValue(text: string): bigint | undefined {
 
 /**
  * `.cat` catalogs (ClamAV's cli_loadmscat): a catalog whose signature verifies against the
- * certificates loaded so far adds its chain to them and its PE members' Authenticode hashes to
- * the trusted ones. A catalog that fails is skipped with a debug line, never an error.
+ * certificates loaded so far adds its chain to them and its members' Authenticode hashes to the
+ * allow-list, without a name, as ClamAV adds them to hm_fp: PE hashes with the size 2 and cabinet
+ * hashes with the size 1 (see checkAuthenticode and isAllowListed). A catalog that fails is
+ * skipped with a debug line, never an error.
  */
 export function loadCatalogDatabase(input: DatabaseInput, ctx: DatabaseContext): number {
   const { logger, engine } = ctx;
@@ -145,13 +147,14 @@ export function loadCatalogDatabase(input: DatabaseInput, ctx: DatabaseContext):
     return 0;
   }
   const data = input.whole();
-  const hashes = engine.authenticode.catalogHashes;
+  let unnamed: number | undefined;
   const loaded = loadCatalog(
     data,
     engine.authenticode.certificates(logger),
     logger,
-    ({ hash, hex, kind }) => {
-      if (kind === 'PE') hashes[hash].add(hex);
+    ({ kind, digest }) => {
+      unnamed ??= engine.names.addReported('');
+      engine.allowHashes.addDigest(digest, CATALOG_ENTRY_SIZE[kind], unnamed);
     },
     { dumpCertificates: engine.authenticode.dumpCertificates },
   );

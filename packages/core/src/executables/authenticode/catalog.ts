@@ -5,12 +5,17 @@ import { expectDigestAlgorithm } from './x509.js';
 import { ASN1_OBJECT_ID, ASN1_OCTET_STRING, ASN1_SEQUENCE, ASN1_SET, ASN1_UTC_TIME, DerReader, Remaining, sameBytes, toHex } from './der.js';
 import { parseSignedData } from './signed-data.js';
 
-/** A member hash of a catalog: SHA-1 or SHA-256 (hex), of a PE file or of a cabinet. */
+/** A member hash of a catalog: a SHA-1 or SHA-256 digest, of a PE file or of a cabinet. */
 export interface CatalogHash {
-  readonly hash: 'sha1' | 'sha256';
-  readonly hex: string;
+  readonly digest: Uint8Array;
   readonly kind: 'PE' | 'CAB';
 }
+
+/**
+ * The sizes ClamAV gives catalog hashes in its allow-list (hm_fp), which tell PE and cabinet
+ * hashes apart from each other and from whole-file hashes.
+ */
+export const CATALOG_ENTRY_SIZE = { CAB: 1, PE: 2 } as const;
 
 const LIST_MEMBERS = [
   { oid: OID.catalogListMember, value: undefined },
@@ -122,7 +127,7 @@ function readMemberAttribute(reader: DerReader, at: number, size: number): Catal
   if (inDigestInfo.bytes) return fail('found extra data in hash');
   if (value.size !== algorithm.size) return fail(`bad hash size ${value.size}`);
   if (!reader.readable(value.content, value.size)) return fail('cannot read hash');
-  const hex = toHex(reader.bytes(value.content, value.size));
-  reader.debug(`asn1_load_mscat: got hash ${hex} (${kind})`);
-  return { hash: algorithm.hash, hex, kind };
+  const digest = reader.bytes(value.content, value.size);
+  if (reader.logger.debugEnabled) reader.debug(`asn1_load_mscat: got hash ${toHex(digest)} (${kind})`);
+  return { digest, kind };
 }

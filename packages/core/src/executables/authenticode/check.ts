@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import type { HashIndex } from '../../matching/hash-index.js';
 import type { Logger } from '../../util/logger.js';
 import type { PeFile } from '../pe-file.js';
 import { OID } from './algorithms.js';
+import { CATALOG_ENTRY_SIZE } from './catalog.js';
 import { expectDigestAlgorithm } from './x509.js';
 import { ASN1_OBJECT_ID, ASN1_OCTET_STRING, ASN1_SEQUENCE, DerReader, Remaining, toHex } from './der.js';
 import { parseSignedData } from './signed-data.js';
@@ -9,8 +11,9 @@ import type { AuthenticodeTrust } from './trust.js';
 
 /**
  * ClamAV's Authenticode check of a PE file (cli_check_auth_header and asn1_check_mscat), run
- * before its signatures are matched: `verified` (a trusted signature, or a catalog lists its
- * hash: the file is clean and not scanned further), `blocked` (a block-listed certificate was
+ * before its signatures are matched: `verified` (a trusted signature, or the allow-list has its
+ * Authenticode hash with the size 2, as `.cat` catalogs and `.fp`/`.sfp` lines add them: the file
+ * is clean and not scanned further), `blocked` (a block-listed certificate was
  * reported and the scan stops) or `unverified` (scanned as usual).
  */
 export type AuthenticodeVerdict = 'verified' | 'blocked' | 'unverified';
@@ -22,6 +25,9 @@ export interface AuthenticodeCheckOptions {
   /** Seconds since the epoch. */
   readonly now?: number;
 }
+
+const AUTHENTICODE_ENTRY_SIZE = CATALOG_ENTRY_SIZE.PE;
+const AUTHENTICODE_HASHES = ['sha1', 'sha256'] as const;
 
 /** A byte range of the file that the Authenticode hash covers. */
 interface Region {
@@ -42,17 +48,24 @@ const CERTIFICATE_HEADER_SIZE = 8;
 const WIN_CERT_REVISION_2 = 0x0200;
 const WIN_CERT_TYPE_PKCS7 = 0x0002;
 
-export function checkAuthenticode(data: Uint8Array, pe: PeFile, trust: AuthenticodeTrust, options: AuthenticodeCheckOptions): AuthenticodeVerdict {
+export function checkAuthenticode(
+  data: Uint8Array,
+  pe: PeFile,
+  trust: AuthenticodeTrust,
+  allowList: HashIndex,
+  options: AuthenticodeCheckOptions,
+): AuthenticodeVerdict {
   if (trust.disabled) return 'unverified';
   const { rva: securityOffset, size: securitySize } = pe.directories[SECURITY_DIRECTORY]!;
-  if (securitySize < CERTIFICATE_HEADER_SIZE && !trust.hasCatalogHashes) return 'unverified';
+  const listsAuthenticodeHashes = AUTHENTICODE_HASHES.some((hash) => allowList.hasSize(hash, AUTHENTICODE_ENTRY_SIZE));
+  if (securitySize < CERTIFICATE_HEADER_SIZE && !listsAuthenticodeHashes) return 'unverified';
   const reader = new DerReader(data, options.logger);
   const regions = headerRegions(pe);
   const afterHeaders = regions[1]!.at + regions[1]!.size + DATA_DIRECTORY_SIZE;
   if (afterHeaders > pe.headersSize) return 'unverified';
   if (securityOffset === 0) {
     if (afterHeaders < data.length) regions.push({ at: afterHeaders, size: data.length - afterHeaders });
-    return trustedByCatalog(data, regions, trust, reader) ? 'verified' : 'unverified';
+    return listedInAllowList(data, regions, allowList, reader) ? 'verified' : 'unverified';
   }
   const signatureAt = signatureStart(data, securityOffset, securitySize, afterHeaders, reader);
   if (signatureAt === undefined) return 'unverified';
@@ -60,7 +73,7 @@ export function checkAuthenticode(data: Uint8Array, pe: PeFile, trust: Authentic
   const verdict = checkEmbeddedSignature(reader, signatureAt, securitySize - CERTIFICATE_HEADER_SIZE, regions, trust, options);
   if (verdict !== 'unverified') return verdict;
   // A file whose own signature did not verify may still be listed in a catalog.
-  return trustedByCatalog(data, regions, trust, reader) ? 'verified' : 'unverified';
+  return listedInAllowList(data, regions, allowList, reader) ? 'verified' : 'unverified';
 }
 
 /** MZ up to the CheckSum, then from after it up to the security directory entry. */
@@ -153,14 +166,16 @@ function regionsDigest(data: Uint8Array, regions: readonly Region[], hash: strin
   return hasher.digest();
 }
 
-/** Is the file's SHA-1 or SHA-256 Authenticode hash one a loaded catalog lists? */
-function trustedByCatalog(data: Uint8Array, regions: readonly Region[], trust: AuthenticodeTrust, reader: DerReader): boolean {
-  for (const hash of ['sha1', 'sha256'] as const) {
-    const listed = trust.catalogHashes[hash];
-    if (listed.size === 0) continue;
+/**
+ * Does the allow-list hold the file's SHA-1 or SHA-256 Authenticode hash with the size 2? A hash
+ * is computed only when the list has entries of that algorithm and size.
+ */
+function listedInAllowList(data: Uint8Array, regions: readonly Region[], allowList: HashIndex, reader: DerReader): boolean {
+  for (const hash of AUTHENTICODE_HASHES) {
+    if (!allowList.hasSize(hash, AUTHENTICODE_ENTRY_SIZE)) continue;
     const digest = regionsDigest(data, regions, hash);
     if (!digest) return false;
-    if (listed.has(toHex(digest))) {
+    if (allowList.lookup(hash, digest, AUTHENTICODE_ENTRY_SIZE).sized >= 0) {
       reader.debug(`cli_check_auth_header: PE file trusted by catalog file (${hash})`);
       return true;
     }

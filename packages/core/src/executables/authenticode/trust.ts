@@ -5,11 +5,11 @@ import { restoreCertificate, storeCertificate, type StoredCertificate } from './
 /**
  * What the `.crb` and `.cat` databases loaded, as plain data (for the engine cache and worker
  * threads): ClamAV's engine->cmgr (newest first: `.crb` lines and the certificates of verified
- * catalogs) and the Authenticode hashes of PE files in verified catalogs (hm_fp entries of size 2).
+ * catalogs). The hashes that verified catalogs list join the allow-list (`Engine.allowHashes`),
+ * as ClamAV's hm_fp entries of size 2 (PE files) and 1 (cabinets).
  */
 export interface AuthenticodeTrustData {
   readonly certificates: readonly StoredCertificate[];
-  readonly catalogHashes: { readonly sha1: readonly string[]; readonly sha256: readonly string[] };
   /** `--nocerts` / DisableCertCheck (ENGINE_OPTIONS_DISABLE_PE_CERTS): no database loaded, no check. */
   readonly disabled: boolean;
   /** `--dumpcerts` (ENGINE_OPTIONS_PE_DUMPCERTS): debug lines with every certificate read. */
@@ -20,7 +20,6 @@ export interface AuthenticodeTrustData {
 export class AuthenticodeTrustBuilder {
   disabled = false;
   dumpCertificates = false;
-  readonly catalogHashes = { sha1: new Set<string>(), sha256: new Set<string>() };
   private store?: CertificateStore;
 
   /** The engine's certificate list, which `.crb` lines and verified catalogs add to. */
@@ -32,7 +31,6 @@ export class AuthenticodeTrustBuilder {
   build(): AuthenticodeTrustData {
     return {
       certificates: (this.store?.certificates ?? []).map(storeCertificate),
-      catalogHashes: { sha1: [...this.catalogHashes.sha1], sha256: [...this.catalogHashes.sha256] },
       disabled: this.disabled,
       dumpCertificates: this.dumpCertificates,
     };
@@ -44,17 +42,11 @@ export class AuthenticodeTrust {
   readonly disabled: boolean;
   readonly dumpCertificates: boolean;
   private readonly certificates;
-  readonly catalogHashes: { readonly sha1: ReadonlySet<string>; readonly sha256: ReadonlySet<string> };
 
   constructor(readonly data: AuthenticodeTrustData) {
     this.disabled = data.disabled;
     this.dumpCertificates = data.dumpCertificates;
     this.certificates = data.certificates.map(restoreCertificate);
-    this.catalogHashes = { sha1: new Set(data.catalogHashes.sha1), sha256: new Set(data.catalogHashes.sha256) };
-  }
-
-  get hasCatalogHashes(): boolean {
-    return this.catalogHashes.sha1.size > 0 || this.catalogHashes.sha256.size > 0;
   }
 
   /** The whole list (block-list entries included), for block-list lookups. */
@@ -73,4 +65,4 @@ export class AuthenticodeTrust {
   }
 }
 
-export const NO_AUTHENTICODE_TRUST: AuthenticodeTrustData = { certificates: [], catalogHashes: { sha1: [], sha256: [] }, disabled: false, dumpCertificates: false };
+export const NO_AUTHENTICODE_TRUST: AuthenticodeTrustData = { certificates: [], disabled: false, dumpCertificates: false };

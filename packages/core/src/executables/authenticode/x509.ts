@@ -91,19 +91,35 @@ function twoDigits(reader: DerReader, at: number): number {
   return (a - 0x30) * 10 + (b - 0x30);
 }
 
-/** Seconds since the epoch of a UTC calendar time, fields out of range carried over as mktime does. */
-function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+/**
+ * mktime's reading of a calendar time with tm_isdst 0: in the machine's local zone, at its
+ * standard-time offset (even on a date daylight saving time covers), fields out of range carried
+ * over. Seconds since the epoch.
+ */
+function localStandardSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
   const date = new Date(0);
   date.setUTCFullYear(year, month, day);
   date.setUTCHours(hour, minute, second, 0);
-  return Math.floor(date.getTime() / 1000);
+  return Math.floor(date.getTime() / 1000) + standardOffsetMinutes(year) * 60;
 }
 
 /**
- * asn1_get_time: a UTCTime or GeneralizedTime, as seconds (the scanning machine is taken to
- * run in UTC, as ClamAV's mktime reads the fields in local time). ClamAV's quirks are kept: a
- * GeneralizedTime's century digits count twice (`2049` reads as 2020), and seconds may be left
- * out of a UTCTime.
+ * Minutes the local zone's standard time is behind UTC in `year` (Date#getTimezoneOffset's sign):
+ * the larger offset of January and July, as daylight saving time moves clocks forward.
+ */
+function standardOffsetMinutes(year: number): number {
+  const january = new Date(0);
+  january.setFullYear(year, 0, 1);
+  const july = new Date(0);
+  july.setFullYear(year, 6, 1);
+  return Math.max(january.getTimezoneOffset(), july.getTimezoneOffset());
+}
+
+/**
+ * asn1_get_time: a UTCTime or GeneralizedTime, as seconds. ClamAV's quirks are kept: its mktime
+ * reads the fields as the machine's local standard time (see localStandardSeconds), so validity
+ * checks against the current time shift with the zone the scan runs in; a GeneralizedTime's
+ * century digits count twice (`2049` reads as 2020); seconds may be left out of a UTCTime.
  */
 export function readTime(reader: DerReader, at: number, left: Remaining): { seconds: number; next: number } | undefined {
   const object = reader.getObject(at, left);
@@ -149,7 +165,7 @@ export function readTime(reader: DerReader, at: number, left: Remaining): { seco
     second = s;
     if (reader.data[p] !== 0x5a) return reader.fail(`asn1_get_time: expected UTC time 'Z', got '${String.fromCharCode(reader.data[p] ?? 0)}'`);
   }
-  return { seconds: utcSeconds(year, month - 1, day, hour, minute, second), next: object.next };
+  return { seconds: localStandardSeconds(year, month - 1, day, hour, minute, second), next: object.next };
 }
 
 /** asn1_get_rsa_pubkey: the modulus and exponent of an RSA subjectPublicKeyInfo. */
