@@ -374,7 +374,7 @@ export class TargetProgramBuilder {
   /** The first part of each repeated Aho-Corasick pattern by its text, one map per combination of PartOptions. */
   private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts(PATTERN_TEXT_BYTES));
   private partialCount = 0;
-  /** ClamAV's per-matcher pattern counts (see matcherSummary). */
+  /** ClamAV's per-matcher pattern counts (see summary). */
   private readonly counts: MatcherCounts = { ac: 0, acRelative: 0, bm: 0, bmRelative: 0, bmAbsolute: 0 };
 
   constructor(readonly target: number) {}
