@@ -17,6 +17,11 @@ export interface UrlListData {
 export interface PhishingLists {
   readonly domain: UrlListData;
   readonly allow: UrlListData;
+  /**
+   * The domain list's full URL hashes (`S` lines of `.pdb`/`.gdb` but `S:P:`): the upper-case hex
+   * of their first 32 bytes → the entry's flag (`W` allowed, `1`, `2`, anything else).
+   */
+  readonly urlHashes: Record<string, string>;
 }
 
 const HOST_TAIL = '([/?].*)?/';

@@ -11,7 +11,8 @@ import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
  * `X:regex`, `Y:regex`, `M:host`, `S:W:hash`). Lines may end in a functionality-level range
  * (`:min-max`). The domain-list entries count as ClamAV counts them (the allow list counts for
  * nothing). The regexes of `R`, `X` and `Y` lines are compiled here, and refused with ClamAV's
- * messages when cli_regcomp refuses them; the lists go to the engine's phishing check.
+ * messages when cli_regcomp refuses them; the lists and the domain list's URL hashes go to the
+ * engine's phishing check.
  */
 
 export type UrlList = 'domain' | 'allow';
@@ -59,10 +60,24 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
       if (hash.length === 0) fail("add_hash: Invalid pattern '' in database", `Error loading at line: ${lineNumber}`);
       if (hash.length % 2 === 1) fail(`cli_mpool_hex2str(): Malformed hexstring: ${hash} (length: ${hash.length})`, `Error loading at line: ${lineNumber}`);
       if (!/^[0-9a-fA-F]*$/.test(hash)) fail(`Error loading at line: ${lineNumber}`);
+      if (list === 'domain' && pattern[0] !== 'P') addUrlHash(engine.phishing.urlHashes, hash, pattern[0] === 'W' ? 'W' : line[1]!, logger);
     },
     ctx.lineBuffer,
   );
   return list === 'domain' ? entries : 0;
+}
+
+/**
+ * add_hash for a full hash (`S:F:`, `S:W:`, `S<flag>:F:`): kept under its first 32 bytes, the
+ * first entry of a hash winning the lookups, except that a hash allowed (`W`) before is not
+ * added again. Prefix hashes (`S:P:`) are loaded by ClamAV but never looked up; the allow list's
+ * hashes neither.
+ */
+function addUrlHash(hashes: Record<string, string>, hash: string, flag: string, logger: DatabaseContext['logger']): void {
+  const key = hash.slice(0, 64).toUpperCase();
+  const known = hashes[key];
+  if (known === undefined) hashes[key] = flag;
+  else if (known === 'W' && flag !== 'W' && logger.debugEnabled) logger.debug(`Skipping hash ${hash}`);
 }
 
 /**
