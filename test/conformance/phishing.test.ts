@@ -3,13 +3,16 @@
  * with real clamscan on generated mails: links whose text shows another domain, listed or not in a
  * small .pdb, allowed by .wdb `X:`/`M:` lines, https shown for http (with and without
  * --alert-phishing-ssl), cloaked URLs (--alert-phishing-cloak), the options that turn the check
- * off or change its report, and the real daily.pdb and daily.wdb.
+ * off or change its report, and the real daily.pdb and daily.wdb; the URL hash lookups of `S`
+ * lines (hashes computed here from ClamAV's rules), also of the URLs of plain-text parts.
  */
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { assertSameReports, haveTool } from '../support/run-tool.js';
+import { assertSameReports, haveTool, runClamAV, runClamTS } from '../support/run-tool.js';
 import { haveSharedSigs, sharedSigs } from '../support/shared-sigs.js';
 
 const skip = haveTool('clamscan') ? false : 'real clamscan is not installed';
@@ -112,6 +115,87 @@ describe('phishing check of mail links against real clamscan', { skip }, () => {
       for (const name of Object.keys(SAMPLES)) {
         assertSameReports([...options, '--no-summary', '-d', join(daily, 'daily.pdb'), '-d', join(daily, 'daily.wdb'), join(dir, name)]);
       }
+    }
+  });
+});
+
+/** A URL hash as ClamAV's url_hash_match computes it: `host-suffix/` then a path prefix. */
+const urlHash = (hostAndPath: string) => createHash('sha256').update(hostAndPath, 'latin1').digest('hex');
+
+const HASH_SAMPLES: Record<string, string> = {
+  'hash-path.eml': html(anchor('http://www.Evil.example.com/path/x.html?a=b#top', 'click here')),
+  'hash-port.eml': html(anchor('http://user@Shop.Example.ORG:8080/', 'shop')),
+  'hash-dots.eml': html(anchor('http://a.b.c.d.e.f.hosted.example.net/./x/../y/%7a.html', 'view')),
+  'hash-escaped.eml': html(anchor('http://%65scaped.example.com/a%2520b/ c', 'view')),
+  'hash-flags.eml': html(anchor('http://one.example.com/', 'a') + anchor('http://two.example.com/', 'b') + anchor('http://any.example.com/', 'c')),
+  'hash-allowed.eml': html(anchor('http://ok.example.com/deep/page.html', 'x')),
+  'hash-no-scheme.eml': html(anchor('evil.example.net/login', 'http://www.paypal.com')),
+  'hash-spoofed-too.eml': html(anchor('http://evil.example.net/', 'http://www.paypal.com/')),
+  'hash-plain.eml': mail('Visit http://www.Evil.example.com/path/x.html?a=b now,\r\nor ftp://files.example.com/pub/', 'text/plain'),
+  'hash-plain-base64.eml':
+    'From: a@example.org\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="ZZ"\n\n' +
+    '--ZZ\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n' +
+    `${Buffer.from('go to HTTPS://two.example.com/ please\n').toString('base64')}\n--ZZ--\n`,
+  'hash-plain-qp.eml': mail('see http://one.example.com/=\n and more\n', 'text/plain', 'quoted-printable'),
+  'hash-plain-inline.eml':
+    'From: a@example.org\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="ZZ"\n\n' +
+    '--ZZ\nContent-Type: text/plain\n\ngo to http://two.example.com/ please\n--ZZ--\n',
+};
+
+/** `S` lines of each kind: `S:` (malware), `S1:` (blocked), `S2:` (phishing), `W` (allowed). */
+const HASH_LIST = [
+  `S1:F:${urlHash('evil.example.com/path/')}`,
+  `S:F:${urlHash('example.org/8080/')}`,
+  `S2:F:${urlHash('hosted.example.net/y/z.html')}`,
+  `S:F:${urlHash('escaped.example.com/a%20b/%20c')}`,
+  `S1:F:${urlHash('one.example.com/')}`,
+  `S2:F:${urlHash('two.example.com/')}`,
+  `Sx:F:${urlHash('any.example.com/')}`,
+  `S:W:${urlHash('ok.example.com/deep/')}`,
+  `S:F:${urlHash('ok.example.com/deep/')}`,
+  `S2:F:${urlHash('ok.example.com/deep/page.html')}`,
+  `S:P:${urlHash('example.net/').slice(0, 8)}`,
+  `S:F:${urlHash('files.example.com/pub/')}`,
+].join('\n');
+
+/** The lines of a --debug run that tell the URL hash lookups. */
+const hashLines = (stderr: string) =>
+  stderr.split('\n').filter((line) => /Looking up hash|This hash matched|Hash matched for|Hash is allowed|Not analyzing|Skipping hash/.test(line));
+
+describe('URL hash lookups against real clamscan', { skip }, () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'clamts-phishing-hash-'));
+    writeFileSync(join(dir, 'hashes.gdb'), `${HASH_LIST}\n`);
+    writeFileSync(join(dir, 'test.pdb'), DOMAIN_LIST);
+    for (const [name, text] of Object.entries(HASH_SAMPLES)) writeFileSync(join(dir, name), text);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const options of [[], ['--allmatch'], ['--phishing-scan-urls=no']]) {
+    it(`reports blocked URLs ${options.join(' ') || '(defaults)'}`, () => {
+      for (const name of Object.keys(HASH_SAMPLES)) {
+        assertSameReports([...options, '--no-summary', '-d', join(dir, 'hashes.gdb'), '-d', join(dir, 'test.pdb'), join(dir, name)]);
+      }
+    });
+  }
+
+  it('looks up the same hashes in the same order', () => {
+    for (const name of Object.keys(HASH_SAMPLES)) {
+      const args = ['--debug', '--allmatch', '-d', join(dir, 'hashes.gdb'), join(dir, name)];
+      assert.deepEqual(hashLines(runClamTS('clamscan', args).stderr), hashLines(runClamAV('clamscan', args).stderr), `${name}: the same lookups`);
+    }
+  });
+
+  it('lets an allowed hash win over a later blocked one, and not the other way round', () => {
+    const hash = urlHash('one.example.com/');
+    for (const [list, name] of [[`S:W:${hash}\nS1:F:${hash}\n`, 'allowed-first.gdb'], [`S1:F:${hash}\nS:W:${hash}\n`, 'allowed-last.gdb']]) {
+      writeFileSync(join(dir, name!), list!);
+      const args = ['--debug', '--no-summary', '-d', join(dir, name!), join(dir, 'hash-flags.eml')];
+      const real = runClamAV('clamscan', args);
+      const ours = runClamTS('clamscan', args);
+      assert.deepEqual(hashLines(ours.stderr), hashLines(real.stderr), `${name}: the same lookups`);
+      assert.equal(ours.stdout, real.stdout, `${name}: the same report`);
     }
   });
 });

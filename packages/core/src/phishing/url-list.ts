@@ -19,7 +19,7 @@ export interface PhishingLists {
   readonly allow: UrlListData;
   /**
    * The domain list's full URL hashes (`S` lines of `.pdb`/`.gdb` but `S:P:`): the upper-case hex
-   * of their first 32 bytes → the entry's flag (`W` allowed, `1`, `2`, anything else).
+   * of their first 32 bytes → the flag of the entry that wins (`W` allowed, `1`, `2`, other).
    */
   readonly urlHashes: Record<string, string>;
 }

@@ -2,6 +2,7 @@ import { ClamError } from '../errors.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { forEachLine } from './lines.js';
+import type { Logger } from '../util/logger.js';
 import { compilePosixRegex } from '../matching/posix-regex.js';
 import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
 
@@ -68,16 +69,18 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
 }
 
 /**
- * add_hash for a full hash (`S:F:`, `S:W:`, `S<flag>:F:`): kept under its first 32 bytes, the
- * first entry of a hash winning the lookups, except that a hash allowed (`W`) before is not
- * added again. Prefix hashes (`S:P:`) are loaded by ClamAV but never looked up; the allow list's
- * hashes neither.
+ * add_hash for a full hash (`S:F:`, `S:W:`, `S<flag>:F:`): kept under its first 32 bytes. The
+ * last entry of a hash wins the lookups (ClamAV's Boyer-Moore scan of the digest reports every
+ * match and keeps the last), except that a hash allowed (`W`) is not blocked again. Prefix hashes
+ * (`S:P:`) are loaded by ClamAV but never looked up; the allow list's hashes neither.
  */
-function addUrlHash(hashes: Record<string, string>, hash: string, flag: string, logger: DatabaseContext['logger']): void {
+function addUrlHash(hashes: Record<string, string>, hash: string, flag: string, logger: Logger): void {
   const key = hash.slice(0, 64).toUpperCase();
-  const known = hashes[key];
-  if (known === undefined) hashes[key] = flag;
-  else if (known === 'W' && flag !== 'W' && logger.debugEnabled) logger.debug(`Skipping hash ${hash}`);
+  if (flag !== 'W' && hashes[key] === 'W') {
+    if (logger.debugEnabled) logger.debug(`Skipping hash ${hash}`);
+    return;
+  }
+  hashes[key] = flag;
 }
 
 /**
