@@ -135,7 +135,7 @@ const HASH_SAMPLES: Record<string, string> = {
   'hash-plain-base64.eml':
     'From: a@example.org\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="ZZ"\n\n' +
     '--ZZ\nContent-Type: text/plain\nContent-Transfer-Encoding: base64\n\n' +
-    `${Buffer.from('go to HTTPS://two.example.com/ please\n').toString('base64')}\n--ZZ--\n`,
+    `${Buffer.from('go to HTTPS://one.example.com/ or http://two.example.com/ please\n').toString('base64')}\n--ZZ--\n`,
   'hash-plain-qp.eml': mail('see http://one.example.com/=\n and more\n', 'text/plain', 'quoted-printable'),
   'hash-plain-inline.eml':
     'From: a@example.org\nSubject: mixed\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary="ZZ"\n\n' +

@@ -1,14 +1,17 @@
 /**
  * The phishing check's pieces on their own (clamscan comparisons are in
  * test/conformance/phishing.test.ts, the regex dialect's tests in posix-regex.test.ts): URL list
- * patterns, link collection from HTML, and a fuzz run proving that hostile HTML and URLs never
- * throw or hang.
+ * patterns, link collection from HTML and plain text, URL hashing, and a fuzz run proving that
+ * hostile HTML and URLs never throw or hang.
  */
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createMailHandler } from '../src/formats/mail.js';
 import { normaliseHtml } from '../src/formats/normalise/html.js';
 import { PhishingChecker } from '../src/phishing/phishing-check.js';
+import { extractTextUrls } from '../src/formats/documents/text-urls.js';
+import { hexDigest, urlHashCandidates } from '../src/phishing/url-hash.js';
 import { regexListPattern } from '../src/phishing/url-list.js';
 import { extractAll, mutate, prng, recordingContext } from './support/archive-samples.js';
 
@@ -47,10 +50,67 @@ describe('links collected from HTML', () => {
   });
 });
 
+const sha256 = (text: string) => createHash('sha256').update(text, 'latin1').digest('hex').toUpperCase();
+
+describe('URL hashing', () => {
+  it('hashes host suffixes with path prefixes in ClamAV order', () => {
+    const candidates = urlHashCandidates('http://User@WWW.Evil.Example.com:80/a/b/c.html?q=1')!;
+    const texts = candidates.map((candidate) => candidate.hostText.slice(0, candidate.hostLength) + '80/a/b/c.html?q=1'.slice(0, candidate.pathLength));
+    const hosts = ['example.com/', 'evil.example.com/', 'www.evil.example.com/'];
+    const paths = ['80/a/b/', '80/a/', '80/', '', '80/a/b/c.html', '80/a/b/c.html?q=1'];
+    assert.deepEqual(texts, paths.flatMap((path) => hosts.map((host) => host + path)), 'hosts and paths');
+    for (const candidate of candidates) {
+      const text = candidate.hostText.slice(0, candidate.hostLength) + '80/a/b/c.html?q=1'.slice(0, candidate.pathLength);
+      assert.equal(hexDigest(candidate.digest), sha256(text), `the digest of ${text}`);
+    }
+  });
+
+  it('keeps the full host and its last four suffixes', () => {
+    const hosts = urlHashCandidates('http://a.b.c.d.e.f.example.org')!.map((candidate) => candidate.hostText);
+    assert.deepEqual(hosts, ['example.org/', 'f.example.org/', 'e.f.example.org/', 'd.e.f.example.org/', 'a.b.c.d.e.f.example.org/'], 'hosts');
+  });
+
+  it('decodes escapes, removes dot segments and escapes what is unsafe', () => {
+    const paths = urlHashCandidates('http://%65x.example.com/./a/../b%2520c d/%23x#y')!.map((candidate) => candidate.pathText);
+    assert.equal(paths[0], 'b%20c%20d/%23x%23y', 'the canonical path, its anchor escaped');
+  });
+
+  it('calls a URL without a colon no URL, and does no lookups where ClamAV would abort', () => {
+    assert.equal(urlHashCandidates('www.example.com/a'), undefined, 'no colon');
+    assert.deepEqual(urlHashCandidates('http://h.example.com/./a/../b/./c/'), [], 'a prefix past the path');
+  });
+
+  it('never throws on hostile URLs', () => {
+    const pieces = ['http://', 'ftp:', ':', '/', '//', '.', '..', '/./', '/../', '%', '%2e', '%2f', '%25', '%00', '@', '?', '#', ' ', '\x80', '\xff', 'a', 'com'];
+    const random = prng(5);
+    for (let i = 0; i < 5000; i++) {
+      const url = Array.from({ length: Math.floor(random() * 40) }, () => pieces[Math.floor(random() * pieces.length)]).join('');
+      assert.doesNotThrow(() => urlHashCandidates(url), `url ${JSON.stringify(url)}`);
+    }
+    assert.doesNotThrow(() => urlHashCandidates(`http://h/${'%2525'.repeat(400)}${'/./'.repeat(300)}`), 'a long URL');
+  });
+});
+
+describe('URLs of plain text', () => {
+  const urls = (text: string) => extractTextUrls(latin1(text)).map((link) => link.value);
+
+  it('takes http:, ftp: and (oddly spelt) https URLs up to a space, newline or tab', () => {
+    assert.deepEqual(urls('see http://a.example/x?y and\tHTTP://B.example/\r\nftp://c.example/f\tend of text'), ['http://a.example/x?y', 'HTTP://B.example/\r', 'ftp://c.example/f'], 'the URLs');
+    assert.deepEqual(urls('go to https://secure.example/ now, really'), [], 'https: as ClamAV tests for it never matches');
+    assert.deepEqual(urls('go to httpx-s://odd.example/ now, really'), [], 'nor other schemes');
+  });
+
+  it('needs ten bytes after a URL start and cuts URLs at 1023 bytes', () => {
+    assert.deepEqual(urls('http://a.b'), [], 'too near the end');
+    assert.equal(urls(`http://${'x'.repeat(2000)} tail`)[0]!.length, 1023, 'cut');
+  });
+});
+
 describe('phishing check against hostile input', () => {
   const checker = new PhishingChecker({
     domain: { regexes: ['.+\\.evil\\.net:.+\\.shown\\.com/', '(a+)+b/'], hosts: ['paypal.com/', 'co.uk/', '/'] },
     allow: { regexes: ['.+\\.paypal-mail\\.com:.+\\.paypal\\.com/'], hosts: ['a.example:b.example/'] },
+    urlHashes: { [sha256('paypal.com/')]: '1', [sha256('co.uk/x')]: 'W' },
   });
   const report = { alert() {}, info() {}, debug() {} };
   const options = { alertSsl: true, alertCloak: true };
@@ -70,6 +130,7 @@ describe('phishing check against hostile input', () => {
     const samples = [
       latin1('From: a@b\nContent-Type: text/html\n\n<a href="http://evil.example.net/">http://www.paypal.com</a><img src=x><form action=y><a href=z title=t>w</a>\n'),
       latin1(`From: a@b\nContent-Type: multipart/mixed; boundary=B\n\n--B\nContent-Type: text/html\nContent-Transfer-Encoding: quoted-printable\n\n<a href=3D"http://e.net/">p=\naypal.com</a>\n--B--\n`),
+      latin1('From: a@b\nContent-Type: text/plain\n\nsee http://www.paypal.com/x/../y and ftp://co.uk/x here\n'),
     ];
     const random = prng(11);
     for (let i = 0; i < 300; i++) {
