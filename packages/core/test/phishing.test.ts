@@ -112,7 +112,7 @@ describe('phishing check against hostile input', () => {
     allow: { regexes: ['.+\\.paypal-mail\\.com:.+\\.paypal\\.com/'], hosts: ['a.example:b.example/'] },
     urlHashes: { [sha256('paypal.com/')]: '1', [sha256('co.uk/x')]: 'W' },
   });
-  const report = { alert() {}, info() {}, debug() {} };
+  const report = { alert: () => true, info() {}, debug() {} };
   const options = { alertSsl: true, alertCloak: true };
 
   it('odd URL pairs never throw', () => {

@@ -65,7 +65,8 @@ function hashVerdict(flag: string): HashVerdict | undefined {
 }
 
 export interface PhishingReport {
-  alert(name: string): void;
+  /** Reports an alert; false when the scan stops there (so does the check). */
+  alert(name: string): boolean;
   info(message: string): void;
   debug(message: string): void;
 }
@@ -84,8 +85,11 @@ export class PhishingChecker {
     this.urlHashes = new Map(Object.entries(lists.urlHashes));
   }
 
-  /** phishingScan: every link checked; each suspicious one raises its alert. */
-  scan(links: readonly HtmlLink[], options: PhishingOptions, report: PhishingReport): void {
+  /**
+   * phishingScan: every link checked; each suspicious one raises its alert, until one stops the
+   * scan (then false).
+   */
+  scan(links: readonly HtmlLink[], options: PhishingOptions, report: PhishingReport): boolean {
     const debug: Debug = (message) => report.debug(message);
     for (const link of links) {
       const pair = urlPair(link);
@@ -96,8 +100,9 @@ export class PhishingChecker {
         report.info(`  Display URL: ${pair.display}`);
       }
       debug(`Phishcheck: Phishing scan result: ${VERDICT_TEXTS[verdict]}`);
-      if (verdict !== 'clean') report.alert(ALERT_NAMES[verdict]);
+      if (verdict !== 'clean' && !report.alert(ALERT_NAMES[verdict])) return false;
     }
+    return true;
   }
 
   /** phishingCheck: the verdict on one pair; `pair` holds the cleaned URLs afterwards. */

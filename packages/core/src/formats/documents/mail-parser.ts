@@ -55,8 +55,8 @@ export interface MailParserOptions {
    * unencoded named part gains a base64 decoding).
    */
   readonly phishingScanUrls: boolean;
-  /** The phishing check of a part's links (absent: the links are not collected). */
-  readonly checkLinks?: (links: readonly HtmlLink[]) => void;
+  /** The phishing check of a part's links (absent: the links are not collected); false when it stopped the scan. */
+  readonly checkLinks?: (links: readonly HtmlLink[]) => boolean;
 }
 
 const enum Status {
@@ -218,7 +218,7 @@ class MailParser {
     const links = normaliseHtml(decoded, { links: true }).links;
     if (!links) return;
     this.options.debug('getHrefs: html_normalise_mem returned');
-    checkLinks(links.length ? links : extractTextUrls(decoded));
+    if (!checkLinks(links.length ? links : extractTextUrls(decoded))) this.options.debug('PH:Phishing found');
   }
 
   /** A uuencoded block met while reading: decoded from the input; false when it has no name. */
