@@ -4,7 +4,8 @@
  * small .pdb, allowed by .wdb `X:`/`M:` lines, https shown for http (with and without
  * --alert-phishing-ssl), cloaked URLs (--alert-phishing-cloak), the options that turn the check
  * off or change its report, and the real daily.pdb and daily.wdb; the URL hash lookups of `S`
- * lines (hashes computed here from ClamAV's rules), also of the URLs of plain-text parts; and
+ * lines (hashes computed here from ClamAV's rules), also of the URLs of plain-text parts; the
+ * suffix prefilter of `R` regexes (regexes whose tail ClamAV misreads never match); and
  * --heuristic-scan-precedence, which stops the mail at its first phishing alert.
  */
 import { createHash } from 'node:crypto';
@@ -233,4 +234,35 @@ describe('--heuristic-scan-precedence against real clamscan', { skip }, () => {
       }
     });
   }
+});
+
+describe('the suffix prefilter of R regexes against real clamscan', { skip }, () => {
+  let dir = '';
+  const LIST = [
+    'R:.+\\.evil\\.com([/?].*)?:.+\\.sho{2}wn\\.com([/?].*)?',
+    'R:.+\\.evil\\.com([/?].*)?:.+\\.[a-c]shown\\.com([/?].*)?',
+    'R:.+\\.evil\\.com([/?].*)?:.+\\.x?yshown\\.com([/?].*)?',
+    'R:^http://a\\.evil\\.org',
+    'R:.+\\.evil\\.net([/?].*)?:www\\.(bank|pay)\\.example',
+  ].join('\n');
+  const samples: Record<string, [string, string]> = {
+    'count.eml': ['http://a.evil.com/', 'http://www.shoown.com/'],
+    'count-literal.eml': ['http://a.evil.com/', 'http://www.sho{2}wn.com/'],
+    'range-start.eml': ['http://a.evil.com/', 'http://www.ashown.com/'],
+    'range-end.eml': ['http://a.evil.com/', 'http://www.cshown.com/'],
+    'optional-taken.eml': ['http://a.evil.com/', 'http://www.xyshown.com/'],
+    'optional-left.eml': ['http://a.evil.com/', 'http://www.yshown.com/'],
+    'anchor.eml': ['http://a.evil.org/', 'http://www.paypal.com/'],
+    'alternative.eml': ['http://a.evil.net/', 'http://www.pay.example/'],
+  };
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'clamts-phishing-suffix-'));
+    writeFileSync(join(dir, 'suffix.pdb'), `${LIST}\n`);
+    for (const [name, [real, shown]] of Object.entries(samples)) writeFileSync(join(dir, name), html(anchor(real, shown)));
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('tries a regex only where ClamAV does', () => {
+    for (const name of Object.keys(samples)) assertSameReports(['--no-summary', '-d', join(dir, 'suffix.pdb'), join(dir, name)]);
+  });
 });

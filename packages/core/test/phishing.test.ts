@@ -11,6 +11,7 @@ import { createMailHandler } from '../src/formats/mail.js';
 import { normaliseHtml } from '../src/formats/normalise/html.js';
 import { PhishingChecker } from '../src/phishing/phishing-check.js';
 import { extractTextUrls } from '../src/formats/documents/text-urls.js';
+import { regexSuffixes } from '../src/phishing/regex-suffix.js';
 import { hexDigest, urlHashCandidates } from '../src/phishing/url-hash.js';
 import { regexListPattern } from '../src/phishing/url-list.js';
 import { extractAll, mutate, prng, recordingContext } from './support/archive-samples.js';
@@ -47,6 +48,42 @@ describe('links collected from HTML', () => {
 
   it('none without the option', () => {
     assert.equal(normaliseHtml(latin1('<a href="x">y</a>')).links, undefined, 'no links');
+  });
+});
+
+const listRegex = (pattern: string) => ({ pattern, suffixes: (regexSuffixes(pattern) as { suffixes: string[] }).suffixes });
+
+describe('regex suffixes as ClamAV reads them', () => {
+  const suffixes = (pattern: string) => regexSuffixes(pattern);
+  it('the literal tail, each alternative and small class expanded', () => {
+    assert.deepEqual(suffixes('.+\\.example\\.com/'), { ok: true, suffixes: ['.example.com/'] }, 'a tail');
+    assert.deepEqual(suffixes('(a|bc)d/'), { ok: true, suffixes: ['ad/', 'bcd/'] }, 'alternatives');
+    assert.deepEqual(suffixes('x[ab]/'), { ok: true, suffixes: ['xa/', 'xb/'] }, 'a small class');
+    assert.deepEqual(suffixes('ab[^c]x/'), { ok: true, suffixes: ['x/'] }, 'a large class ends it');
+  });
+
+  it('misreads counts, anchors and ranges as ClamAV does', () => {
+    assert.deepEqual(suffixes('x{2}/'), { ok: true, suffixes: ['x{2}/'] }, 'a count is text');
+    assert.deepEqual(suffixes('^ab/'), { ok: true, suffixes: ['^ab/'] }, 'a caret is text');
+    assert.deepEqual(suffixes('[a-c]x/'), { ok: true, suffixes: ['ax/', 'bx/'] }, 'a range loses its end');
+    assert.deepEqual(suffixes('[aa]x/'), { ok: true, suffixes: [] }, 'a character twice cancels out');
+  });
+
+  it('refuses what ClamAV refuses', () => {
+    assert.deepEqual(suffixes('()/'), { ok: false, error: 'malformed', suffixes: [] }, 'an empty group');
+    assert.deepEqual(suffixes('$a/'), { ok: false, error: 'malformed', suffixes: [] }, 'a leading $');
+    assert.deepEqual(suffixes('a|/'), { ok: false, error: 'too-short', suffixes: [] }, 'a one-character alternative');
+    assert.deepEqual(suffixes('bc|a?/'), { ok: false, error: 'too-short', suffixes: ['bc'] }, 'after adding one');
+    assert.deepEqual(suffixes('ab?/'), { ok: false, error: 'too-short', suffixes: [] }, 'an optional before the /');
+  });
+
+  it('never throws on hostile patterns', () => {
+    const pieces = ['a', '.', '*', '+', '?', '|', '(', ')', '[', ']', '^', '-', '$', '\\', '{', '}', '[.', ':', '/'];
+    const random = prng(9);
+    for (let i = 0; i < 5000; i++) {
+      const pattern = Array.from({ length: Math.floor(random() * 16) }, () => pieces[Math.floor(random() * pieces.length)]).join('') + '/';
+      assert.doesNotThrow(() => regexSuffixes(pattern), `pattern ${JSON.stringify(pattern)}`);
+    }
   });
 });
 
@@ -108,8 +145,8 @@ describe('URLs of plain text', () => {
 
 describe('phishing check against hostile input', () => {
   const checker = new PhishingChecker({
-    domain: { regexes: ['.+\\.evil\\.net:.+\\.shown\\.com/', '(a+)+b/'], hosts: ['paypal.com/', 'co.uk/', '/'] },
-    allow: { regexes: ['.+\\.paypal-mail\\.com:.+\\.paypal\\.com/'], hosts: ['a.example:b.example/'] },
+    domain: { regexes: ['.+\\.evil\\.net:.+\\.shown\\.com/', '(a+)+b/'].map(listRegex), hosts: ['paypal.com/', 'co.uk/', '/'] },
+    allow: { regexes: ['.+\\.paypal-mail\\.com:.+\\.paypal\\.com/'].map(listRegex), hosts: ['a.example:b.example/'] },
     urlHashes: { [sha256('paypal.com/')]: '1', [sha256('co.uk/x')]: 'W' },
   });
   const report = { alert: () => true, info() {}, debug() {} };
