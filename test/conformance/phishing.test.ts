@@ -113,8 +113,9 @@ describe('phishing check of mail links against real clamscan', { skip }, () => {
 
   it('the real daily.pdb and daily.wdb', { skip: haveSharedSigs ? false : `${sharedSigs()} is missing` }, () => {
     const daily = sharedSigs('clamav-daily-27371');
+    for (const [name, text] of Object.entries(HASH_SAMPLES)) writeFileSync(join(dir, name), text);
     for (const options of [[], ['--alert-phishing-ssl', '--alert-phishing-cloak', '--allmatch']]) {
-      for (const name of Object.keys(SAMPLES)) {
+      for (const name of [...Object.keys(SAMPLES), ...Object.keys(HASH_SAMPLES)]) {
         assertSameReports([...options, '--no-summary', '-d', join(daily, 'daily.pdb'), '-d', join(daily, 'daily.wdb'), join(dir, name)]);
       }
     }
