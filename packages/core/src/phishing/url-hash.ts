@@ -21,9 +21,6 @@ const DOT = 0x2e;
 const NUL = 0;
 const HEX_DIGITS = '0123456789ABCDEF';
 
-/** What a matching `S` entry says (its flag: the character after `S` in the line, `W` for `S:W:`). */
-export type UrlHashFlag = string;
-
 /** The canonical URL in its buffer: the host (lower-case, a `/` written after it) and the path. */
 interface CanonicalUrl {
   readonly buffer: Uint8Array;
