@@ -77,6 +77,13 @@ describe('regex suffixes as ClamAV reads them', () => {
     assert.deepEqual(suffixes('ab?/'), { ok: false, error: 'too-short', suffixes: [] }, 'an optional before the /');
   });
 
+  it('stays within bounds where ClamAV would run out of memory, and off the call stack', () => {
+    assert.equal((regexSuffixes(`${'('.repeat(25)}a${'+)'.repeat(25)}b/`) as { error?: string }).error, 'malformed', 'nested + copies');
+    assert.equal((regexSuffixes(`${'[ab]'.repeat(2000)}x/`) as { error?: string }).error, 'too-large', 'multiplied classes');
+    assert.deepEqual(regexSuffixes(`${'ab'.repeat(4000)}+x/`), { ok: true, suffixes: [`${'ab'.repeat(4000)}x/`] }, 'a long tail (+ repeats it all)');
+    assert.deepEqual(regexSuffixes(`${'('.repeat(4000)}ab${')'.repeat(4000)}/`), { ok: true, suffixes: ['ab/'] }, 'deep groups');
+  });
+
   it('never throws on hostile patterns', () => {
     const pieces = ['a', '.', '*', '+', '?', '|', '(', ')', '[', ']', '^', '-', '$', '\\', '{', '}', '[.', ':', '/'];
     const random = prng(9);

@@ -21,11 +21,21 @@ const ANY_CHARACTER = new Uint8Array(32).fill(0xff);
 const LARGEST_EXPANDED_CLASS = 16;
 /** cli_ac_init's minimum depth for the suffix automaton. */
 const SHORTEST_SUFFIX = 2;
+/**
+ * Bounds ClamAV lacks: `+` copies everything before it and each small class multiplies the
+ * suffixes, so a crafted line can make ClamAV build trees and suffix lists until memory runs out
+ * (then it refuses the line). ClamTS refuses it at these sizes.
+ */
+const MAX_TREE_NODES = 1 << 20;
+const MAX_SUFFIX_TEXT = 1 << 24;
 
 export type RegexSuffixes =
   | { readonly ok: true; readonly suffixes: readonly string[] }
-  /** `malformed`: ClamAV's parser gave up (CL_EMALFDB); `too-short`: a suffix under 2 characters (CL_EMEM). */
-  | { readonly ok: false; readonly error: 'malformed' | 'too-short'; readonly suffixes: readonly string[] };
+  /**
+   * `malformed`: ClamAV's parser gave up (CL_EMALFDB); `too-short`: a suffix under 2 characters
+   * (CL_EMEM); `too-large`: over ClamTS's bounds (CL_EMEM, ClamAV's end when memory runs out).
+   */
+  | { readonly ok: false; readonly error: 'malformed' | 'too-short' | 'too-large'; readonly suffixes: readonly string[] };
 
 /**
  * cli_regex2suffix after cli_regcomp accepted `pattern`: its suffixes in ClamAV's order (forward
@@ -35,11 +45,12 @@ export function regexSuffixes(pattern: string): RegexSuffixes {
   const bytes = Buffer.from(pattern, 'latin1');
   const tree = new RegexParser(bytes).parse();
   if (!tree) return { ok: false, error: 'malformed', suffixes: [] };
-  const collector = new SuffixCollector();
-  tree.parent = { kind: 'concat' };
-  collector.root = tree.parent;
-  collector.descend(tree);
-  return collector.tooShort ? { ok: false, error: 'too-short', suffixes: collector.suffixes } : { ok: true, suffixes: collector.suffixes };
+  const root: RegexNode = { kind: 'concat' };
+  tree.parent = root;
+  const collector = new SuffixCollector(root);
+  collector.collect(tree);
+  if (collector.stopped) return { ok: false, error: collector.stopped, suffixes: collector.suffixes };
+  return { ok: true, suffixes: collector.suffixes };
 }
 
 /** A static pattern (`H:`/`M:` host with its `/`): refused by ClamAV's automaton when under 2 characters. */
@@ -59,17 +70,46 @@ function adopt<T extends RegexNode>(node: T): T {
   return node;
 }
 
-function duplicate(node: RegexNode): RegexNode {
-  switch (node.kind) {
-    case 'leaf':
-      return { kind: 'leaf', char: node.char };
-    case 'class':
-      return { kind: 'class', members: node.members };
-    case 'optional':
-      return adopt({ kind: 'optional', left: node.left && duplicate(node.left) });
-    default:
-      return adopt({ kind: node.kind, left: node.left && duplicate(node.left), right: node.right && duplicate(node.right) });
+/** The children of a node that has any, and a way to set one. */
+function childrenOf(node: RegexNode): (RegexNode | undefined)[] {
+  if (node.kind === 'leaf' || node.kind === 'class') return [];
+  return node.kind === 'optional' ? [node.left] : [node.left, node.right];
+}
+
+function shallowCopy(node: RegexNode): RegexNode {
+  if (node.kind === 'leaf') return { kind: 'leaf', char: node.char };
+  if (node.kind === 'class') return { kind: 'class', members: node.members };
+  return node.kind === 'optional' ? { kind: 'optional' } : { kind: node.kind };
+}
+
+/** dup_node, without recursion. */
+function duplicate(source: RegexNode): RegexNode {
+  const top = shallowCopy(source);
+  const pending: [RegexNode, RegexNode][] = [[source, top]];
+  while (pending.length > 0) {
+    const [from, to] = pending.pop()!;
+    childrenOf(from).forEach((child, side) => {
+      if (!child || to.kind === 'leaf' || to.kind === 'class') return;
+      const copy = shallowCopy(child);
+      copy.parent = to;
+      if (side === 0) to.left = copy;
+      else if (to.kind !== 'optional') to.right = copy;
+      pending.push([child, copy]);
+    });
   }
+  return top;
+}
+
+function treeSize(tree: RegexNode): number {
+  let size = 0;
+  const pending: (RegexNode | undefined)[] = [tree];
+  while (pending.length > 0) {
+    const node = pending.pop();
+    if (!node) continue;
+    size++;
+    pending.push(...childrenOf(node));
+  }
+  return size;
 }
 
 /**
@@ -78,6 +118,8 @@ function duplicate(node: RegexNode): RegexNode {
  */
 class RegexParser {
   private at = 0;
+  /** Nodes made by `+` copies so far (the others are bounded by the pattern's length). */
+  private copied = 0;
 
   constructor(private readonly pattern: Uint8Array) {}
 
@@ -97,6 +139,8 @@ class RegexParser {
         this.at++;
       } else if (c === 0x2b) {
         if (!node) return undefined;
+        this.copied += treeSize(node);
+        if (this.copied > MAX_TREE_NODES) return undefined;
         node = concat(adopt({ kind: 'optional', left: node }), duplicate(node));
         this.at++;
       } else if (c === 0x28) {
@@ -169,62 +213,97 @@ class RegexParser {
   }
 }
 
-/** build_suffixtree_descend / build_suffixtree_ascend: suffixes collected back to front. */
+/**
+ * A step of build_suffixtree_descend / build_suffixtree_ascend, with the length the suffix text
+ * had when it was planned (and, for a class member, the character it adds).
+ */
+type Step =
+  | { readonly walk: 'descend'; readonly node: RegexNode | undefined; readonly length: number }
+  | { readonly walk: 'ascend'; readonly node: RegexNode; readonly from: RegexNode; readonly length: number; readonly member: number };
+
+/**
+ * build_suffixtree_descend / build_suffixtree_ascend: suffixes collected back to front, walking
+ * the tree from its end. ClamAV recurses; an explicit stack keeps deep trees off the call stack.
+ */
 class SuffixCollector {
   readonly suffixes: string[] = [];
-  root?: RegexNode;
-  tooShort = false;
+  /** Why collecting stopped: a suffix ClamAV's automaton refuses, or too many. */
+  stopped?: 'too-short' | 'too-large';
   private readonly text: number[] = [];
+  private readonly steps: Step[] = [];
+  private collected = 0;
 
-  descend(start: RegexNode | undefined): void {
+  constructor(private readonly root: RegexNode) {}
+
+  collect(tree: RegexNode): void {
+    this.steps.push({ walk: 'descend', node: tree, length: 0 });
+    while (this.steps.length > 0 && !this.stopped) {
+      const step = this.steps.pop()!;
+      this.text.length = step.length;
+      if (step.walk === 'descend') this.descend(step.node);
+      else {
+        this.text.push(step.member);
+        this.ascend(step.node, step.from);
+      }
+    }
+  }
+
+  private descend(start: RegexNode | undefined): void {
+    const leaf = this.descendToEnd(start);
+    if (leaf) this.ascend(leaf, undefined);
+  }
+
+  /**
+   * build_suffixtree_descend: to the end of a subtree. Returns the leaf or class to ascend from;
+   * an alternation plans both branches, an optional part ends the suffix.
+   */
+  private descendToEnd(start: RegexNode | undefined): RegexNode | undefined {
     let node = start;
     while (node?.kind === 'concat') node = node.right;
-    if (!node || this.tooShort) return;
-    if (node.kind === 'alternate') {
+    if (node?.kind === 'alternate') {
       const length = this.text.length;
-      this.descend(node.left);
-      this.text.length = length;
-      this.descend(node.right);
-      this.text.length = length;
-    } else if (node.kind === 'optional') this.emit();
-    else if (node.kind === 'leaf' || node.kind === 'class') this.ascend(node, undefined);
+      this.steps.push({ walk: 'descend', node: node.right, length }, { walk: 'descend', node: node.left, length });
+    } else if (node?.kind === 'optional') this.emit();
+    else if (node?.kind === 'leaf' || node?.kind === 'class') return node;
+    return undefined;
   }
 
   private ascend(start: RegexNode, from: RegexNode | undefined): void {
     let node: RegexNode | undefined = start;
     let previous = from;
-    while (node && !this.tooShort) {
+    while (node) {
       const current: RegexNode = node;
       if (current === this.root || current.kind === 'optional') return this.emit();
-      if (current.kind === 'leaf') {
-        this.text.push(current.char);
-        node = current.parent;
-      } else if (current.kind === 'class') {
-        return this.expandClass(current);
-      } else if (current.kind === 'concat' && previous !== current.left) {
-        return this.descend(current.left);
-      } else node = current.parent;
+      if (current.kind === 'class') return this.expandClass(current);
+      if (current.kind === 'concat' && previous !== current.left) {
+        node = this.descendToEnd(current.left);
+        previous = undefined;
+        continue;
+      }
+      if (current.kind === 'leaf') this.text.push(current.char);
+      node = current.parent;
       previous = current;
     }
   }
 
+  /** A class of up to 16 characters: the suffix goes on once for each (in character order). */
   private expandClass(node: Extract<RegexNode, { kind: 'class' }>): void {
     const members: number[] = [];
     for (let c = 0; c < 255; c++) if (node.members[c >> 3]! & (1 << (c & 7))) members.push(c);
     if (members.length > LARGEST_EXPANDED_CLASS) return this.emit();
-    for (const member of members) {
-      const length = this.text.length;
-      this.text.push(member);
-      this.ascend(node.parent!, node);
-      this.text.length = length;
-      if (this.tooShort) return;
-    }
+    const length = this.text.length;
+    for (let i = members.length - 1; i >= 0; i--) this.steps.push({ walk: 'ascend', node: node.parent!, from: node, length, member: members[i]! });
   }
 
-  /** The callback: the suffix as collected (back to front) turned round; too short ends it all. */
+  /** The callback: the suffix as collected (back to front) turned round; a refused one ends it all. */
   private emit(): void {
     if (this.text.length < SHORTEST_SUFFIX) {
-      this.tooShort = true;
+      this.stopped = 'too-short';
+      return;
+    }
+    this.collected += this.text.length;
+    if (this.collected > MAX_SUFFIX_TEXT) {
+      this.stopped = 'too-large';
       return;
     }
     this.suffixes.push(Buffer.from(this.text.slice().reverse()).toString('latin1'));
