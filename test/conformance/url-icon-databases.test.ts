@@ -64,7 +64,9 @@ const DATABASES: Record<string, string> = {
 
 /**
  * R (.pdb) and X (.wdb) lines whose regexes ClamAV's cli_regcomp refuses, each with its message,
- * and some it accepts in its own dialect (`\d` is `d`, `{` before a non-digit is ordinary).
+ * and some it accepts in its own dialect (`\d` is `d`, `{` before a non-digit is ordinary); then
+ * regexes cli_regcomp accepts but ClamAV's suffix builder refuses (a suffix under 2 characters, a
+ * tree it cannot build), after a host line and alone (ClamAV then also warns), and empty hosts.
  */
 function regexDatabases(): Record<string, string> {
   const patterns = [
@@ -72,11 +74,19 @@ function regexDatabases(): Record<string, string> {
     'a{1}{2}', '^*', '[]a]', '{1}a', 'a{1,2,3}', '[[.a.]]', '[[.foo.]]', '(|a)', '[[:alpha:]-z]', '(?i)[A-Z', '[[=a', 'a{1,}',
     '\\d+\\.example', '.+\\.ex([/?].*)?:(.+\\.)?y\\.com([/?].*)?',
   ];
+  const suffixRefused = ['()', '$a', 'a|', 'a|b', 'a*', 'ab?', 'ab(c)?', 'a.', '.+\\.evil[a-z]+', 'a|()b', '[aa]x', 'x{2}', '[a-q]x', '[[:alpha:]]x'];
   const databases: Record<string, string> = {};
-  patterns.forEach((pattern, i) => {
+  [...patterns, ...suffixRefused].forEach((pattern, i) => {
     databases[`regex-${i}.pdb`] = `H:a.example\nR:${pattern}\n`;
     databases[`regex-${i}.wdb`] = `M:a.example:b.example\nX:${pattern}\n`;
   });
+  suffixRefused.forEach((pattern, i) => {
+    databases[`suffix-alone-${i}.pdb`] = `R:${pattern}\nH:a.example\n`;
+    databases[`suffix-alone-${i}.wdb`] = `Y:${pattern}\n`;
+  });
+  databases['empty-host.pdb'] = 'H:\n';
+  databases['empty-host-after.pdb'] = 'H:a.example\nH:\n';
+  databases['empty-host.wdb'] = 'M:\n';
   return databases;
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
@@ -84,6 +85,18 @@ describe('shared engine', () => {
     const reply = await scanInWorker(descriptor, [EICAR]);
     assert.deepEqual(reply.results, [['Md5Sig.UNOFFICIAL', 'Sha256Sig.UNOFFICIAL']]);
     assert.equal(reply.count, 2);
+  });
+
+  it('gives workers the phishing lists: URL hashes and regexes with their suffixes', async () => {
+    const dir = tempDir();
+    const blocked = createHash('sha256').update('blocked.example.com/').digest('hex');
+    dir.write('a.gdb', `S1:F:${blocked}\n`);
+    dir.write('b.pdb', 'R:.+\\.evil\\.net([/?].*)?:.+\\.shown\\.com([/?].*)?\nR:.+\\.evil\\.net([/?].*)?:.+\\.sho{2}wn\\.com([/?].*)?\n');
+    const mail = (href: string, text: string) => `From: a@b\nContent-Type: text/html\n\n<a href="${href}">${text}</a>\n`;
+    const samples = [mail('http://www.blocked.example.com/x', 'x'), mail('http://a.evil.net/', 'http://www.shown.com/'), mail('http://a.evil.net/', 'http://www.shoown.com/')];
+    const engine = await loadEngine([dir.root]);
+    const reply = await scanInWorker(shareEngine(engine), samples);
+    assert.deepEqual(reply.results, [['Heuristics.Phishing.URL.Blocked'], ['Heuristics.Phishing.Email.SpoofedDomain'], []], 'the same alerts as in the main thread');
   });
 
   it('gives workers the body, logical and container signatures, in shared memory', needsSharedSigs, async () => {

@@ -508,6 +508,7 @@ function daemonScanOptions(settings: ClamdSettings): Omit<ScanOptions, 'logger'>
     alertExceedsMax: settings.bool('AlertExceedsMax'),
     alerts,
     heuristicAlerts: settings.bool('HeuristicAlerts'),
+    heuristicScanPrecedence: settings.bool('HeuristicScanPrecedence'),
     disabledHandlers: new Set(handlers.filter(([, option]) => !settings.bool(option)).map(([name]) => name)),
     phishingScanUrls: settings.bool('PhishingScanURLs'),
     alertPhishingSsl: settings.bool('AlertPhishingSSLMismatch') || settings.bool('PhishingAlwaysBlockSSLMismatch'),

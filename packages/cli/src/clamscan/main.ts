@@ -202,6 +202,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
       alertExceedsMax: options.bool('alert-exceeds-max'),
       alerts: alertsFrom(options),
       heuristicAlerts: options.bool('heuristic-alerts'),
+      heuristicScanPrecedence: options.bool('heuristic-scan-precedence'),
       disabledHandlers: disabledHandlersFrom(options),
       phishingScanUrls: options.bool('phishing-scan-urls'),
       alertPhishingSsl: options.bool('alert-phishing-ssl') || options.bool('phishing-ssl'),

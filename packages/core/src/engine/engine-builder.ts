@@ -36,7 +36,7 @@ export class EngineBuilder {
   /** .ndb .ldb .cdb (.ndu .ldu with PUA): body, logical and container-metadata signatures. */
   readonly body = new BodySignatureBuilder();
   /** .pdb .gdb (domain list) and .wdb (allow list): the phishing check's URL lists. */
-  readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] } };
+  readonly phishing: PhishingLists = { domain: { regexes: [], hosts: [] }, allow: { regexes: [], hosts: [] }, urlHashes: {} };
   /** .idb: the icons of the last icon database loaded (each replaces the one before, as in ClamAV). */
   icons?: IconDatabaseBuilder;
   /** .pwdb: the passwords tried on encrypted archive members. */

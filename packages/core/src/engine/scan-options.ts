@@ -57,6 +57,11 @@ export interface ScanOptions {
   alerts: ReadonlySet<Alert>;
   /** ClamAV's general heuristics (`--heuristic-alerts`, on by default). */
   heuristicAlerts: boolean;
+  /**
+   * `--heuristic-scan-precedence` / `HeuristicScanPrecedence`: heuristic and PUA findings count
+   * as detections (reported when found, stopping the scan without --allmatch).
+   */
+  heuristicScanPrecedence: boolean;
   /** Where libclamav-style messages raised while scanning go (errors of corrupt containers…). */
   logger: Logger;
   /** Container and document handlers that are off (`--scan-archive=no`, …; all on by default). */
@@ -93,6 +98,7 @@ export function scanOptions(overrides: ScanOptionsInit = {}): ScanOptions {
     alertExceedsMax: overrides.alertExceedsMax ?? false,
     alerts: overrides.alerts ?? new Set(),
     heuristicAlerts: overrides.heuristicAlerts ?? true,
+    heuristicScanPrecedence: overrides.heuristicScanPrecedence ?? false,
     logger: overrides.logger ?? silentLogger,
     disabledHandlers: overrides.disabledHandlers ?? new Set(),
     phishingScanUrls: overrides.phishingScanUrls ?? true,

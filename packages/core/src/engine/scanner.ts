@@ -154,7 +154,7 @@ async function readUpTo(handle: FileHandle, buffer: Uint8Array, size: number): P
 /**
  * Names ClamAV treats as "potentially unwanted": they never stop a scan; with --allmatch they are
  * reported once each after everything else, otherwise the first one only when nothing else was
- * found.
+ * found. With --heuristic-scan-precedence they are detections like any other.
  */
 function isPotentiallyUnwanted(name: string): boolean {
   return name.startsWith('PUA.') || name.startsWith('Heuristics.') || name.startsWith('BC.Heuristics.');
@@ -217,7 +217,7 @@ class ScanRun implements BodyScanSink {
 
   report(name: string): boolean {
     if (isAllowListed(this.engine.allowHashes, this.current)) return true;
-    if (isPotentiallyUnwanted(name)) {
+    if (isPotentiallyUnwanted(name) && !this.options.heuristicScanPrecedence) {
       this.unwanted.push(name);
       return true;
     }
@@ -674,10 +674,13 @@ class ScanRun implements BodyScanSink {
     };
   }
 
-  /** phishingScan: its alerts are reported whatever --heuristic-alerts says, as ClamAV does. */
-  private checkLinks(links: readonly HtmlLink[]): void {
+  /**
+   * phishingScan: its alerts are reported whatever --heuristic-alerts says, as ClamAV does; the
+   * check stops at an alert that stops the scan (with --heuristic-scan-precedence).
+   */
+  private checkLinks(links: readonly HtmlLink[]): boolean {
     const { logger, alertPhishingSsl, alertPhishingCloak } = this.options;
-    this.engine.phishing.scan(
+    return this.engine.phishing.scan(
       links,
       { alertSsl: alertPhishingSsl, alertCloak: alertPhishingCloak },
       {
@@ -690,8 +693,9 @@ class ScanRun implements BodyScanSink {
     );
   }
 
-  private heuristic(kind: HeuristicKind, name: string): void {
-    if (this.heuristicEnabled(kind)) this.report(name);
+  /** Reports a heuristic finding when its kind is on; false when that stops the scan. */
+  private heuristic(kind: HeuristicKind, name: string): boolean {
+    return this.heuristicEnabled(kind) ? this.report(name) : true;
   }
 
   private heuristicEnabled(kind: HeuristicKind): boolean {

@@ -95,9 +95,10 @@ export interface ExtractionContext {
   heuristic(kind: HeuristicKind, name: string): void;
   /**
    * ClamAV's phishingScan on the links of a mail part (the scanner provides it when
-   * --phishing-scan-urls is on): suspicious links raise `Heuristics.Phishing.*`.
+   * --phishing-scan-urls is on): suspicious links raise `Heuristics.Phishing.*`. False when an
+   * alert stopped the scan (with --heuristic-scan-precedence).
    */
-  checkLinks?(links: readonly HtmlLink[]): void;
+  checkLinks?(links: readonly HtmlLink[]): boolean;
   /**
    * The `.pwdb` passwords to try on encrypted zip members, in ClamAV's order; undefined when
    * DCONF's ARCHIVE PASSWD is off (encrypted members are then skipped).

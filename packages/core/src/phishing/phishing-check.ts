@@ -8,11 +8,15 @@
  * Two of ClamAV's verdicts cannot happen and are not modelled: the host it tests for a numeric IP
  * address always starts with the `.` it prepends (so `Heuristics.Phishing.Email.Cloaked.NumericIP`
  * never fires), and the TLD it tests after a user name keeps its `.` (so `Cloaked.Username`
- * never fires). URL hash lookups (`S:` lines of `.gdb`) are not done (docs/differences.md).
+ * never fires).
+ *
+ * With URL hashes loaded (`S` lines of the domain list), every real link is first looked up by
+ * hash (url-hash.ts): a blocked hash decides the link, and a link without a `:` is then clean.
  */
 import type { HtmlLink } from '../formats/normalise/html.js';
 import { COUNTRY_CODES, TOP_LEVEL_DOMAINS } from './tlds.js';
 import { cleanupUrl } from './url-cleanup.js';
+import { hexDigest, urlHashCandidates } from './url-hash.js';
 import { UrlListMatcher, type DisplayBeforeFixup, type ListMatch, type PhishingLists } from './url-list.js';
 
 export interface PhishingOptions {
@@ -32,12 +36,16 @@ interface UrlPair {
   readonly image: boolean;
 }
 
-type Verdict = 'clean' | 'cloaked-null' | 'ssl-spoof' | 'spoofed-domain';
+type Verdict = 'clean' | 'cloaked-null' | 'ssl-spoof' | 'spoofed-domain' | HashVerdict;
+type HashVerdict = 'hash-malware' | 'hash-blocked' | 'hash-phishing';
 
 const ALERT_NAMES: Readonly<Record<Exclude<Verdict, 'clean'>, string>> = {
   'cloaked-null': 'Heuristics.Phishing.Email.Cloaked.Null',
   'ssl-spoof': 'Heuristics.Phishing.Email.SSL-Spoof',
   'spoofed-domain': 'Heuristics.Phishing.Email.SpoofedDomain',
+  'hash-malware': 'Heuristics.Safebrowsing.Suspected-malware_safebrowsing.clamav.net',
+  'hash-blocked': 'Heuristics.Phishing.URL.Blocked',
+  'hash-phishing': 'Heuristics.Safebrowsing.Suspected-phishing_safebrowsing.clamav.net',
 };
 
 const VERDICT_TEXTS: Readonly<Record<Verdict, string>> = {
@@ -45,10 +53,20 @@ const VERDICT_TEXTS: Readonly<Record<Verdict, string>> = {
   'cloaked-null': 'Link URL is cloaked (null byte %00)',
   'ssl-spoof': 'Visible links is SSL, real link is not',
   'spoofed-domain': 'URLs are way too different',
+  'hash-malware': 'Blocked',
+  'hash-blocked': 'Blocked',
+  'hash-phishing': 'Blocked',
 };
 
+/** What a matching URL hash's flag decides (hash_match); `W` allows the hash and the lookups go on. */
+function hashVerdict(flag: string): HashVerdict | undefined {
+  if (flag === 'W') return undefined;
+  return flag === '1' ? 'hash-blocked' : flag === '2' ? 'hash-phishing' : 'hash-malware';
+}
+
 export interface PhishingReport {
-  alert(name: string): void;
+  /** Reports an alert; false when the scan stops there (so does the check). */
+  alert(name: string): boolean;
   info(message: string): void;
   debug(message: string): void;
 }
@@ -59,14 +77,19 @@ type Debug = (message: string) => void;
 export class PhishingChecker {
   private readonly domainList: UrlListMatcher;
   private readonly allowList: UrlListMatcher;
+  private readonly urlHashes: ReadonlyMap<string, string>;
 
   constructor(lists: PhishingLists) {
     this.domainList = new UrlListMatcher(lists.domain);
     this.allowList = new UrlListMatcher(lists.allow);
+    this.urlHashes = new Map(Object.entries(lists.urlHashes));
   }
 
-  /** phishingScan: every link checked; each suspicious one raises its alert. */
-  scan(links: readonly HtmlLink[], options: PhishingOptions, report: PhishingReport): void {
+  /**
+   * phishingScan: every link checked; each suspicious one raises its alert, until one stops the
+   * scan (then false).
+   */
+  scan(links: readonly HtmlLink[], options: PhishingOptions, report: PhishingReport): boolean {
     const debug: Debug = (message) => report.debug(message);
     for (const link of links) {
       const pair = urlPair(link);
@@ -77,8 +100,9 @@ export class PhishingChecker {
         report.info(`  Display URL: ${pair.display}`);
       }
       debug(`Phishcheck: Phishing scan result: ${VERDICT_TEXTS[verdict]}`);
-      if (verdict !== 'clean') report.alert(ALERT_NAMES[verdict]);
+      if (verdict !== 'clean' && !report.alert(ALERT_NAMES[verdict])) return false;
     }
+    return true;
   }
 
   /** phishingCheck: the verdict on one pair; `pair` holds the cleaned URLs afterwards. */
@@ -88,6 +112,8 @@ export class PhishingChecker {
       debug(`Real 'url' is not url:${pair.real}`);
       return 'clean';
     }
+    const hashed = this.hashLookup(pair.real, debug);
+    if (hashed) return hashed;
     if (pair.real === pair.display || pair.display === '') return 'clean';
     const cleanedDisplay = cleanupUrl(pair.display, false);
     pair.real = cleanupUrl(pair.real, true).url;
@@ -120,6 +146,34 @@ export class PhishingChecker {
     if (!listed) return 'clean';
     const shownHost = hostMatch.rewrittenHost ?? displayHost.host;
     return domainOf(realHost.host, debug) === domainOf(shownHost, debug) ? 'clean' : 'spoofed-domain';
+  }
+
+  /**
+   * url_hash_match: undefined when no hash decides (or none is loaded); clean for a link without
+   * a `:`, which ClamAV does not analyse further.
+   */
+  private hashLookup(real: string, debug: Debug): HashVerdict | 'clean' | undefined {
+    if (this.urlHashes.size === 0) return undefined;
+    const candidates = urlHashCandidates(real);
+    if (!candidates) {
+      debug(`Not analyzing, not a real url: ${real}`);
+      return 'clean';
+    }
+    for (const candidate of candidates) {
+      const hex = hexDigest(candidate.digest);
+      debug(`Looking up hash ${hex} for ${candidate.hostText}(${candidate.hostLength})${candidate.pathText}(${candidate.pathLength})`);
+      const flag = this.urlHashes.get(hex);
+      if (flag === undefined) continue;
+      debug(`This hash matched: ${hex}`);
+      const verdict = hashVerdict(flag);
+      if (!verdict) {
+        debug('Hash is allowed, skipping');
+        continue;
+      }
+      debug(`Hash matched for: ${real}`);
+      return verdict;
+    }
+    return undefined;
   }
 
   private allowed(real: string, display: string, hostOnly: boolean, debug: Debug): boolean {

@@ -24,14 +24,17 @@ function hexByte(high: number, low: number): number {
   return high === 0x30 && low === 0x30 ? 1 : ((HEX_VALUE[high]! << 4) | HEX_VALUE[low]!) & 0xff;
 }
 
-/** A NUL-terminated buffer with ClamAV's begin and (inclusive) end positions. */
-class CBuffer {
+/**
+ * A NUL-terminated buffer with ClamAV's begin and end positions (the end is inclusive for
+ * cleanupURL, exclusive for cli_url_canon), zero-filled past the text up to `capacity`.
+ */
+export class CBuffer {
   readonly bytes: Uint8Array;
   begin = 0;
   end: number;
 
-  constructor(text: string) {
-    this.bytes = new Uint8Array(text.length + 3);
+  constructor(text: string, capacity = text.length + 3) {
+    this.bytes = new Uint8Array(capacity);
     for (let i = 0; i < text.length; i++) this.bytes[i] = text.charCodeAt(i) & 0xff;
     this.end = text.length - 1;
   }
@@ -106,7 +109,7 @@ function strip(buffer: CBuffer, what: string): void {
 }
 
 /** str_hex_to_char: `%xx` escapes decoded, again while decoding produced a `%`. */
-function decodeHexEscapes(buffer: CBuffer): void {
+export function decodeHexEscapes(buffer: CBuffer): void {
   const bytes = buffer.bytes;
   let begin = buffer.begin;
   let end = buffer.end;

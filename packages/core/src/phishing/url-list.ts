@@ -7,16 +7,26 @@ import { compilePosixRegex } from '../matching/posix-regex.js';
  * compiles it in each thread.
  */
 export interface UrlListData {
-  /** Regexes as ClamAV compiles them: a trailing `([/?].*)?` or `([/?].*)` cut, `/` appended. */
-  readonly regexes: string[];
+  readonly regexes: UrlListRegex[];
   /** Host patterns with `/` appended. */
   readonly hosts: string[];
+}
+
+/** A regex as ClamAV compiles it (a trailing `([/?].*)?` or `([/?].*)` cut, `/` appended), and its suffixes (regex-suffix.ts). */
+export interface UrlListRegex {
+  readonly pattern: string;
+  readonly suffixes: readonly string[];
 }
 
 /** The lists an engine holds (empty when no database of their kind was loaded). */
 export interface PhishingLists {
   readonly domain: UrlListData;
   readonly allow: UrlListData;
+  /**
+   * The domain list's full URL hashes (`S` lines of `.pdb`/`.gdb` but `S:P:`): the upper-case hex
+   * of their first 32 bytes → the flag of the entry that wins (`W` allowed, `1`, `2`, other).
+   */
+  readonly urlHashes: Record<string, string>;
 }
 
 const HOST_TAIL = '([/?].*)?/';
@@ -52,16 +62,24 @@ export interface ListMatch {
 
 const NO_MATCH: ListMatch = { matched: false };
 
-/** A list compiled for lookups (regex_list_match). */
+interface CompiledRegex {
+  readonly regex: RegExp;
+  readonly suffixes: readonly string[];
+}
+
+/**
+ * A list compiled for lookups (regex_list_match). A regex is tried only when one of its suffixes
+ * occurs in the lookup buffer, as ClamAV's suffix automaton lets it through.
+ */
 export class UrlListMatcher {
-  private readonly regexes: readonly RegExp[];
+  private readonly regexes: readonly CompiledRegex[];
   private readonly hosts: readonly string[];
 
   constructor(data: UrlListData) {
-    this.regexes = data.regexes.map((pattern) => {
+    this.regexes = data.regexes.map(({ pattern, suffixes }) => {
       const compiled = compilePosixRegex(pattern);
       if (!compiled.ok) throw new Error(`url list regex refused after loading: ${pattern}`);
-      return compiled.regex;
+      return { regex: compiled.regex, suffixes };
     });
     this.hosts = data.hosts;
   }
@@ -84,8 +102,8 @@ export class UrlListMatcher {
       const result = validateSubdomain(host, buffer, real, original, how.display, debug);
       if (result.matched) return lookupResult(result, debug);
     }
-    for (const regex of this.regexes) {
-      if (regex.test(buffer)) return lookupResult({ matched: true }, debug);
+    for (const { regex, suffixes } of this.regexes) {
+      if (suffixes.some((suffix) => buffer.includes(suffix)) && regex.test(buffer)) return lookupResult({ matched: true }, debug);
     }
     debug('Lookup result: not in regex list');
     return NO_MATCH;

@@ -2,7 +2,9 @@ import { ClamError } from '../errors.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
 import { forEachLine } from './lines.js';
+import type { Logger } from '../util/logger.js';
 import { compilePosixRegex } from '../matching/posix-regex.js';
+import { regexSuffixes, staticPatternFits } from '../phishing/regex-suffix.js';
 import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
 
 /**
@@ -11,7 +13,9 @@ import { regexListPattern, type UrlListData } from '../phishing/url-list.js';
  * `X:regex`, `Y:regex`, `M:host`, `S:W:hash`). Lines may end in a functionality-level range
  * (`:min-max`). The domain-list entries count as ClamAV counts them (the allow list counts for
  * nothing). The regexes of `R`, `X` and `Y` lines are compiled here, and refused with ClamAV's
- * messages when cli_regcomp refuses them; the lists go to the engine's phishing check.
+ * messages when cli_regcomp refuses them or ClamAV's suffix builder cannot use them
+ * (regex-suffix.ts); the lists and the domain list's URL hashes go to the engine's phishing
+ * check.
  */
 
 export type UrlList = 'domain' | 'allow';
@@ -31,6 +35,11 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
         for (const message of messages) logger.error(message);
         throw new ClamError('EMALFDB', { path, line: lineNumber });
       };
+      // A suffix ClamAV's automaton refuses: its bookkeeping shrinks to nothing when the list had no suffix yet.
+      const refuseSuffix = (code: 'EMALFDB' | 'EMEM', addedBefore: boolean): never => {
+        if (!addedBefore && !hasSuffix(target)) logger.warning(EMPTY_REALLOC_WARNING);
+        throw new ClamError(code, { path, line: lineNumber });
+      };
       if (text.length === 0 || text.startsWith('#')) return;
       const line = withinFunctionalityLevel(text, engine.functionalityLevel, (message) => {
         if (logger.debugEnabled) logger.debug(message);
@@ -46,10 +55,14 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
         const regex = regexListPattern(`${pattern}/`);
         const compiled = compilePosixRegex(regex);
         if (!compiled.ok) fail(`regex_suffix: Error compiling regular expression ${regex}: ${compiled.message}`);
-        target.regexes.push(regex);
+        const suffixes = regexSuffixes(regex);
+        if (!suffixes.ok && suffixes.error === 'malformed') throw new ClamError('EMALFDB', { path, line: lineNumber });
+        if (!suffixes.ok) refuseSuffix('EMEM', suffixes.suffixes.length > 0);
+        target.regexes.push({ pattern: regex, suffixes: suffixes.suffixes });
         return;
       }
       if (list === 'domain' ? kind === 'H' : kind === 'M') {
+        if (!staticPatternFits(`${pattern}/`)) refuseSuffix('EMALFDB', false);
         target.hosts.push(`${pattern}/`);
         return;
       }
@@ -59,10 +72,35 @@ export function loadUrlListDatabase(input: DatabaseInput, list: UrlList, ctx: Da
       if (hash.length === 0) fail("add_hash: Invalid pattern '' in database", `Error loading at line: ${lineNumber}`);
       if (hash.length % 2 === 1) fail(`cli_mpool_hex2str(): Malformed hexstring: ${hash} (length: ${hash.length})`, `Error loading at line: ${lineNumber}`);
       if (!/^[0-9a-fA-F]*$/.test(hash)) fail(`Error loading at line: ${lineNumber}`);
+      if (list === 'domain' && pattern[0] !== 'P') addUrlHash(engine.phishing.urlHashes, hash, pattern[0] === 'W' ? 'W' : line[1]!, logger);
     },
     ctx.lineBuffer,
   );
   return list === 'domain' ? entries : 0;
+}
+
+/** cli_max_realloc's warning when ClamAV shrinks its suffix table back to no entries. */
+const EMPTY_REALLOC_WARNING =
+  'cli_max_realloc(): File or section is too large to scan (0 bytes). For your safety, ClamAV limits how much memory an operation can allocate to 1073741824 bytes';
+
+/** Whether ClamAV's suffix table of the list has an entry: a host, or a regex with a suffix. */
+function hasSuffix(list: UrlListData): boolean {
+  return list.hosts.length > 0 || list.regexes.some((regex) => regex.suffixes.length > 0);
+}
+
+/**
+ * add_hash for a full hash (`S:F:`, `S:W:`, `S<flag>:F:`): kept under its first 32 bytes. The
+ * last entry of a hash wins the lookups (ClamAV's Boyer-Moore scan of the digest reports every
+ * match and keeps the last), except that a hash allowed (`W`) is not blocked again. Prefix hashes
+ * (`S:P:`) are loaded by ClamAV but never looked up; the allow list's hashes neither.
+ */
+function addUrlHash(hashes: Record<string, string>, hash: string, flag: string, logger: Logger): void {
+  const key = hash.slice(0, 64).toUpperCase();
+  if (flag !== 'W' && hashes[key] === 'W') {
+    if (logger.debugEnabled) logger.debug(`Skipping hash ${hash}`);
+    return;
+  }
+  hashes[key] = flag;
 }
 
 /**

@@ -31,6 +31,7 @@ import { isMailMagic } from './mail-magic.js';
 import { DecodeBuffer, decodeLine, exportMessage, messageToText, sanitiseName } from './mime-decode.js';
 import { Encoding, field, isUuencodeBegin, MimeMessage, MimeType, type Line } from './mime-message.js';
 import { stripTrailing } from './simil.js';
+import { extractTextUrls } from './text-urls.js';
 import { GrowableBytes } from '../../util/growable.js';
 import { normaliseHtml, type HtmlLink } from '../normalise/html.js';
 
@@ -54,8 +55,8 @@ export interface MailParserOptions {
    * unencoded named part gains a base64 decoding).
    */
   readonly phishingScanUrls: boolean;
-  /** The phishing check of a part's links (absent: the links are not collected). */
-  readonly checkLinks?: (links: readonly HtmlLink[]) => void;
+  /** The phishing check of a part's links (absent: the links are not collected); false when it stopped the scan. */
+  readonly checkLinks?: (links: readonly HtmlLink[]) => boolean;
 }
 
 const enum Status {
@@ -201,7 +202,7 @@ class MailParser {
   /**
    * checkURLs / getHrefs: with the phishing URL check on, ClamAV decodes the part into memory
    * (messageToBlob, which can add encodings to it) and, up to 100 KiB, collects its links with
-   * the HTML normaliser for the check.
+   * the HTML normaliser for the check, or, finding none, the URLs written in its text.
    */
   private checkUrls(m: MimeMessage): void {
     if (!this.options.phishingScanUrls) return;
@@ -217,7 +218,7 @@ class MailParser {
     const links = normaliseHtml(decoded, { links: true }).links;
     if (!links) return;
     this.options.debug('getHrefs: html_normalise_mem returned');
-    checkLinks(links);
+    if (!checkLinks(links.length ? links : extractTextUrls(decoded))) this.options.debug('PH:Phishing found');
   }
 
   /** A uuencoded block met while reading: decoded from the input; false when it has no name. */
