@@ -281,6 +281,9 @@ class ScanRun implements BodyScanSink {
 
   /** The type's parser (its contents are scanned first), the raw scan, then for text the normalised-script scan. */
   private scanLayers(object: ScanObject): void {
+    // ClamAV's abort_scan: a layer entered after the detection that ended the scan (what a PE
+    // file unpacks to after an any-size import-table match) is not scanned.
+    if (this.stopped) return;
     this.scanContents(object);
     if (this.stopped) return;
     this.current = object;
@@ -447,7 +450,7 @@ class ScanRun implements BodyScanSink {
         this.current = object;
         const hashes = new ObjectHashes(text);
         if (logger.debugEnabled) logger.debug(`IMP: ${hashes.hex('md5')}:${text.length}`);
-        return this.engine.importHashDetector.scanImportTable(text.length, hashes, this, this.options.allMatch) && !this.stopped;
+        return this.engine.importHashDetector.scanImportTable(text.length, hashes, this);
       },
       scanUnpacked: (data) => this.scanReconstructed(object, data),
       scanMembers: (extract) => this.scanMembers(object, extract, { limitsAtScan: true }),
