@@ -160,7 +160,8 @@ describe('universal Mach-O binaries against real clamscan', { skip }, () => {
     const slice = ppcMachoWithEntry('COUNTED-SLICE-PAYLOAD');
     const signatures = [
       write('counted.hdb', `${md5(slice)}:${slice.length}:Counted.Slice.Hash\n`),
-      write('counted.ndb', `Counted.Raw:0:*:${hex('COUNTED-SLICE')}\n`),
+      // Target 12: counts 0x20 to 0x3f make the file a Java class file.
+      write('counted.ndb', `Counted.Raw:0:*:${hex('COUNTED-SLICE')}\nCounted.Java:12:*:${hex('COUNTED-SLICE')}\n`),
     ].flatMap((path) => ['-d', path]);
     const counts = [0, 1, 31, 32, 33, 38, 39, 0x34, 0xffff, 0x10001, 0x10027, 0x270001, 0xffff0001, 0x80000001];
     const targets = counts.map((count) => {
@@ -174,6 +175,8 @@ describe('universal Mach-O binaries against real clamscan', { skip }, () => {
     assert.ok(sliceFound(1) && sliceFound(31), 'clamscan scans the slices of 1 and 31 architectures');
     // The file type needs fewer than 32; the walk would take 32.
     assert.ok(!sliceFound(32) && !sliceFound(0x34), 'clamscan scans no slice of 32 architectures or of a Java class file (count 0x34)');
+    const java = runClamAV('clamscan', ['--no-summary', '--allmatch', ...signatures, targets[counts.indexOf(0x34)]!]).stdout;
+    assert.ok(java.includes('Counted.Java.UNOFFICIAL FOUND'), `clamscan types count 0x34 as a Java class file:\n${java}`);
   });
 
   it('scans a universal binary inside a slice, one level deeper', () => {
