@@ -2,7 +2,7 @@
  * Mach-O target info (cli_machoheader): crafted 32- and 64-bit files of both byte orders and of
  * the CPUs ClamAV treats differently, valid and broken, checked field by field, then scanned by
  * real clamscan with signatures whose match depends on the parsed entry point and sections (and
- * on the parse succeeding at all).
+ * on the parse succeeding at all), and compared with clamscan's cli_scanmacho debug lines.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -526,6 +526,32 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
     assert.ok([...samples.values()].filter((s) => s.scanned[0]!.info === undefined).length >= 40);
     assert.ok(matched > 1000, `only ${matched} matches`);
     assert.equal(machoTargetInfo(fat), undefined);
+  });
+
+  it("prints cli_scanmacho's debug lines as clamscan does", () => {
+    const dir = tempDir('clamts-macho-debug-');
+    const files: string[] = [];
+    for (const { cpu, little } of FORMS) {
+      const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
+      for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
+    }
+    for (const [name, spec] of randomVariants(60, 0x3c6ef372, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+    files.push(dir.write('fat', fatBinary().fat));
+    // The scan prints every line; the target info read for the raw scan (whatever signatures are
+    // loaded) prints the lines about a walk that fails once more.
+    const databases = {
+      hash: dir.write('none.hdb', `${'0'.repeat(32)}:1:Nothing\n`),
+      target: dir.write('entry.ndb', 'Entry:9:EP+0:0badc0de\n'),
+    };
+    const lines = (command: string[], database: string) => {
+      const run = spawnSync(command[0]!, [...command.slice(1), '--debug', '--no-summary', '-d', database, ...files], { encoding: 'latin1', maxBuffer: 1 << 28 });
+      return run.stderr.split('\n').filter((line) => /^LibClamAV debug: (MACHO: |cli_scanmacho|Entry Point)/.test(line));
+    };
+    for (const [kind, database] of Object.entries(databases)) {
+      const real = lines(['clamscan'], database);
+      assert.ok(real.length > 5000, `clamscan printed ${real.length} lines (${kind})`);
+      assert.deepEqual(lines([process.execPath, CLAMTS_CLAMSCAN], database), real, `the same lines (${kind})`);
+    }
   });
 
   it('reports the files whose load commands ClamAV cannot walk as broken, with --alert-broken', () => {

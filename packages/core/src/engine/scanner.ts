@@ -420,12 +420,14 @@ class ScanRun implements BodyScanSink {
   }
 
   /**
-   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): a
-   * file whose load commands ClamAV cannot walk is a broken executable.
+   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): its
+   * `MACHO:` debug lines, and a file whose load commands ClamAV cannot walk is a broken executable.
    */
   private scanMacho(object: ScanObject): void {
-    if (this.engine.dconf.words.macho === 0 || !this.heuristicEnabled('broken')) return;
-    const walk = walkMacho(object.data);
+    if (this.engine.dconf.words.macho === 0) return;
+    const { logger } = this.options;
+    if (!logger.debugEnabled && !this.heuristicEnabled('broken')) return;
+    const walk = walkMacho(object.data, logger.debugEnabled ? (message) => logger.debug(message) : undefined);
     if ('failure' in walk && walk.failure === 'broken') this.heuristic('broken', 'Heuristics.Broken.Executable');
   }
 
