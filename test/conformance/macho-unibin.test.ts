@@ -2,7 +2,7 @@
  * Universal (fat) Mach-O binaries against real clamscan: each architecture's slice is scanned as
  * an object of its own (hash signatures of a slice, body signatures at offsets from its start),
  * with ClamAV's handling of truncated, overlapping and empty entries, `--alert-broken`, DCONF's
- * MACHO word, nesting in a zip, and the same `UNIBIN:` and nested-scan debug lines.
+ * MACHO word, nesting in a zip, and the same `UNIBIN:`, nested-scan and Mach-O parser debug lines.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -74,7 +74,7 @@ function fat(archs: Arch[], slices: Buffer[], length: number, count = archs.leng
   return data;
 }
 
-const DEBUG_LINE = /^LibClamAV debug: (UNIBIN|cli_scanmacho_unibin|cli_magic_scan_nested_fmap_type|magic_scan_nested_fmap_type|Invalid fat offset|Invalid offset)/;
+const DEBUG_LINE = /^LibClamAV debug: (UNIBIN|cli_scanmacho|MACHO: |Entry Point|cli_magic_scan_nested_fmap_type|magic_scan_nested_fmap_type|Invalid fat offset|Invalid offset)/;
 
 describe('universal Mach-O binaries against real clamscan', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'clamts-unibin-'));
