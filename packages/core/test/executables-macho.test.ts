@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { machoTargetInfo } from '../src/executables/macho-header.js';
+import { machoTargetInfo, walkMacho } from '../src/executables/macho-header.js';
 import { tempDir } from './support/temp-dir.js';
 import { assertWellFormed, differences, type ExecutableFormat, filler, hasClamscan, type Random, randomVariants, sampleOf, type Sample } from './fixtures/executables/target-oracle.js';
 
@@ -380,15 +380,20 @@ describe('Mach-O target info (cli_machoheader)', () => {
     assert.equal(info(CPU_PPC, false, (s) => segments(s, 0x1014n)), undefined);
   });
 
-  it('never throws, whatever the bytes', () => {
+  it('never throws, whatever the bytes, debug lines included', () => {
     const noise = filler(8192, 7);
+    const debug = (message: string) => assert.equal(typeof message, 'string', 'a debug line');
     for (const { cpu, little } of FORMS) {
       const file = macho(cpu, little);
-      for (let size = 0; size < file.length; size += 7) assertWellFormed(machoTargetInfo(file.slice(0, size)));
+      for (let size = 0; size < file.length; size += 7) {
+        assertWellFormed(machoTargetInfo(file.slice(0, size), { debug }));
+        walkMacho(file.slice(0, size), debug);
+      }
       for (let n = 0; n < 200; n++) {
         const copy = file.slice();
         for (let k = 0; k < 4; k++) copy[(noise[n * 4 + k]! * 3 + n) % 700] = noise[n + k + 1000]!;
-        assertWellFormed(machoTargetInfo(copy));
+        assertWellFormed(machoTargetInfo(copy, { debug }));
+        walkMacho(copy, debug);
       }
     }
   });
