@@ -542,6 +542,11 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
     }
     for (const [name, spec] of randomVariants(60, 0x3c6ef372, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
     files.push(dir.write('fat', fatBinary().fat));
+    // Names that are not UTF-8 (ClamAV's output replaces each bad sequence), or fill all 16 bytes.
+    const oddNames = macho(CPU_PPC, false);
+    oddNames.set([0xe9, 0xff, 0x80, 0x41, 0xc3, 0xa9, 0xe2, 0x82, 0x01, 0xf0, 0x9f, 0x98, 0x80, 0x42, 0x43, 0x44], 28 + 8);
+    oddNames.set(Buffer.from('sixteen-bytes-xy'), 28 + 8 + 56 + 8);
+    files.push(dir.write('odd-names', oddNames));
     // The scan prints every line; the target info read for the raw scan (whatever signatures are
     // loaded) prints the lines about a walk that fails once more.
     const databases = {

@@ -1,5 +1,4 @@
 import type { ExecutableInfo, ExecutableSection } from '../engine/scan-object.js';
-import { latin1 } from '../util/latin1.js';
 
 /**
  * The entry point and sections of a Mach-O file as ClamAV 1.4's cli_machoheader (cli_scanmacho
@@ -170,11 +169,15 @@ class MachoReader {
     return this.view.getUint32(this.little ? at + 4 : at, this.little);
   }
 
-  /** A 16-byte name field as ClamAV copies it: at most 15 characters, up to the first NUL. */
+  /**
+   * A 16-byte name field as ClamAV copies it (at most 15 bytes, up to the first NUL) and prints
+   * it: its debug output is UTF-8 with each invalid sequence replaced by U+FFFD, as Buffer's
+   * decoder does.
+   */
   name(at: number): string {
     const field = this.data.subarray(at, at + 15);
     const nul = field.indexOf(0);
-    return latin1(nul < 0 ? field : field.subarray(0, nul));
+    return Buffer.from(field.buffer, field.byteOffset, nul < 0 ? field.length : nul).toString('utf8');
   }
 }
 
