@@ -2,12 +2,13 @@
  * Import-table hash signatures (.imp), compared with real clamscan: the text ClamAV hashes for
  * each import table (its `IMP: md5:size` debug line, and the scan_pe debug lines of the tables
  * it cannot read, which end the PE scan), and the detections of .imp signatures of every hash
- * type, sized and any-size, with and without --allmatch.
+ * type, sized and any-size, with and without --allmatch. After an any-size match ClamAV's PE
+ * scan goes on (heuristics, unpackers) while what it would scan next is not scanned.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +32,29 @@ const imports = (dlls: readonly ImportedDll[], options: ImportTableOptions = {})
 
 const KERNEL32: ImportedDll = { name: 'KERNEL32.dll', functions: ['LoadLibraryA', 'GetProcAddress', 'ExitProcess'] };
 const USER32: ImportedDll = { name: 'user32.DLL', functions: ['MessageBoxA'] };
+
+/**
+ * A PE file with KERNEL32's functions imported and W32.Parite.B's marks (as pe-heuristics.test.ts
+ * builds them): a heuristic that cli_scanpe checks after the import table.
+ */
+function pariteWithImports(): Uint8Array {
+  const file = withImportTable(
+    pe((spec) => {
+      spec.size = 0x3000;
+      spec.sections[2] = { virtualAddress: 0x3000, virtualSize: 0x2000, rawOffset: 0x1000, rawSize: 0x2000 };
+      spec.entryRva = 0x3000;
+    }),
+    [KERNEL32],
+  );
+  const view = new DataView(file.buffer);
+  const at = 0x1300;
+  file.set(Buffer.from('GetProcAddress\0', 'latin1'), at);
+  [0x505a4f, 0xffffb, 0xb8].forEach((mask, n) => {
+    view.setUint32(at + 15 + 8 * n, 0x12345678, true);
+    view.setUint32(at + 15 + 8 * n + 4, (0x12345678 ^ mask) >>> 0, true);
+  });
+  return file;
+}
 
 /** Import tables ClamAV hashes as the plain imphash: the detection samples. */
 const PLAIN: Record<string, readonly ImportedDll[]> = {
@@ -223,6 +247,68 @@ describe('import-table hash signatures (.imp) against real clamscan', { skip }, 
         assert.ok(ours.stdout.includes(`${join(dir, file!)}: ${signature}.UNOFFICIAL FOUND`), `${name}\n${ours.stdout}`);
       }
       assert.ok(!ours.stdout.includes('wrong-size'), 'no entry of another size matches');
+    });
+  });
+
+  describe('after an any-size match', () => {
+    const kernel32 = imphashText([KERNEL32]);
+    const databases: Record<string, string> = {
+      'any-size': `${hash('md5', kernel32)}:*:Test.Imp.Any\n${hash('md5', '')}:*:Test.Imp.Empty\n`,
+      'then-sized': `${hash('md5', kernel32)}:*:Test.Imp.Any\n${hash('sha1', kernel32)}:${kernel32.length}:Test.Imp.Sha1\n`,
+      'sized-unwanted': `${hash('md5', kernel32)}:${kernel32.length}:PUA.Test.Imp.Sized\n${hash('md5', '')}:*:PUA.Test.Imp.Empty\n`,
+    };
+    let targets: string[] = [];
+    const paths: Record<string, string> = {};
+    // Where only potentially unwanted names are found, clamscan without --allmatch prints one of
+    // them picked from an unordered store (runs differ): the sized PUA entry is tried on files
+    // with a strong detection as well.
+    const targetsOf = (database: string) => (database === 'sized-unwanted' ? targets.slice(1) : targets);
+    before(() => {
+      for (const [name, text] of Object.entries(databases)) {
+        paths[name] = join(dir, `${name}.imp`);
+        writeFileSync(paths[name]!, text);
+      }
+      const parite = join(dir, 'parite-imports.exe');
+      writeFileSync(parite, pariteWithImports());
+      const other = join(dir, 'other.txt');
+      writeFileSync(other, 'a member after the PE file, found by its hash\n'.repeat(4));
+      writeFileSync(join(dir, 'other.hdb'), `${hash('md5', 'a member after the PE file, found by its hash\n'.repeat(4))}:184:Test.Other\n`);
+      targets = [parite, join(TESTFILES, 'clam-upx.exe')];
+      if (haveTool('zip')) {
+        const zipped = join(dir, 'parite-first.zip');
+        execFileSync('zip', ['-q', '-j', zipped, parite, other]);
+        targets.push(zipped);
+      }
+    });
+
+    /** The lines that tell what each tool found and did: reports, summary counts, the PE scan's steps. */
+    const outcome = (run: { stdout: string; stderr: string; status: number }) => ({
+      // With --allmatch, clamscan prints the potentially unwanted names in an unordered store's order.
+      stdout: run.stdout
+        .split('\n')
+        .filter((line) => /FOUND|Infected files|Data scanned/.test(line))
+        .sort(),
+      steps: importLines(run.stderr),
+      status: run.status,
+    });
+
+    for (const options of [[], ['--allmatch']]) {
+      it(`goes on with the PE scan as clamscan does (${options.join(' ') || 'first match'})`, () => {
+        for (const database of Object.keys(databases)) {
+          for (const target of targetsOf(database)) {
+            const args = ['--debug', ...options, '-d', paths[database]!, '-d', clamHdb, '-d', join(dir, 'other.hdb'), target];
+            const real = outcome(runClamAV('clamscan', args));
+            assert.deepEqual(outcome(runClamTS('clamscan', args)), real, `${database}: ${args.slice(1).join(' ')}`);
+          }
+        }
+      });
+    }
+
+    it('runs the later steps (not vacuous)', () => {
+      const real = runClamAV('clamscan', ['--debug', '-d', paths['any-size']!, '-d', clamHdb, join(TESTFILES, 'clam-upx.exe')]);
+      assert.ok(real.stderr.includes('UPX: Successfully decompressed'), 'clamscan unpacks after the any-size match');
+      const parite = runClamAV('clamscan', ['--allmatch', '-d', paths['any-size']!, targets[0]!]).stdout;
+      assert.ok(parite.includes('Heuristics.W32.Parite.B FOUND') && parite.includes('Test.Imp.Any.UNOFFICIAL FOUND'), `both found:\n${parite}`);
     });
   });
 

@@ -2,13 +2,13 @@
  * Mach-O target info (cli_machoheader): crafted 32- and 64-bit files of both byte orders and of
  * the CPUs ClamAV treats differently, valid and broken, checked field by field, then scanned by
  * real clamscan with signatures whose match depends on the parsed entry point and sections (and
- * on the parse succeeding at all).
+ * on the parse succeeding at all), and compared with clamscan's cli_scanmacho debug lines.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
-import { machoTargetInfo } from '../src/executables/macho-header.js';
+import { machoTargetInfo, walkMacho } from '../src/executables/macho-header.js';
 import { tempDir } from './support/temp-dir.js';
 import { assertWellFormed, differences, type ExecutableFormat, filler, hasClamscan, type Random, randomVariants, sampleOf, type Sample } from './fixtures/executables/target-oracle.js';
 
@@ -380,15 +380,20 @@ describe('Mach-O target info (cli_machoheader)', () => {
     assert.equal(info(CPU_PPC, false, (s) => segments(s, 0x1014n)), undefined);
   });
 
-  it('never throws, whatever the bytes', () => {
+  it('never throws, whatever the bytes, debug lines included', () => {
     const noise = filler(8192, 7);
+    const debug = (message: string) => assert.equal(typeof message, 'string', 'a debug line');
     for (const { cpu, little } of FORMS) {
       const file = macho(cpu, little);
-      for (let size = 0; size < file.length; size += 7) assertWellFormed(machoTargetInfo(file.slice(0, size)));
+      for (let size = 0; size < file.length; size += 7) {
+        assertWellFormed(machoTargetInfo(file.slice(0, size), { debug }));
+        walkMacho(file.slice(0, size), debug);
+      }
       for (let n = 0; n < 200; n++) {
         const copy = file.slice();
         for (let k = 0; k < 4; k++) copy[(noise[n * 4 + k]! * 3 + n) % 700] = noise[n + k + 1000]!;
-        assertWellFormed(machoTargetInfo(copy));
+        assertWellFormed(machoTargetInfo(copy, { debug }));
+        walkMacho(copy, debug);
       }
     }
   });
@@ -526,6 +531,37 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
     assert.ok([...samples.values()].filter((s) => s.scanned[0]!.info === undefined).length >= 40);
     assert.ok(matched > 1000, `only ${matched} matches`);
     assert.equal(machoTargetInfo(fat), undefined);
+  });
+
+  it("prints cli_scanmacho's debug lines as clamscan does", () => {
+    const dir = tempDir('clamts-macho-debug-');
+    const files: string[] = [];
+    for (const { cpu, little } of FORMS) {
+      const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
+      for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
+    }
+    for (const [name, spec] of randomVariants(60, 0x3c6ef372, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+    files.push(dir.write('fat', fatBinary().fat));
+    // Names that are not UTF-8 (ClamAV's output replaces each bad sequence), or fill all 16 bytes.
+    const oddNames = macho(CPU_PPC, false);
+    oddNames.set([0xe9, 0xff, 0x80, 0x41, 0xc3, 0xa9, 0xe2, 0x82, 0x01, 0xf0, 0x9f, 0x98, 0x80, 0x42, 0x43, 0x44], 28 + 8);
+    oddNames.set(Buffer.from('sixteen-bytes-xy'), 28 + 8 + 56 + 8);
+    files.push(dir.write('odd-names', oddNames));
+    // The scan prints every line; the target info read for the raw scan (whatever signatures are
+    // loaded) prints the lines about a walk that fails once more.
+    const databases = {
+      hash: dir.write('none.hdb', `${'0'.repeat(32)}:1:Nothing\n`),
+      target: dir.write('entry.ndb', 'Entry:9:EP+0:0badc0de\n'),
+    };
+    const lines = (command: string[], database: string) => {
+      const run = spawnSync(command[0]!, [...command.slice(1), '--debug', '--no-summary', '-d', database, ...files], { encoding: 'latin1', maxBuffer: 1 << 28 });
+      return run.stderr.split('\n').filter((line) => /^LibClamAV debug: (MACHO: |cli_scanmacho|Entry Point)/.test(line));
+    };
+    for (const [kind, database] of Object.entries(databases)) {
+      const real = lines(['clamscan'], database);
+      assert.ok(real.length > 5000, `clamscan printed ${real.length} lines (${kind})`);
+      assert.deepEqual(lines([process.execPath, CLAMTS_CLAMSCAN], database), real, `the same lines (${kind})`);
+    }
   });
 
   it('reports the files whose load commands ClamAV cannot walk as broken, with --alert-broken', () => {

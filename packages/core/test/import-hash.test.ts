@@ -1,11 +1,17 @@
 /**
  * The import-table hash text on hostile tables: mutated tables never throw, and a table that
- * would make ClamAV read for hours is given up quickly. (What it hashes is compared with real
- * clamscan in test/conformance/import-hashes.test.ts.)
+ * would make ClamAV read for hours is given up quickly. In the scan, an any-size match lets the
+ * PE scan go on and a sized one ends it; mutated files scanned so never throw. (What it hashes
+ * and finds is compared with real clamscan in test/conformance/import-hashes.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { createHash } from 'node:crypto';
+import { scanOptions } from '../src/engine/scan-options.js';
+import { Scanner } from '../src/engine/scanner.js';
 import { importTableText } from '../src/executables/import-hash.js';
+import { loadEngine } from '../src/signatures/loader.js';
+import { tempDir } from './support/temp-dir.js';
 import { readPeHeaders, type PeFile } from '../src/executables/pe-file.js';
 import { Random } from './fixtures/body/random-signatures.js';
 import { withImportTable } from './fixtures/executables/import-table.js';
@@ -63,6 +69,66 @@ describe('import-table hash text', () => {
       const pe = headers(input);
       if (pe === undefined) continue;
       assert.doesNotThrow(() => importTableText(input, pe, () => {}), `iteration ${i}`);
+    }
+  });
+});
+
+describe('import-table hash signatures in the PE scan', () => {
+  const text = 'kernel32.loadlibrarya,kernel32.exitprocess';
+  const md5 = createHash('md5').update(text).digest('hex');
+  /** A PE importing KERNEL32's functions, with W32.Parite.B's marks after the import table step. */
+  const parite = (() => {
+    const spec = basePeSpec();
+    spec.size = 0x3000;
+    spec.sections[2] = { virtualAddress: 0x3000, virtualSize: 0x2000, rawOffset: 0x1000, rawSize: 0x2000 };
+    spec.entryRva = 0x3000;
+    const file = withImportTable(buildPe(spec, new Random(3)), [{ name: 'KERNEL32.dll', functions: ['LoadLibraryA', 'ExitProcess'] }]);
+    const view = new DataView(file.buffer);
+    file.set(Buffer.from('GetProcAddress\0', 'latin1'), 0x1300);
+    [0x505a4f, 0xffffb, 0xb8].forEach((mask, n) => {
+      view.setUint32(0x1300 + 15 + 8 * n, 0x12345678, true);
+      view.setUint32(0x1300 + 15 + 8 * n + 4, (0x12345678 ^ mask) >>> 0, true);
+    });
+    return file;
+  })();
+  const engineWith = async (imp: string) => {
+    const dir = tempDir('clamts-imp-scan-');
+    dir.write('test.imp', imp);
+    return loadEngine([dir.root]);
+  };
+
+  it('goes on after an any-size match, and ends at a sized one', async () => {
+    const anySize = await engineWith(`${md5}:*:Test.Imp.Any\n`);
+    const sized = await engineWith(`${md5}:${text.length}:Test.Imp.Sized\n`);
+    const scan = (engine: Awaited<ReturnType<typeof loadEngine>>, allMatch: boolean) => new Scanner(engine, scanOptions({ allMatch })).scanBuffer(parite).viruses;
+    assert.deepEqual(scan(anySize, false), ['Test.Imp.Any.UNOFFICIAL'], 'the strong name only, the heuristic found but not reported');
+    assert.deepEqual(scan(anySize, true), ['Test.Imp.Any.UNOFFICIAL', 'Heuristics.W32.Parite.B'], 'the heuristic ran after the any-size match');
+    assert.deepEqual(scan(sized, true), ['Test.Imp.Sized.UNOFFICIAL', 'Heuristics.W32.Parite.B'], 'with --allmatch a sized match goes on too');
+  });
+
+  it('matches an empty import table with any-size entries only', async () => {
+    const empty = createHash('md5').update('').digest('hex');
+    const engine = await engineWith(`${empty}:*:Test.Imp.Empty\n`);
+    const noImports = buildPe(basePeSpec(), new Random(4));
+    const view = new DataView(noImports.buffer);
+    // An import directory whose only descriptor is the all-zero one that ends the table.
+    view.setUint32(0x80 + 24 + 96 + 8, 0x1000, true);
+    view.setUint32(0x80 + 24 + 96 + 12, 20, true);
+    noImports.fill(0, 0x400, 0x414);
+    assert.deepEqual(new Scanner(engine, scanOptions()).scanBuffer(noImports).viruses, ['Test.Imp.Empty.UNOFFICIAL'], 'the empty table');
+  });
+
+  it('never throws on mutated files scanned with any-size and sized entries', async () => {
+    const engine = await engineWith(`${md5}:*:Test.Imp.Any\n${md5}:${text.length}:Test.Imp.Sized\n`);
+    const random = prng(11);
+    for (const allMatch of [false, true]) {
+      const scanner = new Scanner(engine, scanOptions({ allMatch }));
+      for (let i = 0; i < 150; i++) {
+        const input = mutate(parite, random);
+        const started = performance.now();
+        assert.doesNotThrow(() => scanner.scanBuffer(input), `iteration ${i}`);
+        assert.ok(performance.now() - started < 2000, `iteration ${i} is quick`);
+      }
     }
   });
 });

@@ -281,6 +281,9 @@ class ScanRun implements BodyScanSink {
 
   /** The type's parser (its contents are scanned first), the raw scan, then for text the normalised-script scan. */
   private scanLayers(object: ScanObject): void {
+    // ClamAV's abort_scan: a layer entered after the detection that ended the scan (what a PE
+    // file unpacks to after an any-size import-table match) is not scanned.
+    if (this.stopped) return;
     this.scanContents(object);
     if (this.stopped) return;
     this.current = object;
@@ -417,12 +420,14 @@ class ScanRun implements BodyScanSink {
   }
 
   /**
-   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): a
-   * file whose load commands ClamAV cannot walk is a broken executable.
+   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): its
+   * `MACHO:` debug lines, and a file whose load commands ClamAV cannot walk is a broken executable.
    */
   private scanMacho(object: ScanObject): void {
-    if (this.engine.dconf.words.macho === 0 || !this.heuristicEnabled('broken')) return;
-    const walk = walkMacho(object.data);
+    if (this.engine.dconf.words.macho === 0) return;
+    const { logger } = this.options;
+    if (!logger.debugEnabled && !this.heuristicEnabled('broken')) return;
+    const walk = walkMacho(object.data, logger.debugEnabled ? (message) => logger.debug(message) : undefined);
     if ('failure' in walk && walk.failure === 'broken') this.heuristic('broken', 'Heuristics.Broken.Executable');
   }
 
@@ -447,7 +452,7 @@ class ScanRun implements BodyScanSink {
         this.current = object;
         const hashes = new ObjectHashes(text);
         if (logger.debugEnabled) logger.debug(`IMP: ${hashes.hex('md5')}:${text.length}`);
-        return this.engine.importHashDetector.scanImportTable(text.length, hashes, this, this.options.allMatch) && !this.stopped;
+        return this.engine.importHashDetector.scanImportTable(text.length, hashes, this);
       },
       scanUnpacked: (data) => this.scanReconstructed(object, data),
       scanMembers: (extract) => this.scanMembers(object, extract, { limitsAtScan: true }),

@@ -35,7 +35,13 @@ import type { ExecutableInfo, ExecutableSection } from '../engine/scan-object.js
  * - Section fields are 32-bit: 64-bit addresses (and PowerPC64's srr0) keep their low 32 bits.
  *   The raw size is the size rounded up to the section's alignment (2^align). ClamAV 1.4.6 (the
  *   fix of CVE-2026-20347; the 1.4.5 source differs) refuses an align of 32 or more and a raw size
- *   that does not fit in 32 bits, in 32- and 64-bit files alike (checked against clamscan 1.4.6).
+ *   that does not fit in 32 bits, in 32- and 64-bit files alike, with its own debug line
+ *   (checked against clamscan 1.4.6).
+ *
+ * With a `log`, the walk gives cli_scanmacho's debug lines: the `MACHO:` description of the
+ * header, segments and sections, the entry point, and the `cli_scanmacho:` line of a failure.
+ * ClamAV prints all of them when it scans a Mach-O file, and only the failure lines when it
+ * reads the target info (machoTargetInfo), which it does for every raw scan of one.
  * - The section count is ClamAV's 16-bit nsections: past 65535 sections it wraps, and only that
  *   many sections can be addressed or searched for the entry point.
  */
@@ -98,13 +104,43 @@ const LAYOUT_64: WidthLayout = {
 interface ThreadState {
   readonly size: number;
   readonly pc: 'none' | 'u32' | 'u64';
+  /** The structure's name in ClamAV's debug line when it is cut. */
+  readonly name: string;
 }
 
 const THREAD_STATES = new Map<number, ThreadState>([
-  [7, { size: 64, pc: 'none' }], // i386: eip is not used
-  [18, { size: 160, pc: 'u32' }], // PowerPC: srr0
-  [18 | 0x100_0000, { size: 312, pc: 'u64' }], // PowerPC64: srr0 (natural alignment pads cr and vrsave)
+  [7, { size: 64, pc: 'none', name: 'thread_state_x86' }], // i386: eip is not used
+  [18, { size: 160, pc: 'u32', name: 'thread_state_ppc' }], // PowerPC: srr0
+  [18 | 0x100_0000, { size: 312, pc: 'u64', name: 'thread_state_ppc64' }], // PowerPC64: srr0 (natural alignment pads cr and vrsave)
 ]);
+
+/** The CPU names of cli_scanmacho's `MACHO: CPU Type:` line. */
+const CPU_NAMES = new Map<number, string>([
+  [7, 'Intel 32-bit'],
+  [7 | 0x100_0000, 'Intel 64-bit'],
+  [12, 'ARM'],
+  [14, 'SPARC'],
+  [18, 'POWERPC 32-bit'],
+  [18 | 0x100_0000, 'POWERPC 64-bit'],
+]);
+
+/** The file types of its `MACHO: Filetype:` line, MH_OBJECT (1) to MH_DYLIB_STUB (9). */
+const FILE_TYPE_NAMES = [
+  'Relocatable object file',
+  'Executable',
+  'Fixed VM shared library file',
+  'Core file',
+  'Preloaded executable file',
+  'Dynamically bound shared library',
+  'Dynamic link editor',
+  'Dynamically bound bundle file',
+  'Shared library stub for static',
+];
+
+/** Where cli_scanmacho's debug lines go (nowhere when only the target info is read). */
+export type MachoLog = (message: string) => void;
+const SILENT: MachoLog = () => {};
+const SEPARATOR = 'MACHO: ------------------';
 
 class MachoReader {
   private readonly view: DataView;
@@ -132,9 +168,21 @@ class MachoReader {
   high32of64(at: number): number {
     return this.view.getUint32(this.little ? at + 4 : at, this.little);
   }
+
+  /**
+   * A 16-byte name field as ClamAV copies it (at most 15 bytes, up to the first NUL) and prints
+   * it: its debug output is UTF-8 with each invalid sequence replaced by U+FFFD, as Buffer's
+   * decoder does.
+   */
+  name(at: number): string {
+    const field = this.data.subarray(at, at + 15);
+    const nul = field.indexOf(0);
+    return Buffer.from(field.buffer, field.byteOffset, nul < 0 ? field.length : nul).toString('utf8');
+  }
 }
 
 interface Header {
+  readonly log: MachoLog;
   readonly reader: MachoReader;
   readonly layout: WidthLayout;
   readonly thread: ThreadState | undefined;
@@ -142,8 +190,16 @@ interface Header {
   readonly firstCommand: number;
 }
 
-export function machoTargetInfo(data: Uint8Array): ExecutableInfo | undefined {
-  const walk = walkMacho(data);
+/**
+ * cli_machoheader: the walk without its `MACHO:` lines (ClamAV prints them only when scanning),
+ * its `cli_scanmacho:` lines about a walk that fails going to `debug`.
+ */
+export function machoTargetInfo(data: Uint8Array, options: { readonly debug?: MachoLog } = {}): ExecutableInfo | undefined {
+  const { debug } = options;
+  const failuresOnly: MachoLog = (message) => {
+    if (message.startsWith('cli_scanmacho:')) debug?.(message);
+  };
+  const walk = walkMacho(data, debug ? failuresOnly : SILENT);
   return 'info' in walk ? walk.info : undefined;
 }
 
@@ -156,34 +212,57 @@ export function machoTargetInfo(data: Uint8Array): ExecutableInfo | undefined {
  */
 export type MachoWalk = { readonly info: ExecutableInfo } | { readonly failure: 'broken' | 'format' };
 
-export function walkMacho(data: Uint8Array): MachoWalk {
-  const header = readHeader(data);
+export function walkMacho(data: Uint8Array, log: MachoLog = SILENT): MachoWalk {
+  const header = readHeader(data, log);
   if (typeof header === 'string') return { failure: header };
   const walked = walkLoadCommands(header);
   if (walked === undefined) return { failure: 'broken' };
   // ClamAV's section count is 16-bit; sections past it are out of reach.
   const sections = walked.sections.slice(0, walked.sections.length % UINT16_WRAP);
-  if (walked.entryAddress === 0 || walked.sections.length === 0) return { info: { entryPoint: walked.entryAddress, sections } };
+  if (walked.entryAddress === 0) return { info: { entryPoint: 0, sections } };
+  log(`Entry Point: 0x${walked.entryAddress.toString(16)}`);
+  if (walked.sections.length === 0) return { info: { entryPoint: walked.entryAddress, sections } };
   const entryPoint = rawAddress(walked.entryAddress, sections);
-  return entryPoint === undefined ? { failure: 'format' } : { info: { entryPoint, sections } };
+  if (entryPoint === undefined) {
+    log("cli_scanmacho: Can't calculate EP offset");
+    return { failure: 'format' };
+  }
+  log(`Entry Point file offset: ${entryPoint}`);
+  return { info: { entryPoint, sections } };
 }
 
-function readHeader(data: Uint8Array): Header | 'broken' | 'format' {
-  if (data.length < HEADER_SIZE) return 'format';
+function readHeader(data: Uint8Array, log: MachoLog): Header | 'broken' | 'format' {
+  if (data.length < HEADER_SIZE) {
+    log("cli_scanmacho: Can't read header");
+    return 'format';
+  }
   // 0xfeedface / 0xfeedfacf in either byte order: the first byte tells which.
   const [b0, b1, b2, b3] = [data[0], data[1], data[2], data[3]];
   let little: boolean;
   if (b1 === 0xfa && b2 === 0xed && b3 === 0xfe && (b0 === 0xce || b0 === 0xcf)) little = true;
   else if (b0 === 0xfe && b1 === 0xed && b2 === 0xfa && (b3 === 0xce || b3 === 0xcf)) little = false;
-  else return 'format';
+  else {
+    log('cli_scanmacho: Incorrect magic');
+    return 'format';
+  }
   const is64 = (little ? b0 : b3) === 0xcf;
   const reader = new MachoReader(data, little);
+  const cpu = reader.u32(4);
+  const fileType = reader.u32(12);
   const commandCount = reader.u32(16);
-  if (commandCount === 0 || commandCount > MAX_LOAD_COMMANDS) return 'broken';
+  log(`MACHO: CPU Type: ${CPU_NAMES.get(cpu) ?? `** UNKNOWN ** (${cpu})`}`);
+  log(`MACHO: Filetype: ${FILE_TYPE_NAMES[fileType - 1] ?? `** UNKNOWN ** (0x${fileType.toString(16)})`}`);
+  log(`MACHO: Number of load commands: ${commandCount}`);
+  log(`MACHO: Size of load commands: ${reader.u32(20)}`);
+  if (commandCount === 0 || commandCount > MAX_LOAD_COMMANDS) {
+    log(`cli_scanmacho: Invalid number of load commands (${commandCount})`);
+    return 'broken';
+  }
   return {
+    log,
     reader,
     layout: is64 ? LAYOUT_64 : LAYOUT_32,
-    thread: THREAD_STATES.get(reader.u32(4)),
+    thread: THREAD_STATES.get(cpu),
     commandCount,
     firstCommand: HEADER_SIZE + (is64 ? HEADER_64_PADDING : 0),
   };
@@ -196,19 +275,22 @@ interface Walked {
 
 /** Steps through the load commands the way ClamAV does; undefined where it gives up. */
 function walkLoadCommands(header: Header): Walked | undefined {
-  const { reader, layout, thread } = header;
+  const { reader, layout, thread, log } = header;
   const walked: Walked = { entryAddress: 0, sections: [] };
   let at = header.firstCommand;
   for (let i = 0; i < header.commandCount; i++) {
-    if (!reader.has(at, LOAD_COMMAND_HEADER_SIZE)) return undefined;
+    if (!reader.has(at, LOAD_COMMAND_HEADER_SIZE)) {
+      log("cli_scanmacho: Can't read load command");
+      return undefined;
+    }
     const command = reader.u32(at);
     const commandSize = reader.u32(at + 4);
     at += LOAD_COMMAND_HEADER_SIZE;
     let next: number | undefined;
     if (command === layout.segmentCommand) {
-      next = readSegment(reader, layout, at, walked.sections);
+      next = readSegment(header, at, walked.sections);
     } else if (thread !== undefined && (command === LC_THREAD || command === LC_UNIXTHREAD)) {
-      next = readThread(reader, thread, at, walked);
+      next = readThread(header, thread, at, walked);
     } else {
       next = at + (commandSize > LOAD_COMMAND_HEADER_SIZE ? commandSize - LOAD_COMMAND_HEADER_SIZE : 0);
     }
@@ -219,32 +301,60 @@ function walkLoadCommands(header: Header): Walked | undefined {
 }
 
 /** A segment command's sections, appended to `sections`; the offset after them. */
-function readSegment(reader: MachoReader, layout: WidthLayout, at: number, sections: ExecutableSection[]): number | undefined {
-  if (!reader.has(at, layout.segmentSize)) return undefined;
+function readSegment(header: Header, at: number, sections: ExecutableSection[]): number | undefined {
+  const { reader, layout, log } = header;
+  if (!reader.has(at, layout.segmentSize)) {
+    log("cli_scanmacho: Can't read segment command");
+    return undefined;
+  }
   const count = reader.u32(at + layout.segmentSectionCount);
-  if (count > MAX_SEGMENT_SECTIONS) return undefined;
+  // The segment's name opens the command after its header.
+  log(`MACHO: Segment name: ${reader.name(at)}`);
+  log(`MACHO: Number of sections: ${count}`);
+  if (count > MAX_SEGMENT_SECTIONS) {
+    log('cli_scanmacho: Invalid number of sections');
+    return undefined;
+  }
   at += layout.segmentSize;
   for (let j = 0; j < count; j++) {
-    if (!reader.has(at, layout.sectionSize)) return undefined;
-    const section = readSection(reader, layout, at);
+    if (!reader.has(at, layout.sectionSize)) {
+      log("cli_scanmacho: Can't read section");
+      return undefined;
+    }
+    const section = readSection(header, at);
     if (section === undefined) return undefined;
+    logSection(log, sections.length, reader.name(at), section);
     sections.push(section);
     at += layout.sectionSize;
   }
+  log(SEPARATOR);
   return at;
 }
 
-function readSection(reader: MachoReader, layout: WidthLayout, at: number): ExecutableSection | undefined {
+function readSection({ reader, layout, log }: Header, at: number): ExecutableSection | undefined {
   const field = (offset: number) => (layout.is64 ? reader.low32of64(at + offset) : reader.u32(at + offset));
   const rva = field(layout.sectionAddress);
-  // A 64-bit size past 32 bits can only round up to more than 32 bits: refused below.
-  if (layout.is64 && reader.high32of64(at + layout.sectionMemorySize) !== 0) return undefined;
   const virtualSize = field(layout.sectionMemorySize);
   const rawOffset = reader.u32(at + layout.sectionOffset);
   const alignPower = reader.u32(at + layout.sectionAlign);
-  if (alignPower >= 32) return undefined;
-  const rawSize = roundUpToAlignment(virtualSize, alignPower);
-  return rawSize === undefined ? undefined : { rva, virtualSize, rawOffset, rawSize };
+  // A 64-bit size past 32 bits can only round up to more than 32 bits.
+  const sizeFits = !layout.is64 || reader.high32of64(at + layout.sectionMemorySize) === 0;
+  const rawSize = sizeFits && alignPower < 32 ? roundUpToAlignment(virtualSize, alignPower) : undefined;
+  if (rawSize === undefined) {
+    log('cli_scanmacho: Section alignment or size is malformed');
+    return undefined;
+  }
+  return { rva, virtualSize, rawOffset, rawSize };
+}
+
+/** cli_scanmacho's lines for section `index` (counted over the whole file), named `name`. */
+function logSection(log: MachoLog, index: number, name: string, section: ExecutableSection): void {
+  log(`MACHO: --- Section ${index} ---`);
+  log(`MACHO: Name: ${name}`);
+  log(`MACHO: Virtual address: 0x${section.rva.toString(16)}`);
+  log(`MACHO: Virtual size: ${section.virtualSize}`);
+  log(`MACHO: Raw size: ${section.rawSize}`);
+  if (section.rawOffset !== 0) log(`MACHO: File offset: ${section.rawOffset}`);
 }
 
 /** `size` rounded up to a multiple of 2^power; undefined where that does not fit in 32 bits. */
@@ -255,9 +365,12 @@ function roundUpToAlignment(size: number, power: number): number | undefined {
 }
 
 /** A thread command of a CPU ClamAV knows: the entry address it gives; the offset after it. */
-function readThread(reader: MachoReader, thread: ThreadState, at: number, walked: Walked): number | undefined {
+function readThread({ reader, log }: Header, thread: ThreadState, at: number, walked: Walked): number | undefined {
   at += THREAD_STATE_PREFIX;
-  if (!reader.has(at, thread.size)) return undefined;
+  if (!reader.has(at, thread.size)) {
+    log(`cli_scanmacho: Can't read ${thread.name}`);
+    return undefined;
+  }
   if (thread.pc === 'u32') walked.entryAddress = reader.u32(at);
   else if (thread.pc === 'u64') walked.entryAddress = reader.low32of64(at);
   return at + thread.size;

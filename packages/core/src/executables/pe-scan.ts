@@ -46,7 +46,10 @@ export interface PeScanHost {
   matchSection(data: Uint8Array): boolean;
   /** Whether import-table hash signatures (.imp) are loaded: ClamAV then reads the import table. */
   readonly hashesImports: boolean;
-  /** scan_pe_imp's matching of the import table's hash text; false when the PE scan must stop. */
+  /**
+   * scan_pe_imp's matching of the import table's hash text; false when the PE scan must stop (a
+   * sized match ended the scan: after an any-size one ClamAV goes on with the later steps).
+   */
   matchImports(text: Uint8Array): boolean;
   /** Scans an unpacker's output as a new file, one level deeper. */
   scanUnpacked(data: Uint8Array): void;
@@ -145,7 +148,7 @@ export function scanPe(data: Uint8Array, host: PeScanHost): void {
   }
 }
 
-/** scan_pe_imp: false when the PE scan ends there (a detection, or an import table ClamAV cannot read). */
+/** scan_pe_imp: false when the PE scan ends there (a sized match, or an import table ClamAV cannot read). */
 function scanImports(data: Uint8Array, pe: PeFile, host: PeScanHost): boolean {
   const imports = importTableText(data, pe, (message) => host.debug(message));
   if (imports.kind === 'none') return true;

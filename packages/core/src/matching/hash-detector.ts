@@ -21,33 +21,27 @@ export class HashDetector implements Detector {
 
   /** Matches `size` bytes whose digests `hashes` gives; false when the scan must stop. */
   scanBytes(size: number, hashes: ObjectHashes, sink: DetectionSink): boolean {
-    for (const algorithm of HASH_ALGORITHMS) {
-      if (!this.index.wants(algorithm, size)) continue;
-      const match = this.index.lookup(algorithm, hashes.get(algorithm), size);
-      if (match.sized >= 0 && !sink.report(this.names.get(match.sized))) return false;
-      if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize))) return false;
-    }
-    return true;
+    return this.match(size, hashes, sink, true);
   }
 
   /**
    * scan_pe_imp's matching of an import table's hash text, in the order of scanBytes. ClamAV
-   * drops the outcome of an any-size match, so it goes on after one, and stops at a sized one
-   * unless all matches are wanted: every name up to there is reported. False when the scan must
-   * stop.
+   * drops the outcome of an any-size match (the name is reported, the matching and the PE scan
+   * go on) and stops at a sized one whose report ends the scan. False when the scan must stop.
    */
-  scanImportTable(size: number, hashes: ObjectHashes, sink: DetectionSink, allMatch: boolean): boolean {
-    let goesOn = true;
+  scanImportTable(size: number, hashes: ObjectHashes, sink: DetectionSink): boolean {
+    return this.match(size, hashes, sink, false);
+  }
+
+  /** Reports each match; false when a report ends the scan (any-size ones only if `anySizeEnds`). */
+  private match(size: number, hashes: ObjectHashes, sink: DetectionSink, anySizeEnds: boolean): boolean {
     for (const algorithm of HASH_ALGORITHMS) {
       if (!this.index.wants(algorithm, size)) continue;
       const match = this.index.lookup(algorithm, hashes.get(algorithm), size);
-      if (match.sized >= 0) {
-        goesOn = sink.report(this.names.get(match.sized)) && goesOn;
-        if (!allMatch) break;
-      }
-      if (match.anySize >= 0) goesOn = sink.report(this.names.get(match.anySize)) && goesOn;
+      if (match.sized >= 0 && !sink.report(this.names.get(match.sized))) return false;
+      if (match.anySize >= 0 && !sink.report(this.names.get(match.anySize)) && anySizeEnds) return false;
     }
-    return goesOn;
+    return true;
   }
 }
 

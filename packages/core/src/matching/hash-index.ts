@@ -241,8 +241,9 @@ class SortedTable {
     for (let i = low; i < end && this.compareDigest(order[i]!, digest) === 0; i++) {
       const entry = order[i]!;
       const entrySize = sizes[entry]!;
-      if (entrySize === size) result.sized = names[entry]!;
-      else if (entrySize === ANY_SIZE) result.anySize = names[entry]!;
+      // An empty object (an empty import table) matches any-size entries only.
+      if (entrySize === ANY_SIZE) result.anySize = names[entry]!;
+      else if (entrySize === size) result.sized = names[entry]!;
     }
     return result;
   }
