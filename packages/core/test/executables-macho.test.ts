@@ -503,6 +503,17 @@ const CRAFTED: Array<[string, (s: MachoSpec) => void]> = [
   ['sections256', (s) => Object.assign(s, { commands: [{ kind: 'segment', sections: sectionsOf(256) }], size: 0x8000 })],
 ];
 
+/** Writes every crafted variant of every form and 60 random files (from `seed`) to `dir`; their paths. */
+function writeSamples(dir: ReturnType<typeof tempDir>, seed: number): string[] {
+  const files: string[] = [];
+  for (const { cpu, little } of FORMS) {
+    const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
+    for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
+  }
+  for (const [name, spec] of randomVariants(60, seed, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+  return files;
+}
+
 describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false : 'clamscan is not installed' }, () => {
   it('on crafted, broken and random Mach-O files', () => {
     const samples = new Map<string, Sample>();
@@ -535,12 +546,7 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
 
   it("prints cli_scanmacho's debug lines as clamscan does", () => {
     const dir = tempDir('clamts-macho-debug-');
-    const files: string[] = [];
-    for (const { cpu, little } of FORMS) {
-      const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
-      for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
-    }
-    for (const [name, spec] of randomVariants(60, 0x3c6ef372, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+    const files = writeSamples(dir, 0x3c6ef372);
     files.push(dir.write('fat', fatBinary().fat));
     // Names that are not UTF-8 (ClamAV's output replaces each bad sequence), or fill all 16 bytes.
     const oddNames = macho(CPU_PPC, false);
@@ -566,12 +572,7 @@ describe('Mach-O target info agrees with clamscan', { skip: hasClamscan ? false 
 
   it('reports the files whose load commands ClamAV cannot walk as broken, with --alert-broken', () => {
     const dir = tempDir('clamts-macho-broken-');
-    const files: string[] = [];
-    for (const { cpu, little } of FORMS) {
-      const form = `${cpu.toString(16)}${little ? 'le' : 'be'}`;
-      for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, macho(cpu, little, change)));
-    }
-    for (const [name, spec] of randomVariants(60, 0x2545f491, randomVariant)) files.push(dir.write(name, buildMacho(spec)));
+    const files = writeSamples(dir, 0x2545f491);
     const database = dir.write('none.hdb', `${'0'.repeat(32)}:1:Nothing\n`);
     const reports = (command: string[]) => {
       const run = spawnSync(command[0]!, [...command.slice(1), '--alert-broken', '--no-summary', '-d', database, ...files], { encoding: 'utf8', maxBuffer: 1 << 26 });

@@ -1,6 +1,7 @@
 import { ClamError, type ClamErrorCode } from '../errors.js';
 import { SignatureError } from '../matching/signature-error.js';
 import { atoi, isDigits } from '../util/c-numbers.js';
+import { latin1 } from '../util/latin1.js';
 import { decodeBytes } from './body-pattern.js';
 import type { DatabaseContext } from './database-context.js';
 import type { DatabaseInput } from './database-input.js';
@@ -137,5 +138,5 @@ function hexPassword(hex: string, ctx: DatabaseContext): string | undefined {
     return undefined;
   }
   const bytes = decodeBytes(hex);
-  return bytes && String.fromCharCode(...bytes);
+  return bytes && latin1(bytes);
 }
