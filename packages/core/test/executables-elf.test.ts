@@ -1,16 +1,20 @@
 /**
- * ELF target info (cli_elfheader): crafted files of both classes and byte orders, valid and
- * broken, checked field by field, then scanned by real clamscan with signatures whose match
- * depends on the parsed entry point and sections (and on the parse succeeding at all).
+ * ELF headers as ClamAV walks them (cli_elfheader for the target info, cli_scanelf for the scan):
+ * crafted files of both classes and byte orders, valid and broken, checked field by field, then
+ * scanned by real clamscan with signatures whose match depends on the parsed entry point and
+ * sections (and on the parse succeeding at all), with the same debug lines and the same
+ * `--alert-broken` reports.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
-import { elfTargetInfo } from '../src/executables/elf-header.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { elfTargetInfo, scanElf } from '../src/executables/elf-header.js';
+import { tempDir } from './support/temp-dir.js';
 import { assertWellFormed, differences, type ExecutableFormat, filler, hasClamscan, type Random, randomVariants, sampleOf, type Sample } from './fixtures/executables/target-oracle.js';
+
+const CLAMTS_CLAMSCAN = fileURLToPath(new URL('../../../bin/clamscan', import.meta.url));
 
 // ---------------------------------------------------------------------------------------------
 // A small ELF writer
@@ -24,6 +28,8 @@ interface SegmentSpec {
 
 interface SectionSpec {
   type: number;
+  /** sh_flags, when not SHF_ALLOC. */
+  flags?: number;
   addr: bigint;
   offset: bigint;
   size: bigint;
@@ -32,6 +38,9 @@ interface SectionSpec {
 interface ElfSpec {
   is64: boolean;
   little: boolean;
+  /** e_type and e_machine, when not ET_EXEC and the class's x86 machine. */
+  fileType?: number;
+  machine?: number;
   /** e_ident[4] and e_ident[5] as written, when not the ones of `is64` / `little`. */
   classByte?: number;
   dataByte?: number;
@@ -89,8 +98,8 @@ function buildElf(spec: ElfSpec): Uint8Array {
   spec.sections.forEach((s, i) => {
     const base = spec.shoff + BigInt(i * shsize);
     const values = spec.is64
-      ? [[0, 4, i], [4, 4, s.type], [8, 8, 2], [16, 8, s.addr], [24, 8, s.offset], [32, 8, s.size], [40, 4, 0], [44, 4, 0], [48, 8, 16], [56, 8, 0]]
-      : [[0, 4, i], [4, 4, s.type], [8, 4, 2], [12, 4, s.addr], [16, 4, s.offset], [20, 4, s.size], [24, 4, 0], [28, 4, 0], [32, 4, 16], [36, 4, 0]];
+      ? [[0, 4, i], [4, 4, s.type], [8, 8, s.flags ?? 2], [16, 8, s.addr], [24, 8, s.offset], [32, 8, s.size], [40, 4, 0], [44, 4, 0], [48, 8, 16], [56, 8, 0]]
+      : [[0, 4, i], [4, 4, s.type], [8, 4, s.flags ?? 2], [12, 4, s.addr], [16, 4, s.offset], [20, 4, s.size], [24, 4, 0], [28, 4, 0], [32, 4, 16], [36, 4, 0]];
     for (const [offset, width, value] of values as [number, number, bigint | number][]) w.put(base + BigInt(offset), width, value);
   });
   [0x7f, 0x45, 0x4c, 0x46].forEach((b, i) => w.put(i, 1, b));
@@ -98,8 +107,8 @@ function buildElf(spec: ElfSpec): Uint8Array {
   w.put(5, 1, spec.dataByte ?? (spec.little ? 1 : 2));
   w.put(6, 1, 1);
   for (let i = 7; i < 16; i++) w.put(i, 1, 0);
-  w.put(16, 2, 2); // ET_EXEC
-  w.put(18, 2, spec.is64 ? 62 : 3);
+  w.put(16, 2, spec.fileType ?? 2); // ET_EXEC
+  w.put(18, 2, spec.machine ?? (spec.is64 ? 62 : 3));
   w.put(20, 4, 1);
   let at = 24;
   for (const value of [spec.entry, spec.phoff, spec.shoff]) {
@@ -286,8 +295,65 @@ describe('ELF target info (cli_elfheader)', () => {
         assertWellFormed(elfTargetInfo(bytes));
         const noisy = Uint8Array.from(elf(is64, true), (b, i) => (i >= 24 && i < 64 && (i + size) % 3 === 0 ? random[i + size]! : b));
         assertWellFormed(elfTargetInfo(noisy));
+        const lines: string[] = [];
+        for (const data of [bytes, noisy]) {
+          assertWellFormed(elfTargetInfo(data, { debug: (line) => lines.push(line) }));
+          scanElf(data, (line) => lines.push(line));
+        }
+        assert.ok(lines.every((line) => typeof line === 'string' && !line.includes('undefined') && !line.includes('NaN')));
       }
     }
+  });
+});
+
+describe('ELF scan walk (cli_scanelf)', () => {
+  const outcome = (data: Uint8Array) => {
+    const walk = scanElf(data);
+    return 'failure' in walk ? walk.failure : 'walked';
+  };
+
+  it('calls a file broken where ClamAV adds Heuristics.Broken.Executable, and only there', () => {
+    const cases: Array<[string, (s: ElfSpec) => void, string]> = [
+      ['plain', () => {}, 'walked'],
+      ['unknown class', (s) => (s.classByte = 3), 'broken'],
+      ['too many program headers', (s) => (s.phnum = 129), 'broken'],
+      ['program header size', (s) => (s.phentsize = 40), 'broken'],
+      ['program headers cut off', (s) => Object.assign(s, { phnum: 128, phoff: 0x2000n }), 'broken'],
+      ['entry point in no segment', (s) => (s.entry = 0x10n), 'broken'],
+      ['section header size', (s) => (s.shentsize = 80), 'broken'],
+      ['sections cut off', (s) => (s.size = 0x2800 + 4 * 64), 'broken'],
+      ['header cut off', (s) => (s.size = 60), 'format'],
+      ['more than 2048 sections', (s) => (s.shnum = 2049), 'format'],
+      // The target info refuses more than 256 sections; the scan walks up to 2048.
+      ['257 sections', (s) => Object.assign(s, { shnum: 257, size: 0x2800 + 257 * 64 }), 'walked'],
+      ['no entry point: program headers unread', (s) => Object.assign(s, { entry: 0n, phentsize: 3 }), 'walked'],
+    ];
+    for (const [label, change, expected] of cases) assert.equal(outcome(elf(true, true, change)), expected, label);
+    assert.equal(elfTargetInfo(elf(true, true, (s) => Object.assign(s, { shnum: 257, size: 0x2800 + 257 * 64 }))), undefined);
+  });
+
+  it('describes the file, its segments and sections in cli_scanelf\'s words', () => {
+    const lines: string[] = [];
+    scanElf(elf(true, true, (s) => (s.sections[1]!.flags = 7)), (line) => lines.push(line));
+    for (const expected of [
+      'in cli_scanelf',
+      'ELF: ELF class 2 (64-bit)',
+      'ELF: File is little-endian - conversion not required',
+      'ELF: File type: Executable',
+      'ELF: Machine type: AMD x86-64',
+      'ELF: Program header table offset: 64',
+      'ELF: Segment virtual address: 0x401000',
+      'ELF: Entry point offset: 0x0000000000001123 (4387)',
+      'ELF: Section header table offset: 10240',
+      'ELF: Section type: Empty section (NOBITS)',
+      'ELF: Section contains executable code',
+    ]) {
+      assert.ok(lines.includes(expected), expected);
+    }
+    const big: string[] = [];
+    scanElf(elf(false, false, (s) => (s.shoff = 0xffff_fff0n)), (line) => big.push(line));
+    assert.ok(big.includes('ELF: File is big-endian - data conversion enabled'));
+    assert.ok(big.includes('ELF: Section header table offset: -16'), '%d of a 32-bit offset');
   });
 });
 
@@ -318,7 +384,9 @@ function randomVariant({ below, pick }: Random): { spec: ElfSpec; changes: Array
     () => (section.size = pick([0n, 1n, 8n, 0x2000n, 0xffff_fff0n, 0x1_0000_0008n])),
     () => (spec.phnum = pick([0, 1, 2, 4, 128, 129])),
     () => (spec.phentsize = pick([0, 32, 56, 64])),
-    () => (spec.shnum = pick([0, 1, 6, 256, 257])),
+    () => (spec.shnum = pick([0, 1, 6, 256, 257, 2048, 2049])),
+    () => Object.assign(section, { type: pick([0, 2, 8, 0x6fff_ffff, 0x1234]), flags: pick([0, 1, 5, 7, 0xf0]) }),
+    () => Object.assign(spec, { fileType: pick([0, 1, 3, 4, 5]), machine: pick([0, 8, 21, 62, 99]) }),
     () => (spec.shentsize = pick([0, 40, 64])),
     () => (spec.shoff = pick([0n, 0x40n, 0x2f00n, 0x2fd8n, 0x3000n])),
     () => (spec.phoff = pick([0n, 0x2fe0n, 0x3000n])),
@@ -328,64 +396,73 @@ function randomVariant({ below, pick }: Random): { spec: ElfSpec; changes: Array
   return { spec, changes };
 }
 
-describe('ELF target info agrees with clamscan', { skip: hasClamscan ? false : 'clamscan is not installed' }, () => {
-  it('reads /bin/true as cli_scanelf logs it under --debug', { skip: !existsSync('/bin/true') }, () => {
-    const parsed = elfTargetInfo(readFileSync('/bin/true'));
-    // cli_scanelf reads the same headers for the scan itself and logs what it finds.
-    const dir = mkdtempSync(join(tmpdir(), 'clamts-elf-'));
-    after(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'x.ndb'), `X:${ELF.target}:EOF-4:00000000\n`);
-    const debug = spawnSync('clamscan', ['--debug', '--no-summary', '-d', join(dir, 'x.ndb'), '/bin/true'], { encoding: 'latin1', maxBuffer: 1 << 28 });
-    const logged = /ELF: Entry point offset: 0x([0-9a-f]+)/.exec(debug.stderr)?.[1];
-    const count = /ELF: Number of sections: (\d+)/.exec(debug.stderr)?.[1];
-    assert.equal(parsed?.entryPoint, Number.parseInt(logged ?? 'x', 16));
-    assert.equal(parsed?.sections.length, Number(count));
-  });
+const CRAFTED: Array<[string, (s: ElfSpec) => void]> = [
+  ['plain', () => {}],
+  ['dataByte0', (s) => (s.dataByte = 0)],
+  ['dataByte2OnLittle', (s) => (s.dataByte = 2)],
+  ['noEntry', (s) => Object.assign(s, { entry: 0n, phentsize: 3 })],
+  ['noSegments', (s) => Object.assign(s, { segments: [] })],
+  ['tooManySegments', (s) => (s.phnum = 129)],
+  ['segmentsCutOff', (s) => Object.assign(s, { phnum: 128, phoff: 0x2000n })],
+  ['segments128', (s) => (s.phnum = 128)],
+  ['badPhentsize', (s) => (s.phentsize = 40)],
+  ['entryOutside', (s) => (s.entry = 0x10n)],
+  ['entryAtSegmentEnd', (s) => (s.entry = s.segments[2]!.vaddr + 0x1800n)],
+  ['entryInNote', (s) => s.segments.unshift({ type: PT_NOTE, offset: 0x200n, vaddr: s.entry - 0x23n, memsz: 0x100n })],
+  ['wrappingSegment', (s) => Object.assign(s, { segments: [{ type: PT_LOAD, offset: 0x100n, vaddr: 0xffff_f000n, memsz: 0x2000n }], entry: 0xffff_f010n })],
+  ['farOffsets', (s) => {
+    s.segments[2]!.offset = 0x1_0000_1000n;
+    s.sections[2] = { type: SHT_PROGBITS, addr: 0x7_0000_1234n, offset: 0x2_0000_0300n, size: 0x1_0000_0040n };
+  }],
+  ['wrappingEntry', (s) => (s.segments[2]!.offset = 0xffff_ff00n)],
+  ['noSections', (s) => (s.sections = [])],
+  ['noSectionsBadSize', (s) => Object.assign(s, { sections: [], shentsize: 0 })],
+  ['badShentsize', (s) => (s.shentsize = 80)],
+  ['sectionsCutOff', (s) => (s.size = 0x2800 + 4 * 64)],
+  ['sections256', (s) => {
+    s.size = 0x2800 + 256 * 64;
+    s.sections = Array.from({ length: 256 }, (_, i) => ({ type: 1, addr: 0n, offset: BigInt(i * 32), size: 24n }));
+  }],
+  ['sections257', (s) => {
+    s.size = 0x2800 + 257 * 64;
+    s.sections = Array.from({ length: 257 }, (_, i) => ({ type: 1, addr: 0n, offset: BigInt(i * 32), size: 24n }));
+  }],
+  ['bare', (s) => Object.assign(s, { entry: 0n, segments: [], sections: [], size: s.is64 ? 64 : 52 })],
+  ['headerCutOff', (s) => (s.size = s.is64 ? 60 : 50)],
+  ['badClass', (s) => (s.classByte = 3)],
+  ['sections2049', (s) => (s.shnum = 2049)],
+  ['sectionsOddKinds', (s) => {
+    const kinds = [0x6, 0xb, 0xf, 0x5, 0xe, 0x7, 0x10, 0x9, 0x4, 0x2, 0x6fff_fffd, 0x6fff_fffe, 0x6fff_ffff, 0x11, 0x7000_0001];
+    s.size = 0x2800 + kinds.length * 64;
+    s.sections = kinds.map((type, i) => ({ type, flags: i % 8 | (i % 3 === 0 ? 0x8_0000_0000 : 0x10), addr: 0n, offset: BigInt(i * 16), size: 16n }));
+  }],
+  ['sharedObject', (s) => Object.assign(s, { fileType: 3, machine: 183 })],
+  ['oddTypes', (s) => Object.assign(s, { fileType: 0xfe00, machine: 40 })],
+];
 
+const REAL_FILES = ['/bin/true', '/usr/bin/env', '/usr/lib/x86_64-linux-gnu/crt1.o', '/usr/lib/x86_64-linux-gnu/libc.so.6'];
+
+/** Writes every crafted variant of every form and 60 random files (from `seed`) to `dir`; their paths. */
+function writeSamples(dir: ReturnType<typeof tempDir>, seed: number): string[] {
+  const files: string[] = [];
+  for (const { is64, little } of FORMS) {
+    const form = `${is64 ? 64 : 32}${little ? 'le' : 'be'}`;
+    for (const [name, change] of CRAFTED) files.push(dir.write(`${form}-${name}`, elf(is64, little, change)));
+  }
+  for (const [name, spec] of randomVariants(60, seed, randomVariant)) files.push(dir.write(name, buildElf(spec)));
+  return files;
+}
+
+describe('ELF target info agrees with clamscan', { skip: hasClamscan ? false : 'clamscan is not installed' }, () => {
   it('on crafted, broken, random and real ELF files', () => {
-    const crafted: Array<[string, (s: ElfSpec) => void]> = [
-      ['plain', () => {}],
-      ['dataByte0', (s) => (s.dataByte = 0)],
-      ['dataByte2OnLittle', (s) => (s.dataByte = 2)],
-      ['noEntry', (s) => Object.assign(s, { entry: 0n, phentsize: 3 })],
-      ['noSegments', (s) => Object.assign(s, { segments: [] })],
-      ['tooManySegments', (s) => (s.phnum = 129)],
-      ['segmentsCutOff', (s) => Object.assign(s, { phnum: 128, phoff: 0x2000n })],
-      ['segments128', (s) => (s.phnum = 128)],
-      ['badPhentsize', (s) => (s.phentsize = 40)],
-      ['entryOutside', (s) => (s.entry = 0x10n)],
-      ['entryAtSegmentEnd', (s) => (s.entry = s.segments[2]!.vaddr + 0x1800n)],
-      ['entryInNote', (s) => s.segments.unshift({ type: PT_NOTE, offset: 0x200n, vaddr: s.entry - 0x23n, memsz: 0x100n })],
-      ['wrappingSegment', (s) => Object.assign(s, { segments: [{ type: PT_LOAD, offset: 0x100n, vaddr: 0xffff_f000n, memsz: 0x2000n }], entry: 0xffff_f010n })],
-      ['farOffsets', (s) => {
-        s.segments[2]!.offset = 0x1_0000_1000n;
-        s.sections[2] = { type: SHT_PROGBITS, addr: 0x7_0000_1234n, offset: 0x2_0000_0300n, size: 0x1_0000_0040n };
-      }],
-      ['wrappingEntry', (s) => (s.segments[2]!.offset = 0xffff_ff00n)],
-      ['noSections', (s) => (s.sections = [])],
-      ['noSectionsBadSize', (s) => Object.assign(s, { sections: [], shentsize: 0 })],
-      ['badShentsize', (s) => (s.shentsize = 80)],
-      ['sectionsCutOff', (s) => (s.size = 0x2800 + 4 * 64)],
-      ['sections256', (s) => {
-        s.size = 0x2800 + 256 * 64;
-        s.sections = Array.from({ length: 256 }, (_, i) => ({ type: 1, addr: 0n, offset: BigInt(i * 32), size: 24n }));
-      }],
-      ['sections257', (s) => {
-        s.size = 0x2800 + 257 * 64;
-        s.sections = Array.from({ length: 257 }, (_, i) => ({ type: 1, addr: 0n, offset: BigInt(i * 32), size: 24n }));
-      }],
-      ['bare', (s) => Object.assign(s, { entry: 0n, segments: [], sections: [], size: s.is64 ? 64 : 52 })],
-      ['headerCutOff', (s) => (s.size = s.is64 ? 60 : 50)],
-      ['badClass', (s) => (s.classByte = 3)],
-    ];
     const samples = new Map<string, Sample>();
     const add = (id: string, data: Uint8Array) => samples.set(id, sampleOf(ELF, data));
     for (const { is64, little } of FORMS) {
       const form = `${is64 ? 64 : 32}${little ? 'le' : 'be'}`;
-      for (const [name, change] of crafted) add(`${form}-${name}`, elf(is64, little, change));
+      for (const [name, change] of CRAFTED) add(`${form}-${name}`, elf(is64, little, change));
     }
     for (const [name, spec] of randomVariants(Number(process.env.CLAMTS_ELF_SAMPLES ?? 60), 0x2545f491, randomVariant)) add(name, buildElf(spec));
-    for (const path of ['/bin/true', '/usr/bin/env', '/usr/lib/x86_64-linux-gnu/crt1.o', '/usr/lib/x86_64-linux-gnu/libc.so.6']) {
+    for (const path of REAL_FILES) {
       if (existsSync(path)) add(path.replaceAll('/', '_'), readFileSync(path));
     }
 
@@ -394,5 +471,41 @@ describe('ELF target info agrees with clamscan', { skip: hasClamscan ? false : '
     // Not vacuous: the broken files are there, and so are many matches.
     assert.ok([...samples.values()].filter((s) => elfTargetInfo(s.data) === undefined).length >= 30);
     assert.ok(matched > 500, `only ${matched} matches`);
+  });
+
+  it("prints cli_scanelf's and cli_elfheader's debug lines as clamscan does", () => {
+    const dir = tempDir('clamts-elf-debug-');
+    const files = writeSamples(dir, 0x3c6ef372);
+    files.push(...REAL_FILES.filter((path) => existsSync(path)));
+    // The scan prints every line, the target info read for the raw scan its own few.
+    const database = dir.write('entry.ndb', 'Entry:6:EP+0:0badc0de\n');
+    const lines = (command: string[]) => {
+      const run = spawnSync(command[0]!, [...command.slice(1), '--debug', '--no-summary', '-d', database, ...files], { encoding: 'latin1', maxBuffer: 1 << 28 });
+      return run.stderr.split('\n').filter((line) => /^LibClamAV debug: (ELF: |in cli_(scan)?elf|-{36}$)/.test(line));
+    };
+    const real = lines(['clamscan']);
+    assert.ok(real.length > 10000, `clamscan printed ${real.length} lines`);
+    assert.deepEqual(lines([process.execPath, CLAMTS_CLAMSCAN]), real);
+  });
+
+  it('reports the files whose headers ClamAV cannot walk as broken, with --alert-broken', () => {
+    const dir = tempDir('clamts-elf-broken-');
+    const files = writeSamples(dir, 0x2545f491);
+    const database = dir.write('none.hdb', `${'0'.repeat(32)}:1:Nothing\n`);
+    const reports = (command: string[], options: string[]) => {
+      const run = spawnSync(command[0]!, [...command.slice(1), ...options, '--no-summary', '-d', database, ...files], { encoding: 'utf8', maxBuffer: 1 << 26 });
+      return run.stdout.split('\n').filter((line) => line.length > 0).sort();
+    };
+    const real = reports(['clamscan'], ['--alert-broken']);
+    assert.ok(real.filter((line) => line.endsWith('Heuristics.Broken.Executable FOUND')).length >= 40, 'clamscan calls many broken');
+    assert.ok(real.filter((line) => line.endsWith(': OK')).length >= 40, 'and many not');
+    assert.deepEqual(reports([process.execPath, CLAMTS_CLAMSCAN], ['--alert-broken']), real, 'the same reports');
+    // ELF parsing off, or DCONF's ELF word 0: no walk, nothing broken.
+    const elfOff = dir.write('elf-off.cfg', 'ELF:0x0\n');
+    for (const off of [['--scan-elf=no'], ['--alert-broken', '--scan-elf=no'], ['--alert-broken', '-d', elfOff]]) {
+      const expected = reports(['clamscan'], off);
+      assert.ok(!expected.some((line) => line.includes('Broken')), off.join(' '));
+      assert.deepEqual(reports([process.execPath, CLAMTS_CLAMSCAN], off), expected, off.join(' '));
+    }
   });
 });

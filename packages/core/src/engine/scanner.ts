@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { ClamError } from '../errors.js';
-import type { ExtractedObject, ExtractionContext, HeuristicKind } from '../formats/handler.js';
+import type { ExtractedObject, ExtractionContext, HeuristicKind, ScanSwitch } from '../formats/handler.js';
 import type { HtmlLink } from '../formats/normalise/html.js';
 import { FormatHandlers } from '../formats/registry.js';
 import { isAllowListed } from '../matching/hash-detector.js';
@@ -11,10 +11,12 @@ import { normaliseText, normaliseTextForScan, SCAN_BUFFER_SIZE } from '../format
 import { recognisesEmbeddedTypes, type BodyScanOptions, type BodyScanSink, type WindowObserver } from '../matching/body-detector.js';
 import { recognisedTypeAction, textReinterpretation } from '../formats/recognised-types.js';
 import type { FileTypeName, TypeSignatureScan } from '../filetypes/index.js';
-import { ObjectHashes, type ScanObject } from './scan-object.js';
+import { ObjectHashes, type ExecutableInfo, type ScanObject } from './scan-object.js';
+import type { DconfModule } from './dconf.js';
 import { CleanCache } from './clean-cache.js';
 import { COUNT_PRECISION } from '../matching/verify.js';
 import { readPeHeaders } from '../executables/pe-file.js';
+import { scanElf } from '../executables/elf-header.js';
 import { walkMacho } from '../executables/macho-header.js';
 import { scanPe } from '../executables/pe-scan.js';
 import { checkAuthenticode } from '../executables/authenticode/check.js';
@@ -39,6 +41,18 @@ const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
 const OTHER_TARGET = 14;
 /** Types ClamAV matches a second time after the raw scan, with the target-14 (OTHER) signatures. */
+/** The header walks run before the raw scan of an executable, with the DCONF word and the scan switch that turn them off. */
+interface ExecutableWalk {
+  readonly dconf: DconfModule;
+  readonly scanSwitch?: ScanSwitch;
+  readonly run: (data: Uint8Array, log?: (message: string) => void) => { readonly failure: 'broken' | 'format' } | { readonly info: ExecutableInfo };
+}
+
+const EXECUTABLE_WALKS: ReadonlyMap<string, ExecutableWalk> = new Map([
+  ['CL_TYPE_ELF', { dconf: 'elf', scanSwitch: 'elf', run: scanElf }],
+  ['CL_TYPE_MACHO', { dconf: 'macho', run: walkMacho }],
+]);
+
 const MATCHED_AS_OTHER = new Set(['CL_TYPE_BINARY_DATA', 'CL_TYPE_PYTHON_COMPILED']);
 
 /**
@@ -291,7 +305,7 @@ class ScanRun implements BodyScanSink {
     // (unless DCONF's HTMLSKIPRAW is off).
     if (object.fileType === 'CL_TYPE_HTML' && !this.options.disabledHandlers.has('html') && this.engine.dconf.document.htmlSkipRaw) return;
     if (object.fileType === 'CL_TYPE_MSEXE' && this.authenticodeEndsLayer(object)) return;
-    if (object.fileType === 'CL_TYPE_MACHO') this.scanMacho(object);
+    this.walkExecutableHeaders(object);
     if (this.stopped) return;
     const recognised = this.rawScan(object);
     if (this.stopped) return;
@@ -420,15 +434,18 @@ class ScanRun implements BodyScanSink {
   }
 
   /**
-   * cli_scanmacho, before the raw scan of a Mach-O file (unless DCONF's MACHO word is 0): its
-   * `MACHO:` debug lines, and a file whose load commands ClamAV cannot walk is a broken executable.
+   * cli_scanelf and cli_scanmacho, before the raw scan of an ELF or Mach-O file (ELF parsing on,
+   * the format's DCONF word not 0): their debug lines, and a file whose headers ClamAV cannot walk
+   * is a broken executable.
    */
-  private scanMacho(object: ScanObject): void {
-    if (this.engine.dconf.words.macho === 0) return;
+  private walkExecutableHeaders(object: ScanObject): void {
+    const walk = EXECUTABLE_WALKS.get(object.fileType);
+    if (walk === undefined || this.engine.dconf.words[walk.dconf] === 0) return;
+    if (walk.scanSwitch !== undefined && this.options.disabledHandlers.has(walk.scanSwitch)) return;
     const { logger } = this.options;
     if (!logger.debugEnabled && !this.heuristicEnabled('broken')) return;
-    const walk = walkMacho(object.data, logger.debugEnabled ? (message) => logger.debug(message) : undefined);
-    if ('failure' in walk && walk.failure === 'broken') this.heuristic('broken', 'Heuristics.Broken.Executable');
+    const result = walk.run(object.data, logger.debugEnabled ? (message) => logger.debug(message) : undefined);
+    if ('failure' in result && result.failure === 'broken') this.heuristic('broken', 'Heuristics.Broken.Executable');
   }
 
   /** cli_scanpe, after the raw scan of a PE file. */
