@@ -40,7 +40,7 @@ import { withLoadingInliningBudget } from './inlining-budget.js';
 import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
 
 /** Bumped whenever the file layout or the encoding of values changes. */
-export const ENGINE_CACHE_FORMAT = 7;
+export const ENGINE_CACHE_FORMAT = 8;
 
 /** Smaller database sets load fast enough without: the test suite's tiny databases write no cache. */
 export const MIN_CACHED_DATABASE_BYTES = 1 << 20;

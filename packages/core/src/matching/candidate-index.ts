@@ -1,6 +1,7 @@
 import { sharedArray } from '../util/shared-memory.js';
 import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
 import type { PatternTable } from './pattern-table.js';
+import { searchWindow, type SearchWindow } from './search-window.js';
 
 /**
  * Finds where patterns may match: every pattern has a search window of 2 to 4 static bytes at a
@@ -150,11 +151,12 @@ export class CandidateIndex {
 function windowEntries(table: PatternTable, searched: (pattern: number) => boolean): { entries: KeyedListsBuilder[]; windowEnd: Uint32Array } {
   const entries = [new KeyedListsBuilder(), new KeyedListsBuilder(), new KeyedListsBuilder()];
   const windowEnd = new Uint32Array(table.count);
+  const window: SearchWindow = { offset: 0, length: 0, key: 0, nocase: 0 };
   for (let p = 0; p < table.count; p++) {
     if (!searched(p)) continue;
-    const length = table.windowLength[p]!;
-    windowEnd[p] = table.windowOffset[p]! + length - 1;
-    addCaseVariants(entries[length - 2]!, table.windowKey[p]!, length, table.windowNocase[p]!, p);
+    searchWindow(table, p, window);
+    windowEnd[p] = window.offset + window.length - 1;
+    addCaseVariants(entries[window.length - 2]!, window.key, window.length, window.nocase, p);
   }
   return { entries, windowEnd };
 }

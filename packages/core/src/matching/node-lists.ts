@@ -55,9 +55,8 @@ export class NodeLists {
     return { chainNext: this.chainNext, chainHead: this.chainHead, nodes: this.nodes.toShared() };
   }
 
-  /** `identities`: each pattern's identity hash (PatternTableBuilder.identityHashes). */
-  static build(table: PatternTable, identities: Int32Array): NodeLists {
-    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table, identities);
+  static build(table: PatternTable): NodeLists {
+    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table, identityHashes(table));
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
     return new NodeLists(chainNext, chainHead, nodeEntries(table, chainHead).build(order));
@@ -77,6 +76,13 @@ interface Chains {
  * compiled that way for a longer function also covers its later statements, which have not run
  * yet; the first of them to run then discards the optimized code.
  */
+
+/** Each Aho-Corasick pattern's identity hash (0 for the others). */
+function identityHashes(table: PatternTable): Int32Array {
+  const identities = new Int32Array(table.count);
+  for (let p = 0; p < table.count; p++) if (table.engine[p] === PatternEngine.AhoCorasick) identities[p] = identityHash(table, p);
+  return identities;
+}
 
 function chainIdenticalPatterns(table: PatternTable, identities: Int32Array): Chains {
   const n = table.count;
@@ -165,6 +171,46 @@ function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuil
     addCaseVariants(nodes, key, depth, nocase, p, depth === 3 ? threeByteNode : undefined);
   }
   return nodes;
+}
+
+/**
+ * A hash (a signed 32-bit integer) of what makes ClamAV's automaton take two patterns for one
+ * (`identical`): prefix and pattern lengths, anchor elements (as the table stores them),
+ * boundaries, elements and the specials' contents.
+ */
+function identityHash(table: PatternTable, p: number): number {
+  const { elements, specials } = table;
+  const start = table.elementStart[p]!;
+  const prefixLength = table.prefixLength[p]!;
+  const length = prefixLength + table.length[p]!;
+  const specialStart = table.specialStart[p]!;
+  let hash = Math.imul(prefixLength + 31 * table.length[p]!, 0x9e3779b1) ^ table.leftAnchor[p]! ^ (table.rightAnchor[p]! << 7);
+  hash ^= table.boundary(p) << 13;
+  for (let i = 0; i < length; i++) {
+    const e = elements[start + i]!;
+    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHash(specials[storedSpecialIndex(e, specialStart)]!) : e), 0x01000193);
+  }
+  return hash;
+}
+
+/** A hash of the special's content, as `sameSpecial` compares it. */
+function specialHash(special: Special): number {
+  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
+  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
+  switch (special.kind) {
+    case SpecialKind.AltByte:
+      // Order-independent, as sameSpecial compares the sets.
+      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
+      break;
+    case SpecialKind.AltFixed:
+      mix(special.length);
+      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
+      break;
+    case SpecialKind.AltGeneric:
+      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
+      break;
+  }
+  return hash;
 }
 
 /** The key of the node of the 3-byte key `key` (bytes big-endian) in `NodeLists.nodes`. */

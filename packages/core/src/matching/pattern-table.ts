@@ -1,5 +1,5 @@
-import { MIN_STATIC_BYTES, SpecialKind, specialLengths, type ParsedPart, type Special } from '../signatures/body-pattern.js';
-import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
+import { MIN_STATIC_BYTES, specialLengths, type ParsedPart, type Special } from '../signatures/body-pattern.js';
+import { isStoredSpecial, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 import { choosePrefixLength, keyLengthAt } from './ac-key.js';
@@ -16,8 +16,6 @@ import { choosePrefixLength, keyLengthAt } from './ac-key.js';
  * (up to 4 static bytes at a fixed distance from the start) that the candidate index looks for.
  */
 
-/** The longest search window of the candidate index. */
-export const WINDOW_MAX = 4;
 /** Marks "no single-byte anchor" in the anchor element arrays. */
 export const NO_ANCHOR = 0;
 
@@ -115,11 +113,6 @@ const COLUMNS = {
    * key byte (Aho-Corasick) or the Boyer-Moore hash block.
    */
   handleOffset: Uint32Array,
-  /** Search window: distance from the start of the pattern proper, length (2 to 4), bytes as a big-endian number, case-insensitive byte mask. */
-  windowOffset: Uint32Array,
-  windowLength: Uint8Array,
-  windowKey: Uint32Array,
-  windowNocase: Uint8Array,
 } as const;
 
 type ColumnName = keyof typeof COLUMNS;
@@ -169,10 +162,6 @@ export class PatternTable {
   readonly gapMin: Uint32Array;
   readonly gapMax: Uint32Array;
   readonly handleOffset: Uint32Array;
-  readonly windowOffset: Uint32Array;
-  readonly windowLength: Uint8Array;
-  readonly windowKey: Uint32Array;
-  readonly windowNocase: Uint8Array;
 
   constructor(
     columns: PatternColumns,
@@ -216,10 +205,6 @@ export class PatternTable {
     this.gapMin = columns.gapMin;
     this.gapMax = columns.gapMax;
     this.handleOffset = columns.handleOffset;
-    this.windowOffset = columns.windowOffset;
-    this.windowLength = columns.windowLength;
-    this.windowKey = columns.windowKey;
-    this.windowNocase = columns.windowNocase;
   }
 
   static fromShared(shared: SharedPatternTable): PatternTable {
@@ -295,10 +280,6 @@ function columnViews(s: ColumnStorage): MutableColumns {
     gapMin: s.gapMin.array,
     gapMax: s.gapMax.array,
     handleOffset: s.handleOffset.array,
-    windowOffset: s.windowOffset.array,
-    windowLength: s.windowLength.array,
-    windowKey: s.windowKey.array,
-    windowNocase: s.windowNocase.array,
   };
 }
 
@@ -314,8 +295,6 @@ export class PatternTableBuilder {
   private count = 0;
   private readonly elements = new GrowableShared(Uint16Array, 16 * 1024);
   private readonly specials: Special[] = [];
-  /** Each pattern's identity hash (see identityHash); not part of the table. */
-  private readonly identities = new GrowableShared(Int32Array, 1024, COLUMN_RESERVE_BYTES);
   private longest = 0;
   private built = false;
 
@@ -334,14 +313,6 @@ export class PatternTableBuilder {
    */
   prepare(part: ParsedPart, engine: PatternEngine): PreparedPattern {
     return prepare(part, engine, this.specials.length);
-  }
-
-  /**
-   * Each pattern's identity hash, which NodeLists.build chains identical patterns by: computed
-   * as a pattern is added, while its elements are at hand.
-   */
-  get identityHashes(): Int32Array {
-    return this.identities.used(this.count);
   }
 
   /** The minimum byte length of pattern `id`'s pattern proper (see COLUMNS). */
@@ -387,13 +358,7 @@ export class PatternTableBuilder {
     c.flags[id] = part.boundary | (part.wide ? Flag.Wide : 0);
     c.engine[id] = prepared.engine;
     c.handleOffset[id] = prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1;
-    chooseWindow(prepared, WINDOW);
-    c.windowOffset[id] = WINDOW.offset;
-    c.windowLength[id] = WINDOW.length;
-    c.windowKey[id] = WINDOW.key;
-    c.windowNocase[id] = WINDOW.nocase;
     this.longest = Math.max(this.longest, LENGTHS.max + LENGTHS.prefixMax);
-    this.identities.push(prepared.engine === PatternEngine.AhoCorasick ? identityHash(prepared, c.leftAnchor[id]!, c.rightAnchor[id]!) : 0);
     this.writeEntry(id, entry);
     return id;
   }
@@ -425,11 +390,6 @@ export class PatternTableBuilder {
     c.flags[id] = c.flags[like]!;
     c.engine[id] = c.engine[like]!;
     c.handleOffset[id] = c.handleOffset[like]!;
-    c.windowOffset[id] = c.windowOffset[like]!;
-    c.windowLength[id] = c.windowLength[like]!;
-    c.windowKey[id] = c.windowKey[like]!;
-    c.windowNocase[id] = c.windowNocase[like]!;
-    this.identities.push(this.identities.array[like]!);
     this.writeEntry(id, entry);
     return id;
   }
@@ -523,128 +483,10 @@ export interface PreparedPattern {
   readonly specialStart: number;
 }
 
-/**
- * A hash (a signed 32-bit integer) of what makes ClamAV's automaton take two patterns for one
- * (NodeLists' `identical`): prefix and pattern lengths, anchor elements (as the table stores
- * them), boundaries, elements and the specials' contents.
- */
-function identityHash(prepared: PreparedPattern, left: number, right: number): number {
-  const { part, prefixLength } = prepared;
-  const { elements, start, length, specials } = part;
-  let hash = Math.imul(prefixLength + 31 * (length - prefixLength), 0x9e3779b1) ^ left ^ (right << 7);
-  hash ^= part.boundary << 13;
-  for (let i = 0; i < length; i++) {
-    const e = elements[start + i]!;
-    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHash(specials[storedSpecialIndex(e, 0)]!) : e), 0x01000193);
-  }
-  return hash;
-}
-
-/** A hash of the special's content, as NodeLists' `sameSpecial` compares it. */
-function specialHash(special: Special): number {
-  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
-  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
-  switch (special.kind) {
-    case SpecialKind.AltByte:
-      // Order-independent, as sameSpecial compares the sets.
-      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
-      break;
-    case SpecialKind.AltFixed:
-      mix(special.length);
-      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
-      break;
-    case SpecialKind.AltGeneric:
-      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
-      break;
-  }
-  return hash;
-}
-
 function prepare(part: ParsedPart, engine: PatternEngine, specialStart: number): PreparedPattern {
   const prefixLength = engine === PatternEngine.BoyerMoore ? 0 : choosePrefixLength(part);
   const keyLength = keyLengthAt(part, prefixLength);
   // ClamAV's automaton refuses such a pattern without a message of its own.
   if (keyLength < MIN_STATIC_BYTES) throw new SignatureError();
   return { part, engine, prefixLength, keyLength, specialStart };
-}
-
-/**
- * How rare each byte value is in scanned data, roughly -2·log2 of its frequency: a window's
- * rarity (the sum over its bytes) estimates how seldom it occurs, hence how few candidates it
- * produces. Zeros fill executables and documents, so four zeros are commoner than three
- * ordinary bytes.
- */
-const RARITY = new Uint8Array(256).map((_, b) => {
-  if (b === 0x00) return 2;
-  if (b === 0xff) return 6;
-  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) return 8;
-  if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) return 10;
-  if (b >= 0x41 && b <= 0x5a) return 11;
-  return 16;
-});
-
-/** The rarity of the rarest possible window. */
-const RAREST_WINDOW = WINDOW_MAX * Math.max(...RARITY);
-
-/** A pattern's search window (see COLUMNS). */
-interface Window {
-  offset: number;
-  length: number;
-  key: number;
-  nocase: number;
-}
-
-const WINDOW: Window = { offset: 0, length: 0, key: 0, nocase: 0 };
-
-/**
- * The search window: the rarest (see RARITY) run of 2 to 4 static bytes lying where the distance
- * to the pattern start is fixed and the bytes are inside what ClamAV's size pre-check
- * guarantees, i.e. before the first element of variable or unaccounted length. There is always
- * one: the pattern starts with its 2 or 3 byte static key.
- */
-function chooseWindow(prepared: PreparedPattern, out: Window): void {
-  const { part, prefixLength } = prepared;
-  const { elements, start, length } = part;
-  let bestScore = 0;
-  let runStart = prefixLength;
-  /** Rarity of the last (up to WINDOW_MAX) bytes of the current run of static bytes. */
-  let runScore = 0;
-  let offset = 0;
-  for (let i = prefixLength; i < length; i++) {
-    const e = elements[start + i]!;
-    if (isStoredStatic(e)) {
-      // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
-      const windowLength = Math.min(WINDOW_MAX, i - runStart + 1);
-      runScore += RARITY[e & 0xff]!;
-      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[start + i - WINDOW_MAX]! & 0xff]!;
-      // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
-      if (windowLength >= 2 && runScore > bestScore) {
-        bestScore = runScore;
-        out.offset = offset - windowLength + 1;
-        out.length = windowLength;
-        let key = 0;
-        let nocase = 0;
-        for (let k = start + i - windowLength + 1; k <= start + i; k++) {
-          key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
-          nocase = (nocase << 1) | ((elements[k]! & STORED_NOCASE) !== 0 ? 1 : 0);
-        }
-        out.key = key;
-        out.nocase = nocase;
-        // No later window can be rarer.
-        if (bestScore === RAREST_WINDOW) return;
-      }
-      offset++;
-      continue;
-    }
-    if (isStoredSpecial(e)) {
-      const special = part.specials[storedSpecialIndex(e, 0)]!;
-      const [min, max] = specialLengths(special);
-      if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
-      offset += min;
-    } else {
-      offset++;
-    }
-    runStart = i + 1;
-    runScore = 0;
-  }
 }

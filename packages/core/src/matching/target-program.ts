@@ -615,9 +615,8 @@ export class TargetProgramBuilder {
   build(pcreLimits: PcreLimits, pcreSwitches: PcreSwitches, logger: Logger): TargetProgram {
     const regexes = compileRegexes(this.regexes, pcreLimits, pcreSwitches, logger);
     const patterns = this.table.build();
-    const identities = this.table.identityHashes;
     const buildMatcher = (): ProgramMatcher => {
-      const lists = NodeLists.build(patterns, identities);
+      const lists = NodeLists.build(patterns);
       // Only chain heads are searched for; the other members of a chain take their head's result.
       const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
       return { lists, index };

@@ -1,0 +1,92 @@
+import { SpecialKind, specialLengths } from '../signatures/body-pattern.js';
+import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
+import type { PatternTable } from './pattern-table.js';
+
+/** The longest search window of the candidate index. */
+export const WINDOW_MAX = 4;
+
+/**
+ * How rare each byte value is in scanned data, roughly -2·log2 of its frequency: a window's
+ * rarity (the sum over its bytes) estimates how seldom it occurs, hence how few candidates it
+ * produces. Zeros fill executables and documents, so four zeros are commoner than three
+ * ordinary bytes.
+ */
+const RARITY = new Uint8Array(256).map((_, b) => {
+  if (b === 0x00) return 2;
+  if (b === 0xff) return 6;
+  if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) return 8;
+  if ((b >= 0x61 && b <= 0x7a) || (b >= 0x30 && b <= 0x39)) return 10;
+  if (b >= 0x41 && b <= 0x5a) return 11;
+  return 16;
+});
+
+/** The rarity of the rarest possible window. */
+const RAREST_WINDOW = WINDOW_MAX * Math.max(...RARITY);
+
+/** A pattern's search window, as the candidate index looks for it. */
+export interface SearchWindow {
+  /** Distance from the start of the pattern proper. */
+  offset: number;
+  /** 2 to 4 bytes. */
+  length: number;
+  /** The bytes as a big-endian number. */
+  key: number;
+  /** Which bytes are case-insensitive, one bit each, the first byte highest. */
+  nocase: number;
+}
+
+/**
+ * Pattern `p`'s search window, written to `out`: the rarest (see RARITY) run of 2 to 4 static
+ * bytes lying where the distance to the pattern start is fixed and the bytes are inside what
+ * ClamAV's size pre-check guarantees, i.e. before the first element of variable or unaccounted
+ * length. There is always one: the pattern proper starts with its 2 or 3 byte static key.
+ */
+export function searchWindow(table: PatternTable, p: number, out: SearchWindow): void {
+  const { elements, specials } = table;
+  const start = table.elementStart[p]!;
+  const prefixLength = table.prefixLength[p]!;
+  const length = prefixLength + table.length[p]!;
+  const specialStart = table.specialStart[p]!;
+  let bestScore = 0;
+  let runStart = prefixLength;
+  /** Rarity of the last (up to WINDOW_MAX) bytes of the current run of static bytes. */
+  let runScore = 0;
+  let offset = 0;
+  for (let i = prefixLength; i < length; i++) {
+    const e = elements[start + i]!;
+    if (isStoredStatic(e)) {
+      // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
+      const windowLength = Math.min(WINDOW_MAX, i - runStart + 1);
+      runScore += RARITY[e & 0xff]!;
+      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[start + i - WINDOW_MAX]! & 0xff]!;
+      // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
+      if (windowLength >= 2 && runScore > bestScore) {
+        bestScore = runScore;
+        out.offset = offset - windowLength + 1;
+        out.length = windowLength;
+        let key = 0;
+        let nocase = 0;
+        for (let k = start + i - windowLength + 1; k <= start + i; k++) {
+          key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
+          nocase = (nocase << 1) | ((elements[k]! & STORED_NOCASE) !== 0 ? 1 : 0);
+        }
+        out.key = key;
+        out.nocase = nocase;
+        // No later window can be rarer.
+        if (bestScore === RAREST_WINDOW) return;
+      }
+      offset++;
+      continue;
+    }
+    if (isStoredSpecial(e)) {
+      const special = specials[storedSpecialIndex(e, specialStart)]!;
+      const [min, max] = specialLengths(special);
+      if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
+      offset += min;
+    } else {
+      offset++;
+    }
+    runStart = i + 1;
+    runScore = 0;
+  }
+}
