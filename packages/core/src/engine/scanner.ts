@@ -40,7 +40,7 @@ const TEXT_TYPES = new Set(['CL_TYPE_TEXT_ASCII', 'CL_TYPE_TEXT_UTF8', 'CL_TYPE_
 const TEXT_TARGET = 7;
 const MAIL_TARGET = 4;
 const OTHER_TARGET = 14;
-/** Types ClamAV matches a second time after the raw scan, with the target-14 (OTHER) signatures. */
+
 /** The header walks run before the raw scan of an executable, with the DCONF word and the scan switch that turn them off. */
 interface ExecutableWalk {
   readonly dconf: DconfModule;
@@ -53,6 +53,7 @@ const EXECUTABLE_WALKS: ReadonlyMap<string, ExecutableWalk> = new Map([
   ['CL_TYPE_MACHO', { dconf: 'macho', run: walkMacho }],
 ]);
 
+/** Types ClamAV matches a second time after the raw scan, with the target-14 (OTHER) signatures. */
 const MATCHED_AS_OTHER = new Set(['CL_TYPE_BINARY_DATA', 'CL_TYPE_PYTHON_COMPILED']);
 
 /**
