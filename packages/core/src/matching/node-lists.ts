@@ -56,7 +56,7 @@ export class NodeLists {
   }
 
   static build(table: PatternTable): NodeLists {
-    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table, identityHashes(table));
+    const { chainNext, chainHead, chainLength } = chainIdenticalPatterns(table);
     const order = (a: number, b: number): number =>
       table.partNumber[a]! - table.partNumber[b]! || chainLength[b]! - chainLength[a]! || a - b;
     return new NodeLists(chainNext, chainHead, nodeEntries(table, chainHead).build(order));
@@ -77,14 +77,7 @@ interface Chains {
  * yet; the first of them to run then discards the optimized code.
  */
 
-/** Each Aho-Corasick pattern's identity hash (0 for the others). */
-function identityHashes(table: PatternTable): Int32Array {
-  const identities = new Int32Array(table.count);
-  for (let p = 0; p < table.count; p++) if (table.engine[p] === PatternEngine.AhoCorasick) identities[p] = identityHash(table, p);
-  return identities;
-}
-
-function chainIdenticalPatterns(table: PatternTable, identities: Int32Array): Chains {
+function chainIdenticalPatterns(table: PatternTable): Chains {
   const n = table.count;
   const chainNext = sharedArray(Int32Array, n).fill(-1);
   const chainHead = sharedArray(Int32Array, n);
@@ -103,7 +96,7 @@ function chainIdenticalPatterns(table: PatternTable, identities: Int32Array): Ch
   const nextHead = new Int32Array(n).fill(-1);
   for (let p = 0; p < n; p++) {
     if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-    const hash = identities[p]!;
+    const hash = identityHash(table, p);
     let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
     while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & slotMask;
     const firstHead = 2 * slot + 1;
