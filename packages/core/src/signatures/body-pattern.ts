@@ -143,7 +143,8 @@ export interface PartOptions {
   readonly modified: boolean;
 }
 
-export const PLAIN_PART: PartOptions = { nocase: false, wide: false, modified: false };
+// Frozen like the modified parts' options, so that all of them share one shape (V8 map).
+export const PLAIN_PART: PartOptions = Object.freeze({ nocase: false, wide: false, modified: false });
 
 /** The minimum number of static bytes ClamAV's automaton needs in each part. */
 export const MIN_STATIC_BYTES = 2;

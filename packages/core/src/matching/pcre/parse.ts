@@ -163,6 +163,20 @@ interface Options {
   dupNames: boolean;
 }
 
+/** A copy of `o`, its fields in the constructor's order: every options object has one shape (V8 map). */
+function copyOptions(o: Options): Options {
+  return {
+    caseless: o.caseless,
+    multiline: o.multiline,
+    dotall: o.dotall,
+    extended: o.extended,
+    extendedMore: o.extendedMore,
+    ungreedy: o.ungreedy,
+    noAutoCapture: o.noAutoCapture,
+    dupNames: o.dupNames,
+  };
+}
+
 interface NamedGroup {
   name: string;
   number: number;
@@ -1077,7 +1091,7 @@ class Parser {
 
   /** Parses alternatives up to and including the closing ')', restoring options afterwards. */
   private parseNested(reset?: ResetScope): Branch[] {
-    const saved = { ...this.opts };
+    const saved = copyOptions(this.opts);
     this.depth++;
     const branches = this.parseAlternatives(true, reset);
     this.depth--;
@@ -1147,7 +1161,7 @@ class Parser {
       const branches = this.parseNested(reset);
       return { nodes: [{ kind: 'group', type: 'noncapture', number: 0, branches, offset: start }], quantifiable: true };
     }
-    const next = { ...this.opts };
+    const next = copyOptions(this.opts);
     let hyphenOk = true;
     let unsetting = false;
     if (this.at(this.p) === 0x5e) {
