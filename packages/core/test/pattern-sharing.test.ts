@@ -1,30 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RepeatedTexts } from '../src/matching/repeated-texts.js';
 import { buildDetector, scanNames } from './fixtures/body/clamscan-oracle.js';
-
-describe('RepeatedTexts', () => {
-  it('remembers a value only for a text seen more than once', () => {
-    const texts = new RepeatedTexts();
-    assert.equal(texts.get('41424344'), undefined);
-    texts.set('41424344', 1);
-    assert.equal(texts.get('41424344'), undefined, 'a text seen once is not kept');
-    texts.set('41424344', 2);
-    assert.equal(texts.get('41424344'), 2);
-    assert.equal(texts.get('41424345'), undefined);
-  });
-
-  it('keeps its values while its fingerprint table grows', () => {
-    const texts = new RepeatedTexts();
-    const text = (i: number) => `${i.toString(16)}??4142`;
-    for (let i = 0; i < 20_000; i++) texts.get(text(i));
-    for (let i = 0; i < 20_000; i++) {
-      assert.equal(texts.get(text(i)), undefined);
-      texts.set(text(i), i);
-    }
-    for (let i = 0; i < 20_000; i += 997) assert.equal(texts.get(text(i)), i);
-  });
-});
 
 describe('patterns written alike', () => {
   const lines = [1, 2, 3, 4].flatMap((n) => [
@@ -33,21 +9,13 @@ describe('patterns written alike', () => {
   ]);
   const { detector } = buildDetector([{ name: 'same.ldb', lines }]);
 
-  it('share the compiled parts of an earlier one from their third occurrence', () => {
-    const table = detector.programs[0]!.patterns;
+  it('are chained as one by the matcher, whatever their offsets', () => {
+    const { lists } = detector.programs[0]!.matcher;
     // Load order: per line, Single subsignatures 0 and 1, then the two parts of Split.
-    const first = (line: number) => 4 * line;
-    const starts = (line: number) => [0, 1, 2, 3].map((k) => table.elementStart[first(line) + k]);
-    assert.notDeepEqual(starts(0), starts(1), 'the second occurrence is compiled again');
-    assert.deepEqual(starts(2), starts(1));
-    assert.deepEqual(starts(3), starts(1), 'an offset of its own does not change the pattern');
-    assert.equal(table.offsetKind[first(3) + 1] === table.offsetKind[first(2) + 1], false);
-    // Every column but the entry's own is the template's.
-    const entryColumns = ['action', 'owner', 'subsignature', 'offsetKind', 'offsetMin', 'offsetMax', 'partialId', 'partNumber', 'partCount', 'gapMin', 'gapMax'];
-    const columns = Object.entries(table.toShared().columns).filter(([name]) => !entryColumns.includes(name));
-    assert.ok(columns.length > 16);
     for (let k = 0; k < 4; k++) {
-      for (const [name, column] of columns) assert.equal(column[first(2) + k], column[first(1) + k], `${name} of pattern ${first(2) + k}`);
+      const members = [0, 1, 2, 3].map((line) => 4 * line + k);
+      assert.deepEqual(members.map((p) => lists.chainHead[p]), [k, k, k, k], `pattern ${k} of each line`);
+      for (const [i, p] of members.slice(0, -1).entries()) assert.equal(lists.chainNext[p], members[i + 1]);
     }
   });
 

@@ -218,9 +218,6 @@ export function threeByteNode(key: number): number {
 function identical(table: PatternTable, a: number, b: number): boolean {
   const sa = table.elementStart[a]!;
   const sb = table.elementStart[b]!;
-  // Patterns written alike share their compiled form (PatternTableBuilder.addLike); no two
-  // others share elements.
-  if (sa === sb) return true;
   if (
     table.prefixLength[a] !== table.prefixLength[b] ||
     table.length[a] !== table.length[b] ||

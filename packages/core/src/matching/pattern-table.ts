@@ -363,37 +363,6 @@ export class PatternTableBuilder {
     return id;
   }
 
-  /**
-   * Adds a pattern written exactly like Aho-Corasick pattern `like` (the same part text and
-   * options): it shares that pattern's elements, specials and compiled columns, and only its
-   * entry differs. Returns its id.
-   */
-  addLike(like: number, entry: PatternEntry): number {
-    const id = this.nextId();
-    const c = this.columns;
-    c.elementStart[id] = c.elementStart[like]!;
-    c.prefixLength[id] = c.prefixLength[like]!;
-    c.length[id] = c.length[like]!;
-    c.minLength[id] = c.minLength[like]!;
-    c.maxLength[id] = c.maxLength[like]!;
-    c.prefixMin[id] = c.prefixMin[like]!;
-    c.prefixMax[id] = c.prefixMax[like]!;
-    c.keyLength[id] = c.keyLength[like]!;
-    c.specialStart[id] = c.specialStart[like]!;
-    c.prefixSpecials[id] = c.prefixSpecials[like]!;
-    c.leftAnchor[id] = c.leftAnchor[like]!;
-    c.leftMin[id] = c.leftMin[like]!;
-    c.leftMax[id] = c.leftMax[like]!;
-    c.rightAnchor[id] = c.rightAnchor[like]!;
-    c.rightMin[id] = c.rightMin[like]!;
-    c.rightMax[id] = c.rightMax[like]!;
-    c.flags[id] = c.flags[like]!;
-    c.engine[id] = c.engine[like]!;
-    c.handleOffset[id] = c.handleOffset[like]!;
-    this.writeEntry(id, entry);
-    return id;
-  }
-
   private nextId(): number {
     if (this.built) throw new Error('PatternTableBuilder: the table is already built');
     const id = this.count++;

@@ -1,5 +1,4 @@
 import {
-  PATTERN_TEXT_BYTES,
   SplitKind,
   UNBOUNDED_GAP,
   decodePlainHex,
@@ -33,7 +32,6 @@ import {
   PatternTable,
   PatternTableBuilder,
   type PatternEntry,
-  type PreparedPattern,
   type SharedPatternTable,
 } from './pattern-table.js';
 import type { PcreLimits } from './pcre.js';
@@ -46,7 +44,6 @@ import {
   type PcreSwitches,
   type RegexSubsignature,
 } from './regex-subsig.js';
-import { RepeatedTexts } from './repeated-texts.js';
 import { SignatureError, inContext, withContext } from './signature-error.js';
 import type { MacroLink } from './subsignature-counts.js';
 
@@ -371,8 +368,6 @@ export class TargetProgramBuilder {
   private readonly byteCompares: SubsignatureRef<ByteCompare>[] = [];
   private readonly fileTypes: FileTypeRule[] = [];
   private readonly occupiedBmBuckets = new Set<number>();
-  /** The first part of each repeated Aho-Corasick pattern by its text, one map per combination of PartOptions. */
-  private readonly patternsByText = Array.from({ length: 8 }, () => new RepeatedTexts(PATTERN_TEXT_BYTES));
   private partialCount = 0;
   /** ClamAV's per-matcher pattern counts (see summary). */
   private readonly counts: MatcherCounts = { ac: 0, acRelative: 0, bm: 0, bmRelative: 0, bmAbsolute: 0 };
@@ -398,11 +393,6 @@ export class TargetProgramBuilder {
    * or a plain pattern for the Boyer-Moore matcher. Throws SignatureError with ClamAV's messages.
    */
   addPattern(hex: string, options: PartOptions, offsetText: string, owner: PatternOwner, names: PatternNames): void {
-    // A pattern written like an earlier one (same text and options) shares its compiled parts:
-    // main.ldb repeats a quarter of its subsignatures, one of them 15,000 times.
-    const sameText = this.patternsByText[partOptionsIndex(options)]!;
-    const like = sameText.get(hex);
-    const first = this.table.size;
     // Without `{` or `*` a pattern is one part, as splitPattern would say (most are).
     const split = hex.includes('{') || hex.includes('*') ? splitPattern(hex) : undefined;
     if (split === undefined || split.kind === SplitKind.Single) {
@@ -413,15 +403,13 @@ export class TargetProgramBuilder {
         return;
       }
       try {
-        this.addPart(single, options, offsetText, owner, names, NOT_SPLIT, like);
+        this.addPart(single, options, offsetText, owner, names, NOT_SPLIT);
       } catch (error) {
         throw inContext(error, 'cli_add_content_match_pattern: Problem adding signature (3).');
       }
-      if (like === undefined) sameText.set(hex, first);
       return;
     }
-    this.addSplitPattern(split, options, offsetText, owner, names, like);
-    if (like === undefined) sameText.set(hex, first);
+    this.addSplitPattern(split, options, offsetText, owner, names);
   }
 
   /** The parts of a pattern split at `*` and ranges, each added with its place in the whole. */
@@ -431,7 +419,6 @@ export class TargetProgramBuilder {
     offsetText: string,
     owner: PatternOwner,
     names: PatternNames,
-    like: number | undefined,
   ): void {
     const partialId = ++this.partialCount;
     const partCount = split.parts.length;
@@ -450,8 +437,7 @@ export class TargetProgramBuilder {
           throw new SignatureError(`cli_add_content_match_pattern: Can't extract part ${i + 1} of partial signature.`);
         }
         const columns = { partialId, partNumber: i + 1, partCount, gapMin: gap.min, gapMax: gap.max };
-        const likePart = like === undefined ? undefined : like + i;
-        withContext(addFailure, () => this.addPart(partHex, options, offsetText, owner, names, columns, likePart));
+        withContext(addFailure, () => this.addPart(partHex, options, offsetText, owner, names, columns));
       }
     });
   }
@@ -471,31 +457,19 @@ export class TargetProgramBuilder {
   }
 
   /**
-   * cli_ac_addsig: parses the part, then prefix and key, name, offset. `like` is the same part
-   * of an earlier pattern written the same way, whose compiled form the part shares.
+   * cli_ac_addsig: parses the part, then prefix and key, name, offset.
    */
-  private addPart(
-    hex: string,
-    options: PartOptions,
-    offsetText: string,
-    owner: PatternOwner,
-    names: PatternNames,
-    split: SplitColumns,
-    like: number | undefined,
-  ): void {
-    let prepared: PreparedPattern | undefined;
-    if (like === undefined) {
-      const part = parsePart(hex, options, names.raw, this.table.pendingElements);
-      if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
-      prepared = this.table.prepare(part, PatternEngine.AhoCorasick);
-    }
+  private addPart(hex: string, options: PartOptions, offsetText: string, owner: PatternOwner, names: PatternNames, split: SplitColumns): void {
+    const part = parsePart(hex, options, names.raw, this.table.pendingElements);
+    if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
+    const prepared = this.table.prepare(part, PatternEngine.AhoCorasick);
     names.display?.();
     const offset = parseOffset(offsetText, this.target);
     // Only an unsplit pattern or the first part of a split one is checked against its offset.
     const checksOffset = split.partialId === 0 || split.partNumber === 1;
     const relative = checksOffset && isRelativeOffset(offset) && offset.kind !== OffsetKind.VersionInfo;
     const entry = this.entry(macroOwner(offset, owner), offset, relative, split, 0);
-    const id = prepared ? this.table.add(prepared, entry) : this.table.addLike(like!, entry);
+    const id = this.table.add(prepared, entry);
     if (relative) this.relativeOffsets.push({ spec: offset, fitLength: this.table.minLength(id) });
     // ClamAV counts every part, whatever offset checks it.
     this.counts.ac++;
@@ -669,11 +643,6 @@ interface SplitColumns {
   readonly partCount: number;
   readonly gapMin: number;
   readonly gapMax: number;
-}
-
-/** The index of a combination of part options (among 8). */
-function partOptionsIndex(options: PartOptions): number {
-  return (options.nocase ? 1 : 0) | (options.wide ? 2 : 0) | (options.modified ? 4 : 0);
 }
 
 const ENTRY: { -readonly [K in keyof PatternEntry]: PatternEntry[K] } = {

@@ -527,11 +527,8 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
   return { end: -1, nest };
 }
 
-/**
- * The bytes of the text decodeElements decodes. Shared with whoever reads pattern texts as bytes
- * just before (the repeated-text lookup of target-program.ts): a text both read is written once.
- */
-export const PATTERN_TEXT_BYTES = new Latin1Scratch();
+/** The bytes of the text decodeElements decodes. */
+const PATTERN_TEXT_BYTES = new Latin1Scratch();
 const QUESTION_MARK = 0x3f;
 
 /** In PAIR_ELEMENTS: a pair that is not a byte element (a special's `()`, or an error). */

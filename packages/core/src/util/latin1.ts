@@ -8,49 +8,31 @@ export function latin1(bytes: Uint8Array, start = 0, end = bytes.length): string
 }
 
 /**
- * A copy of a latin1 string that holds no reference to a string it was cut from (V8 keeps the
- * whole source of a slice alive).
- */
-export function detachedCopy(text: string): string {
-  return Buffer.from(text, 'latin1').toString('latin1');
-}
-
-/**
  * A reusable buffer that receives a text's characters as bytes, one per character: reading a
  * typed array is cheaper than reading the characters of a string that is a slice of its line.
  * For latin1 texts (database text is decoded as latin1, so every character is below 256). The
- * same memory is also seen as 16-bit and 32-bit units (in the platform's byte order), for code
- * that reads the text two or four characters at a time.
+ * same memory is also seen as 16-bit units (in the platform's byte order), for code that reads
+ * the text two characters at a time.
  */
 export class Latin1Scratch {
   private buffer!: Buffer;
-  /** The text the buffer holds: asked for again, it is not written again. */
-  private text = '';
   /** The buffer as 16-bit units: unit i holds characters 2i and 2i+1. */
   pairs!: Uint16Array;
-  /** The buffer as 32-bit units: unit i holds characters 4i to 4i+3. */
-  words!: Int32Array;
 
   constructor() {
     this.allocate(1024);
   }
 
-  /**
-   * `text` as bytes at the start of the buffer, valid until the next call with another text
-   * (`pairs` and `words` too).
-   */
+  /** `text` as bytes at the start of the buffer, valid until the next call (`pairs` too). */
   bytes(text: string): Buffer {
-    if (text === this.text) return this.buffer;
     if (this.buffer.length < text.length) this.allocate(2 * text.length);
     this.buffer.write(text, 0, 'latin1');
-    this.text = text;
     return this.buffer;
   }
 
   private allocate(size: number): void {
-    const memory = new ArrayBuffer(Math.ceil(size / 4) * 4);
+    const memory = new ArrayBuffer(Math.ceil(size / 2) * 2);
     this.buffer = Buffer.from(memory);
     this.pairs = new Uint16Array(memory);
-    this.words = new Int32Array(memory);
   }
 }
