@@ -23,9 +23,8 @@ const MAX_ELEMENTS = 255;
 export function checkPrefilter(part: ParsedPart, rawName: string): void {
   const { elements, start } = part;
   const n = Math.min(part.length, MAX_ELEMENTS);
-  // All plain bytes: ClamAV's static filter path, which accepts anything of 2 bytes or more.
-  if (allPlainBytes(part, n)) return;
-
+  // A part of plain bytes takes ClamAV's static filter path, which accepts anything of 2 bytes
+  // or more (as every part is, see parsePart); the loop below accepts it at its second byte.
   let i = 0;
   for (; i < n; i++) {
     const special = specialAt(part, i);
@@ -71,12 +70,4 @@ export function checkPrefilter(part: ParsedPart, rawName: string): void {
 function specialAt(part: ParsedPart, i: number): Special | undefined {
   const e = part.elements[part.start + i]!;
   return isStoredSpecial(e) ? part.specials[storedSpecialIndex(e, 0)]! : undefined;
-}
-
-/** Are the first `n` elements exact bytes (no special, wildcard nibble or case-insensitive letter)? */
-function allPlainBytes(part: ParsedPart, n: number): boolean {
-  const { elements, start } = part;
-  // An exact byte that is not case-insensitive is stored as its value.
-  for (let i = 0; i < n; i++) if (elements[start + i]! > 0xff) return false;
-  return true;
 }
