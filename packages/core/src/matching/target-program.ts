@@ -413,13 +413,7 @@ export class TargetProgramBuilder {
   }
 
   /** The parts of a pattern split at `*` and ranges, each added with its place in the whole. */
-  private addSplitPattern(
-    split: SplitPattern,
-    options: PartOptions,
-    offsetText: string,
-    owner: PatternOwner,
-    names: PatternNames,
-  ): void {
+  private addSplitPattern(split: SplitPattern, options: PartOptions, offsetText: string, owner: PatternOwner, names: PatternNames): void {
     const partialId = ++this.partialCount;
     const partCount = split.parts.length;
     const addFailure =
@@ -456,9 +450,7 @@ export class TargetProgramBuilder {
     );
   }
 
-  /**
-   * cli_ac_addsig: parses the part, then prefix and key, name, offset.
-   */
+  /** cli_ac_addsig: parses the part, then prefix and key, name, offset. */
   private addPart(hex: string, options: PartOptions, offsetText: string, owner: PatternOwner, names: PatternNames, split: SplitColumns): void {
     const part = parsePart(hex, options, names.raw, this.table.pendingElements);
     if (isPrefilteredTarget(this.target)) checkPrefilter(part, names.raw);
