@@ -1,7 +1,6 @@
 import { atoi, hexValue, isDigits, scanUnsigned, strtokField } from '../util/c-numbers.js';
 import { SignatureError } from '../matching/signature-error.js';
 import { expandShortGaps } from './short-gaps.js';
-import { Latin1Scratch } from '../util/latin1.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import {
   MAX_STORED_SPECIALS,
@@ -527,22 +526,23 @@ function findClosingParen(text: string, from: number): { end: number; nest: numb
   return { end: -1, nest };
 }
 
-/** The bytes of the text decodeElements decodes. */
-const PATTERN_TEXT_BYTES = new Latin1Scratch();
 const QUESTION_MARK = 0x3f;
 
 /** In PAIR_ELEMENTS: a pair that is not a byte element (a special's `()`, or an error). */
 const NOT_A_BYTE = 0xffff;
 
+/** The index of a pair of characters in PAIR_ELEMENTS; each counts by its low byte (text is latin1). */
+function pairIndex(first: number, second: number): number {
+  return ((first & 0xff) << 8) | (second & 0xff);
+}
+
 /**
  * The stored element of every pair of characters that is a byte element (`4a`, `??`, `4?`,
- * `?a`), indexed by the pair read as a 16-bit unit of Latin1Scratch.pairs; NOT_A_BYTE for the
- * others.
+ * `?a`), by `pairIndex`; NOT_A_BYTE for the others.
  */
 const PAIR_ELEMENTS = (() => {
   const table = new Uint16Array(0x10000).fill(NOT_A_BYTE);
-  const littleEndian = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
-  const set = (a: number, b: number, element: number) => (table[littleEndian ? a | (b << 8) : (a << 8) | b] = element);
+  const set = (a: number, b: number, element: number) => (table[pairIndex(a, b)] = element);
   const digits = [...'0123456789abcdefABCDEF'].map((c) => c.charCodeAt(0));
   for (const a of digits) {
     for (const b of digits) set(a, b, (hexValue(a) << 4) | hexValue(b));
@@ -564,15 +564,14 @@ function decodeElements(text: string, specialCount: number, nocase: boolean, out
     throw new SignatureError(`cli_mpool_hex2ui(): Malformed hexstring: ${text} (length: ${text.length})`);
   }
   const count = text.length >> 1;
-  const bytes = PATTERN_TEXT_BYTES.bytes(text);
-  const pairs = PATTERN_TEXT_BYTES.pairs;
   const stored = out.ensure(at + count);
   let special = 0;
   for (let i = 0; i < count; i++) {
-    let element = PAIR_ELEMENTS[pairs[i]!]!;
+    const first = text.charCodeAt(2 * i) & 0xff;
+    let element = PAIR_ELEMENTS[pairIndex(first, text.charCodeAt(2 * i + 1))]!;
     if (element === NOT_A_BYTE) {
       // The placeholder of a special; anything else is refused.
-      if (bytes[2 * i] !== OPEN_PAREN || special >= specialCount) throw new SignatureError();
+      if (first !== OPEN_PAREN || special >= specialCount) throw new SignatureError();
       // A line of ClamAV's databases is too short to hold this many specials in one part.
       if (special === MAX_STORED_SPECIALS) throw new SignatureError('pattern has too many alternatives');
       element = STORED_SPECIAL | special++;
