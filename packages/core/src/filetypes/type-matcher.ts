@@ -62,7 +62,14 @@ interface Chain {
 }
 
 export class TypeMatcher {
-  private readonly byKey2: (readonly Chain[] | undefined)[] = new Array(0x10000);
+  /**
+   * The chains of each 2-byte key, through their index in `key2Chains` (keys without chains,
+   * which pairFlags tells apart, have 0). Not an Array of 64 Ki entries: V8 makes one through
+   * a path that withdraws a guarantee (its "Array constructor" protector) on which optimized
+   * code relies, and that code is thrown away to be compiled again.
+   */
+  private readonly key2Index = new Int32Array(0x10000);
+  private readonly key2Chains: (readonly Chain[])[] = [];
   private readonly byKey3 = new Map<number, readonly Chain[]>();
   /**
    * For each byte pair: KEY2 when a 2-byte key ends it, KEY3_START when a 3-byte key begins with
@@ -87,7 +94,7 @@ export class TypeMatcher {
         this.byKey3.set(key & 0xffffff, chains);
         this.pairFlags[(key >> 8) & 0xffff]! |= KEY3_START;
       } else {
-        this.byKey2[key] = chains;
+        this.key2Index[key] = this.key2Chains.push(chains) - 1;
         this.pairFlags[key]! |= KEY2;
       }
     }
@@ -110,8 +117,8 @@ export class TypeMatcher {
       // Keys are handled where they end: the 2-byte key ending here, then the 3-byte key that
       // starts with this pair and ends at the next byte (before the next 2-byte key, as in ClamAV).
       if (pairFlags & KEY2) {
-        const chains = this.byKey2[pair];
-        if (chains && this.visit(ctx, chains, i - 1)) return T.IGNORED;
+        // KEY2 is set for exactly the keys that have chains.
+        if (this.visit(ctx, this.key2Chains[this.key2Index[pair]!]!, i - 1)) return T.IGNORED;
       }
       if (pairFlags & KEY3_START && i + 1 < length) {
         const chains = this.byKey3.get((pair << 8) | buf[i + 1]!);
