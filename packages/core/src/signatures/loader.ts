@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Engine } from '../engine/engine.js';
 import { EngineBuilder } from '../engine/engine-builder.js';
 import { withLoadingInliningBudget } from '../engine/inlining-budget.js';
+import { settleNativeBufferMap } from '../engine/native-buffer-map.js';
 import { ClamError } from '../errors.js';
 import { listInDirectoryOrder } from '../util/directory.js';
 import { readFileHead } from '../util/file-head.js';
@@ -216,6 +217,7 @@ function statErrorMessage(path: string, error: unknown): string {
 
 /** Loads every path (files or directories) into one engine. */
 export function loadEngine(paths: readonly string[], options: LoadOptions = {}): Promise<Engine> {
+  settleNativeBufferMap();
   return withLoadingInliningBudget(async () => {
     const loader = new DatabaseLoader(options);
     for (const path of paths) await loader.load(path);

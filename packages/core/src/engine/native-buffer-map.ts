@@ -1,0 +1,20 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Lets Node make its first Buffer from native code now, before the optimizing compiler has
+ * compiled anything that would be discarded for it.
+ *
+ * Node creates the Buffers its native code returns (a digest, for one) as plain Uint8Arrays and
+ * then gives them Buffer's prototype. The first time a process does that, V8 records a new
+ * transition from its Uint8Array object layout, which stops being "stable", and all optimized
+ * code that assumed it was stable is discarded: in a scan, the first object's digest (the clean
+ * cache asks for its MD5) threw away the pattern decoder and the matcher build steps, which an
+ * executable's matcher then had to compile again. Costs one empty MD5 digest per thread.
+ */
+let settled = false;
+
+export function settleNativeBufferMap(): void {
+  if (settled) return;
+  createHash('md5').digest();
+  settled = true;
+}
