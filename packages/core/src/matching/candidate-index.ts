@@ -1,7 +1,7 @@
 import { sharedArray } from '../util/shared-memory.js';
 import { KeyedLists, KeyedListsBuilder, type SharedKeyedLists } from './keyed-lists.js';
 import type { PatternTable } from './pattern-table.js';
-import { searchWindow, type SearchWindow } from './search-window.js';
+import { fixedSpecialWidths, searchWindow, type SearchWindow } from './search-window.js';
 
 /**
  * Finds where patterns may match: every pattern has a search window of 2 to 4 static bytes at a
@@ -152,9 +152,10 @@ function windowEntries(table: PatternTable, searched: (pattern: number) => boole
   const entries = [new KeyedListsBuilder(), new KeyedListsBuilder(), new KeyedListsBuilder()];
   const windowEnd = new Uint32Array(table.count);
   const window: SearchWindow = { offset: 0, length: 0, key: 0, nocase: 0 };
+  const specialWidths = fixedSpecialWidths(table.specials);
   for (let p = 0; p < table.count; p++) {
     if (!searched(p)) continue;
-    searchWindow(table, p, window);
+    searchWindow(table, specialWidths, p, window);
     windowEnd[p] = window.offset + window.length - 1;
     addCaseVariants(entries[window.length - 2]!, window.key, window.length, window.nocase, p);
   }

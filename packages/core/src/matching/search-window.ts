@@ -1,4 +1,4 @@
-import { SpecialKind, specialLengths } from '../signatures/body-pattern.js';
+import { specialLengths, type Special } from '../signatures/body-pattern.js';
 import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import type { PatternTable } from './pattern-table.js';
 
@@ -36,13 +36,25 @@ export interface SearchWindow {
 }
 
 /**
+ * The byte width of each special in `specials` when it is fixed and not zero, else 0: a search
+ * window lies before the first special of width 0. One pass over the specials (a few hundred
+ * objects of several shapes), so that the loop over the patterns reads only typed arrays.
+ */
+export function fixedSpecialWidths(specials: readonly Special[]): Uint32Array {
+  return Uint32Array.from(specials, (special) => {
+    const [min, max] = specialLengths(special);
+    return min === max ? min : 0;
+  });
+}
+
+/**
  * Pattern `p`'s search window, written to `out`: the rarest (see RARITY) run of 2 to 4 static
  * bytes lying where the distance to the pattern start is fixed and the bytes are inside what
  * ClamAV's size pre-check guarantees, i.e. before the first element of variable or unaccounted
  * length. There is always one: the pattern proper starts with its 2 or 3 byte static key.
  */
-export function searchWindow(table: PatternTable, p: number, out: SearchWindow): void {
-  const { elements, specials } = table;
+export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p: number, out: SearchWindow): void {
+  const { elements } = table;
   const start = table.elementStart[p]!;
   const prefixLength = table.prefixLength[p]!;
   const length = prefixLength + table.length[p]!;
@@ -79,10 +91,9 @@ export function searchWindow(table: PatternTable, p: number, out: SearchWindow):
       continue;
     }
     if (isStoredSpecial(e)) {
-      const special = specials[storedSpecialIndex(e, specialStart)]!;
-      const [min, max] = specialLengths(special);
-      if ((special.kind === SpecialKind.AltGeneric && min !== max) || min === 0) break;
-      offset += min;
+      const width = specialWidths[storedSpecialIndex(e, specialStart)]!;
+      if (width === 0) break;
+      offset += width;
     } else {
       offset++;
     }
