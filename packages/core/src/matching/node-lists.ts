@@ -78,27 +78,54 @@ interface Chains {
  */
 
 function chainIdenticalPatterns(table: PatternTable): Chains {
-  const n = table.count;
-  const chainNext = sharedArray(Int32Array, n).fill(-1);
-  const chainHead = sharedArray(Int32Array, n);
-  for (let p = 0; p < n; p++) chainHead[p] = p;
-  const chainLength = new Uint32Array(n).fill(1);
+  const chains = new ChainBuilder(table);
+  for (let p = 0; p < table.count; p++) if (table.engine[p] === PatternEngine.AhoCorasick) chains.add(p);
+  return chains;
+}
+
+/**
+ * Groups identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
+ * heads of one hash are linked through nextHead from their hash's slot.
+ *
+ * One pattern per call of `add`, not one loop over all: the generic target's build (at load)
+ * calls it often enough for V8 to optimize it, and the build of a larger target (when its first
+ * object is scanned) then runs that code from its first pattern, where a loop of its own would
+ * run unoptimized until compiled again while it runs.
+ */
+class ChainBuilder implements Chains {
+  readonly chainNext: Int32Array;
+  readonly chainHead: Int32Array;
+  readonly chainLength: Uint32Array;
   /** Last member of each head's chain. */
-  const chainTail = new Int32Array(n);
-  for (let p = 0; p < n; p++) chainTail[p] = p;
-  // Group identical patterns: by a hash of what ClamAV compares, then by comparing. The chain
-  // heads of one hash are linked through nextHead from their hash's slot.
-  const slotBits = slotBitsFor(n);
-  const slotShift = 32 - slotBits;
-  const slotMask = (1 << slotBits) - 1;
-  // Each slot is a hash and the first chain head with that hash, side by side: one cache miss.
-  const slots = new Int32Array(2 << slotBits).fill(-1);
-  const nextHead = new Int32Array(n).fill(-1);
-  for (let p = 0; p < n; p++) {
-    if (table.engine[p] !== PatternEngine.AhoCorasick) continue;
-    const hash = identityHash(table, p);
-    let slot = Math.imul(hash, 0x85ebca6b) >>> slotShift;
-    while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & slotMask;
+  private readonly chainTail: Int32Array;
+  /** Each slot is a hash and the first chain head with that hash, side by side: one cache miss. */
+  private readonly slots: Int32Array;
+  private readonly slotShift: number;
+  private readonly slotMask: number;
+  private readonly nextHead: Int32Array;
+  /** Hashed once each, so that `add` reads typed arrays only (specials have several shapes). */
+  private readonly specialHashes: Int32Array;
+
+  constructor(private readonly table: PatternTable) {
+    const n = table.count;
+    this.chainNext = sharedArray(Int32Array, n).fill(-1);
+    this.chainHead = sharedArray(Int32Array, n);
+    this.chainLength = new Uint32Array(n).fill(1);
+    this.chainTail = new Int32Array(n);
+    for (let p = 0; p < n; p++) this.chainHead[p] = this.chainTail[p] = p;
+    const slotBits = slotBitsFor(n);
+    this.slotShift = 32 - slotBits;
+    this.slotMask = (1 << slotBits) - 1;
+    this.slots = new Int32Array(2 << slotBits).fill(-1);
+    this.nextHead = new Int32Array(n).fill(-1);
+    this.specialHashes = Int32Array.from(table.specials, specialHash);
+  }
+
+  add(p: number): void {
+    const { table, slots, nextHead, chainNext, chainHead, chainLength, chainTail } = this;
+    const hash = identityHash(table, this.specialHashes, p);
+    let slot = Math.imul(hash, 0x85ebca6b) >>> this.slotShift;
+    while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & this.slotMask;
     const firstHead = 2 * slot + 1;
     let head = slots[firstHead]!;
     while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
@@ -106,7 +133,7 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
       slots[2 * slot] = hash;
       nextHead[p] = slots[firstHead]!;
       slots[firstHead] = p;
-      continue;
+      return;
     }
     // Chains are ordered by part number, then load order; patterns arrive in load order, so
     // they usually go at the end.
@@ -116,7 +143,7 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
       chainTail[head] = p;
       chainHead[p] = head;
       chainLength[head]!++;
-      continue;
+      return;
     }
     let previous = -1;
     let member = head;
@@ -144,7 +171,6 @@ function chainIdenticalPatterns(table: PatternTable): Chains {
       chainLength[head]!++;
     }
   }
-  return { chainNext, chainHead, chainLength };
 }
 
 /** Each chain head under the node of its static key (every case variant of a nocase key). */
@@ -171,8 +197,8 @@ function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuil
  * (`identical`): prefix and pattern lengths, anchor elements (as the table stores them),
  * boundaries, elements and the specials' contents.
  */
-function identityHash(table: PatternTable, p: number): number {
-  const { elements, specials } = table;
+function identityHash(table: PatternTable, specialHashes: Int32Array, p: number): number {
+  const { elements } = table;
   const start = table.elementStart[p]!;
   const prefixLength = table.prefixLength[p]!;
   const length = prefixLength + table.length[p]!;
@@ -181,7 +207,7 @@ function identityHash(table: PatternTable, p: number): number {
   hash ^= table.boundary(p) << 13;
   for (let i = 0; i < length; i++) {
     const e = elements[start + i]!;
-    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHash(specials[storedSpecialIndex(e, specialStart)]!) : e), 0x01000193);
+    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHashes[storedSpecialIndex(e, specialStart)]! : e), 0x01000193);
   }
   return hash;
 }
