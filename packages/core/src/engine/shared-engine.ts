@@ -4,6 +4,7 @@ import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
 import { IconDatabase, type SharedIconDatabase } from '../executables/icons/icon-database.js';
 import { Engine, type DatabaseVersion, type FileTypeSource } from './engine.js';
+import { settleNativeBufferMap } from './native-buffer-map.js';
 import type { PhishingLists } from '../phishing/url-list.js';
 import type { AuthenticodeTrustData } from '../executables/authenticode/trust.js';
 import type { DconfWords } from './dconf.js';
@@ -60,6 +61,9 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
 
 /** Rebuilds, in any thread, an engine that reads the shared memory of the original. */
 export function engineFromShared(shared: SharedEngineDescriptor): Engine {
+  // A thread that scans with a shared engine builds its targets' matchers itself (see
+  // native-buffer-map.ts).
+  settleNativeBufferMap();
   return new Engine({
     names: NameTable.fromShared(shared.names),
     fileHashes: HashIndex.fromShared(shared.fileHashes),
