@@ -1,5 +1,5 @@
 import { SpecialKind, type Special } from '../signatures/body-pattern.js';
-import { NOCASE_FLAG, elementMask, isStoredSpecial, storedSpecialIndex, wideElement } from '../signatures/pattern-elements.js';
+import { STORED_NOCASE, elementMask, isStoredSpecial, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { addCaseVariants } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, slotBitsFor, type SharedKeyedLists } from './keyed-lists.js';
@@ -183,9 +183,10 @@ function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuil
     let key = 0;
     let nocase = 0;
     for (let k = 0; k < depth; k++) {
-      const e = wideElement(table.elements[start + k]!, table.specialStart[p]!);
+      // A key's elements are static bytes, stored as their value and STORED_NOCASE.
+      const e = table.elements[start + k]!;
       key = ((key << 8) | (e & 0xff)) >>> 0;
-      nocase = (nocase << 1) | ((e & NOCASE_FLAG) !== 0 ? 1 : 0);
+      nocase = (nocase << 1) | ((e & STORED_NOCASE) !== 0 ? 1 : 0);
     }
     addCaseVariants(nodes, key, depth, nocase, p, depth === 3 ? threeByteNode : undefined);
   }
