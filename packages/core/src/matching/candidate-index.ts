@@ -165,12 +165,29 @@ function windowEntries(table: PatternTable, searched: (pattern: number) => boole
 const sameKey = (key: number): number => key;
 
 /**
- * Adds `value` under every case variant of `key` (see forEachCaseVariant). A function of its own,
- * so that the loops calling it allocate no closure per pattern.
+ * Adds `value` under each key a window or node key stands for: its bytes with every
+ * case-insensitive letter in both cases. `nocase` has one bit per byte, the first byte in the
+ * highest bit. A function of its own, without callbacks, so that the loops calling it allocate
+ * nothing per pattern.
  */
 export function addCaseVariants(lists: KeyedListsBuilder, key: number, length: number, nocase: number, value: number, keyOf = sameKey): void {
-  if (nocase === 0) lists.add(keyOf(key), value);
-  else forEachCaseVariant(key, length, nocase, (variant) => lists.add(keyOf(variant), value));
+  if (nocase === 0) {
+    lists.add(keyOf(key), value);
+    return;
+  }
+  // Bit 0x20 of each case-insensitive letter (stored in lower case): clearing it gives the upper case.
+  let letters = 0;
+  for (let k = 0; k < length; k++) {
+    const shift = 8 * (length - 1 - k);
+    const b = (key >>> shift) & 0xff;
+    if ((nocase >> (length - 1 - k)) & 1 && b >= 0x61 && b <= 0x7a) letters |= 0x20 << shift;
+  }
+  // Every subset of those bits, the empty one (the key itself) first.
+  let upper = 0;
+  do {
+    lists.add(keyOf((key & ~upper) >>> 0), value);
+    upper = (upper - letters) & letters;
+  } while (upper !== 0);
 }
 
 /** The pair flags and the bitmap of 3-byte tails that let a scan skip most positions. */
@@ -191,27 +208,4 @@ function positionFilters(two: WindowTable, three: WindowTable, four: WindowTable
   three.forEachKey(addTail);
   four.forEachKey(addTail);
   return { pairFlags, tails, tailShift };
-}
-
-/**
- * Calls `visit` with each key a window stands for: its bytes with every case-insensitive letter
- * in both cases. `nocase` has one bit per byte, the first byte in the highest bit.
- */
-export function forEachCaseVariant(key: number, length: number, nocase: number, visit: (variant: number) => void): void {
-  if (nocase === 0) {
-    visit(key);
-    return;
-  }
-  let letters = 0;
-  const shifts = [0, 0, 0, 0];
-  for (let k = 0; k < length; k++) {
-    const shift = 8 * (length - 1 - k);
-    const b = (key >>> shift) & 0xff;
-    if ((nocase >> (length - 1 - k)) & 1 && b >= 0x61 && b <= 0x7a) shifts[letters++] = shift;
-  }
-  for (let upper = 0; upper < 1 << letters; upper++) {
-    let variant = key;
-    for (let j = 0; j < letters; j++) if ((upper >> j) & 1) variant -= 0x20 << shifts[j]!;
-    visit(variant >>> 0);
-  }
 }
