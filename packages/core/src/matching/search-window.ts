@@ -60,25 +60,32 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
   const length = prefixLength + table.length[p]!;
   const specialStart = table.specialStart[p]!;
   let bestScore = 0;
-  let runStart = prefixLength;
-  /** Rarity of the last (up to WINDOW_MAX) bytes of the current run of static bytes. */
-  let runScore = 0;
+  // The rarities of the last WINDOW_MAX (4) bytes of the current run of static bytes, oldest
+  // first (0 before the run's start), and how many bytes the run has, up to WINDOW_MAX.
+  let r0 = 0;
+  let r1 = 0;
+  let r2 = 0;
+  let r3 = 0;
+  let runLength = 0;
   let offset = 0;
   for (let i = prefixLength; i < length; i++) {
     const e = elements[start + i]!;
     if (isStoredStatic(e)) {
-      // Slide a window of up to WINDOW_MAX bytes ending here over the current run.
-      const windowLength = Math.min(WINDOW_MAX, i - runStart + 1);
-      runScore += RARITY[e & 0xff]!;
-      if (i - runStart >= WINDOW_MAX) runScore -= RARITY[elements[start + i - WINDOW_MAX]! & 0xff]!;
+      // The widest window ending here: the run's last bytes.
+      r0 = r1;
+      r1 = r2;
+      r2 = r3;
+      r3 = RARITY[e & 0xff]!;
+      if (runLength < WINDOW_MAX) runLength++;
+      const score = r0 + r1 + r2 + r3;
       // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
-      if (windowLength >= 2 && runScore > bestScore) {
-        bestScore = runScore;
-        out.offset = offset - windowLength + 1;
-        out.length = windowLength;
+      if (runLength >= 2 && score > bestScore) {
+        bestScore = score;
+        out.offset = offset - runLength + 1;
+        out.length = runLength;
         let key = 0;
         let nocase = 0;
-        for (let k = start + i - windowLength + 1; k <= start + i; k++) {
+        for (let k = start + i - runLength + 1; k <= start + i; k++) {
           key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
           nocase = (nocase << 1) | ((elements[k]! & STORED_NOCASE) !== 0 ? 1 : 0);
         }
@@ -97,7 +104,6 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
     } else {
       offset++;
     }
-    runStart = i + 1;
-    runScore = 0;
+    r0 = r1 = r2 = r3 = runLength = 0;
   }
 }
