@@ -1,12 +1,13 @@
 /**
- * The loading inlining budget: set when a load starts, restored when the last overlapping load
- * ends (also when it fails), and never set when Node's command line chose a budget.
+ * The loading inlining budget: set when a load (or a synchronous build) starts, restored when the
+ * last overlapping one ends (also when it fails), and never set when Node's command line chose a
+ * budget.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { withLoadingInliningBudget } from '../src/engine/inlining-budget.js';
+import { withLoadingInliningBudget, withLoadingInliningBudgetSync } from '../src/engine/inlining-budget.js';
 
 const SMALL = '--max-inlined-bytecode-size-cumulative=115';
 const DEFAULT = '--max-inlined-bytecode-size-cumulative=920';
@@ -47,12 +48,43 @@ describe('loading inlining budget', () => {
     assert.deepEqual(flags, [SMALL, DEFAULT]);
   });
 
+  it('is set for a synchronous build and restored after it, also when it throws', () => {
+    const flags: string[] = [];
+    const setFlags = (f: string) => flags.push(f);
+    assert.equal(
+      withLoadingInliningBudgetSync(() => {
+        assert.deepEqual(flags, [SMALL]);
+        return 'matcher';
+      }, setFlags),
+      'matcher',
+    );
+    assert.throws(
+      () =>
+        withLoadingInliningBudgetSync(() => {
+          throw new Error('bad pattern');
+        }, setFlags),
+      /bad pattern/,
+    );
+    assert.deepEqual(flags, [SMALL, DEFAULT, SMALL, DEFAULT]);
+  });
+
+  it('stays small after a build made during a load, until the load ends', async () => {
+    const flags: string[] = [];
+    const setFlags = (f: string) => flags.push(f);
+    await withLoadingInliningBudget(async () => {
+      withLoadingInliningBudgetSync(() => undefined, setFlags);
+      assert.deepEqual(flags, [SMALL]);
+    }, setFlags);
+    assert.deepEqual(flags, [SMALL, DEFAULT]);
+  });
+
   it('leaves a budget given on the command line alone', () => {
     const module = fileURLToPath(new URL('../src/engine/inlining-budget.ts', import.meta.url));
     const script = `
-      const { withLoadingInliningBudget } = await import(${JSON.stringify(module)});
+      const { withLoadingInliningBudget, withLoadingInliningBudgetSync } = await import(${JSON.stringify(module)});
       const flags = [];
       await withLoadingInliningBudget(async () => {}, (f) => flags.push(f));
+      withLoadingInliningBudgetSync(() => {}, (f) => flags.push(f));
       console.log(JSON.stringify(flags));
     `;
     const run = spawnSync(

@@ -10,6 +10,7 @@ import {
   type PartOptions,
   type SplitPattern,
 } from '../signatures/body-pattern.js';
+import { withLoadingInliningBudgetSync } from '../engine/inlining-budget.js';
 import { TARGET_TYPES } from '../filetypes/targets.js';
 import type { TargetDescription } from '../signatures/ldb.js';
 import {
@@ -591,8 +592,9 @@ export class TargetProgramBuilder {
       this.target,
       patterns,
       // Every scan needs the generic matcher; another target's waits for the first object of its
-      // type (a scan of text files never builds the 10^5 patterns of the PE target).
-      this.target === 0 ? buildMatcher() : buildMatcher,
+      // type (a scan of text files never builds the 10^5 patterns of the PE target), and is then
+      // built with the compiler budget of a load (see inlining-budget.ts).
+      this.target === 0 ? buildMatcher() : () => withLoadingInliningBudgetSync(buildMatcher),
       this.relativeOffsets,
       this.logical.build(),
       regexes,
