@@ -52,4 +52,22 @@ describe('patterns ClamAV takes for one', () => {
     assert.deepEqual(names('..jklbm..'), ['Case.Lower.UNOFFICIAL', 'Case.Upper.UNOFFICIAL', 'Other.Boundary.UNOFFICIAL']);
     assert.deepEqual(names('..jklcm..'), ['Other.Alternative.UNOFFICIAL']);
   });
+  it('compare string alternatives as a set, and alternatives of mixed lengths in order', () => {
+    const mixed = buildDetector([
+      {
+        name: 'mixed.ldb',
+        lines: [
+          'Strings.First;Engine:51-255,Target:0;0;6a6b6c(6162|6364)6d',
+          'Strings.Swapped;Engine:51-255,Target:0;0;6a6b6c(6364|6162)6d',
+          'Mixed.First;Engine:51-255,Target:0;0;6a6b6c(61|6364)6d',
+          'Mixed.Swapped;Engine:51-255,Target:0;0;6a6b6c(6364|61)6d',
+          'Mixed.Again;Engine:51-255,Target:0;0;6a6b6c(61|6364)6d',
+        ],
+      },
+    ]).detector;
+    const { lists } = mixed.programs[0]!.matcher;
+    assert.equal(lists.chainHead[1], 0, 'the same strings in another order');
+    assert.equal(lists.chainHead[3], 3, 'alternatives of mixed lengths in another order');
+    assert.equal(lists.chainHead[4], 2, 'the same alternatives of mixed lengths');
+  });
 });

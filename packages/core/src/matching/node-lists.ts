@@ -103,8 +103,11 @@ class ChainBuilder implements Chains {
   private readonly slotShift: number;
   private readonly slotMask: number;
   private readonly nextHead: Int32Array;
-  /** Hashed once each, so that `add` reads typed arrays only (specials have several shapes). */
-  private readonly specialHashes: Int32Array;
+  /**
+   * Each special's identity as a number (equal for specials alike, see specialIdentity), made
+   * once per build, so that `add` meets no special object (specials have several shapes).
+   */
+  private readonly specialIds: Int32Array;
 
   constructor(private readonly table: PatternTable) {
     const n = table.count;
@@ -118,17 +121,23 @@ class ChainBuilder implements Chains {
     this.slotMask = (1 << slotBits) - 1;
     this.slots = new Int32Array(2 << slotBits).fill(-1);
     this.nextHead = new Int32Array(n).fill(-1);
-    this.specialHashes = Int32Array.from(table.specials, specialHash);
+    const ids = new Map<string, number>();
+    this.specialIds = Int32Array.from(table.specials, (special) => {
+      const identity = specialIdentity(special);
+      let id = ids.get(identity);
+      if (id === undefined) ids.set(identity, (id = ids.size));
+      return id;
+    });
   }
 
   add(p: number): void {
     const { table, slots, nextHead, chainNext, chainHead, chainLength, chainTail } = this;
-    const hash = identityHash(table, this.specialHashes, p);
+    const hash = identityHash(table, this.specialIds, p);
     let slot = Math.imul(hash, 0x85ebca6b) >>> this.slotShift;
     while (slots[2 * slot + 1] !== -1 && slots[2 * slot] !== hash) slot = (slot + 1) & this.slotMask;
     const firstHead = 2 * slot + 1;
     let head = slots[firstHead]!;
-    while (head !== -1 && !identical(table, head, p)) head = nextHead[head]!;
+    while (head !== -1 && !identical(table, this.specialIds, head, p)) head = nextHead[head]!;
     if (head === -1) {
       slots[2 * slot] = hash;
       nextHead[p] = slots[firstHead]!;
@@ -196,9 +205,9 @@ function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuil
 /**
  * A hash (a signed 32-bit integer) of what makes ClamAV's automaton take two patterns for one
  * (`identical`): prefix and pattern lengths, anchor elements (as the table stores them),
- * boundaries, elements and the specials' contents.
+ * boundaries, elements and the specials' identities.
  */
-function identityHash(table: PatternTable, specialHashes: Int32Array, p: number): number {
+function identityHash(table: PatternTable, specialIds: Int32Array, p: number): number {
   const { elements } = table;
   const start = table.elementStart[p]!;
   const prefixLength = table.prefixLength[p]!;
@@ -208,29 +217,31 @@ function identityHash(table: PatternTable, specialHashes: Int32Array, p: number)
   hash ^= table.boundary(p) << 13;
   for (let i = 0; i < length; i++) {
     const e = elements[start + i]!;
-    hash = Math.imul(hash ^ (isStoredSpecial(e) ? specialHashes[storedSpecialIndex(e, specialStart)]! : e), 0x01000193);
+    // A special counts by its identity, set apart from the stored byte elements (16 bits).
+    hash = Math.imul(hash ^ (isStoredSpecial(e) ? 0x10000 + specialIds[storedSpecialIndex(e, specialStart)]! : e), 0x01000193);
   }
   return hash;
 }
 
-/** A hash of the special's content, as `sameSpecial` compares it. */
-function specialHash(special: Special): number {
-  let hash = 0x5bd1e995 ^ (special.kind << 4) ^ (special.negative ? 1 : 0);
-  const mix = (v: number) => (hash = Math.imul(hash ^ v, 0x01000193));
+/**
+ * What ClamAV compares of a special when it takes two patterns for one, as a string: two
+ * specials are alike when their identities are equal. Byte sets and string sets in any order;
+ * generic alternatives in order, each element by its byte and mask (not its case).
+ */
+function specialIdentity(special: Special): string {
+  const head = `${special.kind}${special.negative ? '!' : ''}`;
   switch (special.kind) {
     case SpecialKind.AltByte:
-      // Order-independent, as sameSpecial compares the sets.
-      mix(special.bytes.reduce((sum, b) => sum + b * b, 0));
-      break;
+      return `${head}:${[...special.bytes].sort((x, y) => x - y).join(',')}`;
     case SpecialKind.AltFixed:
-      mix(special.length);
-      mix(special.strings.reduce((sum, bytes) => sum + bytes.reduce((h, b) => Math.imul(h ^ b, 31), 7), 0));
-      break;
-    case SpecialKind.AltGeneric:
-      for (const alternative of special.alternatives) for (const e of alternative.elements) mix(e & 0xffff);
-      break;
+      return `${head}:${special.length}:${special.strings.map((bytes) => Buffer.from(bytes).toString('hex')).sort().join(',')}`;
+    case SpecialKind.AltGeneric: {
+      const alternatives = special.alternatives.map((alternative) => Array.from(alternative.elements, (e) => `${e & 0xff}/${elementMask(e)}`).join(' '));
+      return `${head}:${alternatives.length}:${alternatives.join('|')}`;
+    }
+    default:
+      return head;
   }
-  return hash;
 }
 
 /** The key of the node of the 3-byte key `key` (bytes big-endian) in `NodeLists.nodes`. */
@@ -240,9 +251,9 @@ export function threeByteNode(key: number): number {
 
 /**
  * What ClamAV's patt_cmp_fn compares: element counts, the elements of prefix and pattern, the
- * single-byte anchors' bytes, the boundary flags and the specials' contents.
+ * single-byte anchors' bytes, the boundary flags and the specials (by specialIdentity).
  */
-function identical(table: PatternTable, a: number, b: number): boolean {
+function identical(table: PatternTable, specialIds: Int32Array, a: number, b: number): boolean {
   const sa = table.elementStart[a]!;
   const sb = table.elementStart[b]!;
   if (
@@ -263,36 +274,9 @@ function identical(table: PatternTable, a: number, b: number): boolean {
     if (isStoredSpecial(ea) !== isStoredSpecial(eb)) return false;
     if (!isStoredSpecial(ea)) {
       if (ea !== eb) return false;
-    } else if (!sameSpecial(table.specials[storedSpecialIndex(ea, specialsA)]!, table.specials[storedSpecialIndex(eb, specialsB)]!)) {
+    } else if (specialIds[storedSpecialIndex(ea, specialsA)] !== specialIds[storedSpecialIndex(eb, specialsB)]) {
       return false;
     }
   }
   return true;
-}
-
-function sameSpecial(a: Special, b: Special): boolean {
-  if (a.kind !== b.kind || a.negative !== b.negative) return false;
-  switch (a.kind) {
-    case SpecialKind.AltByte: {
-      const other = (b as typeof a).bytes;
-      return a.bytes.length === other.length && [...a.bytes].sort().join() === [...other].sort().join();
-    }
-    case SpecialKind.AltFixed: {
-      const other = b as typeof a;
-      const text = (strings: readonly Uint8Array[]) => strings.map((s) => Buffer.from(s).toString('hex')).sort().join();
-      return a.length === other.length && text(a.strings) === text(other.strings);
-    }
-    case SpecialKind.AltGeneric: {
-      const other = (b as typeof a).alternatives;
-      return (
-        a.alternatives.length === other.length &&
-        a.alternatives.every((alt, i) => {
-          const o = other[i]!.elements;
-          return alt.elements.length === o.length && alt.elements.every((e, k) => (e & 0xff) === (o[k]! & 0xff) && elementMask(e) === elementMask(o[k]!));
-        })
-      );
-    }
-    default:
-      return true;
-  }
 }
