@@ -52,6 +52,7 @@ describe('patterns ClamAV takes for one', () => {
     assert.deepEqual(names('..jklbm..'), ['Case.Lower.UNOFFICIAL', 'Case.Upper.UNOFFICIAL', 'Other.Boundary.UNOFFICIAL']);
     assert.deepEqual(names('..jklcm..'), ['Other.Alternative.UNOFFICIAL']);
   });
+
   it('compare string alternatives as a set, and alternatives of mixed lengths in order', () => {
     const mixed = buildDetector([
       {

@@ -1,5 +1,5 @@
 import { SpecialKind, type Special } from '../signatures/body-pattern.js';
-import { STORED_NOCASE, elementMask, isStoredSpecial, storedSpecialIndex } from '../signatures/pattern-elements.js';
+import { elementMask, isStoredSpecial, staticBytesKey, storedSpecialIndex, type StaticKey } from '../signatures/pattern-elements.js';
 import { sharedArray } from '../util/shared-memory.js';
 import { addCaseVariants } from './candidate-index.js';
 import { KeyedLists, KeyedListsBuilder, slotBitsFor, type SharedKeyedLists } from './keyed-lists.js';
@@ -185,19 +185,12 @@ class ChainBuilder implements Chains {
 /** Each chain head under the node of its static key (every case variant of a nocase key). */
 function nodeEntries(table: PatternTable, chainHead: Int32Array): KeyedListsBuilder {
   const nodes = new KeyedListsBuilder();
+  const staticKey: StaticKey = { key: 0, nocase: 0 };
   for (let p = 0; p < table.count; p++) {
     if (table.engine[p] !== PatternEngine.AhoCorasick || chainHead[p] !== p) continue;
     const depth = table.keyLength[p]! as 2 | 3;
-    const start = table.elementStart[p]! + table.prefixLength[p]!;
-    let key = 0;
-    let nocase = 0;
-    for (let k = 0; k < depth; k++) {
-      // A key's elements are static bytes, stored as their value and STORED_NOCASE.
-      const e = table.elements[start + k]!;
-      key = ((key << 8) | (e & 0xff)) >>> 0;
-      nocase = (nocase << 1) | ((e & STORED_NOCASE) !== 0 ? 1 : 0);
-    }
-    addCaseVariants(nodes, key, depth, nocase, p, depth === 3 ? threeByteNode : undefined);
+    staticBytesKey(table.elements, table.elementStart[p]! + table.prefixLength[p]!, depth, staticKey);
+    addCaseVariants(nodes, staticKey.key, depth, staticKey.nocase, p, depth === 3 ? threeByteNode : undefined);
   }
   return nodes;
 }

@@ -1,5 +1,5 @@
 import { specialLengths, type Special } from '../signatures/body-pattern.js';
-import { STORED_NOCASE, isStoredSpecial, isStoredStatic, storedSpecialIndex } from '../signatures/pattern-elements.js';
+import { isStoredSpecial, isStoredStatic, staticBytesKey, storedSpecialIndex, type StaticKey } from '../signatures/pattern-elements.js';
 import type { PatternTable } from './pattern-table.js';
 
 /** The longest search window of the candidate index. */
@@ -23,16 +23,12 @@ const RARITY = new Uint8Array(256).map((_, b) => {
 /** The rarity of the rarest possible window. */
 const RAREST_WINDOW = WINDOW_MAX * Math.max(...RARITY);
 
-/** A pattern's search window, as the candidate index looks for it. */
-export interface SearchWindow {
+/** A pattern's search window, as the candidate index looks for it: its bytes, and where they are. */
+export interface SearchWindow extends StaticKey {
   /** Distance from the start of the pattern proper. */
   offset: number;
   /** 2 to 4 bytes. */
   length: number;
-  /** The bytes as a big-endian number. */
-  key: number;
-  /** Which bytes are case-insensitive, one bit each, the first byte highest. */
-  nocase: number;
 }
 
 /**
@@ -83,14 +79,7 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
         bestScore = score;
         out.offset = offset - runLength + 1;
         out.length = runLength;
-        let key = 0;
-        let nocase = 0;
-        for (let k = start + i - runLength + 1; k <= start + i; k++) {
-          key = ((key << 8) | (elements[k]! & 0xff)) >>> 0;
-          nocase = (nocase << 1) | ((elements[k]! & STORED_NOCASE) !== 0 ? 1 : 0);
-        }
-        out.key = key;
-        out.nocase = nocase;
+        staticBytesKey(elements, start + i - runLength + 1, runLength, out);
         // No later window can be rarer.
         if (bestScore === RAREST_WINDOW) return;
       }

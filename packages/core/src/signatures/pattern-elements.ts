@@ -95,3 +95,27 @@ export function storedSpecialIndex(stored: number, specialStart: number): number
 export function wideElement(stored: number, specialStart: number): number {
   return isStoredSpecial(stored) ? SPECIAL_FLAG | storedSpecialIndex(stored, specialStart) : WIDE_BYTE_ELEMENTS[stored]!;
 }
+
+/** A run of static bytes read as a search key (see staticBytesKey). */
+export interface StaticKey {
+  /** The bytes as a big-endian number. */
+  key: number;
+  /** Which bytes are case-insensitive, one bit each, the first byte highest. */
+  nocase: number;
+}
+
+/**
+ * Reads the `length` (at most 4) stored static bytes at `elements[from..]` into `out`: a stored
+ * static byte is its value, with STORED_NOCASE when case-insensitive.
+ */
+export function staticBytesKey(elements: Uint16Array, from: number, length: number, out: StaticKey): void {
+  let key = 0;
+  let nocase = 0;
+  for (let k = from; k < from + length; k++) {
+    const e = elements[k]!;
+    key = ((key << 8) | (e & 0xff)) >>> 0;
+    nocase = (nocase << 1) | ((e & STORED_NOCASE) !== 0 ? 1 : 0);
+  }
+  out.key = key;
+  out.nocase = nocase;
+}
