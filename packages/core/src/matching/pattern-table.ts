@@ -1,5 +1,6 @@
 import { MIN_STATIC_BYTES, specialLengths, type ParsedPart, type Special } from '../signatures/body-pattern.js';
 import { isStoredSpecial, storedSpecialIndex } from '../signatures/pattern-elements.js';
+import { emptyObjectArray } from '../util/object-array.js';
 import { GrowableShared } from '../util/shared-memory.js';
 import { SignatureError } from './signature-error.js';
 import { choosePrefixLength, keyLengthAt } from './ac-key.js';
@@ -294,7 +295,7 @@ export class PatternTableBuilder {
   private columns = columnViews(this.storage);
   private count = 0;
   private readonly elements = new GrowableShared(Uint16Array, 16 * 1024);
-  private readonly specials: Special[] = [];
+  private readonly specials = emptyObjectArray<Special>();
   private longest = 0;
   private built = false;
 

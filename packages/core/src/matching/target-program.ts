@@ -21,6 +21,7 @@ import {
 } from '../signatures/offset.js';
 import type { Logger } from '../util/logger.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
+import { emptyObjectArray } from '../util/object-array.js';
 import { toShared } from '../util/shared-memory.js';
 import type { ByteCompare } from './byte-compare.js';
 import { CandidateIndex, type SharedCandidateIndex } from './candidate-index.js';
@@ -144,8 +145,8 @@ export class LogicalTable {
 }
 
 /** Gives values with equal keys (their source text) one id, so that each distinct value is kept once. */
-class DistinctValues<T> {
-  readonly values: T[] = [];
+class DistinctValues<T extends object> {
+  readonly values = emptyObjectArray<T>();
   private readonly ids = new Map<string, number>();
 
   /** The id of `value`, known by `key`: the first value added with that key. */
@@ -359,7 +360,7 @@ export interface PatternNames {
 
 export class TargetProgramBuilder {
   private readonly table = new PatternTableBuilder();
-  private readonly relativeOffsets: RelativeOffset[] = [];
+  private readonly relativeOffsets = emptyObjectArray<RelativeOffset>();
   private readonly logical = new LogicalTableBuilder();
   /** Logical signatures true without any match, in load order. */
   private readonly alwaysEvaluated: number[] = [];
