@@ -1,4 +1,4 @@
-import { MIN_STATIC_BYTES, specialLengths, type ParsedPart, type Special } from '../signatures/body-pattern.js';
+import { MIN_STATIC_BYTES, specialLengths, type ByteAnchor, type ParsedPart, type Special } from '../signatures/body-pattern.js';
 import { isStoredSpecial, storedSpecialIndex } from '../signatures/pattern-elements.js';
 import { emptyObjectArray } from '../util/object-array.js';
 import { GrowableShared } from '../util/shared-memory.js';
@@ -19,6 +19,13 @@ import { choosePrefixLength, keyLengthAt } from './ac-key.js';
 
 /** Marks "no single-byte anchor" in the anchor element arrays. */
 export const NO_ANCHOR = 0;
+
+/**
+ * What a part without an anchor writes to the anchor columns. An object of the same shape as the
+ * parsed anchors: the writes then read one kind of object from the first pattern on, and V8's
+ * code for them is not thrown away when the first anchored pattern comes (anchors are rare).
+ */
+const UNANCHORED: ByteAnchor = { element: NO_ANCHOR, min: 0, max: 0 };
 
 /** What a pattern match does. */
 export const enum PatternAction {
@@ -350,12 +357,14 @@ export class PatternTableBuilder {
     c.keyLength[id] = prepared.keyLength;
     c.specialStart[id] = prepared.specialStart;
     c.prefixSpecials[id] = LENGTHS.prefixSpecials;
-    c.leftAnchor[id] = part.left ? part.left.element : NO_ANCHOR;
-    c.leftMin[id] = part.left ? part.left.min : 0;
-    c.leftMax[id] = part.left ? part.left.max : 0;
-    c.rightAnchor[id] = part.right ? part.right.element : NO_ANCHOR;
-    c.rightMin[id] = part.right ? part.right.min : 0;
-    c.rightMax[id] = part.right ? part.right.max : 0;
+    const left = part.left ?? UNANCHORED;
+    const right = part.right ?? UNANCHORED;
+    c.leftAnchor[id] = left.element;
+    c.leftMin[id] = left.min;
+    c.leftMax[id] = left.max;
+    c.rightAnchor[id] = right.element;
+    c.rightMin[id] = right.min;
+    c.rightMax[id] = right.max;
     c.flags[id] = part.boundary | (part.wide ? Flag.Wide : 0);
     c.engine[id] = prepared.engine;
     c.handleOffset[id] = prepared.engine === PatternEngine.BoyerMoore ? entry.bmShift : prepared.keyLength - 1;

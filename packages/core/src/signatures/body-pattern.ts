@@ -553,6 +553,9 @@ const PAIR_ELEMENTS = (() => {
   return table;
 })();
 
+/** PAIR_ELEMENTS for a case-insensitive pattern: exact bytes folded to lower case and marked. */
+const NOCASE_PAIR_ELEMENTS = PAIR_ELEMENTS.map((element) => (element < 0x100 ? lowerByte(element) | STORED_NOCASE : element));
+
 /**
  * Decodes hex pairs into stored elements, written to `out` from entry `at`, and returns how many:
  * `??`, `a?`, `?a`, `()` (the next of `specialCount` specials) and exact bytes, folded to lower
@@ -565,18 +568,17 @@ function decodeElements(text: string, specialCount: number, nocase: boolean, out
   }
   const count = text.length >> 1;
   const stored = out.ensure(at + count);
+  const pairElements = nocase ? NOCASE_PAIR_ELEMENTS : PAIR_ELEMENTS;
   let special = 0;
   for (let i = 0; i < count; i++) {
     const first = text.charCodeAt(2 * i) & 0xff;
-    let element = PAIR_ELEMENTS[pairIndex(first, text.charCodeAt(2 * i + 1))]!;
+    let element = pairElements[pairIndex(first, text.charCodeAt(2 * i + 1))]!;
     if (element === NOT_A_BYTE) {
       // The placeholder of a special; anything else is refused.
       if (first !== OPEN_PAREN || special >= specialCount) throw new SignatureError();
       // A line of ClamAV's databases is too short to hold this many specials in one part.
       if (special === MAX_STORED_SPECIALS) throw new SignatureError('pattern has too many alternatives');
       element = STORED_SPECIAL | special++;
-    } else if (nocase && element < 0x100) {
-      element = lowerByte(element) | STORED_NOCASE;
     }
     stored[at + i] = element;
   }
