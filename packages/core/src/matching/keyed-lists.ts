@@ -159,7 +159,20 @@ function slotTable(distinct: DistinctKeys, values: Int32Array, order: ((a: numbe
     slotKeys[slot] = distinct.keys[d]!;
     slotStart[slot] = start;
     slotCount[slot] = count;
-    if (order && count > 1) values.subarray(start, start + count).sort(order);
+    if (order && count > 1) sortList(values, start, start + count, order);
   }
   return { slotKeys, slotStart, slotCount };
+}
+
+/**
+ * Sorts `values[start .. end)` by `order`, unless it is in order already: values are added in
+ * load order, which most lists keep, and a sorted list costs no sort.
+ */
+function sortList(values: Int32Array, start: number, end: number, order: (a: number, b: number) => number): void {
+  for (let i = start + 1; i < end; i++) {
+    if (order(values[i - 1]!, values[i]!) > 0) {
+      values.subarray(start, end).sort(order);
+      return;
+    }
+  }
 }
