@@ -61,8 +61,8 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
 
 /** Rebuilds, in any thread, an engine that reads the shared memory of the original. */
 export function engineFromShared(shared: SharedEngineDescriptor): Engine {
-  // A thread that scans with a shared engine builds its targets' matchers itself (see
-  // native-buffer-map.ts).
+  // A thread that scans with a shared engine optimizes its own code (its file type detector is
+  // rebuilt below, its regexes compile on first use): see native-buffer-map.ts.
   settleNativeBufferMap();
   return new Engine({
     names: NameTable.fromShared(shared.names),
