@@ -538,11 +538,16 @@ function pairIndex(first: number, second: number): number {
 
 /**
  * The stored element of every pair of characters that is a byte element (`4a`, `??`, `4?`,
- * `?a`), by `pairIndex`; NOT_A_BYTE for the others.
+ * `?a`), by `pairIndex`, NOT_A_BYTE for the others: as written in PAIR_ELEMENTS, and for a
+ * case-insensitive pattern (exact bytes folded to lower case and marked) in NOCASE_PAIR_ELEMENTS.
  */
-const PAIR_ELEMENTS = (() => {
+const [PAIR_ELEMENTS, NOCASE_PAIR_ELEMENTS] = (() => {
   const table = new Uint16Array(0x10000).fill(NOT_A_BYTE);
-  const set = (a: number, b: number, element: number) => (table[pairIndex(a, b)] = element);
+  const nocaseTable = new Uint16Array(0x10000).fill(NOT_A_BYTE);
+  const set = (a: number, b: number, element: number) => {
+    table[pairIndex(a, b)] = element;
+    nocaseTable[pairIndex(a, b)] = element < 0x100 ? lowerByte(element) | STORED_NOCASE : element;
+  };
   const digits = [...'0123456789abcdefABCDEF'].map((c) => c.charCodeAt(0));
   for (const a of digits) {
     for (const b of digits) set(a, b, (hexValue(a) << 4) | hexValue(b));
@@ -550,11 +555,8 @@ const PAIR_ELEMENTS = (() => {
     set(QUESTION_MARK, a, STORED_LOW_NIBBLE | hexValue(a));
   }
   set(QUESTION_MARK, QUESTION_MARK, STORED_ANY);
-  return table;
+  return [table, nocaseTable] as const;
 })();
-
-/** PAIR_ELEMENTS for a case-insensitive pattern: exact bytes folded to lower case and marked. */
-const NOCASE_PAIR_ELEMENTS = PAIR_ELEMENTS.map((element) => (element < 0x100 ? lowerByte(element) | STORED_NOCASE : element));
 
 /**
  * Decodes hex pairs into stored elements, written to `out` from entry `at`, and returns how many:
