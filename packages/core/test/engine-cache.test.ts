@@ -24,6 +24,7 @@ import {
 import { UnstorableValueError, ValueDecoder, ValueEncoder } from '../src/engine/cache-values.js';
 import type { Engine } from '../src/engine/engine.js';
 import { scanOptions } from '../src/engine/scan-options.js';
+import { NodeLists } from '../src/matching/node-lists.js';
 import { Scanner } from '../src/engine/scanner.js';
 import { parseCvdHeader } from '../src/signatures/cvd.js';
 import type { LoadOptions } from '../src/signatures/database-context.js';
@@ -284,6 +285,34 @@ describe('engine cache', needsSharedSigs, () => {
       `Warning: Detected duplicate databases ${cvd} and ${cld}. The ${cvd} database is older and will not be loaded, ` +
         'you should manually remove it from the database directory.',
     ]);
+  });
+
+  it('builds every target\'s matcher for a cache file it writes, and for no file it does not', async () => {
+    useNewCacheDir();
+    const fresh = tempDir('clamts-engine-cache-fresh-');
+    for (const name of readdirSync(db)) copyFileSync(join(db, name), join(fresh.root, name));
+    let builds = 0;
+    const build = NodeLists.build;
+    NodeLists.build = (table) => {
+      builds++;
+      return build.call(NodeLists, table);
+    };
+    try {
+      // Written less than a second ago: no cache file, and only the generic target's matcher, built with the engine.
+      const unsettled = await load([fresh.root]);
+      assert.deepEqual(cacheFiles(), []);
+      assert.equal(builds, 1);
+      const targets = unsettled.result.engine.body.programs.filter((program) => program !== undefined).length;
+      assert.ok(targets > 1, `the databases have patterns for ${targets} targets`);
+
+      await settle();
+      builds = 0;
+      await load([fresh.root]);
+      assert.equal(cacheFiles().length, 1);
+      assert.equal(builds, targets);
+    } finally {
+      NodeLists.build = build;
+    }
   });
 
   it('treats a truncated, emptied, garbage or altered cache file as a miss and replaces it', async () => {

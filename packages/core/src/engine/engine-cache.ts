@@ -115,7 +115,8 @@ export async function loadEngineCached(paths: readonly string[], options: LoadOp
   }
   const messages: LoggedMessage[] = [];
   const result = await loadAndBuild(paths, { ...options, logger: recordingLogger(logger, messages) });
-  if (result.ok) entry.write(result.descriptor, messages);
+  // The descriptor builds every target's matcher: only when the file will be written.
+  if (result.ok) entry.write(() => result.descriptor, messages);
   return result;
 }
 
@@ -379,8 +380,11 @@ class CacheEntry {
     return { descriptor, messages: header.messages };
   }
 
-  /** Stores a cold load's engine and messages; silently does nothing when it cannot. */
-  write(descriptor: SharedEngineDescriptor, messages: LoggedMessage[]): void {
+  /**
+   * Stores a cold load's engine (`describe` gives it, called only when the file is written) and
+   * messages; silently does nothing when it cannot.
+   */
+  write(describe: () => SharedEngineDescriptor, messages: LoggedMessage[]): void {
     // Settled before the snapshot: a later change gets a later stamp even with coarse timestamps.
     if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return;
     // A container crossed an age line while loading: its warnings may not match the fingerprint.
@@ -389,7 +393,7 @@ class CacheEntry {
     let fd: number | undefined;
     try {
       const encoder = new ValueEncoder();
-      const header: CacheHeader = { messages, buffers: [], value: encoder.encode(descriptor, 'descriptor') };
+      const header: CacheHeader = { messages, buffers: [], value: encoder.encode(describe(), 'descriptor') };
       header.buffers = encoder.buffers.map((buffer, id) => storedBuffer(buffer, encoder.extents[id]!));
       const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
       const views = encoder.buffers.map((buffer, id) => new Uint8Array(buffer, 0, encoder.extents[id]));
