@@ -389,11 +389,13 @@ class CacheEntry {
     if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return;
     // A container crossed an age line while loading: its warnings may not match the fingerprint.
     if (!this.fingerprintNow().equals(this.fingerprint)) return;
+    // Outside the try: building the engine's matchers failing is not a cache failure.
+    const descriptor = describe();
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     let fd: number | undefined;
     try {
       const encoder = new ValueEncoder();
-      const header: CacheHeader = { messages, buffers: [], value: encoder.encode(describe(), 'descriptor') };
+      const header: CacheHeader = { messages, buffers: [], value: encoder.encode(descriptor, 'descriptor') };
       header.buffers = encoder.buffers.map((buffer, id) => storedBuffer(buffer, encoder.extents[id]!));
       const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
       const views = encoder.buffers.map((buffer, id) => new Uint8Array(buffer, 0, encoder.extents[id]));
