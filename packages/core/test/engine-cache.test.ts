@@ -24,8 +24,8 @@ import {
 import { UnstorableValueError, ValueDecoder, ValueEncoder } from '../src/engine/cache-values.js';
 import type { Engine } from '../src/engine/engine.js';
 import { scanOptions } from '../src/engine/scan-options.js';
-import { NodeLists } from '../src/matching/node-lists.js';
 import { Scanner } from '../src/engine/scanner.js';
+import { NodeLists } from '../src/matching/node-lists.js';
 import { parseCvdHeader } from '../src/signatures/cvd.js';
 import type { LoadOptions } from '../src/signatures/database-context.js';
 import type { Logger } from '../src/util/logger.js';
@@ -287,7 +287,7 @@ describe('engine cache', needsSharedSigs, () => {
     ]);
   });
 
-  it('builds every target\'s matcher for a cache file it writes, and for no file it does not', async () => {
+  it('builds every target’s matcher for a cache file it writes, and for no file it does not', async () => {
     useNewCacheDir();
     const fresh = tempDir('clamts-engine-cache-fresh-');
     for (const name of readdirSync(db)) copyFileSync(join(db, name), join(fresh.root, name));
