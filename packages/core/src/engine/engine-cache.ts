@@ -37,7 +37,6 @@ import { engineFromShared, shareEngine, type SharedEngineDescriptor } from './sh
 import { CLAMTS_VERSION } from './version.js';
 import { engineCacheDirectory, pruneCacheFiles, removeQuietly } from './cache-directory.js';
 import { withLoadingInliningBudget } from './inlining-budget.js';
-import { settleNativeBufferMap } from './native-buffer-map.js';
 import { allocateBuffer, storedBuffer, ValueDecoder, ValueEncoder, type Json, type StoredBuffer } from './cache-values.js';
 
 /** Bumped whenever the file layout or the encoding of values changes. */
@@ -121,7 +120,6 @@ export async function loadEngineCached(paths: readonly string[], options: LoadOp
 }
 
 function loadAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
-  settleNativeBufferMap();
   return withLoadingInliningBudget(() => parseAndBuild(paths, options));
 }
 

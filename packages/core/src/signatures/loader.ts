@@ -25,6 +25,8 @@ export class DatabaseLoader {
   private readonly logger: Logger;
 
   constructor(private readonly options: LoadOptions = {}) {
+    // Before the load's code is optimized (see native-buffer-map.ts).
+    settleNativeBufferMap();
     this.logger = options.logger ?? silentLogger;
     this.builder.authenticode.disabled = options.disableCertCheck === true;
     this.builder.authenticode.dumpCertificates = options.dumpCertificates === true;
@@ -217,7 +219,6 @@ function statErrorMessage(path: string, error: unknown): string {
 
 /** Loads every path (files or directories) into one engine. */
 export function loadEngine(paths: readonly string[], options: LoadOptions = {}): Promise<Engine> {
-  settleNativeBufferMap();
   return withLoadingInliningBudget(async () => {
     const loader = new DatabaseLoader(options);
     for (const path of paths) await loader.load(path);
