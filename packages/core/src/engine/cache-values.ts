@@ -62,8 +62,17 @@ export class ValueEncoder {
   readonly extents: number[] = [];
   private readonly bufferIds = new Map<ArrayBufferLike, number>();
   private readonly objectIds = new Map<object, number>();
+  /** The name of the value being encoded, then the keys down to the current one: where an error is. */
+  private readonly path: (string | number)[] = [];
 
+  /** Encodes `value`, named `where` in errors. */
   encode(value: unknown, where: string): Json {
+    this.path.length = 0;
+    this.path.push(where);
+    return this.encodeValue(value);
+  }
+
+  private encodeValue(value: unknown): Json {
     switch (typeof value) {
       case 'string':
       case 'boolean':
@@ -73,36 +82,44 @@ export class ValueEncoder {
       case 'undefined':
         return UNDEFINED;
       case 'object':
-        return value === null ? null : this.encodeObject(value, where);
+        return value === null ? null : this.encodeObject(value);
       default:
-        throw new UnstorableValueError(where, typeof value);
+        throw this.unstorable(typeof value);
     }
   }
 
-  private encodeObject(value: object, where: string): Json {
+  /** Encodes `value`, found under `key` of the current value. */
+  private encodeItem(value: unknown, key: string | number): Json {
+    this.path.push(key);
+    const encoded = this.encodeValue(value);
+    this.path.pop();
+    return encoded;
+  }
+
+  private encodeObject(value: object): Json {
     const seen = this.objectIds.get(value);
     if (seen !== undefined) return { $: 'r', i: seen } as Tagged;
     this.objectIds.set(value, this.objectIds.size);
-    if (ArrayBuffer.isView(value)) return this.encodeView(value, where);
+    if (ArrayBuffer.isView(value)) return this.encodeView(value);
     const prototype = Object.getPrototypeOf(value) as object | null;
     if (prototype === Array.prototype) {
       const array = value as unknown[];
       const encoded: Json[] = [];
-      for (let i = 0; i < array.length; i++) encoded.push(i in array ? this.encode(array[i], `${where}[${i}]`) : HOLE);
+      for (let i = 0; i < array.length; i++) encoded.push(i in array ? this.encodeItem(array[i], i) : HOLE);
       return encoded;
     }
-    if (prototype !== Object.prototype) throw new UnstorableValueError(where, prototype ? `a ${prototype.constructor.name}` : 'an object without prototype');
+    if (prototype !== Object.prototype) throw this.unstorable(prototype ? `a ${prototype.constructor.name}` : 'an object without prototype');
     const encoded: { [key: string]: Json } = {};
-    for (const [key, item] of Object.entries(value)) {
-      if (key === '__proto__') throw new UnstorableValueError(where, 'a "__proto__" key');
-      encoded[key] = this.encode(item, `${where}.${key}`);
+    for (const key of Object.keys(value)) {
+      if (key === '__proto__') throw this.unstorable('a "__proto__" key');
+      encoded[key] = this.encodeItem((value as Record<string, unknown>)[key], key);
     }
     return Object.hasOwn(encoded, '$') ? ({ $: 'o', v: encoded } as Tagged) : encoded;
   }
 
-  private encodeView(view: ArrayBufferView, where: string): Json {
+  private encodeView(view: ArrayBufferView): Json {
     const type = (view as { [Symbol.toStringTag]?: string })[Symbol.toStringTag];
-    if (type === undefined || !Object.hasOwn(TYPED_ARRAYS, type)) throw new UnstorableValueError(where, `a ${type ?? 'view'}`);
+    if (type === undefined || !Object.hasOwn(TYPED_ARRAYS, type)) throw this.unstorable(`a ${type ?? 'view'}`);
     let id = this.bufferIds.get(view.buffer);
     if (id === undefined) {
       id = this.buffers.push(view.buffer) - 1;
@@ -112,6 +129,12 @@ export class ValueEncoder {
     this.extents[id] = Math.max(this.extents[id]!, view.byteOffset + view.byteLength);
     const length = (view as Uint8Array).length;
     return { $: 'v', t: type as TypedArrayName, b: id, o: view.byteOffset, l: length } as Tagged;
+  }
+
+  private unstorable(what: string): UnstorableValueError {
+    const [name, ...keys] = this.path;
+    const where = keys.map((key) => (typeof key === 'number' ? `[${key}]` : `.${key}`)).join('');
+    return new UnstorableValueError(`${name}${where}`, what);
   }
 }
 
