@@ -70,10 +70,12 @@ class OrderedLogger implements Logger {
   }
 }
 
+/** Loads through the cache, then saves the engine to it (as a tool does when its work is done). */
 async function load(paths: readonly string[], options: LoadOptions = {}): Promise<{ result: LoadedEngine; messages: string[] }> {
   const logger = new OrderedLogger();
   const result = await loadEngineCached(paths, { ...options, logger });
   assert.ok(result.ok, `the databases load (${logger.lines.join('; ')})`);
+  result.saveCache();
   return { result, messages: logger.lines };
 }
 
@@ -287,10 +289,19 @@ describe('engine cache', needsSharedSigs, () => {
     ]);
   });
 
-  it('builds every target’s matcher for a cache file it writes, and for no file it does not', async () => {
+  it('stores the matchers built so far, and those built later when the engine is saved again', async () => {
     useNewCacheDir();
     const fresh = tempDir('clamts-engine-cache-fresh-');
     for (const name of readdirSync(db)) copyFileSync(join(db, name), join(fresh.root, name));
+    // A PE-target pattern: a third target, whose matcher only worker threads need here.
+    fresh.write('pe.ndb', 'ClamTS.PE.Test-1:1:*:436c616d54535045\n');
+    const mail = Buffer.from('From: a@example.com\nTo: b@example.com\nSubject: hi\n\nClamTSMail\n');
+    const loadFresh = async () => {
+      const result = await loadEngineCached([fresh.root]);
+      assert.ok(result.ok);
+      return result;
+    };
+    const builtTargets = (result: LoadedEngine) => result.engine.body.programs.flatMap((program, target) => (program?.hasMatcher ? [target] : []));
     let builds = 0;
     const build = NodeLists.build;
     NodeLists.build = (table) => {
@@ -302,14 +313,45 @@ describe('engine cache', needsSharedSigs, () => {
       const unsettled = await load([fresh.root]);
       assert.deepEqual(cacheFiles(), []);
       assert.equal(builds, 1);
-      const targets = unsettled.result.engine.body.programs.filter((program) => program !== undefined).length;
-      assert.ok(targets > 1, `the databases have patterns for ${targets} targets`);
+      const targets = unsettled.result.engine.body.programs.flatMap((program, target) => (program ? [target] : []));
+      assert.deepEqual(targets, [0, 1, 4]);
 
       await settle();
       builds = 0;
-      await load([fresh.root]);
-      assert.equal(cacheFiles().length, 1);
-      assert.equal(builds, targets);
+      const cold = await loadFresh();
+      cold.saveCache();
+      assert.equal(builds, 1, 'saving built no matcher');
+      const [name] = cacheFiles();
+      assert.ok(name);
+      const path = join(cacheDir, name);
+      const written = statSync(path).ino;
+
+      // A warm load that builds nothing leaves the file alone when saved.
+      const text = await loadFresh();
+      assert.equal(text.fromCache, true);
+      assert.deepEqual(new Scanner(text.engine, scanOptions()).scanBuffer(Buffer.from('hello\n')).viruses, []);
+      text.saveCache();
+      assert.equal(builds, 1);
+      assert.equal(statSync(path).ino, written, 'not rewritten');
+
+      // One that scans mail builds the mail target's matcher, which saving adds to the file.
+      const warm = await loadFresh();
+      assert.deepEqual(builtTargets(warm), [0]);
+      assert.deepEqual(new Scanner(warm.engine, scanOptions()).scanBuffer(mail).viruses, ['ClamTS.Mail.Test-1.UNOFFICIAL']);
+      assert.equal(builds, 2);
+      warm.saveCache();
+      assert.notEqual(statSync(path).ino, written, 'rewritten');
+      const upgraded = await loadFresh();
+      assert.equal(upgraded.fromCache, true);
+      assert.deepEqual(builtTargets(upgraded), [0, 4]);
+      assert.deepEqual(new Scanner(upgraded.engine, scanOptions()).scanBuffer(mail).viruses, ['ClamTS.Mail.Test-1.UNOFFICIAL']);
+      assert.equal(builds, 2, 'the mail matcher came from the file');
+
+      // Worker threads get every matcher: the descriptor builds the one missing, and saving stores it.
+      upgraded.descriptor;
+      assert.equal(builds, 3);
+      upgraded.saveCache();
+      assert.deepEqual(builtTargets(await loadFresh()), targets);
     } finally {
       NodeLists.build = build;
     }

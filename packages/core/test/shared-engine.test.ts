@@ -161,8 +161,8 @@ describe('shared engine', () => {
     for (const table of [
       generic.patterns.elements,
       generic.patterns.columns.owner,
-      generic.index.three.lists.values,
-      generic.lists.nodes.values,
+      generic.matcher!.index.three.lists.values,
+      generic.matcher!.lists.nodes.values,
       generic.logical.expressionIds,
       generic.logical.names.heap,
       descriptor.body.reportNames.heap,

@@ -27,6 +27,8 @@ if (port) {
   const loaded = await loadEngineCached([request.directory], { ...request.options, logger });
   if (loaded.ok) {
     send({ type: 'loaded', descriptor: loaded.descriptor });
+    // The descriptor has every target's matcher, built for the scan threads: all are cached.
+    loaded.saveCache();
   } else {
     const { error } = loaded;
     // As clamd: a signature that fails to compile is a "Database initialization error".

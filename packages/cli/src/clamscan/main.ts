@@ -9,6 +9,7 @@ import {
   scanOptions,
   Scanner,
   type Alert,
+  type LoadedEngine,
   type LoadOptions,
   type PuaFilter,
   type ScanSwitch,
@@ -79,6 +80,8 @@ export async function clamscanMain(argv: readonly string[]): Promise<number> {
         endedAt: hrtime.bigint(),
       });
     }
+    // With the target matchers the scan built (the PE target's at the first executable).
+    run.loaded?.saveCache();
     return run.status;
   } finally {
     out.close();
@@ -140,6 +143,8 @@ interface ScanRun {
   status: number;
   knownViruses: number;
   manager?: ScanManager;
+  /** The loaded databases, whose engine cache file is written once the run is over. */
+  loaded?: LoadedEngine;
 }
 
 /** ClamAV's scanmanager(): check options, load the databases, scan, and work out the exit code. */
@@ -265,7 +270,7 @@ async function scan(options: ParsedCommandLine, out: ToolOutput, quarantine: Qua
   // An infection decides the exit code, then errors, then anything else that went wrong.
   const { stats } = manager;
   const status = stats.infectedFiles ? 1 : stats.errors ? 2 : manager.status;
-  return { status, knownViruses: engine.signatureCount, manager };
+  return { status, knownViruses: engine.signatureCount, manager, loaded };
 
   function given(long: string): number | undefined {
     return options.has(long) ? options.number(long) : undefined;

@@ -59,30 +59,69 @@ const SETTLE_NS = 1_000_000_000n;
 // Loading
 // ---------------------------------------------------------------------------------------------
 
+/** The cache file of a loaded engine, and the load's messages to store with it. */
+interface EngineCacheSlot {
+  readonly entry: CacheEntry;
+  readonly messages: readonly LoggedMessage[];
+}
+
 /** A database set that loaded: its engine, built now or read from the cache. */
 export class LoadedEngine {
   readonly ok = true;
   private built: Engine | undefined;
-  private shared: SharedEngineDescriptor | undefined;
+  /** The descriptor read from the cache file: it may lack matchers (see saveCache). */
+  private readonly read: SharedEngineDescriptor | undefined;
+  /** The descriptor for worker threads, with every matcher. */
+  private complete: SharedEngineDescriptor | undefined;
+  /** How many matchers the cache file holds, as read or last written; -1 when there is none. */
+  private matchersInCache: number;
 
   constructor(
     source: Engine | SharedEngineDescriptor,
     /** Whether it came from the cache (the databases were not parsed). */
     readonly fromCache: boolean,
+    private readonly cache?: EngineCacheSlot,
   ) {
     if (source instanceof Engine) this.built = source;
-    else this.shared = source;
+    else this.read = source;
+    this.matchersInCache = this.read ? matcherCount(this.read) : -1;
   }
 
   /** The engine; one read from the cache is rebuilt from its descriptor on first use. */
   get engine(): Engine {
-    return (this.built ??= engineFromShared(this.shared!));
+    return (this.built ??= engineFromShared(this.read!));
   }
 
-  /** The engine in shared memory, for worker threads. */
+  /** The engine in shared memory, for worker threads: every target's matcher is built. */
   get descriptor(): SharedEngineDescriptor {
-    return (this.shared ??= shareEngine(this.built!));
+    return (this.complete ??= this.read && !lacksMatchers(this.read) ? this.read : shareEngine(this.engine));
   }
+
+  /**
+   * Writes the engine to the cache file when the cache applies and the file would gain: after a
+   * load that parsed the databases, or when the engine has built target matchers the file lacks.
+   * The file holds the matchers built so far (a target's is built at the first object of its
+   * type, see TargetProgram); call this when the engine's work is done (clamscan: after its scan)
+   * to store the matchers the work needed, and no others. Silently does nothing when the file
+   * cannot be written.
+   */
+  saveCache(): void {
+    if (this.cache === undefined) return;
+    // A hit whose engine was never used has built nothing.
+    const descriptor = this.complete ?? (this.built && shareEngine(this.built, 'built'));
+    if (descriptor === undefined) return;
+    const matchers = matcherCount(descriptor);
+    if (matchers <= this.matchersInCache) return;
+    if (this.cache.entry.write(descriptor, this.cache.messages)) this.matchersInCache = matchers;
+  }
+}
+
+function matcherCount(descriptor: SharedEngineDescriptor): number {
+  return descriptor.body.programs.filter((program) => program?.matcher !== undefined).length;
+}
+
+function lacksMatchers(descriptor: SharedEngineDescriptor): boolean {
+  return descriptor.body.programs.some((program) => program !== null && program.matcher === undefined);
 }
 
 /** A database set that did not load. Failures are never cached. */
@@ -98,9 +137,10 @@ export interface LoadFailure {
 /**
  * Loads every path (files or directories, in order) into one engine, as `loadEngine`, through the
  * engine cache when it applies: a hit replays the warnings and errors the cold load logged, in
- * order, and skips parsing. The cache is not used with `CLAMTS_ENGINE_CACHE=off`, with a logger
- * that shows debug messages (those must come from a real load), for database sets under
- * `MIN_CACHED_DATABASE_BYTES`, or when no cache directory can be found.
+ * order, and skips parsing. The cache file is written by the result's `saveCache`. The cache is
+ * not used with `CLAMTS_ENGINE_CACHE=off`, with a logger that shows debug messages (those must
+ * come from a real load), for database sets under `MIN_CACHED_DATABASE_BYTES`, or when no cache
+ * directory can be found.
  */
 export async function loadEngineCached(paths: readonly string[], options: LoadOptions = {}): Promise<LoadedEngine | LoadFailure> {
   const logger = options.logger ?? silentLogger;
@@ -110,20 +150,18 @@ export async function loadEngineCached(paths: readonly string[], options: LoadOp
   const hit = entry.read();
   if (hit) {
     for (const [level, message] of hit.messages) logger[level](message);
-    return new LoadedEngine(hit.descriptor, true);
+    return new LoadedEngine(hit.descriptor, true, { entry, messages: hit.messages });
   }
   const messages: LoggedMessage[] = [];
-  const result = await loadAndBuild(paths, { ...options, logger: recordingLogger(logger, messages) });
-  // The descriptor builds every target's matcher: only when the file will be written.
-  if (result.ok) entry.write(() => result.descriptor, messages);
-  return result;
+  return loadAndBuild(paths, { ...options, logger: recordingLogger(logger, messages) }, { entry, messages });
 }
 
-function loadAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
-  return withLoadingInliningBudget(() => parseAndBuild(paths, options));
+async function loadAndBuild(paths: readonly string[], options: LoadOptions, cache?: EngineCacheSlot): Promise<LoadedEngine | LoadFailure> {
+  const result = await withLoadingInliningBudget(() => parseAndBuild(paths, options));
+  return result instanceof Engine ? new LoadedEngine(result, false, cache) : result;
 }
 
-async function parseAndBuild(paths: readonly string[], options: LoadOptions): Promise<LoadedEngine | LoadFailure> {
+async function parseAndBuild(paths: readonly string[], options: LoadOptions): Promise<Engine | LoadFailure> {
   const loader = new DatabaseLoader(options);
   const failure = (stage: LoadFailure['stage'], error: unknown): LoadFailure => {
     if (!isClamError(error)) throw error;
@@ -135,7 +173,7 @@ async function parseAndBuild(paths: readonly string[], options: LoadOptions): Pr
     return failure('load', error);
   }
   try {
-    return new LoadedEngine(loader.builder.build(options.logger), false);
+    return loader.builder.build(options.logger);
   } catch (error) {
     return failure('compile', error);
   }
@@ -301,11 +339,11 @@ const IOV_BATCH = 1024;
 
 interface CachedLoad {
   descriptor: SharedEngineDescriptor;
-  messages: LoggedMessage[];
+  messages: readonly LoggedMessage[];
 }
 
 interface CacheHeader {
-  messages: LoggedMessage[];
+  messages: readonly LoggedMessage[];
   buffers: StoredBuffer[];
   value: Json;
 }
@@ -378,17 +416,12 @@ class CacheEntry {
     return { descriptor, messages: header.messages };
   }
 
-  /**
-   * Stores a cold load's engine (`describe` gives it, called only when the file is written) and
-   * messages; silently does nothing when it cannot.
-   */
-  write(describe: () => SharedEngineDescriptor, messages: LoggedMessage[]): void {
+  /** Stores an engine loaded from these databases and the load's messages; false when it cannot. */
+  write(descriptor: SharedEngineDescriptor, messages: readonly LoggedMessage[]): boolean {
     // Settled before the snapshot: a later change gets a later stamp even with coarse timestamps.
-    if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return;
-    // A container crossed an age line while loading: its warnings may not match the fingerprint.
-    if (!this.fingerprintNow().equals(this.fingerprint)) return;
-    // Outside the try: building the engine's matchers failing is not a cache failure.
-    const descriptor = describe();
+    if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return false;
+    // A container crossed an age line since loading: its warnings may not match the fingerprint.
+    if (!this.fingerprintNow().equals(this.fingerprint)) return false;
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     let fd: number | undefined;
     try {
@@ -411,9 +444,11 @@ class CacheEntry {
       fd = undefined;
       renameSync(temporary, this.path);
       pruneCacheFiles(this.directory, this.name, /^[0-9a-f]{32}\.engine(\.\d+\.[0-9a-f]{8}\.tmp)?$/, KEPT_CACHE_FILES);
+      return true;
     } catch {
       if (fd !== undefined) closeSync(fd);
       removeQuietly(temporary);
+      return false;
     }
   }
 }

@@ -1,4 +1,5 @@
 import { BodyDetector, type SharedBodyDetector } from '../matching/body-detector.js';
+import type { SharedMatchers } from '../matching/target-program.js';
 import { HashIndex, type SharedHashIndex } from '../matching/hash-index.js';
 import { NameTable, type SharedNameTable } from '../util/names.js';
 import { FileTypeDatabaseBuilder, type FileTypeDetector } from '../filetypes/index.js';
@@ -39,7 +40,11 @@ export interface SharedEngineDescriptor {
   dconfWords: DconfWords;
 }
 
-export function shareEngine(engine: Engine): SharedEngineDescriptor {
+/**
+ * The engine as a descriptor. With `matchers` 'all' (the default) every target's matcher is in
+ * it, built now where it was not yet; with 'built' only those built so far (see SharedMatchers).
+ */
+export function shareEngine(engine: Engine, matchers: SharedMatchers = 'all'): SharedEngineDescriptor {
   return {
     names: engine.names.toShared(),
     fileHashes: engine.fileHashes.toShared(),
@@ -47,7 +52,7 @@ export function shareEngine(engine: Engine): SharedEngineDescriptor {
     sectionHashes: engine.sectionHashes.toShared(),
     importHashes: engine.importHashes.toShared(),
     importHashesLoaded: engine.importHashesLoaded,
-    body: engine.body.toShared(),
+    body: engine.body.toShared(matchers),
     icons: engine.icons?.toShared(),
     signatureCount: engine.signatureCount,
     databaseVersion: engine.databaseVersion,

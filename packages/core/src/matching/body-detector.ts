@@ -10,7 +10,7 @@ import {
 } from '../signatures/cdb.js';
 import { executableTargetInfo, isExecutableTarget, type TargetInfoOptions } from '../executables/target-info.js';
 import type { PcreLimits } from './pcre.js';
-import { TargetProgram, type SharedTargetProgram } from './target-program.js';
+import { TargetProgram, type SharedMatchers, type SharedTargetProgram } from './target-program.js';
 import { TargetScan, type ObjectFacts, type ScanCallbacks, type TargetScanOptions } from './target-scan.js';
 import { COUNT_PRECISION, SCAN_WINDOW } from './verify.js';
 import { ReleaseBehind } from '../util/file-backed.js';
@@ -124,9 +124,9 @@ export class BodyDetector implements Detector {
     private readonly options: BodyDetectorOptions,
   ) {}
 
-  toShared(): SharedBodyDetector {
+  toShared(matchers: SharedMatchers): SharedBodyDetector {
     return {
-      programs: this.programs.map((program) => program?.toShared() ?? null),
+      programs: this.programs.map((program) => program?.toShared(matchers) ?? null),
       reportNames: this.reportNames.toShared(),
       containerSignatures: this.containerSignatures.map(shareContainerSignature),
       pcreMaxFileSize: this.options.pcreMaxFileSize,

@@ -221,8 +221,8 @@ export interface RelativeOffset {
 export interface SharedTargetProgram {
   target: number;
   patterns: SharedPatternTable;
-  lists: SharedNodeLists;
-  index: SharedCandidateIndex;
+  /** Absent when the program was shared with only the matchers built so far and this one was not. */
+  matcher?: SharedProgramMatcher;
   relativeOffsets: readonly RelativeOffset[];
   logical: SharedLogicalTable;
   /** The PCRE subsignatures as written: each thread compiles its own regexes. */
@@ -237,6 +237,34 @@ export interface SharedTargetProgram {
 export interface ProgramMatcher {
   readonly lists: NodeLists;
   readonly index: CandidateIndex;
+}
+
+interface SharedProgramMatcher {
+  lists: SharedNodeLists;
+  index: SharedCandidateIndex;
+}
+
+/**
+ * Which matchers a shared program carries: its matcher in any case (built now if it was not
+ * yet: worker threads share it instead of each building one), or only one built already (the
+ * engine cache stores what a run built; a thread that reads such a program builds the matcher
+ * itself when a scan first needs it).
+ */
+export type SharedMatchers = 'all' | 'built';
+
+function buildMatcher(patterns: PatternTable): ProgramMatcher {
+  const lists = NodeLists.build(patterns);
+  // Only chain heads are searched for; the other members of a chain take their head's result.
+  const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
+  return { lists, index };
+}
+
+/**
+ * How to build a target's matcher when a scan first needs it: with the compiler budget of a load
+ * (see inlining-budget.ts), as it is the same kind of work, run once.
+ */
+function deferredMatcher(patterns: PatternTable): () => ProgramMatcher {
+  return () => withLoadingInliningBudgetSync(() => buildMatcher(patterns));
 }
 
 export class TargetProgram {
@@ -271,6 +299,11 @@ export class TargetProgram {
     return this.matcherOrBuild;
   }
 
+  /** Whether the matcher is built. */
+  get hasMatcher(): boolean {
+    return typeof this.matcherOrBuild !== 'function';
+  }
+
   /** Whether a pattern has a `VI` offset, so that scans need the object's version information. */
   readonly usesVersionInfo: boolean;
 
@@ -279,10 +312,12 @@ export class TargetProgram {
    * which compiled when the original was built, compile again on first use.
    */
   static fromShared(shared: SharedTargetProgram, pcreLimits: PcreLimits): TargetProgram {
+    const patterns = PatternTable.fromShared(shared.patterns);
+    const { matcher } = shared;
     return new TargetProgram(
       shared.target,
-      PatternTable.fromShared(shared.patterns),
-      { lists: NodeLists.fromShared(shared.lists), index: CandidateIndex.fromShared(shared.index) },
+      patterns,
+      matcher ? { lists: NodeLists.fromShared(matcher.lists), index: CandidateIndex.fromShared(matcher.index) } : deferredMatcher(patterns),
       shared.relativeOffsets,
       LogicalTable.fromShared(shared.logical),
       shared.regexes.map(({ signature, subsignature, value }) => ({
@@ -297,13 +332,12 @@ export class TargetProgram {
     );
   }
 
-  toShared(): SharedTargetProgram {
-    const { lists, index } = this.matcher;
+  toShared(matchers: SharedMatchers): SharedTargetProgram {
+    const matcher = matchers === 'all' || this.hasMatcher ? this.matcher : undefined;
     return {
       target: this.target,
       patterns: this.patterns.toShared(),
-      lists: lists.toShared(),
-      index: index.toShared(),
+      matcher: matcher && { lists: matcher.lists.toShared(), index: matcher.index.toShared() },
       relativeOffsets: this.relativeOffsets,
       logical: this.logical.toShared(),
       regexes: this.regexes.map(({ signature, subsignature, value }) => ({ signature, subsignature, value: uncompiledRegexSubsignature(value) })),
@@ -583,19 +617,12 @@ export class TargetProgramBuilder {
   build(pcreLimits: PcreLimits, pcreSwitches: PcreSwitches, logger: Logger): TargetProgram {
     const regexes = compileRegexes(this.regexes, pcreLimits, pcreSwitches, logger);
     const patterns = this.table.build();
-    const buildMatcher = (): ProgramMatcher => {
-      const lists = NodeLists.build(patterns);
-      // Only chain heads are searched for; the other members of a chain take their head's result.
-      const index = CandidateIndex.build(patterns, (p) => lists.chainHead[p] === p);
-      return { lists, index };
-    };
     return new TargetProgram(
       this.target,
       patterns,
       // Every scan needs the generic matcher; another target's waits for the first object of its
-      // type (a scan of text files never builds the 10^5 patterns of the PE target), and is then
-      // built with the compiler budget of a load (see inlining-budget.ts).
-      this.target === 0 ? buildMatcher() : () => withLoadingInliningBudgetSync(buildMatcher),
+      // type (a scan of text files never builds the 10^5 patterns of the PE target).
+      this.target === 0 ? buildMatcher(patterns) : deferredMatcher(patterns),
       this.relativeOffsets,
       this.logical.build(),
       regexes,
