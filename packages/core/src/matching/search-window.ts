@@ -55,7 +55,12 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
   const prefixLength = table.prefixLength[p]!;
   const length = prefixLength + table.length[p]!;
   const specialStart = table.specialStart[p]!;
+  // The rarest window so far: its rarity, distance from the pattern start, length, and the index
+  // of its last element in `elements`.
   let bestScore = 0;
+  let bestOffset = 0;
+  let bestLength = 0;
+  let bestEnd = 0;
   // The rarities of the last WINDOW_MAX (4) bytes of the current run of static bytes, oldest
   // first (0 before the run's start), and how many bytes the run has, up to WINDOW_MAX.
   let r0 = 0;
@@ -77,11 +82,11 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
       // The index knows windows of 2 to 4 bytes; among the widest window ending at each byte, the rarest wins.
       if (runLength >= 2 && score > bestScore) {
         bestScore = score;
-        out.offset = offset - runLength + 1;
-        out.length = runLength;
-        staticBytesKey(elements, start + i - runLength + 1, runLength, out);
+        bestOffset = offset - runLength + 1;
+        bestLength = runLength;
+        bestEnd = start + i;
         // No later window can be rarer.
-        if (bestScore === RAREST_WINDOW) return;
+        if (bestScore === RAREST_WINDOW) break;
       }
       offset++;
       continue;
@@ -95,4 +100,7 @@ export function searchWindow(table: PatternTable, specialWidths: Uint32Array, p:
     }
     r0 = r1 = r2 = r3 = runLength = 0;
   }
+  out.offset = bestOffset;
+  out.length = bestLength;
+  staticBytesKey(elements, bestEnd - bestLength + 1, bestLength, out);
 }
