@@ -184,6 +184,7 @@ describe('subsignature modifiers', () => {
   it('widens like cli_sigopts_handler around markers, anchors, gaps and a lone last digit', () => {
     const widened = (hex: string) => applyModifiers(hex, { ...all, wide: true }, 'T')[0]!.hex;
     assert.equal(widened('414'), '41004');
+    assert.equal(widened('4?a???'), '4?00a?00??00');
     assert.equal(widened('41!(B)42'), '4100!(B)4200');
     assert.equal(widened('41[1-2]42'), '4100{1-2}4200');
     assert.equal(widened('ab(W)cd(L)'), 'ab00(W)cd00(L)');
