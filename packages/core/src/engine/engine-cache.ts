@@ -106,12 +106,11 @@ export class LoadedEngine {
    * cannot be written.
    */
   saveCache(): void {
-    if (this.cache === undefined) return;
     // A hit whose engine was never used has built nothing.
-    const descriptor = this.complete ?? (this.built && shareEngine(this.built, 'built'));
-    if (descriptor === undefined) return;
-    const matchers = matcherCount(descriptor);
+    if (this.cache === undefined || this.built === undefined) return;
+    const matchers = this.built.body.programs.filter((program) => program?.hasMatcher).length;
     if (matchers <= this.matchersInCache) return;
+    const descriptor = this.complete ?? shareEngine(this.built, 'built');
     if (this.cache.entry.write(descriptor, this.cache.messages)) this.matchersInCache = matchers;
   }
 }
