@@ -14,6 +14,7 @@ import {
   Workspace,
   writeConfig,
   freePort,
+  REPO_ROOT,
   SAMPLE_VIRUS,
   type RunningDaemon,
 } from './harness.js';
@@ -133,6 +134,45 @@ describe('clamd database reloads', () => {
     replies.forEach((reply, i) => {
       assert.equal(reply, i % 2 ? `${workspace.path('files', 'sample.bin')}: ${SAMPLE_VIRUS} FOUND\0<EOF>` : 'PONG\0<EOF>');
     });
+  });
+});
+
+describe('clamd engine cache', () => {
+  it('writes the engine cache, with every target’s matcher, before it serves', async () => {
+    const cached = new Workspace();
+    after(() => cached.remove());
+    // Over the cache's 1 MiB threshold (made-up hashes), and patterns of the PE and mail targets.
+    const filler = Array.from({ length: 24_000 }, (_, i) => `${createHash('md5').update(`filler ${i}`).digest('hex')}:${i + 1}:ClamTS.Filler-${i}\n`);
+    writeFileSync(join(cached.db, 'filler.hdb'), filler.join(''));
+    writeFileSync(join(cached.db, 'targets.ndb'), 'ClamTS.PE.Test-1:1:*:436c616d54535045\nClamTS.Mail.Test-1:4:*:436c616d54534d61696c\n');
+    // Files changed less than a second ago are not cached.
+    await sleep(1100);
+    const saved = process.env.CLAMTS_CACHE_DIR;
+    process.env.CLAMTS_CACHE_DIR = cached.path('cache');
+    try {
+      const daemon = await startClamTS(cached);
+      assert.equal(await daemon.stop(), 0);
+      // The engine library as clamd runs it (built, unbundled), with the options of clamd's defaults.
+      const { loadEngineCached } = (await import(join(REPO_ROOT, 'packages/core/dist/index.js'))) as typeof import('../../packages/core/src/index.js');
+      const loaded = await loadEngineCached([cached.db], {
+        detectPua: false,
+        officialOnly: false,
+        phishingSignatures: true,
+        bytecode: true,
+        disableCertCheck: false,
+        dumpCertificates: false,
+      });
+      assert.ok(loaded.ok && loaded.fromCache, 'clamd wrote the cache');
+      const programs = loaded.engine.body.programs;
+      assert.deepEqual(
+        programs.flatMap((program, target) => (program?.hasMatcher ? [target] : [])),
+        programs.flatMap((program, target) => (program ? [target] : [])),
+      );
+      assert.ok(programs[1] && programs[4], 'the PE and mail targets have patterns');
+    } finally {
+      if (saved === undefined) delete process.env.CLAMTS_CACHE_DIR;
+      else process.env.CLAMTS_CACHE_DIR = saved;
+    }
   });
 });
 

@@ -26,9 +26,11 @@ if (port) {
   // From the engine cache when it holds this database: its shared memory goes to clamd as it is.
   const loaded = await loadEngineCached([request.directory], { ...request.options, logger });
   if (loaded.ok) {
-    send({ type: 'loaded', descriptor: loaded.descriptor });
+    const { descriptor } = loaded;
     // The descriptor has every target's matcher, built for the scan threads: all are cached.
+    // Before the reply: clamd ends this thread when it has the engine.
     loaded.saveCache();
+    send({ type: 'loaded', descriptor });
   } else {
     const { error } = loaded;
     // As clamd: a signature that fails to compile is a "Database initialization error".
