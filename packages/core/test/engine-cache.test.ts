@@ -357,6 +357,23 @@ describe('engine cache', needsSharedSigs, () => {
     }
   });
 
+  it('writes nothing when a database changed between the load and the save', async () => {
+    useNewCacheDir();
+    const updated = tempDir('clamts-engine-cache-updated-');
+    for (const name of readdirSync(db)) copyFileSync(join(db, name), join(updated.root, name));
+    await settle();
+    const loaded = await loadEngineCached([updated.root]);
+    assert.ok(loaded.ok && !loaded.fromCache);
+    // Updated while the engine scanned: the engine is not that of the databases any more.
+    const later = new Date(Date.now() + 5000);
+    utimesSync(join(updated.root, 'real.ndb'), later, later);
+    loaded.saveCache();
+    assert.deepEqual(cacheFiles(), []);
+    await settle();
+    await load([updated.root]);
+    assert.equal(cacheFiles().length, 1, 'a load of the databases as they are now is cached');
+  });
+
   it('treats a truncated, emptied, garbage or altered cache file as a miss and replaces it', async () => {
     useNewCacheDir();
     await load([db]);

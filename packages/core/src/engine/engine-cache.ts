@@ -214,7 +214,7 @@ function cacheEntryFor(paths: readonly string[], options: LoadOptions): CacheEnt
   }
   if (snapshot.bytes < MIN_CACHED_DATABASE_BYTES) return undefined;
   const name = digest(JSON.stringify({ paths, settings })).subarray(0, 16).toString('hex');
-  return new CacheEntry(directory, `${name}.engine`, settings, snapshot);
+  return new CacheEntry(directory, `${name}.engine`, paths, settings, snapshot);
 }
 
 /** The load options that decide what loads: all but the logger, so that no new option is forgotten. */
@@ -354,15 +354,16 @@ class CacheEntry {
   constructor(
     private readonly directory: string,
     private readonly name: string,
+    private readonly paths: readonly string[],
     private readonly settings: Record<string, unknown>,
     private readonly snapshot: DatabaseSnapshot,
   ) {
     this.path = join(directory, name);
-    this.fingerprint = this.fingerprintNow();
+    this.fingerprint = this.fingerprintOf(snapshot);
   }
 
-  /** Everything a build depends on, hashed. */
-  private fingerprintNow(): Buffer {
+  /** Everything a build depends on, hashed: the databases as `snapshot` saw them, the age warnings as of now. */
+  private fingerprintOf(snapshot: DatabaseSnapshot): Buffer {
     return digest(
       JSON.stringify({
         format: ENGINE_CACHE_FORMAT,
@@ -370,10 +371,19 @@ class CacheEntry {
         code: libraryCodeStamp(),
         endianness: endianness(),
         settings: this.settings,
-        databases: this.snapshot.stamps,
-        ages: this.snapshot.containerBuildTimes.map((time) => databaseAgeCase(time)),
+        databases: snapshot.stamps,
+        ages: snapshot.containerBuildTimes.map((time) => databaseAgeCase(time)),
       }),
     );
+  }
+
+  /** Whether the databases and the age warnings are still those of the load. */
+  private stillCurrent(): boolean {
+    try {
+      return this.fingerprintOf(snapshotDatabases(this.paths)).equals(this.fingerprint);
+    } catch {
+      return false; // a database that went away
+    }
   }
 
   /** The cached engine when the file is there, intact and made from these very databases. */
@@ -419,8 +429,9 @@ class CacheEntry {
   write(descriptor: SharedEngineDescriptor, messages: readonly LoggedMessage[]): boolean {
     // Settled before the snapshot: a later change gets a later stamp even with coarse timestamps.
     if (this.snapshot.lastChangeNs > this.snapshot.takenNs - SETTLE_NS) return false;
-    // A container crossed an age line since loading: its warnings may not match the fingerprint.
-    if (!this.fingerprintNow().equals(this.fingerprint)) return false;
+    // The databases changed since the load (say, updated during a long scan), or a container
+    // crossed an age line, whose warnings the fingerprint covers: this engine is not theirs.
+    if (!this.stillCurrent()) return false;
     const temporary = `${this.path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     let fd: number | undefined;
     try {
