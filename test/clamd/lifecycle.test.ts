@@ -18,6 +18,7 @@ import {
   SAMPLE_VIRUS,
   type RunningDaemon,
 } from './harness.js';
+import { TOOL_DEFAULT_LOAD_OPTIONS } from '../support/tool-load-options.js';
 
 const workspace = new Workspace();
 after(() => workspace.remove());
@@ -154,14 +155,7 @@ describe('clamd engine cache', () => {
       assert.equal(await daemon.stop(), 0);
       // The engine library as clamd runs it (built, unbundled), with the options of clamd's defaults.
       const { loadEngineCached } = (await import(join(REPO_ROOT, 'packages/core/dist/index.js'))) as typeof import('../../packages/core/src/index.js');
-      const loaded = await loadEngineCached([cached.db], {
-        detectPua: false,
-        officialOnly: false,
-        phishingSignatures: true,
-        bytecode: true,
-        disableCertCheck: false,
-        dumpCertificates: false,
-      });
+      const loaded = await loadEngineCached([cached.db], TOOL_DEFAULT_LOAD_OPTIONS);
       assert.ok(loaded.ok && loaded.fromCache, 'clamd wrote the cache');
       const programs = loaded.engine.body.programs;
       assert.deepEqual(

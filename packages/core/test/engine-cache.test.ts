@@ -31,6 +31,7 @@ import type { LoadOptions } from '../src/signatures/database-context.js';
 import type { Logger } from '../src/util/logger.js';
 import { EICAR, EICAR_MD5, tempDir } from './support/temp-dir.js';
 import { needsSharedSigs, sharedSigs } from '../../../test/support/shared-sigs.js';
+import { TOOL_DEFAULT_LOAD_OPTIONS } from '../../../test/support/tool-load-options.js';
 
 const MAIN = sharedSigs('clamav-main');
 const DAILY = sharedSigs('clamav-daily-27371');
@@ -577,17 +578,9 @@ describe('engine cache', needsSharedSigs, () => {
     assert.equal(cacheFiles().length, 1, 'clamscan wrote the cache');
     // clamd's load worker imports the built modules of @clamts/core one by one, unbundled, and
     // loads with the options of its default settings, which are clamscan's too.
-    const toolDefaults: LoadOptions = {
-      detectPua: false,
-      officialOnly: false,
-      phishingSignatures: true,
-      bytecode: true,
-      disableCertCheck: false,
-      dumpCertificates: false,
-    };
     const library = fileURLToPath(new URL('../dist/index.js', import.meta.url));
     const script = `const { loadEngineCached } = await import(${JSON.stringify(library)});
-      const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(toolDefaults)});
+      const result = await loadEngineCached([${JSON.stringify(db)}], ${JSON.stringify(TOOL_DEFAULT_LOAD_OPTIONS)});
       console.log(result.ok && result.fromCache);`;
     const load = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env });
     assert.equal(load.stdout, 'true\n', load.stderr);
