@@ -138,6 +138,12 @@ describe('engine cache', needsSharedSigs, () => {
     cacheDir = join(root.root, `cache-${++caches}`);
     process.env.CLAMTS_CACHE_DIR = cacheDir;
   };
+  /** A new directory holding the files of `db`, for a test that changes them. */
+  const copyOfDb = () => {
+    const copy = tempDir('clamts-engine-cache-copy-');
+    for (const name of readdirSync(db)) copyFileSync(join(db, name), join(copy.root, name));
+    return copy;
+  };
   const cacheFiles = () => (existsSync(cacheDir) ? readdirSync(cacheDir).filter((name) => name.endsWith('.engine')) : []);
 
   before(async () => {
@@ -292,8 +298,7 @@ describe('engine cache', needsSharedSigs, () => {
 
   it('stores the matchers built so far, and those built later when the engine is saved again', async () => {
     useNewCacheDir();
-    const fresh = tempDir('clamts-engine-cache-fresh-');
-    for (const name of readdirSync(db)) copyFileSync(join(db, name), join(fresh.root, name));
+    const fresh = copyOfDb();
     // A PE-target pattern: a third target, whose matcher only worker threads need here.
     fresh.write('pe.ndb', 'ClamTS.PE.Test-1:1:*:436c616d54535045\n');
     const mail = Buffer.from('From: a@example.com\nTo: b@example.com\nSubject: hi\n\nClamTSMail\n');
@@ -360,8 +365,7 @@ describe('engine cache', needsSharedSigs, () => {
 
   it('writes nothing when a database changed between the load and the save', async () => {
     useNewCacheDir();
-    const updated = tempDir('clamts-engine-cache-updated-');
-    for (const name of readdirSync(db)) copyFileSync(join(db, name), join(updated.root, name));
+    const updated = copyOfDb();
     await settle();
     const loaded = await loadEngineCached([updated.root]);
     assert.ok(loaded.ok && !loaded.fromCache);
